@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The one interface shared by the XDP program (bpf/xdpturn.bpf.c) and the
+ * C++ toolkit: binding map layout, reason codes and the names user space
+ * looks up in the object. Nothing else is shared between the two engines.
+ *
+ * Byte order: every address, port and channel number in the map key and
+ * value is stored in network byte order, exactly as on the wire, so the
+ * data path compares and copies them without conversions (field-notes
+ * bug class 3). User space converts once, when it writes the map.
+ */
+#ifndef XDPTURN_ABI_H
+#define XDPTURN_ABI_H
+
+#include <linux/types.h>
+
+/* Capacity of the binding map: one entry per (client, channel). */
+#define XDPTURN_MAX_BINDINGS 65536
+
+/* Object names user space resolves (maps, program, globals). */
+#define XDPTURN_PROG_NAME "xdpturn_relay"
+#define XDPTURN_BINDINGS_MAP_NAME "bindings"
+#define XDPTURN_COUNTERS_MAP_NAME "reason_counters"
+/* .rodata globals, set before load: TURN port and inclusive channel range,
+ * all in host byte order (they are configuration, never wire data). */
+#define XDPTURN_RODATA_TURN_PORT "turn_port"
+#define XDPTURN_RODATA_CHANNEL_MIN "channel_min"
+#define XDPTURN_RODATA_CHANNEL_MAX "channel_max"
+/* .bss global holding the reason of the most recent verdict, so the test
+ * harness reads it through mmap instead of a syscall per frame. */
+#define XDPTURN_BSS_LAST_REASON "last_reason"
+
+/* (client transport address, channel number) as seen in the arriving frame. */
+struct xdpturn_binding_key {
+	__be32 client_addr;
+	__be16 client_port;
+	__be16 channel;
+};
+
+/* Where the channel's data goes: the allocation's relayed port and the peer. */
+struct xdpturn_binding_value {
+	__be32 peer_addr;
+	__be16 peer_port;
+	__be16 allocation_port;
+};
+
+/*
+ * One code per row of docs/datapath.md, in the order the program tests them.
+ * Each frame ends in exactly one reason; the per-CPU counter of that reason
+ * is incremented once. Values are stable: reports and pcaps refer to them.
+ */
+enum xdpturn_reason {
+	XDPTURN_REASON_SHORT_ETHERNET = 0,
+	XDPTURN_REASON_VLAN_TAGGED = 1,
+	XDPTURN_REASON_NOT_IPV4 = 2,
+	XDPTURN_REASON_SHORT_IPV4 = 3,
+	XDPTURN_REASON_IPV4_VERSION = 4,
+	XDPTURN_REASON_IPV4_OPTIONS = 5,
+	XDPTURN_REASON_IPV4_FRAGMENT = 6,
+	XDPTURN_REASON_NOT_UDP = 7,
+	XDPTURN_REASON_SHORT_UDP = 8,
+	XDPTURN_REASON_WRONG_PORT = 9,
+	XDPTURN_REASON_IPV4_LENGTH = 10,
+	XDPTURN_REASON_UDP_LENGTH = 11,
+	XDPTURN_REASON_IPV4_CHECKSUM = 12,
+	XDPTURN_REASON_SHORT_CHANNEL = 13,
+	XDPTURN_REASON_CHANNEL_RANGE = 14,
+	XDPTURN_REASON_CHANNEL_LENGTH = 15,
+	XDPTURN_REASON_CHANNEL_PADDING = 16,
+	XDPTURN_REASON_NO_BINDING = 17,
+	XDPTURN_REASON_RELAYED = 18,
+	XDPTURN_REASON_REWRITE_FAILED = 19,
+	XDPTURN_REASON_COUNT = 20,
+};
+
+/* ChannelData framing (RFC 8656 Section 12.4). */
+#define XDPTURN_CHANNEL_HEADER_BYTES 4
+/* Most padding accepted after Length over UDP: up to the next multiple of 4. */
+#define XDPTURN_MAX_CHANNEL_PADDING 3
+
+#endif /* XDPTURN_ABI_H */
