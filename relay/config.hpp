@@ -1,0 +1,74 @@
+// Relay configuration and the binding table, in host byte order. This is the
+// user-space view; harness/map_sync converts it to the ABI's wire order.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "relay/result.hpp"
+
+namespace xdpturn {
+
+struct Ipv4Address {
+    std::uint32_t value = 0;  // host order: 192.0.2.1 is 0xC0000201
+    friend bool operator==(Ipv4Address, Ipv4Address) = default;
+};
+
+std::string to_string(Ipv4Address address);
+Result<Ipv4Address> parse_ipv4(const std::string& text);
+
+struct Endpoint {
+    Ipv4Address address;
+    std::uint16_t port = 0;
+    friend bool operator==(const Endpoint&, const Endpoint&) = default;
+};
+
+std::string to_string(const Endpoint& endpoint);
+Result<Endpoint> parse_endpoint(const std::string& text);
+
+// Inclusive channel number range accepted by the relay.
+struct ChannelRange {
+    std::uint16_t min = 0x4000;
+    std::uint16_t max = 0x4FFF;
+    bool contains(std::uint16_t channel) const { return channel >= min && channel <= max; }
+    friend bool operator==(const ChannelRange&, const ChannelRange&) = default;
+};
+
+inline constexpr ChannelRange rfc8656_channels{0x4000, 0x4FFF};
+inline constexpr ChannelRange rfc5766_channels{0x4000, 0x7FFF};
+
+// "LO-HI", each bound decimal or 0x-prefixed hex, inclusive.
+Result<ChannelRange> parse_channel_range(const std::string& text);
+
+struct RelayConfig {
+    std::uint16_t turn_port = 3478;
+    ChannelRange channels = rfc8656_channels;
+    friend bool operator==(const RelayConfig&, const RelayConfig&) = default;
+};
+
+struct BindingKey {
+    Endpoint client;
+    std::uint16_t channel = 0;
+    friend bool operator==(const BindingKey&, const BindingKey&) = default;
+};
+
+struct BindingTarget {
+    std::uint16_t allocation_port = 0;
+    Endpoint peer;
+    friend bool operator==(const BindingTarget&, const BindingTarget&) = default;
+};
+
+struct BindingKeyHash {
+    std::size_t operator()(const BindingKey& key) const noexcept {
+        const std::uint64_t packed =
+            (std::uint64_t{key.client.address.value} << 32) | (std::uint64_t{key.client.port} << 16) | key.channel;
+        return std::hash<std::uint64_t>{}(packed);
+    }
+};
+
+using BindingTable = std::unordered_map<BindingKey, BindingTarget, BindingKeyHash>;
+
+}  // namespace xdpturn
