@@ -1,0 +1,158 @@
+// `xdpturn cases`: the fixed-case table through both engines.
+#include <boost/program_options.hpp>
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <map>
+
+#include "harness/bpf_environment.hpp"
+#include "harness/cli/commands.hpp"
+#include "harness/fixed_case_check.hpp"
+
+namespace xdpturn::cli {
+
+namespace po = boost::program_options;
+
+namespace {
+
+std::string decision_text(const Decision& d) {
+    std::string verdict(name(d.verdict));
+    return verdict.substr(4) + "/" + std::string(name(d.reason));  // drop the "XDP_" prefix
+}
+
+nlohmann::json decision_json(const Decision& d) {
+    return {{"verdict", name(d.verdict)}, {"reason", name(d.reason)}};
+}
+
+std::string artifact_name(std::string case_name) {
+    for (char& c : case_name)
+        if (c == '/') c = '-';
+    return case_name + ".pcap";
+}
+
+}  // namespace
+
+int run_cases(int argc, char** argv) {
+    po::options_description options("xdpturn cases: run the fixed-case table through both engines\n\noptions");
+    std::string object;
+    std::string artifacts;
+    std::string report;
+    options.add_options()("help,h", "show this help")(
+        "object", po::value(&object),
+        "verify this BPF object instead of the built-in program (it must follow bpf/xdpturn_abi.h)")(
+        "artifacts", po::value(&artifacts), "write a pcap per failing case into this directory")(
+        "report", po::value(&report), "write a JSON report to this file")("verbose,v", "print every case's diff");
+    po::variables_map args;
+    try {
+        po::store(po::command_line_parser(argc, argv).options(options).run(), args);
+        po::notify(args);
+    } catch (const po::error& error) {
+        std::cerr << "xdpturn cases: " << error.what() << "\n\n" << options;
+        return exit_usage;
+    }
+    if (args.count("help")) {
+        std::cout << options
+                  << "\nExit status: 0 every case met its expectation and both engines agreed,\n"
+                     "1 a case failed, 2 usage error or BPF unavailable.\n";
+        return exit_equal;
+    }
+
+    ProgramSource source;
+    if (!object.empty()) source.object_path = object;
+    DifferentialEngine engine(source);
+    if (auto loaded = engine.program_for(fixed_case_config()); !loaded) {
+        std::cerr << "xdpturn cases: cannot run the XDP program: " << loaded.error().message << "\n";
+        return exit_usage;
+    }
+
+    std::cout << "XDP program: " << source.describe() << "\n\n";
+    std::cout << std::left << std::setw(40) << "case" << std::setw(24) << "expected" << std::setw(24) << "reference"
+              << std::setw(24) << "xdp"
+              << "result\n";
+    struct Tally {
+        int cases = 0;
+        int passed = 0;
+    };
+    std::map<std::string, Tally> per_reason;
+    nlohmann::json json_cases = nlohmann::json::array();
+    int failed = 0;
+    for (const FixedCase& c : fixed_cases()) {
+        const FixedCaseOutcome outcome = check_fixed_case(engine, c);
+        const std::string reference = outcome.comparison ? decision_text(outcome.comparison->reference.decision) : "";
+        const std::string xdp = outcome.comparison ? decision_text(outcome.comparison->xdp.decision) : "refused";
+        std::cout << std::setw(40) << c.name << std::setw(24) << decision_text(c.expected) << std::setw(24)
+                  << (reference.empty() ? decision_text(c.expected) : reference) << std::setw(24) << xdp
+                  << (outcome.passed() ? "ok" : "FAILED") << "\n";
+        Tally& tally = per_reason[std::string(name(c.expected.reason))];
+        ++tally.cases;
+        nlohmann::json entry = {{"name", c.name},
+                                {"description", c.description},
+                                {"expected", decision_json(c.expected)},
+                                {"passed", outcome.passed()},
+                                {"problems", outcome.problems}};
+        if (outcome.comparison) {
+            entry["reference"] = decision_json(outcome.comparison->reference.decision);
+            entry["xdp"] = decision_json(outcome.comparison->xdp.decision);
+            entry["agree"] = outcome.comparison->agree;
+        } else {
+            entry["xdp_refused"] = outcome.xdp_refusal;
+        }
+        if (outcome.passed()) {
+            ++tally.passed;
+        } else {
+            ++failed;
+            for (const std::string& problem : outcome.problems) std::cout << "    " << problem << "\n";
+            if (!artifacts.empty()) {
+                const std::string path = artifacts + "/" + artifact_name(c.name);
+                if (auto written = write_case_pcap(path, c, outcome); written) {
+                    std::cout << "    frames written to " << path << "\n";
+                    entry["pcap"] = path;
+                } else {
+                    std::cout << "    (could not write " << path << ": " << written.error().message << ")\n";
+                }
+            }
+        }
+        if (args.count("verbose") && outcome.comparison && outcome.comparison->agree)
+            std::cout << "    outputs equal (" << outcome.comparison->xdp.output.size() << " bytes)\n";
+        json_cases.push_back(std::move(entry));
+    }
+
+    std::cout << "\n"
+              << std::setw(20) << "contract row" << std::setw(8) << "cases"
+              << "passed\n";
+    int rows_without_case = 0;
+    for (std::size_t i = 0; i < reason_count; ++i) {
+        const Reason reason = static_cast<Reason>(i);
+        const auto found = per_reason.find(std::string(name(reason)));
+        const Tally tally = found == per_reason.end() ? Tally{} : found->second;
+        std::cout << std::setw(20) << name(reason) << std::setw(8) << tally.cases << tally.passed
+                  << (tally.cases == 0 ? (reachable_through_test_run(reason) || reason == Reason::short_ethernet
+                                              ? "   NO CASE"
+                                              : "   (unreachable by any frame; see docs/datapath.md)")
+                                       : "")
+                  << "\n";
+        if (tally.cases == 0 && reason != Reason::rewrite_failed) ++rows_without_case;
+    }
+    const auto total = static_cast<int>(fixed_cases().size());
+    std::cout << "\n" << total - failed << " of " << total << " cases passed";
+    if (rows_without_case > 0) std::cout << "; " << rows_without_case << " contract row(s) have no case";
+    std::cout << "\n";
+
+    if (!report.empty()) {
+        nlohmann::json document = {
+            {"program", source.describe()},
+            {"cases", json_cases},
+            {"summary", {{"cases", total}, {"failed", failed}, {"rows_without_case", rows_without_case}}}};
+        std::ofstream out(report);
+        out << document.dump(2) << "\n";
+        if (!out) {
+            std::cerr << "xdpturn cases: cannot write report '" << report << "'\n";
+            return exit_usage;
+        }
+    }
+    return failed > 0 || rows_without_case > 0 ? exit_disagreement : exit_equal;
+}
+
+}  // namespace xdpturn::cli

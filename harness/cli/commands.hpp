@@ -1,0 +1,11 @@
+#pragma once
+
+namespace xdpturn::cli {
+
+inline constexpr int exit_equal = 0;
+inline constexpr int exit_disagreement = 1;
+inline constexpr int exit_usage = 2;
+
+int run_cases(int argc, char** argv);
+
+}  // namespace xdpturn::cli

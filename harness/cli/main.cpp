@@ -1,0 +1,37 @@
+// xdpturn: verifies an XDP TURN relay program against a reference relay.
+#include <cstring>
+#include <iostream>
+#include <string>
+
+#include "harness/cli/commands.hpp"
+
+namespace {
+
+void print_usage(std::ostream& out) {
+    out << "usage: xdpturn COMMAND [OPTIONS]\n"
+           "\n"
+           "Verifies an XDP TURN relay program against a reference TURN relay written\n"
+           "from the RFCs: both must agree byte for byte on every frame.\n"
+           "\n"
+           "commands:\n"
+           "  cases    run the fixed-case table (one or more cases per row of\n"
+           "           docs/datapath.md) through both engines and print a summary\n"
+           "\n"
+           "Run 'xdpturn COMMAND --help' for a command's options.\n"
+           "Exit status: 0 all equal, 1 a disagreement was found, 2 usage, input or\n"
+           "environment error.\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0) {
+        print_usage(argc < 2 ? std::cerr : std::cout);
+        return argc < 2 ? xdpturn::cli::exit_usage : xdpturn::cli::exit_equal;
+    }
+    const std::string command = argv[1];
+    if (command == "cases") return xdpturn::cli::run_cases(argc - 1, argv + 1);
+    std::cerr << "xdpturn: unknown command '" << command << "'\n\n";
+    print_usage(std::cerr);
+    return xdpturn::cli::exit_usage;
+}

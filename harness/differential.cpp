@@ -1,0 +1,61 @@
+#include "harness/differential.hpp"
+
+#include <tuple>
+
+namespace xdpturn {
+
+Result<DifferentialEngine::Loaded*> DifferentialEngine::loaded_for(const RelayConfig& config) {
+    auto found = programs_.find(config);
+    if (found != programs_.end()) return found->second.get();
+    auto program =
+        source_.object_path ? XdpProgram::load_file(*source_.object_path, config) : XdpProgram::load_builtin(config);
+    if (!program) return program.error();
+    auto loaded = std::make_unique<Loaded>(std::move(program).value());
+    Loaded* raw = loaded.get();
+    programs_.emplace(config, std::move(loaded));
+    return raw;
+}
+
+Result<XdpProgram*> DifferentialEngine::program_for(const RelayConfig& config) {
+    auto loaded = loaded_for(config);
+    if (!loaded) return loaded.error();
+    return &(*loaded)->program;
+}
+
+Result<Comparison> DifferentialEngine::compare(const RelayConfig& config, const BindingTable& bindings, Bytes frame) {
+    auto loaded = loaded_for(config);
+    if (!loaded) return loaded.error();
+    if (auto synced = (*loaded)->sync.apply(bindings); !synced) return synced.error();
+
+    Comparison result;
+    const ReferenceModel model(config, bindings);
+    result.reference.decision = model.decide(frame, result.reference.output);
+    if (result.reference.decision.verdict == Verdict::pass) result.reference.output.assign(frame.begin(), frame.end());
+
+    if (auto ran = (*loaded)->runner.run(frame, check_, run_); !ran) return ran.error();
+    result.xdp.decision = Decision{run_.verdict, run_.reason};
+    result.xdp.output = run_.output;
+
+    const bool same_decision = result.reference.decision == result.xdp.decision;
+    // A dropped frame has no output to compare; any other verdict does.
+    const bool compare_bytes = result.reference.decision.verdict != Verdict::drop;
+    if (compare_bytes)
+        result.output_diff =
+            compare_frames(result.reference.output, result.xdp.output, DissectOptions{config.turn_port});
+    result.agree = same_decision && result.output_diff.equal();
+    return result;
+}
+
+std::string Comparison::explain() const {
+    if (agree) return {};
+    std::string text;
+    auto describe = [](const Decision& d) {
+        return std::string(name(d.verdict)) + " / " + std::string(name(d.reason));
+    };
+    if (!(reference.decision == xdp.decision))
+        text += "  decision: reference " + describe(reference.decision) + ", xdp " + describe(xdp.decision) + "\n";
+    if (!output_diff.equal()) text += output_diff.render("reference", "xdp");
+    return text;
+}
+
+}  // namespace xdpturn

@@ -1,0 +1,74 @@
+// Runs frames through both engines, the reference model and the XDP program
+// under BPF_PROG_TEST_RUN, and says whether they agree: same verdict, same
+// reason, and the same bytes (for XDP_PASS: the input, unchanged).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "harness/bpf_program.hpp"
+#include "harness/comparator.hpp"
+#include "harness/map_sync.hpp"
+#include "harness/test_run.hpp"
+#include "relay/reference_model.hpp"
+
+namespace xdpturn {
+
+struct EngineOutcome {
+    Decision decision;
+    std::vector<std::uint8_t> output;  // the frame as it leaves the engine (PASS: the input)
+};
+
+struct Comparison {
+    EngineOutcome reference;
+    EngineOutcome xdp;
+    bool agree = false;
+    FrameDiff output_diff;  // reference output vs XDP output, when outputs are compared
+
+    // A readable account of the disagreement (empty when they agree).
+    std::string explain() const;
+};
+
+// Where the XDP program comes from: the built-in one or an object file.
+struct ProgramSource {
+    std::optional<std::string> object_path;
+    std::string describe() const { return object_path ? *object_path : std::string("built-in"); }
+};
+
+// One loaded program per configuration (configuration is frozen at load),
+// with its map kept in sync with the table of the case at hand.
+class DifferentialEngine {
+  public:
+    explicit DifferentialEngine(ProgramSource source, CounterCheck check = CounterCheck::exact)
+        : source_(std::move(source)), check_(check) {}
+
+    Result<Comparison> compare(const RelayConfig& config, const BindingTable& bindings, Bytes frame);
+
+    // The program for a configuration, loaded on first use.
+    Result<XdpProgram*> program_for(const RelayConfig& config);
+
+  private:
+    struct Loaded {
+        XdpProgram program;
+        MapSync sync;
+        TestRunner runner;
+        explicit Loaded(XdpProgram&& loaded) : program(std::move(loaded)), sync(program), runner(program) {}
+    };
+    struct ConfigLess {
+        bool operator()(const RelayConfig& a, const RelayConfig& b) const {
+            return std::tie(a.turn_port, a.channels.min, a.channels.max) <
+                   std::tie(b.turn_port, b.channels.min, b.channels.max);
+        }
+    };
+    Result<Loaded*> loaded_for(const RelayConfig& config);
+
+    ProgramSource source_;
+    CounterCheck check_;
+    std::map<RelayConfig, std::unique_ptr<Loaded>, ConfigLess> programs_;
+    XdpRun run_;
+};
+
+}  // namespace xdpturn

@@ -1,0 +1,35 @@
+// The fixed-case table: at least one case per row of docs/datapath.md, each
+// an input frame, a configuration and binding table, and the expected
+// verdict, reason and (for XDP_TX) exact output frame.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "relay/config.hpp"
+#include "relay/reason.hpp"
+#include "relay/reference_model.hpp"
+
+namespace xdpturn {
+
+struct FixedCase {
+    std::string name;
+    std::string description;
+    RelayConfig config;
+    BindingTable bindings;
+    std::vector<std::uint8_t> frame;
+    Decision expected;
+    // For XDP_TX the exact relayed frame; for XDP_PASS the input itself.
+    std::vector<std::uint8_t> expected_output;
+    // BPF_PROG_TEST_RUN refuses the frame (shorter than an Ethernet header):
+    // the XDP side of the case is the harness's clear refusal.
+    bool refused_by_test_run = false;
+};
+
+const std::vector<FixedCase>& fixed_cases();
+
+// The configuration and bindings most cases share.
+RelayConfig fixed_case_config();
+BindingTable fixed_case_bindings();
+
+}  // namespace xdpturn

@@ -1,0 +1,38 @@
+// Writes Ethernet frames to a pcap file (libpcap), for failing cases and
+// `--out`-style outputs. Files open in Wireshark and tcpdump.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "relay/bytes.hpp"
+#include "relay/result.hpp"
+
+typedef struct pcap pcap_t;
+typedef struct pcap_dumper pcap_dumper_t;
+
+namespace xdpturn {
+
+class PcapWriter {
+  public:
+    static Result<PcapWriter> create(const std::string& path);
+
+    Status write(Bytes frame);
+    const std::string& path() const { return path_; }
+
+  private:
+    struct PcapCloser {
+        void operator()(pcap_t* handle) const;
+    };
+    struct DumperCloser {
+        void operator()(pcap_dumper_t* dumper) const;
+    };
+    PcapWriter() = default;
+
+    std::unique_ptr<pcap_t, PcapCloser> handle_;
+    std::unique_ptr<pcap_dumper_t, DumperCloser> dumper_;  // declared last: closed first
+    std::string path_;
+    unsigned frames_ = 0;
+};
+
+}  // namespace xdpturn
