@@ -18,7 +18,18 @@ xdpturn_test(test_mutants tests/test_mutants.cpp tests/bpf_test_main.cpp)
 add_dependencies(test_mutants xdpturn_mutants)
 
 # The command line's own exit codes and summary.
-add_test(NAME cli_cases COMMAND xdpturn cases)
-set_tests_properties(cli_cases PROPERTIES SKIP_RETURN_CODE 77)
-add_test(NAME cli_usage_error COMMAND xdpturn cases --no-such-flag)
-set_tests_properties(cli_usage_error PROPERTIES WILL_FAIL ON)
+function(xdpturn_cli_test name expected_exit)
+  add_test(NAME ${name} COMMAND ${CMAKE_SOURCE_DIR}/tests/cli_expect_exit ${expected_exit} ${ARGN})
+  set_tests_properties(${name} PROPERTIES SKIP_RETURN_CODE 77)
+endfunction()
+xdpturn_cli_test(cli_cases_all_agree 0 $<TARGET_FILE:xdpturn> cases)
+xdpturn_cli_test(cli_cases_mutant_disagrees 1 $<TARGET_FILE:xdpturn> cases
+                 --object ${XDPTURN_BPF_DIR}/xdpturn_mutant_macs_not_swapped.bpf.o)
+xdpturn_cli_test(cli_cases_missing_object 2 $<TARGET_FILE:xdpturn> cases --object /nonexistent.bpf.o)
+xdpturn_cli_test(cli_unknown_flag 2 $<TARGET_FILE:xdpturn> cases --no-such-flag)
+xdpturn_cli_test(cli_unknown_command 2 $<TARGET_FILE:xdpturn> frobnicate)
+xdpturn_cli_test(cli_no_command 2 $<TARGET_FILE:xdpturn>)
+xdpturn_cli_test(cli_help 0 $<TARGET_FILE:xdpturn> --help)
+xdpturn_cli_test(cli_cases_help 0 $<TARGET_FILE:xdpturn> cases --help)
+
+add_test(NAME format COMMAND ${CMAKE_SOURCE_DIR}/ci/check-format)
