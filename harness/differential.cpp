@@ -22,27 +22,35 @@ Result<XdpProgram*> DifferentialEngine::program_for(const RelayConfig& config) {
     return &(*loaded)->program;
 }
 
-Result<Comparison> DifferentialEngine::compare(const RelayConfig& config, const BindingTable& bindings, Bytes frame) {
+Status DifferentialEngine::compare(const RelayConfig& config, const BindingTable& bindings, Bytes frame,
+                                   Comparison& result) {
     auto loaded = loaded_for(config);
     if (!loaded) return loaded.error();
     if (auto synced = (*loaded)->sync.apply(bindings); !synced) return synced.error();
 
-    Comparison result;
     const ReferenceModel model(config, bindings);
     result.reference.decision = model.decide(frame, result.reference.output);
     if (result.reference.decision.verdict == Verdict::pass) result.reference.output.assign(frame.begin(), frame.end());
 
     if (auto ran = (*loaded)->runner.run(frame, check_, run_); !ran) return ran.error();
     result.xdp.decision = Decision{run_.verdict, run_.reason};
-    result.xdp.output = run_.output;
+    result.xdp.output.assign(run_.output.begin(), run_.output.end());
 
     const bool same_decision = result.reference.decision == result.xdp.decision;
-    // A dropped frame has no output to compare; any other verdict does.
+    // A dropped frame has no output to compare; any other verdict does. The
+    // field-by-field diff is only worked out when the bytes differ.
     const bool compare_bytes = result.reference.decision.verdict != Verdict::drop;
-    if (compare_bytes)
-        result.output_diff =
-            compare_frames(result.reference.output, result.xdp.output, DissectOptions{config.turn_port});
-    result.agree = same_decision && result.output_diff.equal();
+    const bool same_bytes = !compare_bytes || result.reference.output == result.xdp.output;
+    result.output_diff =
+        same_bytes ? FrameDiff{}
+                   : compare_frames(result.reference.output, result.xdp.output, DissectOptions{config.turn_port});
+    result.agree = same_decision && same_bytes;
+    return ok_status();
+}
+
+Result<Comparison> DifferentialEngine::compare(const RelayConfig& config, const BindingTable& bindings, Bytes frame) {
+    Comparison result;
+    if (auto compared = compare(config, bindings, frame, result); !compared) return compared.error();
     return result;
 }
 

@@ -45,6 +45,8 @@ class DifferentialEngine {
     explicit DifferentialEngine(ProgramSource source, CounterCheck check = CounterCheck::exact)
         : source_(std::move(source)), check_(check) {}
 
+    // Fills `result`, reusing its buffers across calls.
+    Status compare(const RelayConfig& config, const BindingTable& bindings, Bytes frame, Comparison& result);
     Result<Comparison> compare(const RelayConfig& config, const BindingTable& bindings, Bytes frame);
 
     // The program for a configuration, loaded on first use.

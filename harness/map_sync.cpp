@@ -23,6 +23,7 @@ Status MapSync::apply(const BindingTable& wanted) {
     if (wanted.size() > XDPTURN_MAX_BINDINGS)
         return Error{"binding table of " + std::to_string(wanted.size()) + " entries exceeds the map's " +
                      std::to_string(XDPTURN_MAX_BINDINGS)};
+    if (wanted == written_) return ok_status();  // the common case in a run: no syscall
     std::vector<xdpturn_binding_key> stale;
     for (const auto& [key, target] : written_)
         if (!wanted.contains(key)) stale.push_back(to_abi(key));

@@ -3,9 +3,17 @@
 namespace xdpturn {
 
 OnesComplementSum& OnesComplementSum::add(Bytes bytes) {
-    for (std::uint8_t byte : bytes) {
-        total_ += odd_ ? byte : std::uint64_t{byte} << 8;
-        odd_ = !odd_;
+    std::size_t i = 0;
+    if (odd_ && !bytes.empty()) {  // complete the word the previous range began
+        total_ += bytes[0];
+        odd_ = false;
+        i = 1;
+    }
+    // Whole 16-bit words; a 64-bit total cannot overflow for any frame size.
+    for (; i + 1 < bytes.size(); i += 2) total_ += (std::uint64_t{bytes[i]} << 8) | bytes[i + 1];
+    if (i < bytes.size()) {
+        total_ += std::uint64_t{bytes[i]} << 8;
+        odd_ = true;
     }
     return *this;
 }
@@ -21,11 +29,12 @@ OnesComplementSum& OnesComplementSum::add32(std::uint32_t value) {
 }
 
 std::uint16_t OnesComplementSum::value() const {
-    // Folding the carries is the same as reducing modulo 65535, except that a
-    // non-zero multiple of 65535 is written 0xFFFF (RFC 1071 Section 2).
-    if (total_ == 0) return 0;
-    const std::uint64_t reduced = total_ % 0xFFFF;
-    return reduced == 0 ? 0xFFFF : static_cast<std::uint16_t>(reduced);
+    // End-around carry: fold the carries back in until 16 bits remain. This
+    // is reduction modulo 65535, except that a non-zero multiple of 65535
+    // comes out as 0xFFFF (RFC 1071 Section 2).
+    std::uint64_t folded = total_;
+    while (folded >> 16) folded = (folded & 0xFFFF) + (folded >> 16);
+    return static_cast<std::uint16_t>(folded);
 }
 
 std::uint16_t add_mod_65535(std::uint16_t a, std::uint16_t b) {

@@ -7,5 +7,6 @@ inline constexpr int exit_disagreement = 1;
 inline constexpr int exit_usage = 2;
 
 int run_cases(int argc, char** argv);
+int run_bench(int argc, char** argv);
 
 }  // namespace xdpturn::cli

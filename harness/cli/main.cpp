@@ -16,6 +16,8 @@ void print_usage(std::ostream& out) {
            "commands:\n"
            "  cases    run the fixed-case table (one or more cases per row of\n"
            "           docs/datapath.md) through both engines and print a summary\n"
+           "  bench    measure the reference model, the bare BPF_PROG_TEST_RUN call\n"
+           "           rate and the differential comparison, as rates and ratios\n"
            "\n"
            "Run 'xdpturn COMMAND --help' for a command's options.\n"
            "Exit status: 0 all equal, 1 a disagreement was found, 2 usage, input or\n"
@@ -31,6 +33,7 @@ int main(int argc, char** argv) {
     }
     const std::string command = argv[1];
     if (command == "cases") return xdpturn::cli::run_cases(argc - 1, argv + 1);
+    if (command == "bench") return xdpturn::cli::run_bench(argc - 1, argv + 1);
     std::cerr << "xdpturn: unknown command '" << command << "'\n\n";
     print_usage(std::cerr);
     return xdpturn::cli::exit_usage;
