@@ -27,12 +27,55 @@ Status DifferentialEngine::compare(const RelayConfig& config, const BindingTable
     auto loaded = loaded_for(config);
     if (!loaded) return loaded.error();
     if (auto synced = (*loaded)->sync.apply(bindings); !synced) return synced.error();
+    return run_both(**loaded, config, frame, result);
+}
 
-    const ReferenceModel model(config, bindings);
+Status DifferentialEngine::compare_overlaid(const RelayConfig& config, const BindingTable& bindings, Bytes frame,
+                                            Comparison& result) {
+    auto loaded = loaded_for(config);
+    if (!loaded) return loaded.error();
+    if (auto synced = (*loaded)->sync.overlay(bindings); !synced) return synced.error();
+    return run_both(**loaded, config, frame, result);
+}
+
+Status DifferentialEngine::set_table(const RelayConfig& config, const BindingTable& bindings) {
+    auto loaded = loaded_for(config);
+    if (!loaded) return loaded.error();
+    return (*loaded)->sync.apply(bindings);
+}
+
+DifferentialEngine::SyscallTime DifferentialEngine::syscall_time() const {
+    SyscallTime total;
+    for (const auto& [config, loaded] : programs_) {
+        total.test_run_ns += loaded->runner.syscall_nanoseconds();
+        total.test_runs += loaded->runner.syscalls();
+        total.map_ns += loaded->sync.syscall_nanoseconds();
+        total.map_entries += loaded->sync.entries_changed();
+    }
+    return total;
+}
+
+Status DifferentialEngine::replace_layer(const RelayConfig& config, const BindingTable& previous,
+                                         const BindingTable& next) {
+    auto loaded = loaded_for(config);
+    if (!loaded) return loaded.error();
+    return (*loaded)->sync.replace_layer(previous, next);
+}
+
+const BindingTable& DifferentialEngine::table(const RelayConfig& config) {
+    static const BindingTable empty;
+    const auto found = programs_.find(config);
+    return found == programs_.end() ? empty : found->second->sync.written();
+}
+
+Status DifferentialEngine::run_both(Loaded& loaded, const RelayConfig& config, Bytes frame, Comparison& result) {
+    // The reference looks bindings up in the map's own mirror: both engines
+    // see exactly the same table.
+    const ReferenceModel model(config, loaded.sync.written());
     result.reference.decision = model.decide(frame, result.reference.output);
     if (result.reference.decision.verdict == Verdict::pass) result.reference.output.assign(frame.begin(), frame.end());
 
-    if (auto ran = (*loaded)->runner.run(frame, check_, run_); !ran) return ran.error();
+    if (auto ran = loaded.runner.run(frame, check_, run_); !ran) return ran.error();
     result.xdp.decision = Decision{run_.verdict, run_.reason};
     result.xdp.output.assign(run_.output.begin(), run_.output.end());
 

@@ -45,8 +45,26 @@ class DifferentialEngine {
     explicit DifferentialEngine(ProgramSource source, CounterCheck check = CounterCheck::exact)
         : source_(std::move(source)), check_(check) {}
 
-    // Fills `result`, reusing its buffers across calls.
+    // Fills `result`, reusing its buffers across calls. The map is made
+    // equal to `bindings` first.
     Status compare(const RelayConfig& config, const BindingTable& bindings, Bytes frame, Comparison& result);
+    // The same, but `bindings` is laid over what the map already holds (see
+    // MapSync::overlay); both engines see the resulting table.
+    Status compare_overlaid(const RelayConfig& config, const BindingTable& bindings, Bytes frame, Comparison& result);
+    // Sets the whole table of one configuration's map.
+    Status set_table(const RelayConfig& config, const BindingTable& bindings);
+    // Replaces one layer of a configuration's table (MapSync::replace_layer).
+    Status replace_layer(const RelayConfig& config, const BindingTable& previous, const BindingTable& next);
+    // Time in BPF_PROG_TEST_RUN and in map updates, over all programs.
+    struct SyscallTime {
+        std::uint64_t test_run_ns = 0;
+        std::uint64_t test_runs = 0;
+        std::uint64_t map_ns = 0;
+        std::uint64_t map_entries = 0;
+    };
+    SyscallTime syscall_time() const;
+    // What the map of a configuration holds now (empty if not loaded yet).
+    const BindingTable& table(const RelayConfig& config);
     Result<Comparison> compare(const RelayConfig& config, const BindingTable& bindings, Bytes frame);
 
     // The program for a configuration, loaded on first use.
@@ -66,6 +84,7 @@ class DifferentialEngine {
         }
     };
     Result<Loaded*> loaded_for(const RelayConfig& config);
+    Status run_both(Loaded& loaded, const RelayConfig& config, Bytes frame, Comparison& result);
 
     ProgramSource source_;
     CounterCheck check_;

@@ -2,6 +2,7 @@
 
 #include <functional>
 
+#include "harness/expected_relay.hpp"
 #include "harness/frame_builder.hpp"
 
 namespace xdpturn {
@@ -24,34 +25,6 @@ FrameSpec channel_frame(std::uint16_t channel = 0x4000, std::size_t data_bytes =
     spec.application_data = pattern_bytes(data_bytes, static_cast<std::uint8_t>(channel));
     return spec;
 }
-
-// The contract's rewrite rules, stated a third time (after the BPF program
-// and the reference model) in the tests' own terms.
-FrameSpec expected_relay(const FrameSpec& in, const BindingTarget& target) {
-    FrameSpec out;
-    out.eth_destination = in.eth_source;
-    out.eth_source = in.eth_destination;
-    out.tos = in.tos;
-    out.identification = in.identification;
-    out.reserved_flag = in.reserved_flag;
-    out.dont_fragment = in.dont_fragment;
-    out.ttl = in.ttl;
-    out.ip_source = in.ip_destination;
-    out.ip_destination = target.peer.address;
-    out.udp_source = target.allocation_port;
-    out.udp_destination = target.peer.port;
-    out.udp_checksum = in.udp_checksum;  // zero stays zero, an error stays the same error
-    out.channel_data = false;
-    out.raw_udp_payload = in.application_data;
-    return out;
-}
-
-std::uint16_t field16(const std::vector<std::uint8_t>& frame, std::size_t offset) {
-    return static_cast<std::uint16_t>((frame[offset] << 8) | frame[offset + 1]);
-}
-
-constexpr std::size_t ip_checksum_offset = 14 + 10;
-constexpr std::size_t udp_checksum_offset = 14 + 20 + 6;
 
 class CaseTable {
   public:
@@ -289,25 +262,13 @@ std::vector<FixedCase> make_cases() {
                     }),
             to_peer);
     {
-        // A payload whose relayed UDP checksum computes to zero: its last
-        // word is chosen so the output sums to 0xFFFF.
         FrameSpec in = base;
-        FrameSpec out = expected_relay(in, to_peer);
-        out.raw_udp_payload[18] = out.raw_udp_payload[19] = 0;
-        const std::uint16_t fix = field16(build_frame(out), udp_checksum_offset);
-        in.application_data[18] = static_cast<std::uint8_t>(fix >> 8);
-        in.application_data[19] = static_cast<std::uint8_t>(fix & 0xFF);
-        out = expected_relay(in, to_peer);
-        t.relay_expecting("relayed/computed_zero_udp_checksum", "a computed UDP checksum of 0 is sent as 0xFFFF", in,
-                          out);
+        make_relayed_udp_checksum_zero(in, to_peer);
+        t.relay("relayed/computed_zero_udp_checksum", "a computed UDP checksum of 0 is sent as 0xFFFF", in, to_peer);
     }
     {
-        // An identification making the relayed IPv4 header checksum 0x0000,
-        // which (unlike UDP) is sent as is.
         FrameSpec in = base;
-        in.identification = 0;
-        const std::uint16_t fix = field16(build_frame(expected_relay(in, to_peer)), ip_checksum_offset);
-        in.identification = fix;
+        make_relayed_ip_checksum_zero(in, to_peer);
         t.relay("relayed/ipv4_checksum_0000", "a relayed IPv4 header checksum of 0x0000 stays 0x0000", in, to_peer);
     }
     t.relay("relayed/largest_frame", "a 3520-byte frame, the largest BPF_PROG_TEST_RUN takes linear",
@@ -345,6 +306,12 @@ BindingTable fixed_case_bindings() {
 const std::vector<FixedCase>& fixed_cases() {
     static const std::vector<FixedCase> cases = make_cases();
     return cases;
+}
+
+const FixedCase* find_fixed_case(std::string_view name) {
+    for (const FixedCase& c : fixed_cases())
+        if (c.name == name) return &c;
+    return nullptr;
 }
 
 }  // namespace xdpturn

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "relay/config.hpp"
@@ -27,6 +28,9 @@ struct FixedCase {
 };
 
 const std::vector<FixedCase>& fixed_cases();
+
+// The case with this name; fixed case names are unique.
+const FixedCase* find_fixed_case(std::string_view name);
 
 // The configuration and bindings most cases share.
 RelayConfig fixed_case_config();

@@ -7,6 +7,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "relay/config.hpp"
@@ -66,7 +67,9 @@ struct FrameSpec {
 std::vector<std::uint8_t> build_frame(const FrameSpec& spec);
 
 // The textbook Internet checksum: sum 16-bit words, fold carries, complement.
-std::uint16_t textbook_checksum(const std::vector<std::uint8_t>& bytes);
+// textbook_sum continues a sum (an even-length prefix) over more bytes.
+std::uint32_t textbook_sum(std::span<const std::uint8_t> bytes, std::uint32_t sum);
+std::uint16_t textbook_checksum(std::span<const std::uint8_t> bytes);
 
 // `count` bytes of a deterministic, non-repeating pattern starting at `seed`.
 std::vector<std::uint8_t> pattern_bytes(std::size_t count, std::uint8_t seed = 0);

@@ -4,6 +4,7 @@
 #include <bpf/bpf.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -19,14 +20,35 @@ xdpturn_binding_value to_abi(const BindingTarget& target) {
                                  htons(target.allocation_port)};
 }
 
+Status MapSync::timed_batch(bool remove, std::vector<xdpturn_binding_key>& keys,
+                            std::vector<xdpturn_binding_value>* values) {
+    if (keys.empty()) return ok_status();
+    auto count = static_cast<__u32>(keys.size());
+    const auto start = std::chrono::steady_clock::now();
+    const int status =
+        remove ? bpf_map_delete_batch(program_->bindings_fd(), keys.data(), &count, nullptr)
+               : bpf_map_update_batch(program_->bindings_fd(), keys.data(), values->data(), &count, nullptr);
+    const int error = errno;
+    syscall_ns_ += static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count());
+    entries_changed_ += keys.size();
+    if (status != 0)
+        return Error{std::string(remove ? "cannot delete bindings from" : "cannot write bindings to") +
+                     " the XDP map: " + std::strerror(error)};
+    return ok_status();
+}
+
 Status MapSync::apply(const BindingTable& wanted) {
     if (wanted.size() > XDPTURN_MAX_BINDINGS)
         return Error{"binding table of " + std::to_string(wanted.size()) + " entries exceeds the map's " +
                      std::to_string(XDPTURN_MAX_BINDINGS)};
-    if (wanted == written_) return ok_status();  // the common case in a run: no syscall
     std::vector<xdpturn_binding_key> stale;
+    std::vector<BindingKey> stale_keys;
     for (const auto& [key, target] : written_)
-        if (!wanted.contains(key)) stale.push_back(to_abi(key));
+        if (!wanted.contains(key)) {
+            stale.push_back(to_abi(key));
+            stale_keys.push_back(key);
+        }
     std::vector<xdpturn_binding_key> keys;
     std::vector<xdpturn_binding_value> values;
     for (const auto& [key, target] : wanted) {
@@ -35,19 +57,38 @@ Status MapSync::apply(const BindingTable& wanted) {
         keys.push_back(to_abi(key));
         values.push_back(to_abi(target));
     }
+    if (auto deleted = timed_batch(true, stale, nullptr); !deleted) return deleted;
+    for (const BindingKey& key : stale_keys) written_.erase(key);
+    if (auto updated = timed_batch(false, keys, &values); !updated) return updated;
+    for (const auto& [key, target] : wanted) written_.insert_or_assign(key, target);
+    return ok_status();
+}
 
-    const int fd = program_->bindings_fd();
-    if (!stale.empty()) {
-        auto count = static_cast<__u32>(stale.size());
-        if (bpf_map_delete_batch(fd, stale.data(), &count, nullptr) != 0)
-            return Error{std::string("cannot delete bindings from the XDP map: ") + std::strerror(errno)};
+Status MapSync::replace_layer(const BindingTable& previous, const BindingTable& next) {
+    std::vector<xdpturn_binding_key> stale;
+    std::vector<BindingKey> stale_keys;
+    for (const auto& [key, target] : previous)
+        if (!next.contains(key)) {
+            stale.push_back(to_abi(key));
+            stale_keys.push_back(key);
+        }
+    if (auto deleted = timed_batch(true, stale, nullptr); !deleted) return deleted;
+    for (const BindingKey& key : stale_keys) written_.erase(key);
+    return overlay(next);
+}
+
+Status MapSync::overlay(const BindingTable& entries) {
+    std::vector<xdpturn_binding_key> keys;
+    std::vector<xdpturn_binding_value> values;
+    for (const auto& [key, target] : entries) {
+        const auto old = written_.find(key);
+        if (old != written_.end() && old->second == target) continue;
+        keys.push_back(to_abi(key));
+        values.push_back(to_abi(target));
     }
-    if (!keys.empty()) {
-        auto count = static_cast<__u32>(keys.size());
-        if (bpf_map_update_batch(fd, keys.data(), values.data(), &count, nullptr) != 0)
-            return Error{std::string("cannot write bindings to the XDP map: ") + std::strerror(errno)};
-    }
-    written_ = wanted;
+    if (written_.size() + keys.size() > XDPTURN_MAX_BINDINGS) return Error{"the XDP binding map is full"};
+    if (auto updated = timed_batch(false, keys, &values); !updated) return updated;
+    for (const auto& [key, target] : entries) written_.insert_or_assign(key, target);
     return ok_status();
 }
 

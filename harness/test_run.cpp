@@ -3,6 +3,7 @@
 #include <bpf/bpf.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <string>
 
@@ -19,7 +20,12 @@ Result<TestRunner::Attempt> TestRunner::run_once(Bytes frame, XdpRun& run) {
                 .data_size_in = static_cast<__u32>(frame.size()),
                 .data_size_out = static_cast<__u32>(run.output.size()), .repeat = 1);
     program_->set_last_reason(no_reason_recorded);
-    if (bpf_prog_test_run_opts(program_->program_fd(), &options) == 0) {
+    const auto start = std::chrono::steady_clock::now();
+    const int status = bpf_prog_test_run_opts(program_->program_fd(), &options);
+    syscall_ns_ += static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count());
+    ++syscalls_;
+    if (status == 0) {
         run.output.resize(options.data_size_out);
         run.verdict = static_cast<Verdict>(options.retval);
         return Attempt::complete;

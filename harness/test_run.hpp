@@ -46,12 +46,17 @@ class TestRunner {
     Status run(Bytes frame, CounterCheck check, XdpRun& run);
 
     XdpProgram& program() { return *program_; }
+    // Time spent inside BPF_PROG_TEST_RUN calls, and how many were made.
+    std::uint64_t syscall_nanoseconds() const { return syscall_ns_; }
+    std::uint64_t syscalls() const { return syscalls_; }
 
   private:
     enum class Attempt { complete, output_truncated };
     Result<Attempt> run_once(Bytes frame, XdpRun& run);
 
     XdpProgram* program_;
+    std::uint64_t syscall_ns_ = 0;
+    std::uint64_t syscalls_ = 0;
 };
 
 }  // namespace xdpturn

@@ -13,9 +13,9 @@ using namespace xdpturn;
 namespace {
 
 const FixedCase& find_case(const std::string& name) {
-    for (const FixedCase& c : fixed_cases())
-        if (c.name == name) return c;
-    throw std::runtime_error("no fixed case " + name);
+    const FixedCase* found = find_fixed_case(name);
+    if (found == nullptr) throw std::runtime_error("no fixed case " + name);
+    return *found;
 }
 
 void expect_each_field_named(const std::vector<std::uint8_t>& frame, const DissectOptions& options,

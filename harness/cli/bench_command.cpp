@@ -24,12 +24,6 @@ double seconds_since(Clock::time_point start) {
     return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-const FixedCase& case_named(const std::string& name) {
-    for (const FixedCase& c : fixed_cases())
-        if (c.name == name) return c;
-    return fixed_cases().front();
-}
-
 }  // namespace
 
 int run_bench(int argc, char** argv) {
@@ -69,7 +63,7 @@ int run_bench(int argc, char** argv) {
 
     // The reference model alone, on a relayed frame and on a passed one.
     for (const char* name : {"relayed/basic", "relayed/padding_3", "no_binding/other_channel"}) {
-        const FixedCase& c = case_named(name);
+        const FixedCase& c = *find_fixed_case(name);
         const ReferenceModel model(c.config, c.bindings);
         std::vector<std::uint8_t> out;
         std::uint64_t relayed = 0;
@@ -82,7 +76,7 @@ int run_bench(int argc, char** argv) {
 
     // The bare BPF_PROG_TEST_RUN call rate, and the full differential
     // comparison (both engines, map sync, byte comparison) on the same frame.
-    const FixedCase& c = case_named("relayed/basic");
+    const FixedCase& c = *find_fixed_case("relayed/basic");
     DifferentialEngine engine(ProgramSource{}, CounterCheck::last_reason_only);
     auto program = engine.program_for(c.config);
     if (!program) {

@@ -1,0 +1,187 @@
+// `xdpturn check`: the property run, with case counts, seeds and jobs.
+#include <unistd.h>
+
+#include <boost/program_options.hpp>
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <random>
+
+#include "harness/check_run.hpp"
+#include "harness/cli/commands.hpp"
+
+namespace xdpturn::cli {
+
+namespace po = boost::program_options;
+
+namespace {
+
+void print_coverage(const CheckResult& result) {
+    std::cout << "\n"
+              << std::left << std::setw(20) << "contract row" << std::right << std::setw(12) << "reference"
+              << std::setw(12) << "xdp"
+              << "\n";
+    for (std::size_t i = 0; i < reason_count; ++i) {
+        const Reason reason = static_cast<Reason>(i);
+        std::cout << std::left << std::setw(20) << name(reason) << std::right << std::setw(12)
+                  << result.reference_reasons[i] << std::setw(12) << result.xdp_reasons[i];
+        if (!reachable_through_test_run(reason))
+            std::cout << "   (not reachable through BPF_PROG_TEST_RUN)";
+        else if (result.reference_reasons[i] == 0 || result.xdp_reasons[i] == 0)
+            std::cout << "   NO HITS";
+        std::cout << "\n";
+    }
+}
+
+nlohmann::json result_json(const CheckOptions& options, const CheckResult& result) {
+    nlohmann::json coverage = nlohmann::json::object();
+    for (std::size_t i = 0; i < reason_count; ++i)
+        coverage[std::string(name(static_cast<Reason>(i)))] = {{"reference", result.reference_reasons[i]},
+                                                               {"xdp", result.xdp_reasons[i]}};
+    nlohmann::json variations = nlohmann::json::object();
+    for (std::size_t i = 0; i < result.variation_hits.size(); ++i)
+        variations[std::string(name(static_cast<Variation>(i)))] = result.variation_hits[i];
+    nlohmann::json uncovered = nlohmann::json::array();
+    for (Reason reason : result.uncovered_rows()) uncovered.push_back(name(reason));
+    nlohmann::json document = {{"program", options.program.describe()},
+                               {"seed", options.seed},
+                               {"cases_requested", options.cases},
+                               {"cases_run", result.cases_run},
+                               {"jobs", options.jobs},
+                               {"seconds", result.seconds},
+                               {"cases_per_second", result.cases_per_second()},
+                               {"test_run_calls_per_second", result.test_run_calls_per_second()},
+                               {"bare_loop_calls_per_second", result.bare_calls_per_second},
+                               {"ratio_to_bare_rate_per_job", result.ratio_to_bare(options.jobs)},
+                               {"seconds_in_test_run", static_cast<double>(result.test_run_ns) / 1e9},
+                               {"seconds_in_map_updates", static_cast<double>(result.map_ns) / 1e9},
+                               {"map_entries_changed", result.map_entries},
+                               {"coverage", coverage},
+                               {"uncovered_rows", uncovered},
+                               {"variations", variations},
+                               {"counters_match_verdicts", result.counter_mismatch.empty()},
+                               {"counter_mismatch", result.counter_mismatch},
+                               {"failure", nullptr}};
+    if (result.failure) {
+        const CheckFailure& failure = *result.failure;
+        document["failure"] = {{"case_index", failure.case_index},
+                               {"property", failure.property},
+                               {"details", failure.details},
+                               {"case", failure.shown_case},
+                               {"shrink_steps", failure.shrink_steps},
+                               {"shrink_runs", failure.shrink_runs},
+                               {"pcap", failure.saved ? failure.saved->pcap : ""},
+                               {"bindings", failure.saved ? failure.saved->json : ""}};
+    }
+    return document;
+}
+
+}  // namespace
+
+int run_check(int argc, char** argv) {
+    po::options_description description(
+        "xdpturn check: property-based differential run of generated frames and binding tables\n\noptions");
+    CheckOptions options;
+    std::string object;
+    std::string report;
+    description.add_options()("help,h", "show this help")(
+        "cases", po::value(&options.cases)->default_value(options.cases), "number of generated cases")(
+        "seed", po::value<std::uint64_t>(), "seed of the run (default: random; every run prints its seed)")(
+        "jobs", po::value(&options.jobs)->default_value(1), "worker threads (results do not depend on it)")(
+        "object", po::value(&object), "verify this BPF object instead of the built-in program")(
+        "counterexamples", po::value(&options.counterexample_dir)->default_value(options.counterexample_dir),
+        "directory for the pcap and JSON of a failing case")("noshrink", "report the failing case as generated")(
+        "require-coverage", "fail (exit 1) when a reachable contract row got no hits in either engine")(
+        "report", po::value(&report), "write a JSON report to this file");
+    po::variables_map args;
+    try {
+        po::store(po::command_line_parser(argc, argv).options(description).run(), args);
+        po::notify(args);
+    } catch (const po::error& error) {
+        std::cerr << "xdpturn check: " << error.what() << "\n\n" << description;
+        return exit_usage;
+    }
+    if (args.count("help")) {
+        std::cout << description
+                  << "\nCase i of a run is generated from (seed, i) alone: rerunning with the printed seed\n"
+                     "reproduces the run, with any --jobs. A failing case is shrunk and saved as a pcap\n"
+                     "(input, reference output, XDP output) and a bindings JSON that `xdpturn replay`\n"
+                     "reads. Exit status: 0 all cases passed, 1 a property failed (or, with\n"
+                     "--require-coverage, a row got no hits), 2 usage or environment error.\n";
+        return exit_equal;
+    }
+    if (options.cases == 0 || options.jobs == 0) {
+        std::cerr << "xdpturn check: --cases and --jobs must be positive\n";
+        return exit_usage;
+    }
+    options.seed = args.count("seed") ? args["seed"].as<std::uint64_t>() : std::random_device{}();
+    options.shrink = !args.count("noshrink");
+    options.progress = isatty(STDERR_FILENO);
+    if (!object.empty()) options.program.object_path = object;
+
+    std::cout << "xdpturn check: " << options.cases << " cases, seed " << options.seed << ", " << options.jobs
+              << " job(s), program " << options.program.describe() << "\n"
+              << "  (rerun: xdpturn check --cases " << options.cases << " --seed " << options.seed << ")\n"
+              << std::flush;
+    auto result = xdpturn::run_check(options);
+    if (!result) {
+        std::cerr << "xdpturn check: " << result.error().message << "\n";
+        return exit_usage;
+    }
+
+    const double busy_ns = result->seconds * 1e9 * options.jobs;
+    std::cout << std::fixed << std::setprecision(0) << "\n"
+              << result->cases_run << " cases in " << std::setprecision(2) << result->seconds << " s with "
+              << options.jobs << " job(s): " << std::setprecision(0) << result->cases_per_second() << " cases/s\n"
+              << "BPF_PROG_TEST_RUN on these frames: " << result->test_run_calls_per_second()
+              << " calls/s per thread (a 62-byte frame in a loop: " << result->bare_calls_per_second << ")\n"
+              << "ratio to the bare call rate: " << std::setprecision(2) << result->ratio_to_bare(options.jobs)
+              << " per job; time in BPF_PROG_TEST_RUN " << std::setprecision(0)
+              << 100.0 * static_cast<double>(result->test_run_ns) / busy_ns << "%, in map updates "
+              << 100.0 * static_cast<double>(result->map_ns) / busy_ns << "% (" << result->map_entries
+              << " entries), the rest generating, building and checking\n";
+    print_coverage(*result);
+
+    int status = exit_equal;
+    if (!result->counter_mismatch.empty()) {
+        std::cout << "\nFAILED: the BPF reason counters do not match the verdicts:\n" << result->counter_mismatch;
+        status = exit_disagreement;
+    }
+    const auto uncovered = result->uncovered_rows();
+    if (!uncovered.empty()) {
+        std::cout << "\n" << (args.count("require-coverage") ? "FAILED" : "note") << ": contract rows without hits:";
+        for (Reason reason : uncovered) std::cout << " " << name(reason);
+        std::cout << "\n";
+        if (args.count("require-coverage")) status = exit_disagreement;
+    }
+    if (result->failure) {
+        const CheckFailure& failure = *result->failure;
+        std::cout << "\nFAILED: property '" << failure.property << "' at case " << failure.case_index << " (seed "
+                  << options.seed << "), shrunk in " << failure.shrink_steps << " steps (" << failure.shrink_runs
+                  << " runs):\n"
+                  << failure.shown_case << failure.details << "\n";
+        if (failure.saved)
+            std::cout << "counterexample: " << failure.saved->pcap << "\n                " << failure.saved->json
+                      << "\nreproduce: xdpturn replay " << failure.saved->pcap << " --bindings " << failure.saved->json
+                      << (object.empty() ? "" : " --object " + object) << "\n";
+        else
+            std::cout << "(could not save the counterexample: " << failure.save_error << ")\n";
+        status = exit_disagreement;
+    } else {
+        std::cout << "\nall " << result->cases_run << " cases passed every property\n";
+    }
+
+    if (!report.empty()) {
+        std::ofstream out(report);
+        out << result_json(options, *result).dump(2) << "\n";
+        if (!out) {
+            std::cerr << "xdpturn check: cannot write report '" << report << "'\n";
+            return exit_usage;
+        }
+    }
+    return status;
+}
+
+}  // namespace xdpturn::cli
