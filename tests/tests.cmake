@@ -11,17 +11,39 @@ function(xdpturn_test name)
   set_tests_properties(${name} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)
 endfunction()
 
-xdpturn_test(test_reference_model tests/test_reference_model.cpp)
-xdpturn_test(test_comparator tests/test_comparator.cpp)
-xdpturn_test(test_xdp_fixed_cases tests/test_xdp_fixed_cases.cpp tests/bpf_test_main.cpp)
-xdpturn_test(test_mutants tests/test_mutants.cpp tests/bpf_test_main.cpp)
-add_dependencies(test_mutants xdpturn_mutants)
-
 # The command line's own exit codes and summary.
 function(xdpturn_cli_test name expected_exit)
   add_test(NAME ${name} COMMAND ${CMAKE_SOURCE_DIR}/tests/cli_expect_exit ${expected_exit} ${ARGN})
   set_tests_properties(${name} PROPERTIES SKIP_RETURN_CODE 77)
 endfunction()
+
+xdpturn_test(test_reference_model tests/test_reference_model.cpp)
+xdpturn_test(test_comparator tests/test_comparator.cpp)
+xdpturn_test(test_xdp_fixed_cases tests/test_xdp_fixed_cases.cpp tests/bpf_test_main.cpp)
+xdpturn_test(test_mutants tests/test_mutants.cpp tests/bpf_test_main.cpp)
+add_dependencies(test_mutants xdpturn_mutants)
+xdpturn_test(test_validator tests/test_validator.cpp)
+xdpturn_test(test_properties tests/test_properties.cpp tests/bpf_test_main.cpp)
+target_compile_definitions(test_properties PRIVATE XDPTURN_DEFAULT_RC_PARAMS="max_success=20000")
+# The same suite must fail on a deliberately broken program.
+add_test(NAME test_properties_fails_on_a_mutant
+         COMMAND ${CMAKE_SOURCE_DIR}/tests/cli_expect_exit 201 $<TARGET_FILE:test_properties>
+                 --run_test=engines_agree_pass_is_unchanged_tx_is_valid)
+set_tests_properties(test_properties_fails_on_a_mutant PROPERTIES SKIP_RETURN_CODE 77 ENVIRONMENT
+  "XDPTURN_TEST_OBJECT=${XDPTURN_BPF_DIR}/xdpturn_mutant_channel_header_in_checksum.bpf.o")
+
+# The property run as users run it: the default case count, both jobs, and
+# the coverage gate (every reachable contract row hit by both engines).
+set(XDPTURN_TEST_CASES 20000 CACHE STRING "cases for the property runs of the test suite")
+xdpturn_cli_test(check_default_run 0 $<TARGET_FILE:xdpturn> check --cases ${XDPTURN_TEST_CASES} --jobs 2
+                 --require-coverage --counterexamples ${CMAKE_BINARY_DIR}/test-artifacts/check)
+# Each deliberate bug is found within the default case count, and its saved
+# counterexample reproduces it under `xdpturn replay`.
+add_test(NAME check_finds_every_mutant
+         COMMAND ${CMAKE_SOURCE_DIR}/tests/mutants_found_by_check $<TARGET_FILE:xdpturn> ${XDPTURN_BPF_DIR}
+                 ${CMAKE_BINARY_DIR}/test-artifacts/mutants ${XDPTURN_TEST_CASES} 1 ${XDPTURN_MUTANTS})
+set_tests_properties(check_finds_every_mutant PROPERTIES SKIP_RETURN_CODE 77)
+
 xdpturn_cli_test(cli_cases_all_agree 0 $<TARGET_FILE:xdpturn> cases)
 xdpturn_cli_test(cli_cases_mutant_disagrees 1 $<TARGET_FILE:xdpturn> cases
                  --object ${XDPTURN_BPF_DIR}/xdpturn_mutant_macs_not_swapped.bpf.o)

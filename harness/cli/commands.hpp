@@ -9,5 +9,6 @@ inline constexpr int exit_usage = 2;
 int run_cases(int argc, char** argv);
 int run_bench(int argc, char** argv);
 int run_check(int argc, char** argv);
+int run_replay(int argc, char** argv);
 
 }  // namespace xdpturn::cli

@@ -18,6 +18,8 @@ void print_usage(std::ostream& out) {
            "           docs/datapath.md) through both engines and print a summary\n"
            "  check    property-based run: generated frames and binding tables through\n"
            "           both engines, failures shrunk and saved (--cases, --seed, --jobs)\n"
+           "  replay   captured frames (pcap, pcapng) through both engines, with a\n"
+           "           binding table; reproduces saved counterexamples\n"
            "  bench    measure the reference model, the bare BPF_PROG_TEST_RUN call\n"
            "           rate and the differential comparison, as rates and ratios\n"
            "\n"
@@ -36,6 +38,7 @@ int main(int argc, char** argv) {
     const std::string command = argv[1];
     if (command == "cases") return xdpturn::cli::run_cases(argc - 1, argv + 1);
     if (command == "check") return xdpturn::cli::run_check(argc - 1, argv + 1);
+    if (command == "replay") return xdpturn::cli::run_replay(argc - 1, argv + 1);
     if (command == "bench") return xdpturn::cli::run_bench(argc - 1, argv + 1);
     std::cerr << "xdpturn: unknown command '" << command << "'\n\n";
     print_usage(std::cerr);

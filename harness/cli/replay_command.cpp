@@ -1,0 +1,239 @@
+// `xdpturn replay`: captured frames through both engines, frame by frame.
+#include <pcap/dlt.h>
+
+#include <boost/program_options.hpp>
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <map>
+
+#include "harness/bindings_json.hpp"
+#include "harness/capture_reader.hpp"
+#include "harness/cli/commands.hpp"
+#include "harness/differential.hpp"
+#include "harness/pcap_out.hpp"
+
+namespace xdpturn::cli {
+
+namespace po = boost::program_options;
+
+namespace {
+
+struct ReplayTally {
+    std::uint64_t frames_read = 0;
+    std::uint64_t compared = 0;
+    std::uint64_t agreed = 0;
+    std::uint64_t disagreed = 0;
+    std::map<std::string, std::uint64_t> skipped;  // reason -> frames
+    std::array<std::uint64_t, reason_count> reference{};
+    std::array<std::uint64_t, reason_count> xdp{};
+};
+
+std::string skip_reason(const CapturedFrame& frame) {
+    if (frame.bytes.size() < frame.original_length) return "cut by the capture's snap length";
+    if (frame.bytes.size() < test_run_min_frame) return "shorter than an Ethernet header";
+    if (frame.bytes.size() > test_run_max_frame) return "larger than BPF_PROG_TEST_RUN takes linear (3520 bytes)";
+    return {};
+}
+
+}  // namespace
+
+int run_replay(int argc, char** argv) {
+    po::options_description description("xdpturn replay: captured frames through both engines\n\noptions");
+    std::vector<std::string> captures;
+    std::string bindings_path, channel_range, object, out_path, mismatches_path, report;
+    unsigned turn_port = 0;
+    std::size_t show = 5;
+    description.add_options()("help,h", "show this help")("bindings", po::value(&bindings_path),
+                                                          "binding table and relay settings (JSON, see docs/replay.md)")(
+        "turn-port", po::value(&turn_port), "the relay's TURN port (default 3478, or the bindings file's)")(
+        "channel-range", po::value(&channel_range), "accepted channels LO-HI, decimal or 0x hex (default 0x4000-0x4FFF)")(
+        "object", po::value(&object), "verify this BPF object instead of the built-in program")(
+        "out", po::value(&out_path), "write the XDP program's XDP_TX frames to this pcap")(
+        "mismatches", po::value(&mismatches_path),
+        "write input, reference output and XDP output of each disagreement to this pcap")(
+        "report", po::value(&report), "write a JSON report")("per-packet", "add one report entry per frame")(
+        "show", po::value(&show)->default_value(show), "disagreements to print in full");
+    po::options_description hidden;
+    hidden.add_options()("capture", po::value(&captures));
+    po::positional_options_description positional;
+    positional.add("capture", -1);
+    po::options_description all;
+    all.add(description).add(hidden);
+    po::variables_map args;
+    try {
+        po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), args);
+        po::notify(args);
+    } catch (const po::error& error) {
+        std::cerr << "xdpturn replay: " << error.what() << "\n\n" << description;
+        return exit_usage;
+    }
+    if (args.count("help")) {
+        std::cout << "usage: xdpturn replay CAPTURE... [options]\n\n"
+                  << description
+                  << "\nReads pcap and pcapng files with Ethernet frames. Frames the kernel cannot take\n"
+                     "whole are skipped and counted with the reason. Exit status: 0 all frames agreed,\n"
+                     "1 at least one disagreement, 2 usage or input error.\n";
+        return exit_equal;
+    }
+    if (captures.empty()) {
+        std::cerr << "xdpturn replay: no capture given\n\n" << description;
+        return exit_usage;
+    }
+
+    RelayConfig config;
+    BindingTable bindings;
+    if (!bindings_path.empty()) {
+        auto file = read_bindings_file(bindings_path);
+        if (!file) {
+            std::cerr << "xdpturn replay: " << file.error().message << "\n";
+            return exit_usage;
+        }
+        if (file->turn_port) config.turn_port = *file->turn_port;
+        if (file->channels) config.channels = *file->channels;
+        bindings = std::move(file->bindings);
+    }
+    if (args.count("turn-port")) {
+        if (turn_port > 0xFFFF) {
+            std::cerr << "xdpturn replay: --turn-port must be at most 65535\n";
+            return exit_usage;
+        }
+        config.turn_port = static_cast<std::uint16_t>(turn_port);
+    }
+    if (!channel_range.empty()) {
+        auto range = parse_channel_range(channel_range);
+        if (!range) {
+            std::cerr << "xdpturn replay: --channel-range: " << range.error().message << "\n";
+            return exit_usage;
+        }
+        config.channels = *range;
+    }
+
+    ProgramSource source;
+    if (!object.empty()) source.object_path = object;
+    DifferentialEngine engine(source, CounterCheck::last_reason_only);
+    if (auto set = engine.set_table(config, bindings); !set) {
+        std::cerr << "xdpturn replay: cannot run the XDP program: " << set.error().message << "\n";
+        return exit_usage;
+    }
+    std::optional<PcapWriter> out, mismatches;
+    for (auto [path, writer] : {std::pair{&out_path, &out}, std::pair{&mismatches_path, &mismatches}}) {
+        if (path->empty()) continue;
+        auto created = PcapWriter::create(*path);
+        if (!created) {
+            std::cerr << "xdpturn replay: " << created.error().message << "\n";
+            return exit_usage;
+        }
+        writer->emplace(std::move(created).value());
+    }
+
+    ReplayTally tally;
+    std::vector<std::string> input_errors;
+    nlohmann::json per_packet = nlohmann::json::array();
+    nlohmann::json shown = nlohmann::json::array();
+    const BindingTable no_change;
+    Comparison comparison;
+    for (const std::string& path : captures) {
+        auto reader = CaptureReader::open(path);
+        if (!reader) {
+            input_errors.push_back(reader.error().message);
+            continue;
+        }
+        if (reader->link_type() != DLT_EN10MB) {
+            input_errors.push_back("capture '" + path + "' has link type " + reader->link_type_name() +
+                                   "; replay reads Ethernet (EN10MB) captures");
+            continue;
+        }
+        for (std::uint64_t index = 0;; ++index) {
+            auto frame = reader->next();
+            if (!frame) {
+                input_errors.push_back(frame.error().message + " (after " + std::to_string(index) + " frames)");
+                break;
+            }
+            if (!*frame) break;
+            ++tally.frames_read;
+            if (const std::string why = skip_reason(**frame); !why.empty()) {
+                ++tally.skipped[why];
+                if (args.count("per-packet"))
+                    per_packet.push_back({{"capture", path}, {"index", index}, {"skipped", why}});
+                continue;
+            }
+            const Bytes bytes = (*frame)->bytes;
+            if (auto compared = engine.compare_overlaid(config, no_change, bytes, comparison); !compared) {
+                std::cerr << "xdpturn replay: " << compared.error().message << "\n";
+                return exit_usage;
+            }
+            ++tally.compared;
+            ++tally.reference[static_cast<std::size_t>(comparison.reference.decision.reason)];
+            ++tally.xdp[static_cast<std::size_t>(comparison.xdp.decision.reason)];
+            if (out && comparison.xdp.decision.verdict == Verdict::tx) (void)out->write(comparison.xdp.output);
+            if (comparison.agree) {
+                ++tally.agreed;
+            } else {
+                ++tally.disagreed;
+                if (mismatches) {
+                    (void)mismatches->write(bytes);
+                    (void)mismatches->write(comparison.reference.output);
+                    (void)mismatches->write(comparison.xdp.output);
+                }
+                if (shown.size() < show) {
+                    const std::string text = comparison.explain();
+                    std::cout << "disagreement at frame " << index << " of " << path << ":\n" << text << "\n";
+                    shown.push_back({{"capture", path}, {"index", index}, {"diff", text}});
+                }
+            }
+            if (args.count("per-packet"))
+                per_packet.push_back({{"capture", path},
+                                      {"index", index},
+                                      {"reference", {{"verdict", name(comparison.reference.decision.verdict)},
+                                                     {"reason", name(comparison.reference.decision.reason)}}},
+                                      {"xdp", {{"verdict", name(comparison.xdp.decision.verdict)},
+                                               {"reason", name(comparison.xdp.decision.reason)}}},
+                                      {"agree", comparison.agree}});
+        }
+    }
+
+    std::cout << std::left << std::setw(20) << "reason" << std::right << std::setw(12) << "reference" << std::setw(12)
+              << "xdp" << "\n";
+    for (std::size_t i = 0; i < reason_count; ++i) {
+        if (tally.reference[i] == 0 && tally.xdp[i] == 0) continue;
+        std::cout << std::left << std::setw(20) << name(static_cast<Reason>(i)) << std::right << std::setw(12)
+                  << tally.reference[i] << std::setw(12) << tally.xdp[i] << "\n";
+    }
+    std::cout << "\n" << tally.frames_read << " frames read, " << tally.compared << " compared: " << tally.agreed
+              << " agreed, " << tally.disagreed << " disagreed\n";
+    for (const auto& [why, count] : tally.skipped) std::cout << count << " skipped: " << why << "\n";
+    for (const std::string& error : input_errors) std::cout << "input error: " << error << "\n";
+
+    if (!report.empty()) {
+        nlohmann::json reasons = nlohmann::json::object();
+        for (std::size_t i = 0; i < reason_count; ++i)
+            reasons[std::string(name(static_cast<Reason>(i)))] = {{"reference", tally.reference[i]},
+                                                                  {"xdp", tally.xdp[i]}};
+        nlohmann::json document = {{"captures", captures},
+                                   {"program", source.describe()},
+                                   {"relay", bindings_json(config, bindings)["relay"]},
+                                   {"bindings", bindings.size()},
+                                   {"frames_read", tally.frames_read},
+                                   {"frames_compared", tally.compared},
+                                   {"skipped", tally.skipped},
+                                   {"input_errors", input_errors},
+                                   {"reasons", reasons},
+                                   {"agreements", tally.agreed},
+                                   {"disagreements", tally.disagreed},
+                                   {"first_disagreements", shown}};
+        if (args.count("per-packet")) document["per_packet"] = per_packet;
+        std::ofstream file(report);
+        file << document.dump(2) << "\n";
+        if (!file) {
+            std::cerr << "xdpturn replay: cannot write report '" << report << "'\n";
+            return exit_usage;
+        }
+    }
+    if (tally.disagreed > 0) return exit_disagreement;
+    return input_errors.empty() ? exit_equal : exit_usage;
+}
+
+}  // namespace xdpturn::cli
