@@ -2,8 +2,8 @@
 // works as RapidCheck documents it (max_success, seed, noshrink); the suite
 // defaults to max_success=20000 when RC_PARAMS is unset. RapidCheck prints
 // the seed of every run ("Using configuration: seed=...").
-#include <boost/test/unit_test.hpp>
 #include <rapidcheck/boost_test.h>
+#include <boost/test/unit_test.hpp>
 
 #include <cstdlib>
 #include <map>
@@ -40,7 +40,9 @@ struct PropertyRun {
     std::map<RelayConfig, ReasonTally, ConfigLess> xdp_by_config;
 };
 
-std::string run_program_name() { return program_under_test().describe(); }
+std::string run_program_name() {
+    return program_under_test().describe();
+}
 
 PropertyRun& property_run() {
     static PropertyRun run;
@@ -82,7 +84,8 @@ BOOST_AUTO_TEST_CASE(every_reachable_contract_row_was_hit_by_both_engines) {
     for (Reason reason : coverage.uncovered_rows()) missing += " " + std::string(name(reason));
     BOOST_TEST(missing.empty(), "contract rows without hits in " << run.cases << " cases:" << missing);
     for (std::size_t i = 0; i < reason_count; ++i)
-        BOOST_TEST_MESSAGE(name(static_cast<Reason>(i)) << ": reference " << run.reference[i] << ", xdp " << run.xdp[i]);
+        BOOST_TEST_MESSAGE(name(static_cast<Reason>(i))
+                           << ": reference " << run.reference[i] << ", xdp " << run.xdp[i]);
 }
 
 BOOST_AUTO_TEST_CASE(reason_counters_moved_as_the_verdicts_say) {
@@ -94,8 +97,8 @@ BOOST_AUTO_TEST_CASE(reason_counters_moved_as_the_verdicts_say) {
         auto counters = (*program)->read_counters();
         BOOST_TEST_REQUIRE(counters.ok());
         for (std::size_t i = 0; i < reason_count; ++i)
-            BOOST_TEST((*counters)[i] == tally[i], "counter " << name(static_cast<Reason>(i)) << " for turn port "
-                                                              << config.turn_port);
+            BOOST_TEST((*counters)[i] == tally[i],
+                       "counter " << name(static_cast<Reason>(i)) << " for turn port " << config.turn_port);
     }
 }
 

@@ -10,7 +10,9 @@ using namespace xdpturn;
 
 namespace {
 
-const FixedCase& named(const char* name) { return *find_fixed_case(name); }
+const FixedCase& named(const char* name) {
+    return *find_fixed_case(name);
+}
 
 std::string problem_with(const FixedCase& c, std::vector<std::uint8_t> output) {
     const auto problem = validate_relayed_frame(c.frame, output);
@@ -21,8 +23,7 @@ std::string problem_with(const FixedCase& c, std::vector<std::uint8_t> output) {
 
 BOOST_AUTO_TEST_CASE(expected_outputs_are_valid) {
     for (const FixedCase& c : fixed_cases())
-        if (c.expected.verdict == Verdict::tx)
-            BOOST_TEST(problem_with(c, c.expected_output) == "valid", c.name);
+        if (c.expected.verdict == Verdict::tx) BOOST_TEST(problem_with(c, c.expected_output) == "valid", c.name);
 }
 
 BOOST_AUTO_TEST_CASE(each_broken_output_is_named) {

@@ -46,10 +46,11 @@ int run_replay(int argc, char** argv) {
     std::string bindings_path, channel_range, object, out_path, mismatches_path, report;
     unsigned turn_port = 0;
     std::size_t show = 5;
-    description.add_options()("help,h", "show this help")("bindings", po::value(&bindings_path),
-                                                          "binding table and relay settings (JSON, see docs/replay.md)")(
+    description.add_options()("help,h", "show this help")(
+        "bindings", po::value(&bindings_path), "binding table and relay settings (JSON, see docs/replay.md)")(
         "turn-port", po::value(&turn_port), "the relay's TURN port (default 3478, or the bindings file's)")(
-        "channel-range", po::value(&channel_range), "accepted channels LO-HI, decimal or 0x hex (default 0x4000-0x4FFF)")(
+        "channel-range", po::value(&channel_range),
+        "accepted channels LO-HI, decimal or 0x hex (default 0x4000-0x4FFF)")(
         "object", po::value(&object), "verify this BPF object instead of the built-in program")(
         "out", po::value(&out_path), "write the XDP program's XDP_TX frames to this pcap")(
         "mismatches", po::value(&mismatches_path),
@@ -187,23 +188,27 @@ int run_replay(int argc, char** argv) {
             if (args.count("per-packet"))
                 per_packet.push_back({{"capture", path},
                                       {"index", index},
-                                      {"reference", {{"verdict", name(comparison.reference.decision.verdict)},
-                                                     {"reason", name(comparison.reference.decision.reason)}}},
-                                      {"xdp", {{"verdict", name(comparison.xdp.decision.verdict)},
-                                               {"reason", name(comparison.xdp.decision.reason)}}},
+                                      {"reference",
+                                       {{"verdict", name(comparison.reference.decision.verdict)},
+                                        {"reason", name(comparison.reference.decision.reason)}}},
+                                      {"xdp",
+                                       {{"verdict", name(comparison.xdp.decision.verdict)},
+                                        {"reason", name(comparison.xdp.decision.reason)}}},
                                       {"agree", comparison.agree}});
         }
     }
 
     std::cout << std::left << std::setw(20) << "reason" << std::right << std::setw(12) << "reference" << std::setw(12)
-              << "xdp" << "\n";
+              << "xdp"
+              << "\n";
     for (std::size_t i = 0; i < reason_count; ++i) {
         if (tally.reference[i] == 0 && tally.xdp[i] == 0) continue;
         std::cout << std::left << std::setw(20) << name(static_cast<Reason>(i)) << std::right << std::setw(12)
                   << tally.reference[i] << std::setw(12) << tally.xdp[i] << "\n";
     }
-    std::cout << "\n" << tally.frames_read << " frames read, " << tally.compared << " compared: " << tally.agreed
-              << " agreed, " << tally.disagreed << " disagreed\n";
+    std::cout << "\n"
+              << tally.frames_read << " frames read, " << tally.compared << " compared: " << tally.agreed << " agreed, "
+              << tally.disagreed << " disagreed\n";
     for (const auto& [why, count] : tally.skipped) std::cout << count << " skipped: " << why << "\n";
     for (const std::string& error : input_errors) std::cout << "input error: " << error << "\n";
 
