@@ -25,19 +25,12 @@ std::uint64_t mix(std::uint64_t value) {
     return value ^ (value >> 31);
 }
 
-struct ConfigLess {
-    bool operator()(const RelayConfig& a, const RelayConfig& b) const {
-        return std::tie(a.turn_port, a.channels.min, a.channels.max) <
-               std::tie(b.turn_port, b.channels.min, b.channels.max);
-    }
-};
-
 struct JobState {
     ReasonTally reference{};
     ReasonTally xdp{};
     std::array<std::uint64_t, variation_count> variations{};
-    std::map<RelayConfig, ReasonTally, ConfigLess> shared_xdp_by_config;
-    std::map<RelayConfig, ReasonTally, ConfigLess> isolated_xdp_by_config;
+    std::map<RelayConfig, ReasonTally, RelayConfigLess> shared_xdp_by_config;
+    std::map<RelayConfig, ReasonTally, RelayConfigLess> isolated_xdp_by_config;
     std::uint64_t cases = 0;
     DifferentialEngine::SyscallTime time;
     std::string error;
@@ -45,7 +38,7 @@ struct JobState {
 
 // The counters of each program an engine loaded must equal its XDP tally.
 std::string check_counters(DifferentialEngine& engine,
-                           const std::map<RelayConfig, ReasonTally, ConfigLess>& xdp_by_config) {
+                           const std::map<RelayConfig, ReasonTally, RelayConfigLess>& xdp_by_config) {
     std::string mismatch;
     for (const auto& [config, tally] : xdp_by_config) {
         auto program = engine.program_for(config);
@@ -98,7 +91,7 @@ std::vector<GeneratedCase> block_of(std::uint64_t seed, std::uint64_t block, std
 // later case naming the same key with another value lays its own over it
 // when it runs.) Swapping layers between blocks costs map work in
 // proportion to the layers, and a case costs none unless it conflicts.
-using LayerByConfig = std::map<RelayConfig, BindingTable, ConfigLess>;
+using LayerByConfig = std::map<RelayConfig, BindingTable, RelayConfigLess>;
 
 LayerByConfig block_layers(const std::vector<GeneratedCase>& cases) {
     const BindingTable& background = background_bindings();

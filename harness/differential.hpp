@@ -77,18 +77,12 @@ class DifferentialEngine {
         TestRunner runner;
         explicit Loaded(XdpProgram&& loaded) : program(std::move(loaded)), sync(program), runner(program) {}
     };
-    struct ConfigLess {
-        bool operator()(const RelayConfig& a, const RelayConfig& b) const {
-            return std::tie(a.turn_port, a.channels.min, a.channels.max) <
-                   std::tie(b.turn_port, b.channels.min, b.channels.max);
-        }
-    };
     Result<Loaded*> loaded_for(const RelayConfig& config);
     Status run_both(Loaded& loaded, const RelayConfig& config, Bytes frame, Comparison& result);
 
     ProgramSource source_;
     CounterCheck check_;
-    std::map<RelayConfig, std::unique_ptr<Loaded>, ConfigLess> programs_;
+    std::map<RelayConfig, std::unique_ptr<Loaded>, RelayConfigLess> programs_;
     XdpRun run_;
 };
 

@@ -42,13 +42,7 @@ Status MapSync::apply(const BindingTable& wanted) {
     if (wanted.size() > XDPTURN_MAX_BINDINGS)
         return Error{"binding table of " + std::to_string(wanted.size()) + " entries exceeds the map's " +
                      std::to_string(XDPTURN_MAX_BINDINGS)};
-    std::vector<xdpturn_binding_key> stale;
-    std::vector<BindingKey> stale_keys;
-    for (const auto& [key, target] : written_)
-        if (!wanted.contains(key)) {
-            stale.push_back(to_abi(key));
-            stale_keys.push_back(key);
-        }
+    if (auto deleted = delete_missing(written_, wanted); !deleted) return deleted;
     std::vector<xdpturn_binding_key> keys;
     std::vector<xdpturn_binding_value> values;
     for (const auto& [key, target] : wanted) {
@@ -57,24 +51,27 @@ Status MapSync::apply(const BindingTable& wanted) {
         keys.push_back(to_abi(key));
         values.push_back(to_abi(target));
     }
-    if (auto deleted = timed_batch(true, stale, nullptr); !deleted) return deleted;
-    for (const BindingKey& key : stale_keys) written_.erase(key);
     if (auto updated = timed_batch(false, keys, &values); !updated) return updated;
     for (const auto& [key, target] : wanted) written_.insert_or_assign(key, target);
     return ok_status();
 }
 
 Status MapSync::replace_layer(const BindingTable& previous, const BindingTable& next) {
+    if (auto deleted = delete_missing(previous, next); !deleted) return deleted;
+    return overlay(next);
+}
+
+Status MapSync::delete_missing(const BindingTable& candidates, const BindingTable& keep) {
     std::vector<xdpturn_binding_key> stale;
     std::vector<BindingKey> stale_keys;
-    for (const auto& [key, target] : previous)
-        if (!next.contains(key)) {
+    for (const auto& [key, target] : candidates)
+        if (!keep.contains(key)) {
             stale.push_back(to_abi(key));
             stale_keys.push_back(key);
         }
     if (auto deleted = timed_batch(true, stale, nullptr); !deleted) return deleted;
     for (const BindingKey& key : stale_keys) written_.erase(key);
-    return overlay(next);
+    return ok_status();
 }
 
 Status MapSync::overlay(const BindingTable& entries) {

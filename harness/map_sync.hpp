@@ -36,6 +36,8 @@ class MapSync {
 
   private:
     XdpProgram* program_;
+    // Deletes from the map the keys of `candidates` that `keep` lacks.
+    Status delete_missing(const BindingTable& candidates, const BindingTable& keep);
     Status timed_batch(bool remove, std::vector<xdpturn_binding_key>& keys, std::vector<xdpturn_binding_value>* values);
 
     BindingTable written_;

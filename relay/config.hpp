@@ -6,6 +6,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 
 #include "relay/result.hpp"
@@ -47,6 +48,14 @@ struct RelayConfig {
     std::uint16_t turn_port = 3478;
     ChannelRange channels = rfc8656_channels;
     friend bool operator==(const RelayConfig&, const RelayConfig&) = default;
+};
+
+// An order on configurations, for maps keyed by them.
+struct RelayConfigLess {
+    bool operator()(const RelayConfig& a, const RelayConfig& b) const {
+        return std::tie(a.turn_port, a.channels.min, a.channels.max) <
+               std::tie(b.turn_port, b.channels.min, b.channels.max);
+    }
 };
 
 struct BindingKey {

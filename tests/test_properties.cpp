@@ -16,13 +16,6 @@ using namespace xdpturn;
 
 namespace {
 
-struct ConfigLess {
-    bool operator()(const RelayConfig& a, const RelayConfig& b) const {
-        return std::tie(a.turn_port, a.channels.min, a.channels.max) <
-               std::tie(b.turn_port, b.channels.min, b.channels.max);
-    }
-};
-
 // The program under test: the built-in one, or XDPTURN_TEST_OBJECT (used to
 // show that this suite fails on a deliberately broken program).
 ProgramSource program_under_test() {
@@ -37,7 +30,7 @@ struct PropertyRun {
     std::uint64_t cases = 0;
     ReasonTally reference{};
     ReasonTally xdp{};
-    std::map<RelayConfig, ReasonTally, ConfigLess> xdp_by_config;
+    std::map<RelayConfig, ReasonTally, RelayConfigLess> xdp_by_config;
 };
 
 std::string run_program_name() {

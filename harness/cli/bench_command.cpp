@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "harness/cli/commands.hpp"
+#include "harness/cli/options.hpp"
 #include "harness/differential.hpp"
 #include "harness/fixed_cases.hpp"
 
@@ -33,14 +34,9 @@ int run_bench(int argc, char** argv) {
     options.add_options()("help,h", "show this help")("iterations", po::value(&iterations)->default_value(iterations),
                                                       "frames per measurement")(
         "report", po::value(&report), "write the measurements as JSON to this file");
-    po::variables_map args;
-    try {
-        po::store(po::command_line_parser(argc, argv).options(options).run(), args);
-        po::notify(args);
-    } catch (const po::error& error) {
-        std::cerr << "xdpturn bench: " << error.what() << "\n\n" << options;
-        return exit_usage;
-    }
+    const auto parsed = parse_options("bench", argc, argv, options);
+    if (!parsed) return exit_usage;
+    const po::variables_map& args = *parsed;
     if (args.count("help")) {
         std::cout << options;
         return exit_equal;
@@ -110,14 +106,7 @@ int run_bench(int argc, char** argv) {
     std::cout << "\ndifferential rate / bare BPF_PROG_TEST_RUN rate: " << std::setprecision(2) << ratio << "\n";
     results["differential_over_bare_ratio"] = ratio;
 
-    if (!report.empty()) {
-        std::ofstream out(report);
-        out << results.dump(2) << "\n";
-        if (!out) {
-            std::cerr << "xdpturn bench: cannot write '" << report << "'\n";
-            return exit_usage;
-        }
-    }
+    if (!report.empty() && !write_report("bench", report, results)) return exit_usage;
     return exit_equal;
 }
 

@@ -9,6 +9,7 @@
 
 #include "harness/bpf_environment.hpp"
 #include "harness/cli/commands.hpp"
+#include "harness/cli/options.hpp"
 #include "harness/fixed_case_check.hpp"
 
 namespace xdpturn::cli {
@@ -44,14 +45,9 @@ int run_cases(int argc, char** argv) {
         "verify this BPF object instead of the built-in program (it must follow bpf/xdpturn_abi.h)")(
         "artifacts", po::value(&artifacts), "write a pcap per failing case into this directory")(
         "report", po::value(&report), "write a JSON report to this file")("verbose,v", "print every case's diff");
-    po::variables_map args;
-    try {
-        po::store(po::command_line_parser(argc, argv).options(options).run(), args);
-        po::notify(args);
-    } catch (const po::error& error) {
-        std::cerr << "xdpturn cases: " << error.what() << "\n\n" << options;
-        return exit_usage;
-    }
+    const auto parsed = parse_options("cases", argc, argv, options);
+    if (!parsed) return exit_usage;
+    const po::variables_map& args = *parsed;
     if (args.count("help")) {
         std::cout << options
                   << "\nExit status: 0 every case met its expectation and both engines agreed,\n"
@@ -145,12 +141,7 @@ int run_cases(int argc, char** argv) {
             {"program", source.describe()},
             {"cases", json_cases},
             {"summary", {{"cases", total}, {"failed", failed}, {"rows_without_case", rows_without_case}}}};
-        std::ofstream out(report);
-        out << document.dump(2) << "\n";
-        if (!out) {
-            std::cerr << "xdpturn cases: cannot write report '" << report << "'\n";
-            return exit_usage;
-        }
+        if (!write_report("cases", report, document)) return exit_usage;
     }
     return failed > 0 || rows_without_case > 0 ? exit_disagreement : exit_equal;
 }

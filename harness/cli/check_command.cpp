@@ -11,6 +11,7 @@
 
 #include "harness/check_run.hpp"
 #include "harness/cli/commands.hpp"
+#include "harness/cli/options.hpp"
 
 namespace xdpturn::cli {
 
@@ -95,14 +96,9 @@ int run_check(int argc, char** argv) {
         "directory for the pcap and JSON of a failing case")("noshrink", "report the failing case as generated")(
         "require-coverage", "fail (exit 1) when a reachable contract row got no hits in either engine")(
         "report", po::value(&report), "write a JSON report to this file");
-    po::variables_map args;
-    try {
-        po::store(po::command_line_parser(argc, argv).options(description).run(), args);
-        po::notify(args);
-    } catch (const po::error& error) {
-        std::cerr << "xdpturn check: " << error.what() << "\n\n" << description;
-        return exit_usage;
-    }
+    const auto parsed = parse_options("check", argc, argv, description);
+    if (!parsed) return exit_usage;
+    const po::variables_map& args = *parsed;
     if (args.count("help")) {
         std::cout << description
                   << "\nCase i of a run is generated from (seed, i) alone: rerunning with the printed seed\n"
@@ -173,14 +169,7 @@ int run_check(int argc, char** argv) {
         std::cout << "\nall " << result->cases_run << " cases passed every property\n";
     }
 
-    if (!report.empty()) {
-        std::ofstream out(report);
-        out << result_json(options, *result).dump(2) << "\n";
-        if (!out) {
-            std::cerr << "xdpturn check: cannot write report '" << report << "'\n";
-            return exit_usage;
-        }
-    }
+    if (!report.empty() && !write_report("check", report, result_json(options, *result))) return exit_usage;
     return status;
 }
 

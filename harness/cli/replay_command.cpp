@@ -12,6 +12,7 @@
 #include "harness/bindings_json.hpp"
 #include "harness/capture_reader.hpp"
 #include "harness/cli/commands.hpp"
+#include "harness/cli/options.hpp"
 #include "harness/differential.hpp"
 #include "harness/pcap_out.hpp"
 
@@ -61,16 +62,9 @@ int run_replay(int argc, char** argv) {
     hidden.add_options()("capture", po::value(&captures));
     po::positional_options_description positional;
     positional.add("capture", -1);
-    po::options_description all;
-    all.add(description).add(hidden);
-    po::variables_map args;
-    try {
-        po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), args);
-        po::notify(args);
-    } catch (const po::error& error) {
-        std::cerr << "xdpturn replay: " << error.what() << "\n\n" << description;
-        return exit_usage;
-    }
+    const auto parsed = parse_options("replay", argc, argv, description, &positional, &hidden);
+    if (!parsed) return exit_usage;
+    const po::variables_map& args = *parsed;
     if (args.count("help")) {
         std::cout << "usage: xdpturn replay CAPTURE... [options]\n\n"
                   << description
@@ -230,12 +224,7 @@ int run_replay(int argc, char** argv) {
                                    {"disagreements", tally.disagreed},
                                    {"first_disagreements", shown}};
         if (args.count("per-packet")) document["per_packet"] = per_packet;
-        std::ofstream file(report);
-        file << document.dump(2) << "\n";
-        if (!file) {
-            std::cerr << "xdpturn replay: cannot write report '" << report << "'\n";
-            return exit_usage;
-        }
+        if (!write_report("replay", report, document)) return exit_usage;
     }
     if (tally.disagreed > 0) return exit_disagreement;
     return input_errors.empty() ? exit_equal : exit_usage;

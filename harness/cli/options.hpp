@@ -1,0 +1,22 @@
+// Command-line plumbing shared by the xdpturn commands.
+#pragma once
+
+#include <boost/program_options.hpp>
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+
+namespace xdpturn::cli {
+
+// Parses a command's options. On a usage error it prints the error and the
+// options and returns nothing (the caller exits with exit_usage).
+std::optional<boost::program_options::variables_map> parse_options(
+    const std::string& command, int argc, char** argv, const boost::program_options::options_description& visible,
+    const boost::program_options::positional_options_description* positional = nullptr,
+    const boost::program_options::options_description* hidden = nullptr);
+
+// Writes a JSON report; prints why and returns false when it cannot.
+bool write_report(const std::string& command, const std::string& path, const nlohmann::json& document);
+
+}  // namespace xdpturn::cli
