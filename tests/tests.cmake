@@ -23,6 +23,7 @@ xdpturn_test(test_xdp_fixed_cases tests/test_xdp_fixed_cases.cpp tests/bpf_test_
 xdpturn_test(test_mutants tests/test_mutants.cpp tests/bpf_test_main.cpp)
 add_dependencies(test_mutants xdpturn_mutants)
 xdpturn_test(test_validator tests/test_validator.cpp)
+xdpturn_test(test_stun tests/test_stun.cpp)
 xdpturn_test(test_properties tests/test_properties.cpp tests/bpf_test_main.cpp)
 target_compile_definitions(test_properties PRIVATE XDPTURN_DEFAULT_RC_PARAMS="max_success=20000")
 # The same suite must fail on a deliberately broken program.
