@@ -24,6 +24,7 @@ xdpturn_test(test_mutants tests/test_mutants.cpp tests/bpf_test_main.cpp)
 add_dependencies(test_mutants xdpturn_mutants)
 xdpturn_test(test_validator tests/test_validator.cpp)
 xdpturn_test(test_stun tests/test_stun.cpp)
+xdpturn_test(test_replay_parts tests/test_replay_parts.cpp)
 xdpturn_test(test_properties tests/test_properties.cpp tests/bpf_test_main.cpp)
 target_compile_definitions(test_properties PRIVATE XDPTURN_DEFAULT_RC_PARAMS="max_success=20000")
 # The same suite must fail on a deliberately broken program.
@@ -56,3 +57,9 @@ xdpturn_cli_test(cli_help 0 $<TARGET_FILE:xdpturn> --help)
 xdpturn_cli_test(cli_cases_help 0 $<TARGET_FILE:xdpturn> cases --help)
 
 add_test(NAME format COMMAND ${CMAKE_SOURCE_DIR}/ci/check-format)
+
+# The bundled coturn corpus replays as its expectations say (pcaps/).
+add_test(NAME corpus_replay
+         COMMAND ${CMAKE_SOURCE_DIR}/tests/corpus_replay $<TARGET_FILE:xdpturn> ${CMAKE_SOURCE_DIR}/pcaps
+                 ${XDPTURN_BPF_DIR}/xdpturn_mutant_ports_not_in_checksum.bpf.o ${CMAKE_BINARY_DIR}/test-artifacts/corpus)
+set_tests_properties(corpus_replay PROPERTIES SKIP_RETURN_CODE 77)

@@ -9,12 +9,16 @@
 #include <iostream>
 #include <map>
 
+#include "harness/binding_learner.hpp"
 #include "harness/bindings_json.hpp"
 #include "harness/capture_reader.hpp"
 #include "harness/cli/commands.hpp"
 #include "harness/cli/options.hpp"
 #include "harness/differential.hpp"
+#include "harness/link_layer.hpp"
 #include "harness/pcap_out.hpp"
+#include "harness/relay_output_oracle.hpp"
+#include "harness/udp_checksum.hpp"
 
 namespace xdpturn::cli {
 
@@ -30,13 +34,19 @@ struct ReplayTally {
     std::map<std::string, std::uint64_t> skipped;  // reason -> frames
     std::array<std::uint64_t, reason_count> reference{};
     std::array<std::uint64_t, reason_count> xdp{};
+    std::map<std::string, std::uint64_t> udp_checksums;  // state -> frames
+    std::uint64_t checksums_repaired = 0;
 };
 
-std::string skip_reason(const CapturedFrame& frame) {
-    if (frame.bytes.size() < frame.original_length) return "cut by the capture's snap length";
-    if (frame.bytes.size() < test_run_min_frame) return "shorter than an Ethernet header";
-    if (frame.bytes.size() > test_run_max_frame) return "larger than BPF_PROG_TEST_RUN takes linear (3520 bytes)";
-    return {};
+const char* checksum_state_name(UdpChecksumState state) {
+    switch (state) {
+        case UdpChecksumState::not_applicable: return "not IPv4 UDP";
+        case UdpChecksumState::none: return "none (0)";
+        case UdpChecksumState::valid: return "valid";
+        case UdpChecksumState::partial: return "partial (checksum offload)";
+        case UdpChecksumState::wrong: return "wrong";
+    }
+    return "?";
 }
 
 }  // namespace
@@ -56,6 +66,8 @@ int run_replay(int argc, char** argv) {
         "out", po::value(&out_path), "write the XDP program's XDP_TX frames to this pcap")(
         "mismatches", po::value(&mismatches_path),
         "write input, reference output and XDP output of each disagreement to this pcap")(
+        "learn", "learn bindings from the capture's STUN traffic (Allocate, ChannelBind, Refresh), in capture order")(
+        "fix-checksums", "repair partial (offloaded) UDP checksums before replay")(
         "report", po::value(&report), "write a JSON report")("per-packet", "add one report entry per frame")(
         "show", po::value(&show)->default_value(show), "disagreements to print in full");
     po::options_description hidden;
@@ -128,19 +140,29 @@ int run_replay(int argc, char** argv) {
     std::vector<std::string> input_errors;
     nlohmann::json per_packet = nlohmann::json::array();
     nlohmann::json shown = nlohmann::json::array();
+    nlohmann::json link_types = nlohmann::json::array();
+    const bool learn = args.count("learn") > 0;
+    const bool fix_checksums = args.count("fix-checksums") > 0;
+    BindingLearner learner(config.turn_port, bindings);
+    RelayOutputOracle oracle;
     const BindingTable no_change;
     Comparison comparison;
+    std::vector<std::uint8_t> converted;
+    std::vector<std::uint8_t> repaired;
     for (const std::string& path : captures) {
         auto reader = CaptureReader::open(path);
         if (!reader) {
             input_errors.push_back(reader.error().message);
             continue;
         }
-        if (reader->link_type() != DLT_EN10MB) {
-            input_errors.push_back("capture '" + path + "' has link type " + reader->link_type_name() +
-                                   "; replay reads Ethernet (EN10MB) captures");
+        auto adapter = LinkAdapter::for_link_type(reader->link_type());
+        if (!adapter) {
+            input_errors.push_back("capture '" + path + "' (" + reader->link_type_name() +
+                                   "): " + adapter.error().message);
             continue;
         }
+        link_types.push_back(
+            {{"capture", path}, {"link_type", adapter->name()}, {"synthesised", adapter->synthesised()}});
         for (std::uint64_t index = 0;; ++index) {
             auto frame = reader->next();
             if (!frame) {
@@ -149,13 +171,44 @@ int run_replay(int argc, char** argv) {
             }
             if (!*frame) break;
             ++tally.frames_read;
-            if (const std::string why = skip_reason(**frame); !why.empty()) {
+            auto skip = [&](const std::string& why) {
                 ++tally.skipped[why];
                 if (args.count("per-packet"))
                     per_packet.push_back({{"capture", path}, {"index", index}, {"skipped", why}});
+            };
+            if ((*frame)->bytes.size() < (*frame)->original_length) {
+                skip("cut by the capture's snap length");
                 continue;
             }
-            const Bytes bytes = (*frame)->bytes;
+            auto ethernet = adapter->to_ethernet((*frame)->bytes, converted);
+            if (!ethernet) {
+                skip(ethernet.error().message);
+                continue;
+            }
+            Bytes bytes = *ethernet;
+            const UdpChecksumState checksum = classify_udp_checksum(bytes);
+            ++tally.udp_checksums[checksum_state_name(checksum)];
+            if (fix_checksums && checksum == UdpChecksumState::partial) {
+                repaired.assign(bytes.begin(), bytes.end());
+                repair_udp_checksum(repaired);
+                bytes = repaired;
+                ++tally.checksums_repaired;
+            }
+            oracle.observe(bytes);
+            if (learn && learner.observe(bytes, (*frame)->timestamp_us)) {
+                if (auto set = engine.set_table(config, learner.table()); !set) {
+                    std::cerr << "xdpturn replay: " << set.error().message << "\n";
+                    return exit_usage;
+                }
+            }
+            if (bytes.size() < test_run_min_frame) {
+                skip("shorter than an Ethernet header");
+                continue;
+            }
+            if (bytes.size() > test_run_max_frame) {
+                skip("larger than BPF_PROG_TEST_RUN takes linear (3520 bytes)");
+                continue;
+            }
             if (auto compared = engine.compare_overlaid(config, no_change, bytes, comparison); !compared) {
                 std::cerr << "xdpturn replay: " << compared.error().message << "\n";
                 return exit_usage;
@@ -163,7 +216,10 @@ int run_replay(int argc, char** argv) {
             ++tally.compared;
             ++tally.reference[static_cast<std::size_t>(comparison.reference.decision.reason)];
             ++tally.xdp[static_cast<std::size_t>(comparison.xdp.decision.reason)];
-            if (out && comparison.xdp.decision.verdict == Verdict::tx) (void)out->write(comparison.xdp.output);
+            if (comparison.xdp.decision.verdict == Verdict::tx) {
+                oracle.expect(comparison.xdp.output);
+                if (out) (void)out->write(comparison.xdp.output);
+            }
             if (comparison.agree) {
                 ++tally.agreed;
             } else {
@@ -204,6 +260,21 @@ int run_replay(int argc, char** argv) {
               << tally.frames_read << " frames read, " << tally.compared << " compared: " << tally.agreed << " agreed, "
               << tally.disagreed << " disagreed\n";
     for (const auto& [why, count] : tally.skipped) std::cout << count << " skipped: " << why << "\n";
+    for (const auto& [state, count] : tally.udp_checksums) std::cout << count << " UDP checksums " << state << "\n";
+    if (tally.udp_checksums.count(checksum_state_name(UdpChecksumState::partial)) && !fix_checksums)
+        std::cout << "note: partial checksums come from checksum offload on the capturing host; "
+                     "--fix-checksums repairs them\n";
+    if (fix_checksums) std::cout << tally.checksums_repaired << " partial checksums repaired\n";
+    if (learn) {
+        const LearnerStats& learned = learner.stats();
+        std::cout << "learned: " << learned.allocations << " allocations, " << learned.channel_binds
+                  << " channel binds (" << learner.bindings_learned() << " distinct bindings), "
+                  << learned.allocations_deleted << " allocations deleted, " << learned.bindings_expired
+                  << " bindings expired; " << learner.table().size() << " bindings live at the end\n";
+    }
+    if (oracle.expected() > 0)
+        std::cout << "relay's real output: " << oracle.matched() << " of " << oracle.expected()
+                  << " XDP outputs also appear in the capture as the relay's own datagram\n";
     for (const std::string& error : input_errors) std::cout << "input error: " << error << "\n";
 
     if (!report.empty()) {
@@ -222,7 +293,29 @@ int run_replay(int argc, char** argv) {
                                    {"reasons", reasons},
                                    {"agreements", tally.agreed},
                                    {"disagreements", tally.disagreed},
-                                   {"first_disagreements", shown}};
+                                   {"first_disagreements", shown},
+                                   {"link_types", link_types},
+                                   {"udp_checksums", tally.udp_checksums},
+                                   {"checksums_repaired", tally.checksums_repaired},
+                                   {"relay_output",
+                                    {{"xdp_outputs", oracle.expected()},
+                                     {"matched_in_capture", oracle.matched()},
+                                     {"expectations_dropped", oracle.dropped()}}}};
+        if (learn) {
+            const LearnerStats& learned = learner.stats();
+            nlohmann::json live = bindings_json(config, learner.table())["bindings"];
+            document["learned"] = {{"stun_messages", learned.stun_messages},
+                                   {"malformed_stun", learned.malformed_stun},
+                                   {"allocations", learned.allocations},
+                                   {"channel_binds", learned.channel_binds},
+                                   {"distinct_bindings", learner.bindings_learned()},
+                                   {"allocations_deleted", learned.allocations_deleted},
+                                   {"allocations_expired", learned.allocations_expired},
+                                   {"bindings_expired", learned.bindings_expired},
+                                   {"not_ipv4", learned.not_ipv4},
+                                   {"unmatched_responses", learned.unmatched_responses},
+                                   {"live_at_end", live}};
+        }
         if (args.count("per-packet")) document["per_packet"] = per_packet;
         if (!write_report("replay", report, document)) return exit_usage;
     }

@@ -1,0 +1,50 @@
+#include "harness/relay_output_oracle.hpp"
+
+namespace xdpturn {
+
+namespace {
+constexpr std::size_t ip_at = 14;
+}
+
+// UDP source port, destination address and port, and payload of an IPv4 UDP
+// frame, as one string key; empty for anything else. The source address is
+// left out: the relay may send from another local address than the one the
+// XDP program copies from the arriving frame.
+std::string RelayOutputOracle::key_of(Bytes frame) {
+    if (frame.size() < ip_at + 20 || load_be16(frame, 12) != 0x0800 || (frame[ip_at] >> 4) != 4) return {};
+    const std::size_t header = std::size_t{frame[ip_at] & 0x0Fu} * 4;
+    if (header < 20 || frame[ip_at + 9] != 17) return {};
+    const std::size_t udp_at = ip_at + header;
+    if (frame.size() < udp_at + 8) return {};
+    const std::size_t udp_length = load_be16(frame, udp_at + 4);
+    if (udp_length < 8 || udp_at + udp_length > frame.size()) return {};
+    std::string key(reinterpret_cast<const char*>(frame.data()) + ip_at + 16, 4);          // destination address
+    key.append(reinterpret_cast<const char*>(frame.data()) + udp_at, 4);                   // both ports
+    key.append(reinterpret_cast<const char*>(frame.data()) + udp_at + 8, udp_length - 8);  // payload
+    return key;
+}
+
+void RelayOutputOracle::expect(Bytes xdp_output) {
+    std::string key = key_of(xdp_output);
+    if (key.empty()) return;
+    ++expected_;
+    ++pending_[key];
+    order_.push_back(std::move(key));
+    if (order_.size() > max_pending) {
+        const auto oldest = pending_.find(order_.front());
+        if (oldest != pending_.end() && --oldest->second == 0) pending_.erase(oldest);
+        order_.pop_front();
+        ++dropped_;
+    }
+}
+
+bool RelayOutputOracle::observe(Bytes captured_frame) {
+    if (pending_.empty()) return false;
+    const auto found = pending_.find(key_of(captured_frame));
+    if (found == pending_.end()) return false;
+    if (--found->second == 0) pending_.erase(found);
+    ++matched_;
+    return true;
+}
+
+}  // namespace xdpturn
