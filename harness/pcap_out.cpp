@@ -2,6 +2,7 @@
 
 #include <pcap/pcap.h>
 
+#include <algorithm>
 #include <filesystem>
 
 namespace xdpturn {
@@ -31,11 +32,15 @@ Result<PcapWriter> PcapWriter::create(const std::string& path) {
 }
 
 Status PcapWriter::write(Bytes frame) {
+    return write_cut(frame, static_cast<std::uint32_t>(frame.size()));
+}
+
+Status PcapWriter::write_cut(Bytes frame, std::uint32_t original_length) {
     pcap_pkthdr header{};
     // Frames get consecutive seconds, so Wireshark shows them in order.
     header.ts.tv_sec = frames_++;
     header.caplen = static_cast<bpf_u_int32>(frame.size());
-    header.len = header.caplen;
+    header.len = std::max<bpf_u_int32>(header.caplen, original_length);
     pcap_dump(reinterpret_cast<u_char*>(dumper_.get()), &header, frame.data());
     if (pcap_dump_flush(dumper_.get()) != 0) return Error{"cannot write to '" + path_ + "'"};
     return ok_status();

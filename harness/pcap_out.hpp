@@ -2,6 +2,7 @@
 // `--out`-style outputs. Files open in Wireshark and tcpdump.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -18,6 +19,9 @@ class PcapWriter {
     static Result<PcapWriter> create(const std::string& path);
 
     Status write(Bytes frame);
+    // Writes a frame as if the capture's snap length had cut it: the record
+    // says `original_length` bytes were on the wire.
+    Status write_cut(Bytes frame, std::uint32_t original_length);
     const std::string& path() const { return path_; }
 
   private:

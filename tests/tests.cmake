@@ -58,8 +58,13 @@ xdpturn_cli_test(cli_cases_help 0 $<TARGET_FILE:xdpturn> cases --help)
 
 add_test(NAME format COMMAND ${CMAKE_SOURCE_DIR}/ci/check-format)
 
-# The bundled coturn corpus replays as its expectations say (pcaps/).
+# The bundled corpus replays as its manifests say (pcaps/, pcaps/rows/).
 add_test(NAME corpus_replay
-         COMMAND ${CMAKE_SOURCE_DIR}/tests/corpus_replay $<TARGET_FILE:xdpturn> ${CMAKE_SOURCE_DIR}/pcaps
-                 ${XDPTURN_BPF_DIR}/xdpturn_mutant_ports_not_in_checksum.bpf.o ${CMAKE_BINARY_DIR}/test-artifacts/corpus)
+         COMMAND ${CMAKE_SOURCE_DIR}/tests/corpus_replay $<TARGET_FILE:xdpturn>
+                 ${XDPTURN_BPF_DIR}/xdpturn_mutant_ports_not_in_checksum.bpf.o ${CMAKE_BINARY_DIR}/test-artifacts/corpus
+                 ${CMAKE_SOURCE_DIR}/pcaps/manifest.json ${CMAKE_SOURCE_DIR}/pcaps/rows/manifest.json)
 set_tests_properties(corpus_replay PROPERTIES SKIP_RETURN_CODE 77)
+# The exported row corpus is what `xdpturn cases --export` makes now.
+add_test(NAME row_corpus_is_current
+         COMMAND sh -c "rm -rf rows && $<TARGET_FILE:xdpturn> cases --export rows >/dev/null && diff -r rows ${CMAKE_SOURCE_DIR}/pcaps/rows"
+         WORKING_DIRECTORY ${CMAKE_BINARY_DIR}/test-artifacts)

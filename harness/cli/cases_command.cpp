@@ -10,6 +10,7 @@
 #include "harness/bpf_environment.hpp"
 #include "harness/cli/commands.hpp"
 #include "harness/cli/options.hpp"
+#include "harness/corpus_export.hpp"
 #include "harness/fixed_case_check.hpp"
 
 namespace xdpturn::cli {
@@ -40,11 +41,14 @@ int run_cases(int argc, char** argv) {
     std::string object;
     std::string artifacts;
     std::string report;
+    std::string export_dir;
     options.add_options()("help,h", "show this help")(
         "object", po::value(&object),
         "verify this BPF object instead of the built-in program (it must follow bpf/xdpturn_abi.h)")(
         "artifacts", po::value(&artifacts), "write a pcap per failing case into this directory")(
-        "report", po::value(&report), "write a JSON report to this file")("verbose,v", "print every case's diff");
+        "report", po::value(&report), "write a JSON report to this file")("verbose,v", "print every case's diff")(
+        "export", po::value(&export_dir),
+        "write one capture per contract row, with binding files and a replay manifest, to this directory, and exit");
     const auto parsed = parse_options("cases", argc, argv, options);
     if (!parsed) return exit_usage;
     const po::variables_map& args = *parsed;
@@ -52,6 +56,16 @@ int run_cases(int argc, char** argv) {
         std::cout << options
                   << "\nExit status: 0 every case met its expectation and both engines agreed,\n"
                      "1 a case failed, 2 usage error or BPF unavailable.\n";
+        return exit_equal;
+    }
+
+    if (!export_dir.empty()) {
+        auto manifest = export_row_corpus(export_dir);
+        if (!manifest) {
+            std::cerr << "xdpturn cases: " << manifest.error().message << "\n";
+            return exit_usage;
+        }
+        std::cout << "wrote " << *manifest << "\n";
         return exit_equal;
     }
 
