@@ -1,5 +1,7 @@
 #include "harness/relay_output_oracle.hpp"
 
+#include <string_view>
+
 namespace xdpturn {
 
 namespace {
@@ -7,29 +9,29 @@ constexpr std::size_t ip_at = 14;
 }
 
 // UDP source port, destination address and port, and payload of an IPv4 UDP
-// frame, as one string key; empty for anything else. The source address is
-// left out: the relay may send from another local address than the one the
-// XDP program copies from the arriving frame.
-std::string RelayOutputOracle::key_of(Bytes frame) {
-    if (frame.size() < ip_at + 20 || load_be16(frame, 12) != 0x0800 || (frame[ip_at] >> 4) != 4) return {};
+// frame, hashed; 0 for anything else. The source address is left out: the
+// relay may send from another local address than the one the XDP program
+// copies from the arriving frame.
+std::uint64_t RelayOutputOracle::key_of(Bytes frame) {
+    if (frame.size() < ip_at + 20 || load_be16(frame, 12) != 0x0800 || (frame[ip_at] >> 4) != 4) return 0;
     const std::size_t header = std::size_t{frame[ip_at] & 0x0Fu} * 4;
-    if (header < 20 || frame[ip_at + 9] != 17) return {};
+    if (header < 20 || frame[ip_at + 9] != 17) return 0;
     const std::size_t udp_at = ip_at + header;
-    if (frame.size() < udp_at + 8) return {};
+    if (frame.size() < udp_at + 8) return 0;
     const std::size_t udp_length = load_be16(frame, udp_at + 4);
-    if (udp_length < 8 || udp_at + udp_length > frame.size()) return {};
-    std::string key(reinterpret_cast<const char*>(frame.data()) + ip_at + 16, 4);          // destination address
-    key.append(reinterpret_cast<const char*>(frame.data()) + udp_at, 4);                   // both ports
-    key.append(reinterpret_cast<const char*>(frame.data()) + udp_at + 8, udp_length - 8);  // payload
-    return key;
+    if (udp_length < 8 || udp_at + udp_length > frame.size()) return 0;
+    const std::string_view payload(reinterpret_cast<const char*>(frame.data()) + udp_at + 8, udp_length - 8);
+    const std::uint64_t where = (std::uint64_t{load_be32(frame, ip_at + 16)} << 32) | load_be32(frame, udp_at);
+    std::uint64_t key = std::hash<std::string_view>{}(payload) ^ (where * 0x9E3779B97F4A7C15ull);
+    return key == 0 ? 1 : key;
 }
 
 void RelayOutputOracle::expect(Bytes xdp_output) {
-    std::string key = key_of(xdp_output);
-    if (key.empty()) return;
+    const std::uint64_t key = key_of(xdp_output);
+    if (key == 0) return;
     ++expected_;
     ++pending_[key];
-    order_.push_back(std::move(key));
+    order_.push_back(key);
     if (order_.size() > max_pending) {
         const auto oldest = pending_.find(order_.front());
         if (oldest != pending_.end() && --oldest->second == 0) pending_.erase(oldest);
@@ -40,7 +42,9 @@ void RelayOutputOracle::expect(Bytes xdp_output) {
 
 bool RelayOutputOracle::observe(Bytes captured_frame) {
     if (pending_.empty()) return false;
-    const auto found = pending_.find(key_of(captured_frame));
+    const std::uint64_t key = key_of(captured_frame);
+    if (key == 0) return false;
+    const auto found = pending_.find(key);
     if (found == pending_.end()) return false;
     if (--found->second == 0) pending_.erase(found);
     ++matched_;

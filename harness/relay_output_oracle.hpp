@@ -6,7 +6,6 @@
 
 #include <cstdint>
 #include <deque>
-#include <string>
 #include <unordered_map>
 
 #include "relay/bytes.hpp"
@@ -29,10 +28,13 @@ class RelayOutputOracle {
     std::uint64_t dropped() const { return dropped_; }
 
   private:
-    static std::string key_of(Bytes frame);
+    // A 64-bit hash of destination address, both ports and payload; 0 for
+    // frames that are not IPv4 UDP. Hashes, not copies: memory per pending
+    // expectation stays small whatever the payload size.
+    static std::uint64_t key_of(Bytes frame);
 
-    std::unordered_map<std::string, std::uint32_t> pending_;
-    std::deque<std::string> order_;
+    std::unordered_map<std::uint64_t, std::uint32_t> pending_;
+    std::deque<std::uint64_t> order_;
     std::uint64_t expected_ = 0;
     std::uint64_t matched_ = 0;
     std::uint64_t dropped_ = 0;

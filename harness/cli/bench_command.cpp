@@ -8,10 +8,12 @@
 #include <iomanip>
 #include <iostream>
 
+#include "harness/bindings_json.hpp"
 #include "harness/cli/commands.hpp"
 #include "harness/cli/options.hpp"
 #include "harness/differential.hpp"
 #include "harness/fixed_cases.hpp"
+#include "harness/pcap_out.hpp"
 
 namespace xdpturn::cli {
 
@@ -25,15 +27,57 @@ double seconds_since(Clock::time_point start) {
     return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
+// Writes a capture of `megabytes` MiB, cycling through the fixed cases of the
+// common configuration, with their binding file, then replays it.
+int bench_replay(std::uint64_t megabytes, const std::string& work_dir, const std::string& report) {
+    const std::string capture = work_dir + "/large.pcap";
+    const std::string bindings = work_dir + "/large.json";
+    {
+        auto writer = PcapWriter::create(capture);
+        if (!writer) {
+            std::cerr << "xdpturn bench: " << writer.error().message << "\n";
+            return exit_usage;
+        }
+        std::vector<const FixedCase*> cases;
+        for (const FixedCase& c : fixed_cases())
+            if (c.config == fixed_case_config() && c.bindings == fixed_case_bindings() && !c.refused_by_test_run &&
+                c.frame.size() <= test_run_max_frame)
+                cases.push_back(&c);
+        const std::uint64_t limit = megabytes << 20;
+        std::uint64_t written = 24;  // pcap file header
+        for (std::size_t i = 0; written < limit; ++i) {
+            const FixedCase& c = *cases[i % cases.size()];
+            if (auto ok = writer->write(c.frame); !ok) {
+                std::cerr << "xdpturn bench: " << ok.error().message << "\n";
+                return exit_usage;
+            }
+            written += 16 + c.frame.size();  // record header and frame
+        }
+        std::ofstream(bindings) << bindings_json(fixed_case_config(), fixed_case_bindings()).dump(2) << "\n";
+    }
+    std::cout << "replaying " << capture << " (" << megabytes << " MiB)\n";
+    std::vector<std::string> words = {"replay", capture, "--bindings", bindings, "--show", "0"};
+    if (!report.empty()) words.insert(words.end(), {"--report", report});
+    std::vector<char*> argv;
+    for (std::string& word : words) argv.push_back(word.data());
+    return run_replay(static_cast<int>(argv.size()), argv.data());
+}
+
 }  // namespace
 
 int run_bench(int argc, char** argv) {
     po::options_description options("xdpturn bench: measure the engines\n\noptions");
     std::uint64_t iterations = 200000;
     std::string report;
+    std::uint64_t replay_megabytes = 0;
+    std::string work_dir = "xdpturn-bench";
     options.add_options()("help,h", "show this help")("iterations", po::value(&iterations)->default_value(iterations),
                                                       "frames per measurement")(
-        "report", po::value(&report), "write the measurements as JSON to this file");
+        "report", po::value(&report), "write the measurements as JSON to this file")(
+        "replay-megabytes", po::value(&replay_megabytes),
+        "instead: write a capture of this many MiB of fixed-case frames and replay it (frames/s, ratio to the "
+        "bare call rate, peak memory)")("work-dir", po::value(&work_dir)->default_value(work_dir),
+                                        "where --replay-megabytes writes its capture");
     const auto parsed = parse_options("bench", argc, argv, options);
     if (!parsed) return exit_usage;
     const po::variables_map& args = *parsed;
@@ -41,6 +85,7 @@ int run_bench(int argc, char** argv) {
         std::cout << options;
         return exit_equal;
     }
+    if (replay_megabytes > 0) return bench_replay(replay_megabytes, work_dir, report);
     if (iterations == 0) {
         std::cerr << "xdpturn bench: --iterations must be positive\n";
         return exit_usage;

@@ -4,6 +4,11 @@
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
 
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
@@ -49,6 +54,31 @@ const char* checksum_state_name(UdpChecksumState state) {
     return "?";
 }
 
+// Appends the per-packet entries, streamed to `entries_path`, to the report
+// as its last member, without reading them all into memory.
+bool splice_per_packet(const std::string& report, const std::string& entries_path, std::ofstream& entries) {
+    entries.close();
+    std::string text;
+    {
+        std::ifstream in(report);
+        text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    const auto end = text.find_last_of('}');
+    if (end == std::string::npos) return false;
+    std::ofstream out(report);
+    out << text.substr(0, end) << ",\n  \"per_packet\": [\n";
+    std::ifstream in(entries_path);
+    bool first = true;
+    for (std::string line; std::getline(in, line); first = false) out << (first ? "    " : ",\n    ") << line;
+    out << "\n  ]\n}\n";
+    std::remove(entries_path.c_str());
+    if (!out) {
+        std::cerr << "xdpturn replay: cannot write report '" << report << "'\n";
+        return false;
+    }
+    return true;
+}
+
 }  // namespace
 
 int run_replay(int argc, char** argv) {
@@ -84,6 +114,10 @@ int run_replay(int argc, char** argv) {
                      "whole are skipped and counted with the reason. Exit status: 0 all frames agreed,\n"
                      "1 at least one disagreement, 2 usage or input error.\n";
         return exit_equal;
+    }
+    if (args.count("per-packet") && report.empty()) {
+        std::cerr << "xdpturn replay: --per-packet adds entries to the report; give --report FILE\n";
+        return exit_usage;
     }
     if (captures.empty()) {
         std::cerr << "xdpturn replay: no capture given\n\n" << description;
@@ -138,7 +172,18 @@ int run_replay(int argc, char** argv) {
 
     ReplayTally tally;
     std::vector<std::string> input_errors;
-    nlohmann::json per_packet = nlohmann::json::array();
+    // Per-packet entries go to a file as they come (one JSON value a line)
+    // and are spliced into the report at the end: memory stays flat.
+    const std::string per_packet_path = report + ".per-packet.tmp";
+    std::ofstream per_packet;
+    if (args.count("per-packet") && !report.empty()) per_packet.open(per_packet_path);
+    // Takes a function making the entry, so that nothing is built unless
+    // --per-packet asked for it.
+    auto per_packet_entry = [&](const auto& make_entry) {
+        if (per_packet.is_open()) per_packet << make_entry().dump() << "\n";
+    };
+    const bool progress = isatty(STDERR_FILENO) != 0;
+    const auto started = std::chrono::steady_clock::now();
     nlohmann::json shown = nlohmann::json::array();
     nlohmann::json link_types = nlohmann::json::array();
     const bool learn = args.count("learn") > 0;
@@ -173,8 +218,7 @@ int run_replay(int argc, char** argv) {
             ++tally.frames_read;
             auto skip = [&](const std::string& why) {
                 ++tally.skipped[why];
-                if (args.count("per-packet"))
-                    per_packet.push_back({{"capture", path}, {"index", index}, {"skipped", why}});
+                per_packet_entry([&] { return nlohmann::json{{"capture", path}, {"index", index}, {"skipped", why}}; });
             };
             if ((*frame)->bytes.size() < (*frame)->original_length) {
                 skip("cut by the capture's snap length");
@@ -235,8 +279,11 @@ int run_replay(int argc, char** argv) {
                     shown.push_back({{"capture", path}, {"index", index}, {"diff", text}});
                 }
             }
-            if (args.count("per-packet"))
-                per_packet.push_back({{"capture", path},
+            if (progress && tally.frames_read % 100000 == 0)
+                std::cerr << "\r" << tally.frames_read << " frames, " << tally.disagreed << " disagreements"
+                          << std::flush;
+            per_packet_entry([&] {
+                return nlohmann::json{{"capture", path},
                                       {"index", index},
                                       {"reference",
                                        {{"verdict", name(comparison.reference.decision.verdict)},
@@ -244,9 +291,20 @@ int run_replay(int argc, char** argv) {
                                       {"xdp",
                                        {{"verdict", name(comparison.xdp.decision.verdict)},
                                         {"reason", name(comparison.xdp.decision.reason)}}},
-                                      {"agree", comparison.agree}});
+                                      {"agree", comparison.agree}};
+            });
         }
     }
+    if (progress) std::cerr << "\r" << std::string(50, ' ') << "\r";
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    const auto syscalls = engine.syscall_time();
+    const double frames_per_second = seconds > 0 ? static_cast<double>(tally.compared) / seconds : 0;
+    const double bare_rate = syscalls.test_run_ns > 0 ? static_cast<double>(syscalls.test_runs) * 1e9 /
+                                                            static_cast<double>(syscalls.test_run_ns)
+                                                      : 0;
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    const long peak_rss_kib = usage.ru_maxrss;
 
     std::cout << std::left << std::setw(20) << "reason" << std::right << std::setw(12) << "reference" << std::setw(12)
               << "xdp"
@@ -272,6 +330,10 @@ int run_replay(int argc, char** argv) {
                   << learned.allocations_deleted << " allocations deleted, " << learned.bindings_expired
                   << " bindings expired; " << learner.table().size() << " bindings live at the end\n";
     }
+    std::cout << std::fixed << std::setprecision(0) << frames_per_second
+              << " frames/s; BPF_PROG_TEST_RUN on these frames " << bare_rate << " calls/s; ratio "
+              << std::setprecision(2) << (bare_rate > 0 ? frames_per_second / bare_rate : 0)
+              << "; peak resident memory " << peak_rss_kib / 1024 << " MiB\n";
     if (oracle.expected() > 0)
         std::cout << "relay's real output: " << oracle.matched() << " of " << oracle.expected()
                   << " XDP outputs also appear in the capture as the relay's own datagram\n";
@@ -316,8 +378,13 @@ int run_replay(int argc, char** argv) {
                                    {"unmatched_responses", learned.unmatched_responses},
                                    {"live_at_end", live}};
         }
-        if (args.count("per-packet")) document["per_packet"] = per_packet;
+        document["timing"] = {{"seconds", seconds},
+                              {"frames_per_second", frames_per_second},
+                              {"test_run_calls_per_second", bare_rate},
+                              {"ratio_to_bare_rate", bare_rate > 0 ? frames_per_second / bare_rate : 0},
+                              {"peak_rss_kib", peak_rss_kib}};
         if (!write_report("replay", report, document)) return exit_usage;
+        if (per_packet.is_open() && !splice_per_packet(report, per_packet_path, per_packet)) return exit_usage;
     }
     if (tally.disagreed > 0) return exit_disagreement;
     return input_errors.empty() ? exit_equal : exit_usage;
