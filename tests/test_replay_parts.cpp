@@ -7,7 +7,11 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <filesystem>
+#include <fstream>
+
 #include "harness/binding_learner.hpp"
+#include "harness/capture_reader.hpp"
 #include "harness/fixed_cases.hpp"
 #include "harness/frame_builder.hpp"
 #include "harness/link_layer.hpp"
@@ -168,4 +172,67 @@ BOOST_AUTO_TEST_CASE(learner_binds_refreshes_deletes_and_expires) {
     BOOST_TEST(learner.observe(stun_frame(client, true, refresh0), now + 1));
     BOOST_TEST(learner.table().empty());
     BOOST_TEST(learner.stats().allocations_deleted == 1u);
+}
+
+namespace {
+
+void put_le32(std::vector<std::uint8_t>& out, std::uint32_t value) {
+    for (int i = 0; i < 4; ++i) out.push_back(static_cast<std::uint8_t>(value >> (8 * i)));
+}
+
+// A minimal little-endian pcapng file: Section Header, Interface Description
+// (Ethernet) and one Enhanced Packet block per frame.
+std::vector<std::uint8_t> pcapng_of(const std::vector<std::vector<std::uint8_t>>& frames) {
+    std::vector<std::uint8_t> file;
+    put_le32(file, 0x0A0D0D0A);  // SHB
+    put_le32(file, 28);
+    put_le32(file, 0x1A2B3C4D);  // byte-order magic
+    put_le32(file, 0x00000001);  // version 1.0
+    put_le32(file, 0xFFFFFFFF);  // section length: unknown
+    put_le32(file, 0xFFFFFFFF);
+    put_le32(file, 28);
+    put_le32(file, 0x00000001);  // IDB
+    put_le32(file, 20);
+    put_le32(file, 1);  // link type Ethernet, reserved
+    put_le32(file, 65535);
+    put_le32(file, 20);
+    for (const auto& frame : frames) {
+        const auto padded = static_cast<std::uint32_t>((frame.size() + 3) & ~std::size_t{3});
+        put_le32(file, 0x00000006);  // EPB
+        put_le32(file, 32 + padded);
+        put_le32(file, 0);  // interface
+        put_le32(file, 0);  // timestamp high
+        put_le32(file, 1000000);
+        put_le32(file, static_cast<std::uint32_t>(frame.size()));
+        put_le32(file, static_cast<std::uint32_t>(frame.size()));
+        file.insert(file.end(), frame.begin(), frame.end());
+        file.resize(file.size() + (padded - frame.size()), 0);
+        put_le32(file, 32 + padded);
+    }
+    return file;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(pcapng_files_are_read_like_pcap) {
+    const std::string path = std::string(XDPTURN_ARTIFACT_DIR) + "/two-frames.pcapng";
+    std::filesystem::create_directories(XDPTURN_ARTIFACT_DIR);
+    const auto& relayed = find_fixed_case("relayed/padding_1")->frame;
+    {
+        std::ofstream out(path, std::ios::binary);
+        const auto bytes = pcapng_of({ethernet_frame(), relayed});
+        out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    }
+    auto reader = CaptureReader::open(path);
+    BOOST_TEST_REQUIRE(reader.ok(), (reader.ok() ? "" : reader.error().message));
+    BOOST_TEST(reader->link_type() == DLT_EN10MB);
+    for (const auto* expected : {&ethernet_frame(), &relayed}) {
+        auto frame = reader->next();
+        BOOST_TEST_REQUIRE(frame.ok());
+        BOOST_TEST_REQUIRE(frame->has_value());
+        BOOST_TEST(std::vector<std::uint8_t>((*frame)->bytes.begin(), (*frame)->bytes.end()) == *expected);
+    }
+    auto end = reader->next();
+    BOOST_TEST(end.ok());
+    BOOST_TEST(!end->has_value());
 }

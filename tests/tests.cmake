@@ -68,3 +68,8 @@ set_tests_properties(corpus_replay PROPERTIES SKIP_RETURN_CODE 77)
 add_test(NAME row_corpus_is_current
          COMMAND sh -c "rm -rf rows && $<TARGET_FILE:xdpturn> cases --export rows >/dev/null && diff -r rows ${CMAKE_SOURCE_DIR}/pcaps/rows"
          WORKING_DIRECTORY ${CMAKE_BINARY_DIR}/test-artifacts)
+
+# The replay benchmark runs end to end on a generated capture (it measures;
+# it asserts nothing about speed).
+xdpturn_cli_test(bench_replay_runs 0 $<TARGET_FILE:xdpturn> bench --replay-megabytes 8
+                 --work-dir ${CMAKE_BINARY_DIR}/test-artifacts/bench)

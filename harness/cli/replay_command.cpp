@@ -23,6 +23,7 @@
 #include "harness/link_layer.hpp"
 #include "harness/pcap_out.hpp"
 #include "harness/relay_output_oracle.hpp"
+#include "harness/replay_pipeline.hpp"
 #include "harness/udp_checksum.hpp"
 
 namespace xdpturn::cli {
@@ -87,6 +88,7 @@ int run_replay(int argc, char** argv) {
     std::string bindings_path, channel_range, object, out_path, mismatches_path, report;
     unsigned turn_port = 0;
     std::size_t show = 5;
+    unsigned jobs = 1;
     description.add_options()("help,h", "show this help")(
         "bindings", po::value(&bindings_path), "binding table and relay settings (JSON, see docs/replay.md)")(
         "turn-port", po::value(&turn_port), "the relay's TURN port (default 3478, or the bindings file's)")(
@@ -99,7 +101,8 @@ int run_replay(int argc, char** argv) {
         "learn", "learn bindings from the capture's STUN traffic (Allocate, ChannelBind, Refresh), in capture order")(
         "fix-checksums", "repair partial (offloaded) UDP checksums before replay")(
         "report", po::value(&report), "write a JSON report")("per-packet", "add one report entry per frame")(
-        "show", po::value(&show)->default_value(show), "disagreements to print in full");
+        "show", po::value(&show)->default_value(show), "disagreements to print in full")(
+        "jobs", po::value(&jobs)->default_value(1), "worker threads; results and the report stay in capture order");
     po::options_description hidden;
     hidden.add_options()("capture", po::value(&captures));
     po::positional_options_description positional;
@@ -152,13 +155,12 @@ int run_replay(int argc, char** argv) {
         config.channels = *range;
     }
 
-    ProgramSource source;
-    if (!object.empty()) source.object_path = object;
-    DifferentialEngine engine(source, CounterCheck::last_reason_only);
-    if (auto set = engine.set_table(config, bindings); !set) {
-        std::cerr << "xdpturn replay: cannot run the XDP program: " << set.error().message << "\n";
+    if (jobs == 0) {
+        std::cerr << "xdpturn replay: --jobs must be positive\n";
         return exit_usage;
     }
+    ProgramSource source;
+    if (!object.empty()) source.object_path = object;
     std::optional<PcapWriter> out, mismatches;
     for (auto [path, writer] : {std::pair{&out_path, &out}, std::pair{&mismatches_path, &mismatches}}) {
         if (path->empty()) continue;
@@ -177,24 +179,70 @@ int run_replay(int argc, char** argv) {
     const std::string per_packet_path = report + ".per-packet.tmp";
     std::ofstream per_packet;
     if (args.count("per-packet") && !report.empty()) per_packet.open(per_packet_path);
-    // Takes a function making the entry, so that nothing is built unless
-    // --per-packet asked for it.
-    auto per_packet_entry = [&](const auto& make_entry) {
-        if (per_packet.is_open()) per_packet << make_entry().dump() << "\n";
-    };
     const bool progress = isatty(STDERR_FILENO) != 0;
-    const auto started = std::chrono::steady_clock::now();
     nlohmann::json shown = nlohmann::json::array();
     nlohmann::json link_types = nlohmann::json::array();
     const bool learn = args.count("learn") > 0;
     const bool fix_checksums = args.count("fix-checksums") > 0;
     BindingLearner learner(config.turn_port, bindings);
     RelayOutputOracle oracle;
-    const BindingTable no_change;
-    Comparison comparison;
+
+    // Results arrive here in capture order, whatever the number of jobs.
+    auto merge = [&](ReplayFrame& frame) {
+        const std::string& path = captures[frame.capture];
+        if (!frame.bytes.empty()) oracle.observe(frame.bytes);
+        if (!frame.skip.empty()) {
+            ++tally.skipped[frame.skip];
+            if (per_packet.is_open())
+                per_packet << nlohmann::json{{"capture", path}, {"index", frame.index}, {"skipped", frame.skip}}.dump()
+                           << "\n";
+            return;
+        }
+        ++tally.compared;
+        ++tally.reference[static_cast<std::size_t>(frame.reference.reason)];
+        ++tally.xdp[static_cast<std::size_t>(frame.xdp.reason)];
+        if (frame.xdp.verdict == Verdict::tx) {
+            oracle.expect(frame.xdp_output);
+            if (out) (void)out->write(frame.xdp_output);
+        }
+        if (frame.agree) {
+            ++tally.agreed;
+        } else {
+            ++tally.disagreed;
+            if (mismatches) {
+                (void)mismatches->write(frame.bytes);
+                (void)mismatches->write(frame.reference_output);
+                (void)mismatches->write(frame.xdp_output);
+            }
+            if (shown.size() < show) {
+                std::cout << "disagreement at frame " << frame.index << " of " << path << ":\n" << frame.diff << "\n";
+                shown.push_back({{"capture", path}, {"index", frame.index}, {"diff", frame.diff}});
+            }
+        }
+        if (progress && tally.compared % 100000 == 0)
+            std::cerr << "\r" << tally.compared << " frames, " << tally.disagreed << " disagreements" << std::flush;
+        if (per_packet.is_open())
+            per_packet << nlohmann::json{{"capture", path},
+                                         {"index", frame.index},
+                                         {"reference",
+                                          {{"verdict", name(frame.reference.verdict)},
+                                           {"reason", name(frame.reference.reason)}}},
+                                         {"xdp",
+                                          {{"verdict", name(frame.xdp.verdict)}, {"reason", name(frame.xdp.reason)}}},
+                                         {"agree", frame.agree}}
+                              .dump()
+                       << "\n";
+    };
+    ReplayPipeline pipeline(jobs, source, config, merge);
+    if (auto started_pipeline = pipeline.start(); !started_pipeline) {
+        std::cerr << "xdpturn replay: cannot run the XDP program: " << started_pipeline.error().message << "\n";
+        return exit_usage;
+    }
+    auto table = std::make_shared<const BindingTable>(bindings);
+    const auto started = std::chrono::steady_clock::now();
     std::vector<std::uint8_t> converted;
-    std::vector<std::uint8_t> repaired;
-    for (const std::string& path : captures) {
+    for (std::uint32_t capture_number = 0; capture_number < captures.size(); ++capture_number) {
+        const std::string& path = captures[capture_number];
         auto reader = CaptureReader::open(path);
         if (!reader) {
             input_errors.push_back(reader.error().message);
@@ -209,96 +257,53 @@ int run_replay(int argc, char** argv) {
         link_types.push_back(
             {{"capture", path}, {"link_type", adapter->name()}, {"synthesised", adapter->synthesised()}});
         for (std::uint64_t index = 0;; ++index) {
-            auto frame = reader->next();
-            if (!frame) {
-                input_errors.push_back(frame.error().message + " (after " + std::to_string(index) + " frames)");
+            auto captured = reader->next();
+            if (!captured) {
+                input_errors.push_back(captured.error().message + " (after " + std::to_string(index) + " frames)");
                 break;
             }
-            if (!*frame) break;
+            if (!*captured) break;
             ++tally.frames_read;
-            auto skip = [&](const std::string& why) {
-                ++tally.skipped[why];
-                per_packet_entry([&] { return nlohmann::json{{"capture", path}, {"index", index}, {"skipped", why}}; });
-            };
-            if ((*frame)->bytes.size() < (*frame)->original_length) {
-                skip("cut by the capture's snap length");
-                continue;
-            }
-            auto ethernet = adapter->to_ethernet((*frame)->bytes, converted);
-            if (!ethernet) {
-                skip(ethernet.error().message);
-                continue;
-            }
-            Bytes bytes = *ethernet;
-            const UdpChecksumState checksum = classify_udp_checksum(bytes);
-            ++tally.udp_checksums[checksum_state_name(checksum)];
-            if (fix_checksums && checksum == UdpChecksumState::partial) {
-                repaired.assign(bytes.begin(), bytes.end());
-                repair_udp_checksum(repaired);
-                bytes = repaired;
-                ++tally.checksums_repaired;
-            }
-            oracle.observe(bytes);
-            if (learn && learner.observe(bytes, (*frame)->timestamp_us)) {
-                if (auto set = engine.set_table(config, learner.table()); !set) {
-                    std::cerr << "xdpturn replay: " << set.error().message << "\n";
-                    return exit_usage;
+            ReplayFrame frame;
+            frame.capture = capture_number;
+            frame.index = index;
+            frame.table = table;
+            if ((*captured)->bytes.size() < (*captured)->original_length) {
+                frame.skip = "cut by the capture's snap length";
+            } else if (auto ethernet = adapter->to_ethernet((*captured)->bytes, converted); !ethernet) {
+                frame.skip = ethernet.error().message;
+            } else {
+                frame.bytes.assign(ethernet->begin(), ethernet->end());
+                const UdpChecksumState checksum = classify_udp_checksum(frame.bytes);
+                ++tally.udp_checksums[checksum_state_name(checksum)];
+                if (fix_checksums && checksum == UdpChecksumState::partial) {
+                    repair_udp_checksum(frame.bytes);
+                    ++tally.checksums_repaired;
                 }
+                if (learn && learner.observe(frame.bytes, (*captured)->timestamp_us)) {
+                    table = std::make_shared<const BindingTable>(learner.table());
+                    frame.table = table;
+                }
+                if (frame.bytes.size() < test_run_min_frame)
+                    frame.skip = "shorter than an Ethernet header";
+                else if (frame.bytes.size() > test_run_max_frame)
+                    frame.skip = "larger than BPF_PROG_TEST_RUN takes linear (3520 bytes)";
             }
-            if (bytes.size() < test_run_min_frame) {
-                skip("shorter than an Ethernet header");
-                continue;
-            }
-            if (bytes.size() > test_run_max_frame) {
-                skip("larger than BPF_PROG_TEST_RUN takes linear (3520 bytes)");
-                continue;
-            }
-            if (auto compared = engine.compare_overlaid(config, no_change, bytes, comparison); !compared) {
-                std::cerr << "xdpturn replay: " << compared.error().message << "\n";
+            if (auto pushed = pipeline.push(std::move(frame)); !pushed) {
+                std::cerr << "xdpturn replay: " << pushed.error().message << "\n";
                 return exit_usage;
             }
-            ++tally.compared;
-            ++tally.reference[static_cast<std::size_t>(comparison.reference.decision.reason)];
-            ++tally.xdp[static_cast<std::size_t>(comparison.xdp.decision.reason)];
-            if (comparison.xdp.decision.verdict == Verdict::tx) {
-                oracle.expect(comparison.xdp.output);
-                if (out) (void)out->write(comparison.xdp.output);
-            }
-            if (comparison.agree) {
-                ++tally.agreed;
-            } else {
-                ++tally.disagreed;
-                if (mismatches) {
-                    (void)mismatches->write(bytes);
-                    (void)mismatches->write(comparison.reference.output);
-                    (void)mismatches->write(comparison.xdp.output);
-                }
-                if (shown.size() < show) {
-                    const std::string text = comparison.explain();
-                    std::cout << "disagreement at frame " << index << " of " << path << ":\n" << text << "\n";
-                    shown.push_back({{"capture", path}, {"index", index}, {"diff", text}});
-                }
-            }
-            if (progress && tally.frames_read % 100000 == 0)
-                std::cerr << "\r" << tally.frames_read << " frames, " << tally.disagreed << " disagreements"
-                          << std::flush;
-            per_packet_entry([&] {
-                return nlohmann::json{{"capture", path},
-                                      {"index", index},
-                                      {"reference",
-                                       {{"verdict", name(comparison.reference.decision.verdict)},
-                                        {"reason", name(comparison.reference.decision.reason)}}},
-                                      {"xdp",
-                                       {{"verdict", name(comparison.xdp.decision.verdict)},
-                                        {"reason", name(comparison.xdp.decision.reason)}}},
-                                      {"agree", comparison.agree}};
-            });
         }
+    }
+    if (auto finished = pipeline.finish(); !finished) {
+        std::cerr << "xdpturn replay: " << finished.error().message << "\n";
+        return exit_usage;
     }
     if (progress) std::cerr << "\r" << std::string(50, ' ') << "\r";
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    const auto syscalls = engine.syscall_time();
+    const auto syscalls = pipeline.syscall_time();
     const double frames_per_second = seconds > 0 ? static_cast<double>(tally.compared) / seconds : 0;
+    const double frames_per_second_per_job = frames_per_second / jobs;
     const double bare_rate = syscalls.test_run_ns > 0 ? static_cast<double>(syscalls.test_runs) * 1e9 /
                                                             static_cast<double>(syscalls.test_run_ns)
                                                       : 0;
@@ -330,10 +335,10 @@ int run_replay(int argc, char** argv) {
                   << learned.allocations_deleted << " allocations deleted, " << learned.bindings_expired
                   << " bindings expired; " << learner.table().size() << " bindings live at the end\n";
     }
-    std::cout << std::fixed << std::setprecision(0) << frames_per_second
-              << " frames/s; BPF_PROG_TEST_RUN on these frames " << bare_rate << " calls/s; ratio "
-              << std::setprecision(2) << (bare_rate > 0 ? frames_per_second / bare_rate : 0)
-              << "; peak resident memory " << peak_rss_kib / 1024 << " MiB\n";
+    std::cout << std::fixed << std::setprecision(0) << frames_per_second << " frames/s with " << jobs
+              << " job(s); BPF_PROG_TEST_RUN on these frames " << bare_rate << " calls/s per job; ratio "
+              << std::setprecision(2) << (bare_rate > 0 ? frames_per_second_per_job / bare_rate : 0)
+              << " per job; peak resident memory " << peak_rss_kib / 1024 << " MiB\n";
     if (oracle.expected() > 0)
         std::cout << "relay's real output: " << oracle.matched() << " of " << oracle.expected()
                   << " XDP outputs also appear in the capture as the relay's own datagram\n";
@@ -381,7 +386,8 @@ int run_replay(int argc, char** argv) {
         document["timing"] = {{"seconds", seconds},
                               {"frames_per_second", frames_per_second},
                               {"test_run_calls_per_second", bare_rate},
-                              {"ratio_to_bare_rate", bare_rate > 0 ? frames_per_second / bare_rate : 0},
+                              {"jobs", jobs},
+                              {"ratio_to_bare_rate_per_job", bare_rate > 0 ? frames_per_second_per_job / bare_rate : 0},
                               {"peak_rss_kib", peak_rss_kib}};
         if (!write_report("replay", report, document)) return exit_usage;
         if (per_packet.is_open() && !splice_per_packet(report, per_packet_path, per_packet)) return exit_usage;
