@@ -40,6 +40,8 @@ struct ReplayTally {
     std::map<std::string, std::uint64_t> skipped;  // reason -> frames
     std::array<std::uint64_t, reason_count> reference{};
     std::array<std::uint64_t, reason_count> xdp{};
+    std::map<std::string, std::uint64_t> reference_verdicts;
+    std::map<std::string, std::uint64_t> xdp_verdicts;
     std::map<std::string, std::uint64_t> udp_checksums;  // state -> frames
     std::uint64_t checksums_repaired = 0;
 };
@@ -201,6 +203,8 @@ int run_replay(int argc, char** argv) {
         ++tally.compared;
         ++tally.reference[static_cast<std::size_t>(frame.reference.reason)];
         ++tally.xdp[static_cast<std::size_t>(frame.xdp.reason)];
+        ++tally.reference_verdicts[std::string(name(frame.reference.verdict))];
+        ++tally.xdp_verdicts[std::string(name(frame.xdp.verdict))];
         if (frame.xdp.verdict == Verdict::tx) {
             oracle.expect(frame.xdp_output);
             if (out) (void)out->write(frame.xdp_output);
@@ -358,6 +362,7 @@ int run_replay(int argc, char** argv) {
                                    {"skipped", tally.skipped},
                                    {"input_errors", input_errors},
                                    {"reasons", reasons},
+                                   {"verdicts", {{"reference", tally.reference_verdicts}, {"xdp", tally.xdp_verdicts}}},
                                    {"agreements", tally.agreed},
                                    {"disagreements", tally.disagreed},
                                    {"first_disagreements", shown},
