@@ -112,7 +112,8 @@ BindingTable table_met_by(std::uint64_t seed, std::uint64_t index, std::uint64_t
     const std::vector<GeneratedCase> cases = block_of(seed, block, total_cases);
     const RelayConfig& config = cases[index % block_cases].config;
     BindingTable table = background_bindings();
-    for (const auto& entry : block_layers(cases)[config]) table.insert(entry);
+    LayerByConfig layers = block_layers(cases);  // named: the loop below must not outlive it
+    for (const auto& entry : layers[config]) table.insert(entry);
     for (std::uint64_t k = 0; k < index % block_cases; ++k)
         if (cases[k].config == config)
             for (const auto& [key, target] : cases[k].bindings) table.insert_or_assign(key, target);
