@@ -116,7 +116,12 @@ Result<Message> parse(Bytes datagram) {
         const std::uint16_t attribute_type = load_be16(datagram, offset);
         const std::size_t value_length = load_be16(datagram, offset + 2);
         const std::size_t value_offset = offset + attribute_header_bytes;
+#ifdef XDPTURN_PLANT_STUN_OFF_BY_ONE
+        // Planted bug (fuzz/ only): lets an attribute run 4 bytes past the end.
+        if (padded(value_length) > datagram.size() - value_offset + 4)
+#else
         if (padded(value_length) > datagram.size() - value_offset)
+#endif
             return Error{"attribute " + hex16(attribute_type) + " runs past the message"};
         // Only FINGERPRINT may follow MESSAGE-INTEGRITY, and nothing follows
         // FINGERPRINT (RFC 8489 Sections 14.5, 14.7).

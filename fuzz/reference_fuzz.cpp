@@ -1,0 +1,39 @@
+// libFuzzer target: the ChannelData rules and the frame-level reference
+// model. Input: one configuration byte, then an Ethernet frame. The frame's
+// own (source, port, channel) is bound, so the relay path is reachable.
+// Invariants: no crash; XDP_PASS builds no output; every XDP_TX output is a
+// valid relayed frame by the independent validator.
+#include <cstdlib>
+#include <iostream>
+
+#include "harness/frame_validator.hpp"
+#include "relay/channel_data.hpp"
+#include "relay/reference_model.hpp"
+
+using namespace xdpturn;
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    if (size < 1) return 0;
+    RelayConfig config;
+    config.channels = (data[0] & 1) ? rfc5766_channels : rfc8656_channels;
+    config.turn_port = (data[0] & 2) ? 443 : 3478;
+    const Bytes frame(data + 1, size - 1);
+
+    BindingTable bindings;
+    if (frame.size() >= 46)
+        bindings.emplace(
+            BindingKey{Endpoint{Ipv4Address{load_be32(frame, 26)}, load_be16(frame, 34)}, load_be16(frame, 42)},
+            BindingTarget{49152, Endpoint{Ipv4Address{0xCB007109}, 6000}});
+    const ReferenceModel model(config, bindings);
+    std::vector<std::uint8_t> relayed;
+    const Decision decision = model.decide(frame, relayed);
+    if (decision.verdict == Verdict::pass && !relayed.empty()) std::abort();
+    if (decision.verdict == Verdict::tx) {
+        if (auto problem = validate_relayed_frame(frame, relayed)) {
+            std::cerr << "invalid relayed frame: " << *problem << "\n";
+            std::abort();
+        }
+    }
+    if (frame.size() > 42) (void)parse_channel_data(frame.subspan(42), config.channels);
+    return 0;
+}
