@@ -1,34 +1,13 @@
 #include "harness/binding_learner.hpp"
 
+#include "harness/ipv4_udp.hpp"
+
 #include <algorithm>
 #include <climits>
 
 namespace xdpturn {
 
 namespace {
-
-constexpr std::size_t ip_at = 14;
-
-struct UdpDatagram {
-    Endpoint source;
-    Endpoint destination;
-    Bytes payload;
-};
-
-// IPv4 UDP only: the control traffic of IPv6 clients cannot produce
-// bindings the XDP program could use.
-std::optional<UdpDatagram> ipv4_udp(Bytes frame) {
-    if (frame.size() < ip_at + 20 || load_be16(frame, 12) != 0x0800 || (frame[ip_at] >> 4) != 4) return std::nullopt;
-    const std::size_t header = std::size_t{frame[ip_at] & 0x0Fu} * 4;
-    if (header < 20 || frame[ip_at + 9] != 17 || (load_be16(frame, ip_at + 6) & 0x3FFF) != 0) return std::nullopt;
-    const std::size_t udp_at = ip_at + header;
-    if (frame.size() < udp_at + 8) return std::nullopt;
-    const std::size_t udp_length = load_be16(frame, udp_at + 4);
-    if (udp_length < 8 || udp_at + udp_length > frame.size()) return std::nullopt;
-    return UdpDatagram{Endpoint{Ipv4Address{load_be32(frame, ip_at + 12)}, load_be16(frame, udp_at)},
-                       Endpoint{Ipv4Address{load_be32(frame, ip_at + 16)}, load_be16(frame, udp_at + 2)},
-                       frame.subspan(udp_at + 8, udp_length - 8)};
-}
 
 std::optional<std::uint64_t> lifetime_us(const stun::Message& message) {
     const stun::Attribute* lifetime = message.find(stun::attribute::lifetime);
@@ -42,7 +21,9 @@ std::optional<std::uint64_t> lifetime_us(const stun::Message& message) {
 
 bool BindingLearner::observe(Bytes frame, std::uint64_t time_us) {
     bool changed = expire(time_us);
-    const auto datagram = ipv4_udp(frame);
+    // IPv4 UDP only: the control traffic of IPv6 clients cannot produce
+    // bindings the XDP program could use.
+    const auto datagram = find_ipv4_udp(frame);
     if (!datagram || !stun::looks_like_stun(datagram->payload)) return changed;
     const bool from_server = datagram->source.port == turn_port_;
     if (!from_server && datagram->destination.port != turn_port_) return changed;

@@ -2,27 +2,21 @@
 
 #include <string_view>
 
-namespace xdpturn {
+#include "harness/ipv4_udp.hpp"
 
-namespace {
-constexpr std::size_t ip_at = 14;
-}
+namespace xdpturn {
 
 // UDP source port, destination address and port, and payload of an IPv4 UDP
 // frame, hashed; 0 for anything else. The source address is left out: the
 // relay may send from another local address than the one the XDP program
 // copies from the arriving frame.
 std::uint64_t RelayOutputOracle::key_of(Bytes frame) {
-    if (frame.size() < ip_at + 20 || load_be16(frame, 12) != 0x0800 || (frame[ip_at] >> 4) != 4) return 0;
-    const std::size_t header = std::size_t{frame[ip_at] & 0x0Fu} * 4;
-    if (header < 20 || frame[ip_at + 9] != 17) return 0;
-    const std::size_t udp_at = ip_at + header;
-    if (frame.size() < udp_at + 8) return 0;
-    const std::size_t udp_length = load_be16(frame, udp_at + 4);
-    if (udp_length < 8 || udp_at + udp_length > frame.size()) return 0;
-    const std::string_view payload(reinterpret_cast<const char*>(frame.data()) + udp_at + 8, udp_length - 8);
-    const std::uint64_t where = (std::uint64_t{load_be32(frame, ip_at + 16)} << 32) | load_be32(frame, udp_at);
-    std::uint64_t key = std::hash<std::string_view>{}(payload) ^ (where * 0x9E3779B97F4A7C15ull);
+    const auto udp = find_ipv4_udp(frame);
+    if (!udp) return 0;
+    const std::string_view payload(reinterpret_cast<const char*>(udp->payload.data()), udp->payload.size());
+    const std::uint64_t where = (std::uint64_t{udp->destination.address.value} << 32) |
+                                (std::uint64_t{udp->source.port} << 16) | udp->destination.port;
+    const std::uint64_t key = std::hash<std::string_view>{}(payload) ^ (where * 0x9E3779B97F4A7C15ull);
     return key == 0 ? 1 : key;
 }
 
