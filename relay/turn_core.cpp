@@ -136,7 +136,9 @@ bool Core::peer_allowed(const TransportAddress& peer) const {
 
 std::optional<std::uint16_t> Core::free_port() const {
     for (std::uint32_t port = config_.port_min; port <= config_.port_max; ++port)
-        if (!ports_.contains(static_cast<std::uint16_t>(port))) return static_cast<std::uint16_t>(port);
+        if (!ports_.contains(static_cast<std::uint16_t>(port)) &&
+            !reserved_ports_.contains(static_cast<std::uint16_t>(port)))
+            return static_cast<std::uint16_t>(port);
     return std::nullopt;
 }
 
@@ -192,6 +194,7 @@ void Core::remove_allocation(std::map<ClientKey, Allocation>::iterator allocatio
     for (const auto& [number, channel] : allocation->second.channels)
         emit(BindingEventKind::removed, allocation->second, number, channel.peer, out);
     ports_.erase(allocation->second.relayed_port);
+    out.ports_closed.push_back(allocation->second.relayed_port);
     allocations_.erase(allocation);
 }
 
@@ -315,6 +318,7 @@ void Core::allocate(const stun::Message& request, const Datagram& datagram, cons
     allocation.expires = now + lifetime;
     allocations_.emplace(key_of(datagram.source), allocation);
     ports_.emplace(*port, key_of(datagram.source));
+    out.ports_opened.push_back(*port);
     ++stats_.allocations_created;
 
     reply(datagram,

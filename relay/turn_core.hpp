@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -64,6 +65,10 @@ struct BindingEvent {
 struct Output {
     std::vector<Datagram> datagrams;
     std::vector<BindingEvent> events;
+    // Relayed ports an allocation took or gave back: the server opens and
+    // closes their sockets.
+    std::vector<std::uint16_t> ports_opened;
+    std::vector<std::uint16_t> ports_closed;
 };
 
 struct Stats {
@@ -92,6 +97,8 @@ class Core {
     Output on_peer_datagram(const Datagram& datagram, Time now);
     // Time passes: expiry of allocations, permissions and channels.
     Output on_tick(Time now);
+    // Takes a relayed port out of use (the server could not bind it).
+    void reserve_port(std::uint16_t port) { reserved_ports_.insert(port); }
 
     // The channel bindings the XDP maps should hold now.
     const BindingTable& live_bindings() const { return xdp_bindings_; }
@@ -160,6 +167,7 @@ class Core {
     std::map<std::string, std::array<std::uint8_t, 16>> keys_;
     std::map<ClientKey, Allocation> allocations_;
     std::map<std::uint16_t, ClientKey> ports_;  // relayed port -> allocation
+    std::set<std::uint16_t> reserved_ports_;
     BindingTable xdp_bindings_;
     Stats stats_;
     Time now_{};  // of the datagram or tick being handled

@@ -74,3 +74,7 @@ add_test(NAME row_corpus_is_current
 # it asserts nothing about speed).
 xdpturn_cli_test(bench_replay_runs 0 $<TARGET_FILE:xdpturn> bench --replay-megabytes 8
                  --work-dir ${CMAKE_BINARY_DIR}/test-artifacts/bench)
+
+# coturn's test client against `xdpturn relay` on loopback (issue 5, item 6).
+add_test(NAME coturn_interop COMMAND ${CMAKE_SOURCE_DIR}/tests/coturn_interop $<TARGET_FILE:xdpturn>)
+set_tests_properties(coturn_interop PROPERTIES RUN_SERIAL ON TIMEOUT 300)

@@ -10,5 +10,6 @@ int run_cases(int argc, char** argv);
 int run_bench(int argc, char** argv);
 int run_check(int argc, char** argv);
 int run_replay(int argc, char** argv);
+int run_relay(int argc, char** argv);
 
 }  // namespace xdpturn::cli

@@ -20,6 +20,8 @@ void print_usage(std::ostream& out) {
            "           both engines, failures shrunk and saved (--cases, --seed, --jobs)\n"
            "  replay   captured frames (pcap, pcapng) through both engines, with a\n"
            "           binding table; reproduces saved counterexamples\n"
+           "  relay    the reference relay as a TURN server (UDP, IPv4), optionally with\n"
+           "           the XDP program attached and its map kept in step (--xdp)\n"
            "  bench    measure the reference model, the bare BPF_PROG_TEST_RUN call\n"
            "           rate and the differential comparison, as rates and ratios\n"
            "\n"
@@ -39,6 +41,7 @@ int main(int argc, char** argv) {
     if (command == "cases") return xdpturn::cli::run_cases(argc - 1, argv + 1);
     if (command == "check") return xdpturn::cli::run_check(argc - 1, argv + 1);
     if (command == "replay") return xdpturn::cli::run_replay(argc - 1, argv + 1);
+    if (command == "relay") return xdpturn::cli::run_relay(argc - 1, argv + 1);
     if (command == "bench") return xdpturn::cli::run_bench(argc - 1, argv + 1);
     std::cerr << "xdpturn: unknown command '" << command << "'\n\n";
     print_usage(std::cerr);

@@ -1,0 +1,146 @@
+// `xdpturn relay`: the reference relay as a TURN server, optionally with the
+// XDP program attached and its binding map kept in step with the core.
+#include <bpf/libbpf.h>
+#include <linux/if_link.h>
+#include <net/if.h>
+
+#include <boost/program_options.hpp>
+
+#include <iostream>
+#include <optional>
+
+#include "harness/bpf_program.hpp"
+#include "harness/cli/commands.hpp"
+#include "harness/cli/options.hpp"
+#include "harness/map_sync.hpp"
+#include "relay/server.hpp"
+
+namespace xdpturn::cli {
+
+namespace po = boost::program_options;
+
+namespace {
+
+// The XDP program attached to an interface for the life of the server.
+class AttachedProgram {
+  public:
+    static Result<std::unique_ptr<AttachedProgram>> attach(const std::string& interface, bool generic,
+                                                           const RelayConfig& config) {
+        const unsigned index = if_nametoindex(interface.c_str());
+        if (index == 0) return Error{"no interface '" + interface + "'"};
+        auto program = XdpProgram::load_builtin(config);
+        if (!program) return program.error();
+        auto attached = std::unique_ptr<AttachedProgram>(new AttachedProgram(std::move(program).value()));
+        attached->flags_ = generic ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+        if (const int error =
+                bpf_xdp_attach(static_cast<int>(index), attached->program_.program_fd(), attached->flags_, nullptr);
+            error != 0)
+            return Error{"cannot attach to " + interface + ": " + std::strerror(-error)};
+        attached->index_ = static_cast<int>(index);
+        return attached;
+    }
+    ~AttachedProgram() {
+        if (index_ > 0) bpf_xdp_detach(index_, flags_, nullptr);
+    }
+    Status sync(const BindingTable& bindings) { return sync_.apply(bindings); }
+    XdpProgram& program() { return program_; }
+
+  private:
+    explicit AttachedProgram(XdpProgram program) : program_(std::move(program)), sync_(program_) {}
+    XdpProgram program_;
+    MapSync sync_;
+    int index_ = 0;
+    __u32 flags_ = 0;
+};
+
+}  // namespace
+
+int run_relay(int argc, char** argv) {
+    po::options_description description("xdpturn relay: the reference relay as a TURN server (UDP, IPv4)\n\noptions");
+    std::string listen, relay_ip, ports = "49152-65535", realm = "xdpturn", channel_range, xdp, xdp_mode = "native";
+    std::vector<std::string> users, allowed;
+    std::size_t quota = 10;
+    description.add_options()("help,h", "show this help")("listen", po::value(&listen)->required(),
+                                                          "TURN listening address ADDR:PORT")(
+        "relay-ip", po::value(&relay_ip)->required(), "address of the relayed transport addresses")(
+        "ports", po::value(&ports)->default_value(ports), "relayed port range LO-HI")(
+        "realm", po::value(&realm)->default_value(realm), "authentication realm")(
+        "user", po::value(&users)->required(), "NAME:PASS, long-term credentials (repeatable)")(
+        "channel-range", po::value(&channel_range), "accepted channels LO-HI (default 0x4000-0x4FFF)")(
+        "allow-peer", po::value(&allowed), "open a peer range refused by default, CIDR (repeatable)")(
+        "quota", po::value(&quota)->default_value(quota), "allocations per user")(
+        "xdp", po::value(&xdp), "attach the XDP program to this interface and keep its map in sync")(
+        "xdp-mode", po::value(&xdp_mode)->default_value(xdp_mode), "native or generic");
+    if (argc >= 2 && std::string(argv[1]) == std::string("--help")) {
+        std::cout << description;
+        return exit_equal;
+    }
+    const auto parsed = parse_options("relay", argc, argv, description);
+    if (!parsed) return exit_usage;
+
+    turn::ServerConfig config;
+    auto usage = [](const std::string& message) {
+        std::cerr << "xdpturn relay: " << message << "\n";
+        return exit_usage;
+    };
+    auto listen_endpoint = parse_endpoint(listen);
+    auto relay_address = parse_ipv4(relay_ip);
+    auto port_range = parse_channel_range(ports);  // the same LO-HI syntax
+    if (!listen_endpoint) return usage("--listen: " + listen_endpoint.error().message);
+    if (!relay_address) return usage("--relay-ip: " + relay_address.error().message);
+    if (!port_range) return usage("--ports: " + port_range.error().message);
+    config.listen = stun::TransportAddress::v4(listen_endpoint->address.value, listen_endpoint->port);
+    config.core.relay_address = stun::TransportAddress::v4(relay_address->value, 0);
+    config.core.port_min = port_range->min;
+    config.core.port_max = port_range->max;
+    config.core.realm = realm;
+    config.core.allocations_per_user = quota;
+    for (const std::string& user : users) {
+        const auto colon = user.find(':');
+        if (colon == std::string::npos) return usage("--user takes NAME:PASS");
+        config.core.users[user.substr(0, colon)] = user.substr(colon + 1);
+    }
+    if (!channel_range.empty()) {
+        auto range = parse_channel_range(channel_range);
+        if (!range) return usage("--channel-range: " + range.error().message);
+        config.core.channels = *range;
+    }
+    for (const std::string& text : allowed) {
+        auto cidr = turn::parse_cidr(text);
+        if (!cidr) return usage("--allow-peer: " + cidr.error().message);
+        config.core.allowed_peers.push_back(*cidr);
+    }
+
+    turn::Server server(config);
+    if (auto opened = server.open(); !opened) {
+        std::cerr << "xdpturn relay: " << opened.error().message << "\n";
+        return exit_usage;
+    }
+    std::unique_ptr<AttachedProgram> attached;
+    if (!xdp.empty()) {
+        auto program =
+            AttachedProgram::attach(xdp, xdp_mode == "generic", RelayConfig{config.listen.port, config.core.channels});
+        if (program) {
+            attached = std::move(program).value();
+            std::cerr << R"({"event":"xdp_attached","interface":")" << xdp << R"(","mode":")" << xdp_mode << "\"}\n";
+            server.on_events([&](const std::vector<turn::BindingEvent>&) {
+                if (auto synced = attached->sync(server.core().live_bindings()); !synced)
+                    std::cerr << R"({"event":"error","message":")" << synced.error().message << "\"}\n";
+            });
+        } else {
+            // The relay works without the offload: say why and go on.
+            std::cerr << R"({"event":"xdp_unavailable","reason":")" << program.error().message.substr(0, 200)
+                      << R"(","fallback":"user space"})"
+                      << "\n";
+        }
+    }
+    const int status = server.run();
+    if (attached) {
+        if (auto counters = attached->program().read_counters(); counters)
+            std::cout << R"({"event":"xdp_counters","relayed":)"
+                      << (*counters)[static_cast<std::size_t>(Reason::relayed)] << "}" << std::endl;
+    }
+    return status;
+}
+
+}  // namespace xdpturn::cli
