@@ -78,3 +78,8 @@ xdpturn_cli_test(bench_replay_runs 0 $<TARGET_FILE:xdpturn> bench --replay-megab
 # coturn's test client against `xdpturn relay` on loopback (issue 5, item 6).
 add_test(NAME coturn_interop COMMAND ${CMAKE_SOURCE_DIR}/tests/coturn_interop $<TARGET_FILE:xdpturn>)
 set_tests_properties(coturn_interop PROPERTIES RUN_SERIAL ON TIMEOUT 300)
+
+# The relay with --xdp on a veth pair in a network namespace (issue 5).
+add_test(NAME xdp_netns_relay
+         COMMAND ${CMAKE_SOURCE_DIR}/tests/xdp_netns_relay $<TARGET_FILE:xdpturn> ${XDPTURN_BPF_DIR}/xdp_pass.bpf.o)
+set_tests_properties(xdp_netns_relay PROPERTIES RUN_SERIAL ON SKIP_RETURN_CODE 77 TIMEOUT 300)
