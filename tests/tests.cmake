@@ -83,3 +83,7 @@ set_tests_properties(coturn_interop PROPERTIES RUN_SERIAL ON TIMEOUT 300)
 add_test(NAME xdp_netns_relay
          COMMAND ${CMAKE_SOURCE_DIR}/tests/xdp_netns_relay $<TARGET_FILE:xdpturn> ${XDPTURN_BPF_DIR}/xdp_pass.bpf.o)
 set_tests_properties(xdp_netns_relay PROPERTIES RUN_SERIAL ON SKIP_RETURN_CODE 77 TIMEOUT 300)
+
+# The relay survives a flood of hostile datagrams with bounded memory (issue 5).
+add_test(NAME relay_flood COMMAND ${CMAKE_SOURCE_DIR}/tests/relay_flood $<TARGET_FILE:xdpturn> 5)
+set_tests_properties(relay_flood PROPERTIES RUN_SERIAL ON TIMEOUT 120)
