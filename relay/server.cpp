@@ -21,26 +21,45 @@ namespace {
 constexpr int batch = 64;
 constexpr std::size_t datagram_bytes = 65536;
 
-sockaddr_in to_sockaddr(const TransportAddress& address) {
-    sockaddr_in raw{};
-    raw.sin_family = AF_INET;
-    raw.sin_port = htons(address.port);
-    raw.sin_addr.s_addr = htonl(address.v4_value());
-    return raw;
+// Socket addresses of either family.
+socklen_t to_sockaddr(const TransportAddress& address, sockaddr_storage& raw) {
+    raw = {};
+    if (address.ipv6) {
+        auto* v6 = reinterpret_cast<sockaddr_in6*>(&raw);
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons(address.port);
+        std::copy(address.address.begin(), address.address.end(), v6->sin6_addr.s6_addr);
+        return sizeof(sockaddr_in6);
+    }
+    auto* v4 = reinterpret_cast<sockaddr_in*>(&raw);
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(address.port);
+    v4->sin_addr.s_addr = htonl(address.v4_value());
+    return sizeof(sockaddr_in);
 }
 
-TransportAddress from_sockaddr(const sockaddr_in& raw) {
-    return TransportAddress::v4(ntohl(raw.sin_addr.s_addr), ntohs(raw.sin_port));
+TransportAddress from_sockaddr(const sockaddr_storage& raw) {
+    if (raw.ss_family == AF_INET6) {
+        const auto* v6 = reinterpret_cast<const sockaddr_in6*>(&raw);
+        TransportAddress address;
+        address.ipv6 = true;
+        std::copy(v6->sin6_addr.s6_addr, v6->sin6_addr.s6_addr + 16, address.address.begin());
+        address.port = ntohs(v6->sin6_port);
+        return address;
+    }
+    const auto* v4 = reinterpret_cast<const sockaddr_in*>(&raw);
+    return TransportAddress::v4(ntohl(v4->sin_addr.s_addr), ntohs(v4->sin_port));
 }
 
 std::string errno_text() {
     return std::strerror(errno);
 }
 
-// Tags in epoll data: the listener, the signal fd, the timer, or a relayed port.
-constexpr std::uint64_t tag_listener = 1u << 20;
-constexpr std::uint64_t tag_signals = (1u << 20) + 1;
-constexpr std::uint64_t tag_timer = (1u << 20) + 2;
+// Tags in epoll data: a relayed port (below 65536), the signal fd, the
+// timer, or a listener (tag_listener + its index).
+constexpr std::uint64_t tag_signals = 1u << 20;
+constexpr std::uint64_t tag_timer = (1u << 20) + 1;
+constexpr std::uint64_t tag_listener = 1u << 21;
 
 }  // namespace
 
@@ -48,7 +67,8 @@ Server::Server(ServerConfig config) : config_(std::move(config)), core_(config_.
 
 Server::~Server() {
     for (auto& [port, socket] : relays_) close(socket.fd);
-    for (int fd : {listener_.fd, epoll_, signals_, timer_})
+    for (const Socket& listener : listeners_) close(listener.fd);
+    for (int fd : {epoll_, signals_, timer_})
         if (fd >= 0) close(fd);
 }
 
@@ -60,18 +80,37 @@ void Server::log(const std::string& json) const {
     std::cerr << json << "\n";
 }
 
+Result<Server::Socket> Server::bind_socket(const TransportAddress& local) {
+    Socket socket_;
+    socket_.local = local;
+    socket_.fd = socket(local.ipv6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (socket_.fd < 0) return Error{"socket: " + errno_text()};
+    if (local.ipv6) {
+        const int only = 1;
+        setsockopt(socket_.fd, IPPROTO_IPV6, IPV6_V6ONLY, &only, sizeof(only));
+    }
+    sockaddr_storage raw;
+    const socklen_t length = to_sockaddr(local, raw);
+    if (bind(socket_.fd, reinterpret_cast<const sockaddr*>(&raw), length) != 0) {
+        const std::string why = errno_text();
+        close(socket_.fd);
+        return Error{"cannot bind " + local.to_string() + ": " + why};
+    }
+    return socket_;
+}
+
 Status Server::open() {
-    if (config_.listen.ipv6 || config_.core.relay_address.ipv6) return Error{"the server handles IPv4 only"};
+    if (config_.listen.empty()) return Error{"no listening address"};
     epoll_ = epoll_create1(EPOLL_CLOEXEC);
     if (epoll_ < 0) return Error{"epoll: " + errno_text()};
-
-    listener_.fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    const sockaddr_in listen = to_sockaddr(config_.listen);
-    if (listener_.fd < 0 || bind(listener_.fd, reinterpret_cast<const sockaddr*>(&listen), sizeof(listen)) != 0)
-        return Error{"cannot listen on " + config_.listen.to_string() + ": " + errno_text()};
-    listener_.local = config_.listen;
-    epoll_event listener_event{EPOLLIN, {.u64 = tag_listener}};
-    epoll_ctl(epoll_, EPOLL_CTL_ADD, listener_.fd, &listener_event);
+    for (const TransportAddress& address : config_.listen) {
+        auto listener = bind_socket(address);
+        if (!listener) return listener.error();
+        epoll_event event{EPOLLIN, {.u64 = tag_listener + listeners_.size()}};
+        epoll_ctl(epoll_, EPOLL_CTL_ADD, listener->fd, &event);
+        listeners_.push_back(*listener);
+        log(R"({"event":"listening","address":")" + address.to_string() + R"("})");
+    }
 
     sigset_t mask;
     sigemptyset(&mask);
@@ -89,25 +128,15 @@ Status Server::open() {
     epoll_event timer_event{EPOLLIN, {.u64 = tag_timer}};
     epoll_ctl(epoll_, EPOLL_CTL_ADD, timer_, &timer_event);
 
-    log(R"({"event":"listening","address":")" + config_.listen.to_string() + R"(","relay":")" +
-        config_.core.relay_address.to_string() + R"("})");
     return ok_status();
 }
 
-Status Server::open_relay_socket(std::uint16_t port) {
-    Socket relay;
-    relay.local = config_.core.relay_address;
-    relay.local.port = port;
-    relay.fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    const sockaddr_in local = to_sockaddr(relay.local);
-    if (relay.fd < 0 || bind(relay.fd, reinterpret_cast<const sockaddr*>(&local), sizeof(local)) != 0) {
-        const std::string why = errno_text();
-        if (relay.fd >= 0) close(relay.fd);
-        return Error{"cannot bind relayed port " + std::to_string(port) + ": " + why};
-    }
-    epoll_event event{EPOLLIN, {.u64 = port}};
-    epoll_ctl(epoll_, EPOLL_CTL_ADD, relay.fd, &event);
-    relays_[port] = relay;
+Status Server::open_relay_socket(const TransportAddress& relayed) {
+    auto relay = bind_socket(relayed);
+    if (!relay) return relay.error();
+    epoll_event event{EPOLLIN, {.u64 = relayed.port}};
+    epoll_ctl(epoll_, EPOLL_CTL_ADD, relay->fd, &event);
+    relays_[relayed.port] = *relay;
     return ok_status();
 }
 
@@ -119,15 +148,15 @@ void Server::close_relay_socket(std::uint16_t port) {
 }
 
 void Server::apply(Output output) {
-    for (std::uint16_t port : output.ports_opened) {
-        if (auto opened = open_relay_socket(port); !opened) {
+    for (const TransportAddress& relayed : output.relays_opened) {
+        if (auto opened = open_relay_socket(relayed); !opened) {
             // The allocation already holds the port; keep the port out of
             // future allocations and let this one fail by its lifetime.
-            core_.reserve_port(port);
+            core_.reserve_port(relayed.port);
             log(R"({"event":"error","message":")" + opened.error().message + R"("})");
         }
     }
-    for (std::uint16_t port : output.ports_closed) close_relay_socket(port);
+    for (const TransportAddress& relayed : output.relays_closed) close_relay_socket(relayed.port);
     if (!output.events.empty()) {
         for (const BindingEvent& event : output.events)
             log(R"({"event":"binding_)" +
@@ -144,11 +173,10 @@ void Server::apply(Output output) {
     std::map<int, std::vector<const Datagram*>> by_socket;
     for (const Datagram& datagram : output.datagrams) {
         int fd = -1;
-        if (datagram.source == listener_.local) {
-            fd = listener_.fd;
-        } else if (const auto relay = relays_.find(datagram.source.port); relay != relays_.end()) {
+        for (const Socket& listener : listeners_)
+            if (datagram.source == listener.local) fd = listener.fd;
+        if (const auto relay = relays_.find(datagram.source.port); fd < 0 && relay != relays_.end())
             fd = relay->second.fd;
-        }
         if (fd >= 0) by_socket[fd].push_back(&datagram);
     }
     for (const auto& [fd, datagrams] : by_socket) {
@@ -156,13 +184,13 @@ void Server::apply(Output output) {
             const std::size_t count = std::min<std::size_t>(batch, datagrams.size() - first);
             std::array<mmsghdr, batch> messages{};
             std::array<iovec, batch> vectors{};
-            std::array<sockaddr_in, batch> addresses{};
+            std::array<sockaddr_storage, batch> addresses{};
             for (std::size_t i = 0; i < count; ++i) {
                 const Datagram& datagram = *datagrams[first + i];
-                addresses[i] = to_sockaddr(datagram.destination);
+                const socklen_t length = to_sockaddr(datagram.destination, addresses[i]);
                 vectors[i] = {const_cast<std::uint8_t*>(datagram.payload.data()), datagram.payload.size()};
                 messages[i].msg_hdr.msg_name = &addresses[i];
-                messages[i].msg_hdr.msg_namelen = sizeof(sockaddr_in);
+                messages[i].msg_hdr.msg_namelen = length;
                 messages[i].msg_hdr.msg_iov = &vectors[i];
                 messages[i].msg_hdr.msg_iovlen = 1;
             }
@@ -175,11 +203,11 @@ void Server::receive(const Socket& socket, bool from_client) {
     static std::array<std::array<std::uint8_t, datagram_bytes>, batch> buffers;
     std::array<mmsghdr, batch> messages{};
     std::array<iovec, batch> vectors{};
-    std::array<sockaddr_in, batch> addresses{};
+    std::array<sockaddr_storage, batch> addresses{};
     for (int i = 0; i < batch; ++i) {
         vectors[i] = {buffers[i].data(), buffers[i].size()};
         messages[i].msg_hdr.msg_name = &addresses[i];
-        messages[i].msg_hdr.msg_namelen = sizeof(sockaddr_in);
+        messages[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
         messages[i].msg_hdr.msg_iov = &vectors[i];
         messages[i].msg_hdr.msg_iovlen = 1;
     }
@@ -211,8 +239,8 @@ int Server::run() {
                 std::uint64_t expirations = 0;
                 (void)read(timer_, &expirations, sizeof(expirations));
                 apply(core_.on_tick(now()));
-            } else if (tag == tag_listener) {
-                receive(listener_, true);
+            } else if (tag >= tag_listener && tag < tag_listener + listeners_.size()) {
+                receive(listeners_[tag - tag_listener], true);
             } else if (const auto relay = relays_.find(static_cast<std::uint16_t>(tag)); relay != relays_.end()) {
                 const Socket socket = relay->second;  // apply() may close it
                 receive(socket, false);

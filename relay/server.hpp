@@ -15,7 +15,7 @@ namespace xdpturn::turn {
 
 struct ServerConfig {
     CoreConfig core;
-    TransportAddress listen;  // the TURN listening address (IPv4)
+    std::vector<TransportAddress> listen;  // TURN listening addresses, IPv4 and/or IPv6
 };
 
 class Server {
@@ -41,7 +41,8 @@ class Server {
         TransportAddress local;
     };
 
-    Status open_relay_socket(std::uint16_t port);
+    static Result<Socket> bind_socket(const TransportAddress& local);
+    Status open_relay_socket(const TransportAddress& relayed);
     void close_relay_socket(std::uint16_t port);
     void receive(const Socket& socket, bool from_client);
     void apply(Output output);
@@ -53,7 +54,7 @@ class Server {
     int epoll_ = -1;
     int signals_ = -1;
     int timer_ = -1;
-    Socket listener_;
+    std::vector<Socket> listeners_;
     std::map<std::uint16_t, Socket> relays_;  // relayed port -> socket
     EventSink sink_;
 };

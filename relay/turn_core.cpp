@@ -68,6 +68,27 @@ Result<Cidr> parse_cidr(const std::string& text) {
     return cidr;
 }
 
+Result<TransportAddress> parse_transport_address(const std::string& text) {
+    const auto colon = text.rfind(':');
+    if (colon == std::string::npos || colon + 1 == text.size()) return Error{"expected ADDR:PORT, got '" + text + "'"};
+    std::string host = text.substr(0, colon);
+    TransportAddress address;
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+        host = host.substr(1, host.size() - 2);
+        address.ipv6 = true;
+    }
+    if (inet_pton(address.ipv6 ? AF_INET6 : AF_INET, host.c_str(), address.address.data()) != 1)
+        return Error{"not an address: '" + host + "'"};
+    try {
+        const int port = std::stoi(text.substr(colon + 1));
+        if (port < 0 || port > 0xFFFF) throw std::out_of_range("port");
+        address.port = static_cast<std::uint16_t>(port);
+    } catch (...) {
+        return Error{"bad port in '" + text + "'"};
+    }
+    return address;
+}
+
 Core::Core(CoreConfig config) : config_(std::move(config)) {
     for (const auto& [user, password] : config_.users) keys_[user] = stun::long_term_key(user, config_.realm, password);
 }
@@ -142,12 +163,6 @@ std::optional<std::uint16_t> Core::free_port() const {
     return std::nullopt;
 }
 
-TransportAddress Core::relayed_address(std::uint16_t port) const {
-    TransportAddress relayed = config_.relay_address;
-    relayed.port = port;
-    return relayed;
-}
-
 Time Core::requested_lifetime(const stun::Message& request) {
     const stun::Attribute* requested = request.find(attribute::lifetime);
     if (requested == nullptr) return default_allocation_lifetime;
@@ -194,7 +209,7 @@ void Core::remove_allocation(std::map<ClientKey, Allocation>::iterator allocatio
     for (const auto& [number, channel] : allocation->second.channels)
         emit(BindingEventKind::removed, allocation->second, number, channel.peer, out);
     ports_.erase(allocation->second.relayed_port);
-    out.ports_closed.push_back(allocation->second.relayed_port);
+    out.relays_closed.push_back(allocation->second.relayed);
     allocations_.erase(allocation);
 }
 
@@ -290,10 +305,20 @@ void Core::allocate(const stun::Message& request, const Datagram& datagram, cons
         reply_error(request, datagram, 442, "Unsupported Transport Protocol", key, out);
         return;
     }
-    if (const stun::Attribute* family = request.find(attribute::requested_address_family);
-        family != nullptr && (family->value.empty() || family->value[0] != 0x01)) {
-        reply_error(request, datagram, 440, "Address Family not Supported", key, out);
-        return;
+    // REQUESTED-ADDRESS-FAMILY (RFC 8656 Section 7.2): 0x01 IPv4, 0x02 IPv6.
+    TransportAddress relay_base = config_.relay_address;
+    if (config_.keep_client_family && datagram.source.ipv6 && config_.relay_address6)
+        relay_base = *config_.relay_address6;
+    if (const stun::Attribute* family = request.find(attribute::requested_address_family); family != nullptr) {
+        const std::uint8_t wanted = family->value.empty() ? 0 : family->value[0];
+        if (wanted == 0x02 && config_.relay_address6) {
+            relay_base = *config_.relay_address6;
+        } else if (wanted == 0x01) {
+            relay_base = config_.relay_address;
+        } else {
+            reply_error(request, datagram, 440, "Address Family not Supported", key, out);
+            return;
+        }
     }
     const auto owned = std::count_if(allocations_.begin(), allocations_.end(),
                                      [&](const auto& entry) { return entry.second.username == username; });
@@ -315,15 +340,17 @@ void Core::allocate(const stun::Message& request, const Datagram& datagram, cons
     allocation.server = datagram.destination;
     allocation.username = username;
     allocation.relayed_port = *port;
+    allocation.relayed = relay_base;
+    allocation.relayed.port = *port;
     allocation.expires = now + lifetime;
     allocations_.emplace(key_of(datagram.source), allocation);
     ports_.emplace(*port, key_of(datagram.source));
-    out.ports_opened.push_back(*port);
+    out.relays_opened.push_back(allocation.relayed);
     ++stats_.allocations_created;
 
     reply(datagram,
           stun::MessageBuilder(Method::allocate, Class::success, request.transaction)
-              .add_xor_address(attribute::xor_relayed_address, relayed_address(*port))
+              .add_xor_address(attribute::xor_relayed_address, allocation.relayed)
               .add_u32(attribute::lifetime, static_cast<std::uint32_t>(lifetime / std::chrono::seconds(1)))
               .add_xor_address(attribute::xor_mapped_address, datagram.source)
               .add_text(attribute::software, config_.software)
@@ -367,7 +394,7 @@ void Core::create_permission(const stun::Message& request, const Datagram& datag
         return;
     }
     for (const TransportAddress& peer : peers) {
-        if (peer.ipv6 != config_.relay_address.ipv6) {
+        if (peer.ipv6 != allocation->second.relayed.ipv6) {
             reply_error(request, datagram, 443, "Peer Address Family Mismatch", key, out);
             return;
         }
@@ -401,7 +428,7 @@ void Core::channel_bind(const stun::Message& request, const Datagram& datagram, 
         reply_error(request, datagram, 400, "Bad Request", key, out);
         return;
     }
-    if (peer->ipv6 != config_.relay_address.ipv6) {
+    if (peer->ipv6 != allocation.relayed.ipv6) {
         reply_error(request, datagram, 443, "Peer Address Family Mismatch", key, out);
         return;
     }
@@ -452,10 +479,8 @@ void Core::handle_send(const stun::Message& indication, const Datagram& datagram
         ++stats_.rejected;
         return;
     }
-    TransportAddress relayed = config_.relay_address;
-    relayed.port = allocation->second.relayed_port;
     out.datagrams.push_back(
-        Datagram{relayed, *peer, std::vector<std::uint8_t>(data->value.begin(), data->value.end())});
+        Datagram{allocation->second.relayed, *peer, std::vector<std::uint8_t>(data->value.begin(), data->value.end())});
     ++stats_.relayed_to_peer;
 }
 
@@ -472,10 +497,8 @@ void Core::handle_channel_data(const Datagram& datagram, Time now, Output& out) 
         ++stats_.rejected;
         return;
     }
-    TransportAddress relayed = config_.relay_address;
-    relayed.port = allocation->second.relayed_port;
     out.datagrams.push_back(
-        Datagram{relayed, channel->second.peer,
+        Datagram{allocation->second.relayed, channel->second.peer,
                  std::vector<std::uint8_t>(message.application_data.begin(), message.application_data.end())});
     ++stats_.relayed_to_peer;
 }

@@ -33,10 +33,17 @@ struct Cidr {
 };
 Result<Cidr> parse_cidr(const std::string& text);
 
+// "ADDR:PORT" (IPv4) or "[ADDR6]:PORT" (IPv6).
+Result<TransportAddress> parse_transport_address(const std::string& text);
+
 struct CoreConfig {
     std::string realm = "xdpturn";
-    std::map<std::string, std::string> users;  // name -> password (long-term credentials)
-    TransportAddress relay_address;            // the relayed transport address (port unused)
+    std::map<std::string, std::string> users;        // name -> password (long-term credentials)
+    TransportAddress relay_address;                  // IPv4 relayed transport address (port unused)
+    std::optional<TransportAddress> relay_address6;  // IPv6 one, for REQUESTED-ADDRESS-FAMILY IPv6
+    // Without REQUESTED-ADDRESS-FAMILY the relay is IPv4 (RFC 8656). With
+    // this set, an IPv6 client gets an IPv6 relay instead (coturn's "keep").
+    bool keep_client_family = false;
     std::uint16_t port_min = 49152;
     std::uint16_t port_max = 65535;
     ChannelRange channels = rfc8656_channels;
@@ -65,10 +72,10 @@ struct BindingEvent {
 struct Output {
     std::vector<Datagram> datagrams;
     std::vector<BindingEvent> events;
-    // Relayed ports an allocation took or gave back: the server opens and
-    // closes their sockets.
-    std::vector<std::uint16_t> ports_opened;
-    std::vector<std::uint16_t> ports_closed;
+    // Relayed transport addresses an allocation took or gave back: the
+    // server opens and closes their sockets.
+    std::vector<TransportAddress> relays_opened;
+    std::vector<TransportAddress> relays_closed;
 };
 
 struct Stats {
@@ -114,6 +121,7 @@ class Core {
         TransportAddress client;
         TransportAddress server;
         std::string username;
+        TransportAddress relayed;  // address and port
         std::uint16_t relayed_port = 0;
         Time expires{};
         std::map<std::array<std::uint8_t, 17>, Time> permissions;  // peer IP (family + bytes) -> expiry
@@ -144,7 +152,6 @@ class Core {
     void channel_bind(const stun::Message& request, const Datagram& datagram, const std::array<std::uint8_t, 16>& key,
                       Time now, Output& out);
 
-    TransportAddress relayed_address(std::uint16_t port) const;
     // LIFETIME of a request, capped at the maximum; the default when absent.
     static Time requested_lifetime(const stun::Message& request);
     // The client's allocation; answers 437 and returns end() when it has none.

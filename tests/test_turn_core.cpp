@@ -144,6 +144,44 @@ BOOST_AUTO_TEST_CASE(allocate_is_challenged_then_granted) {
     BOOST_TEST(client.allocate().error == 437);  // one allocation per 5-tuple
 }
 
+BOOST_AUTO_TEST_CASE(relay_address_family) {
+    CoreConfig config = test_config();
+    TransportAddress relay6;
+    relay6.ipv6 = true;
+    relay6.address[15] = 1;  // ::1
+    config.relay_address6 = relay6;
+    Core core(config);
+    TransportAddress client6 = relay6;
+    client6.port = 40000;
+    auto family = [](std::uint8_t value) { return std::vector<std::uint8_t>{value, 0, 0, 0}; };
+    auto allocate = [&](Client& client, std::optional<std::uint8_t> wanted) {
+        return client.request(Method::allocate, [&](stun::MessageBuilder& b) {
+            b.add_requested_transport(stun::transport_udp);
+            if (wanted) b.add(attribute::requested_address_family, family(*wanted));
+        });
+    };
+    auto relayed_family_ipv6 = [](const Reply& reply) {
+        return stun::decode_xor_address(*reply.message->find(attribute::xor_relayed_address),
+                                        reply.message->transaction)
+            ->ipv6;
+    };
+    Client asks_ipv6(core, client6);
+    BOOST_TEST(relayed_family_ipv6(allocate(asks_ipv6, 0x02)));
+    client6.port = 40001;
+    Client silent(core, client6);
+    BOOST_TEST(!relayed_family_ipv6(allocate(silent, std::nullopt)));  // RFC 8656: IPv4 unless asked
+    client6.port = 40002;
+    Client unknown(core, client6);
+    BOOST_TEST(allocate(unknown, 0x07).error == 440);
+
+    config.keep_client_family = true;  // coturn's "keep"
+    Core keeping(config);
+    Client kept(keeping, client6);
+    BOOST_TEST(relayed_family_ipv6(allocate(kept, std::nullopt)));
+    // An IPv6 allocation takes IPv6 peers only.
+    BOOST_TEST(asks_ipv6.bind(0x4000, peer).error == 443);
+}
+
 BOOST_AUTO_TEST_CASE(bad_credentials_and_stale_nonces_are_refused) {
     Core core(test_config());
     Client wrong(core, TransportAddress::v4(0xC6336407, 40000), "alice", "wrong");

@@ -57,18 +57,23 @@ class AttachedProgram {
 
 int run_relay(int argc, char** argv) {
     po::options_description description("xdpturn relay: the reference relay as a TURN server (UDP, IPv4)\n\noptions");
-    std::string listen, relay_ip, ports = "49152-65535", realm = "xdpturn", channel_range, xdp, xdp_mode = "native";
-    std::vector<std::string> users, allowed;
+    std::string ports = "49152-65535", realm = "xdpturn", channel_range, xdp, xdp_mode = "native";
+    std::vector<std::string> listens, relay_ips, users, allowed;
     std::size_t quota = 10;
-    description.add_options()("help,h", "show this help")("listen", po::value(&listen)->required(),
-                                                          "TURN listening address ADDR:PORT")(
-        "relay-ip", po::value(&relay_ip)->required(), "address of the relayed transport addresses")(
+    std::string relay_family = "rfc";
+    description.add_options()("help,h", "show this help")(
+        "listen", po::value(&listens)->required(),
+        "TURN listening address ADDR:PORT or [ADDR6]:PORT (repeatable, one per family)")(
+        "relay-ip", po::value(&relay_ips)->required(),
+        "address of the relayed transport addresses, IPv4 and optionally IPv6 (repeatable)")(
         "ports", po::value(&ports)->default_value(ports), "relayed port range LO-HI")(
         "realm", po::value(&realm)->default_value(realm), "authentication realm")(
         "user", po::value(&users)->required(), "NAME:PASS, long-term credentials (repeatable)")(
         "channel-range", po::value(&channel_range), "accepted channels LO-HI (default 0x4000-0x4FFF)")(
         "allow-peer", po::value(&allowed), "open a peer range refused by default, CIDR (repeatable)")(
         "quota", po::value(&quota)->default_value(quota), "allocations per user")(
+        "relay-family", po::value(&relay_family)->default_value(relay_family),
+        "without REQUESTED-ADDRESS-FAMILY: rfc (IPv4 relay) or keep (the client's family, as coturn's -A keep)")(
         "xdp", po::value(&xdp), "attach the XDP program to this interface and keep its map in sync")(
         "xdp-mode", po::value(&xdp_mode)->default_value(xdp_mode), "native or generic");
     if (argc >= 2 && std::string(argv[1]) == std::string("--help")) {
@@ -83,18 +88,35 @@ int run_relay(int argc, char** argv) {
         std::cerr << "xdpturn relay: " << message << "\n";
         return exit_usage;
     };
-    auto listen_endpoint = parse_endpoint(listen);
-    auto relay_address = parse_ipv4(relay_ip);
     auto port_range = parse_channel_range(ports);  // the same LO-HI syntax
-    if (!listen_endpoint) return usage("--listen: " + listen_endpoint.error().message);
-    if (!relay_address) return usage("--relay-ip: " + relay_address.error().message);
     if (!port_range) return usage("--ports: " + port_range.error().message);
-    config.listen = stun::TransportAddress::v4(listen_endpoint->address.value, listen_endpoint->port);
-    config.core.relay_address = stun::TransportAddress::v4(relay_address->value, 0);
+    for (const std::string& text : listens) {
+        auto address = turn::parse_transport_address(text);
+        if (!address) return usage("--listen: " + address.error().message);
+        config.listen.push_back(*address);
+    }
+    bool have_ipv4_relay = false;
+    for (const std::string& text : relay_ips) {
+        auto address =
+            turn::parse_transport_address(text.find(':') != std::string::npos ? "[" + text + "]:0" : text + ":0");
+        if (!address) return usage("--relay-ip: " + address.error().message);
+        if (address->ipv6) {
+            config.core.relay_address6 = *address;
+        } else {
+            config.core.relay_address = *address;
+            have_ipv4_relay = true;
+        }
+    }
+    if (!have_ipv4_relay) return usage("--relay-ip needs an IPv4 address");
+    const stun::TransportAddress* ipv4_listen = nullptr;
+    for (const auto& address : config.listen)
+        if (!address.ipv6) ipv4_listen = &address;
     config.core.port_min = port_range->min;
     config.core.port_max = port_range->max;
     config.core.realm = realm;
     config.core.allocations_per_user = quota;
+    if (relay_family != "rfc" && relay_family != "keep") return usage("--relay-family takes rfc or keep");
+    config.core.keep_client_family = relay_family == "keep";
     for (const std::string& user : users) {
         const auto colon = user.find(':');
         if (colon == std::string::npos) return usage("--user takes NAME:PASS");
@@ -118,8 +140,10 @@ int run_relay(int argc, char** argv) {
     }
     std::unique_ptr<AttachedProgram> attached;
     if (!xdp.empty()) {
+        // The offload relays IPv4 ChannelData arriving at the IPv4 listening port.
+        const std::uint16_t turn_port = ipv4_listen != nullptr ? ipv4_listen->port : config.listen.front().port;
         auto program =
-            AttachedProgram::attach(xdp, xdp_mode == "generic", RelayConfig{config.listen.port, config.core.channels});
+            AttachedProgram::attach(xdp, xdp_mode == "generic", RelayConfig{turn_port, config.core.channels});
         if (program) {
             attached = std::move(program).value();
             std::cerr << R"({"event":"xdp_attached","interface":")" << xdp << R"(","mode":")" << xdp_mode << "\"}\n";
