@@ -174,7 +174,14 @@ Time Core::requested_lifetime(const stun::Message& request) {
 std::map<Core::ClientKey, Core::Allocation>::iterator Core::allocation_or_mismatch(
     const stun::Message& request, const Datagram& datagram, const std::array<std::uint8_t, 16>& key, Output& out) {
     const auto allocation = allocations_.find(key_of(datagram.source));
-    if (allocation == allocations_.end()) reply_error(request, datagram, 437, "Allocation Mismatch", key, out);
+    if (allocation == allocations_.end()) {
+        reply_error(request, datagram, 437, "Allocation Mismatch", key, out);
+        return allocation;
+    }
+    if (allocation->second.username != stun::as_text(*request.find(attribute::username))) {
+        reply_error(request, datagram, 441, "Wrong Credentials", key, out);
+        return allocations_.end();
+    }
     return allocation;
 }
 
@@ -192,22 +199,43 @@ void Core::reply_error(const stun::Message& request, const Datagram& datagram, i
     reply(datagram, key ? builder.finish(key_bytes(*key), true) : builder.finish(std::nullopt, true), out);
 }
 
-void Core::emit(BindingEventKind kind, const Allocation& allocation, std::uint16_t channel,
-                const TransportAddress& peer, Output& out) {
+bool Core::permitted(const Allocation& allocation, const TransportAddress& peer, Time now) const {
+    const auto permission = allocation.permissions.find(ip_of(peer));
+    return permission != allocation.permissions.end() && permission->second > now;
+}
+
+void Core::sync_bindings(const Allocation& allocation, Time now, Output& out, std::optional<std::uint16_t> rebound) {
     // Only what the XDP program can relay: an IPv4 client and an IPv4 peer.
-    if (allocation.client.ipv6 || peer.ipv6) return;
-    const BindingKey key{Endpoint{Ipv4Address{allocation.client.v4_value()}, allocation.client.port}, channel};
-    const BindingTarget target{allocation.relayed_port, Endpoint{Ipv4Address{peer.v4_value()}, peer.port}};
-    if (kind == BindingEventKind::removed)
-        xdp_bindings_.erase(key);
-    else
-        xdp_bindings_.insert_or_assign(key, target);
-    out.events.push_back({kind, key, target});
+    if (allocation.client.ipv6) return;
+    const Endpoint client{Ipv4Address{allocation.client.v4_value()}, allocation.client.port};
+    BindingTable live;
+    for (const auto& [number, channel] : allocation.channels)
+        if (!channel.peer.ipv6 && channel.expires > now && permitted(allocation, channel.peer, now))
+            live.emplace(BindingKey{client, number},
+                         BindingTarget{allocation.relayed_port,
+                                       Endpoint{Ipv4Address{channel.peer.v4_value()}, channel.peer.port}});
+    for (auto entry = xdp_bindings_.begin(); entry != xdp_bindings_.end();) {
+        if (entry->first.client == client && !live.contains(entry->first)) {
+            out.events.push_back({BindingEventKind::removed, entry->first, entry->second});
+            entry = xdp_bindings_.erase(entry);
+        } else {
+            ++entry;
+        }
+    }
+    for (const auto& [key, target] : live) {
+        const auto existing = xdp_bindings_.find(key);
+        if (existing == xdp_bindings_.end()) {
+            out.events.push_back({BindingEventKind::created, key, target});
+            xdp_bindings_.emplace(key, target);
+        } else if (rebound && *rebound == key.channel) {
+            out.events.push_back({BindingEventKind::refreshed, key, target});
+        }
+    }
 }
 
 void Core::remove_allocation(std::map<ClientKey, Allocation>::iterator allocation, Output& out) {
-    for (const auto& [number, channel] : allocation->second.channels)
-        emit(BindingEventKind::removed, allocation->second, number, channel.peer, out);
+    allocation->second.channels.clear();
+    sync_bindings(allocation->second, now_, out);
     ports_.erase(allocation->second.relayed_port);
     out.relays_closed.push_back(allocation->second.relayed);
     allocations_.erase(allocation);
@@ -404,6 +432,7 @@ void Core::create_permission(const stun::Message& request, const Datagram& datag
         }
     }
     for (const TransportAddress& peer : peers) allocation->second.permissions[ip_of(peer)] = now + permission_lifetime;
+    sync_bindings(allocation->second, now, out);
     reply(datagram,
           stun::MessageBuilder(Method::create_permission, Class::success, request.transaction)
               .add_text(attribute::software, config_.software)
@@ -453,7 +482,7 @@ void Core::channel_bind(const stun::Message& request, const Datagram& datagram, 
     allocation.channels[*number] = Channel{*peer, now + channel_lifetime};
     allocation.permissions[ip_of(*peer)] = now + permission_lifetime;
     ++stats_.channel_binds;
-    emit(same_pairing ? BindingEventKind::refreshed : BindingEventKind::created, allocation, *number, *peer, out);
+    sync_bindings(allocation, now, out, *number);
     reply(datagram,
           stun::MessageBuilder(Method::channel_bind, Class::success, request.transaction)
               .add_text(attribute::software, config_.software)
@@ -474,8 +503,7 @@ void Core::handle_send(const stun::Message& indication, const Datagram& datagram
         ++stats_.rejected;
         return;
     }
-    const auto permission = allocation->second.permissions.find(ip_of(*peer));
-    if (permission == allocation->second.permissions.end() || permission->second <= now) {
+    if (!permitted(allocation->second, *peer, now)) {
         ++stats_.rejected;
         return;
     }
@@ -493,7 +521,8 @@ void Core::handle_channel_data(const Datagram& datagram, Time now, Output& out) 
         return;
     }
     const auto channel = allocation->second.channels.find(message.channel);
-    if (channel == allocation->second.channels.end() || channel->second.expires <= now) {
+    if (channel == allocation->second.channels.end() || channel->second.expires <= now ||
+        !permitted(allocation->second, channel->second.peer, now)) {
         ++stats_.rejected;
         return;
     }
@@ -511,8 +540,7 @@ Output Core::on_peer_datagram(const Datagram& datagram, Time now) {
         return out;
     }
     Allocation& allocation = allocations_.at(port->second);
-    const auto permission = allocation.permissions.find(ip_of(datagram.source));
-    if (permission == allocation.permissions.end() || permission->second <= now) {
+    if (!permitted(allocation, datagram.source, now)) {
         ++stats_.rejected;  // no permission: silently discarded
         return out;
     }
@@ -553,13 +581,13 @@ Output Core::on_tick(Time now) {
                 ++channel;
                 continue;
             }
-            emit(BindingEventKind::removed, state, channel->first, channel->second.peer, out);
             state.cooldown[cooldown_key(channel->first)] = now + rebind_cooldown;
             state.cooldown[cooldown_key(channel->second.peer)] = now + rebind_cooldown;
             channel = state.channels.erase(channel);
         }
         std::erase_if(state.permissions, [&](const auto& entry) { return entry.second <= now; });
         std::erase_if(state.cooldown, [&](const auto& entry) { return entry.second <= now; });
+        sync_bindings(state, now, out);  // expired channels and permissions leave the maps
         ++allocation;
     }
     return out;

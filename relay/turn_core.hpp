@@ -147,6 +147,7 @@ class Core {
                   const std::array<std::uint8_t, 16>& key, Time now, Output& out);
     void refresh(const stun::Message& request, const Datagram& datagram, const std::array<std::uint8_t, 16>& key,
                  Time now, Output& out);
+    bool permitted(const Allocation& allocation, const TransportAddress& peer, Time now) const;
     void create_permission(const stun::Message& request, const Datagram& datagram,
                            const std::array<std::uint8_t, 16>& key, Time now, Output& out);
     void channel_bind(const stun::Message& request, const Datagram& datagram, const std::array<std::uint8_t, 16>& key,
@@ -155,6 +156,8 @@ class Core {
     // LIFETIME of a request, capped at the maximum; the default when absent.
     static Time requested_lifetime(const stun::Message& request);
     // The client's allocation; answers 437 and returns end() when it has none.
+    // The client's allocation; answers 437 when it has none, or 441 when it
+    // was made with another username, and returns end() then.
     std::map<ClientKey, Allocation>::iterator allocation_or_mismatch(const stun::Message& request,
                                                                      const Datagram& datagram,
                                                                      const std::array<std::uint8_t, 16>& key,
@@ -166,8 +169,11 @@ class Core {
     bool nonce_valid(std::string_view nonce, Time now) const;
     bool peer_allowed(const TransportAddress& peer) const;
     void remove_allocation(std::map<ClientKey, Allocation>::iterator allocation, Output& out);
-    void emit(BindingEventKind kind, const Allocation& allocation, std::uint16_t channel, const TransportAddress& peer,
-              Output& out);
+    // Brings the XDP view of one allocation's bindings up to date: a binding
+    // is live while its channel is bound and the peer's permission holds.
+    // Emits created/removed for the differences, refreshed for `rebound`.
+    void sync_bindings(const Allocation& allocation, Time now, Output& out,
+                       std::optional<std::uint16_t> rebound = std::nullopt);
     std::optional<std::uint16_t> free_port() const;
 
     CoreConfig config_;

@@ -295,8 +295,21 @@ BOOST_AUTO_TEST_CASE(lifetimes_expiry_and_rebind_cooldown) {
     Client client(core, TransportAddress::v4(0xC6336407, 40000));
     client.allocate(3600);
     client.bind(0x4000, peer);
-    Output early = core.on_tick(599s);
-    BOOST_TEST(early.events.empty());
+    BOOST_TEST(core.on_tick(299s).events.empty());
+    // The permission lapses after 300 s: the binding leaves the maps and
+    // ChannelData is no longer relayed, though the channel stays bound.
+    Output lapsed = core.on_tick(300s);
+    BOOST_TEST_REQUIRE(lapsed.events.size() == 1u);
+    BOOST_TEST((lapsed.events[0].kind == BindingEventKind::removed));
+    client.now = 300s;
+    BOOST_TEST(client.send(channel_data(0x4000, {1})).output.datagrams.empty());
+    // A new permission brings it back.
+    client.now = 301s;
+    Reply permitted = client.permit(peer);
+    BOOST_TEST_REQUIRE(permitted.output.events.size() == 1u);
+    BOOST_TEST((permitted.output.events[0].kind == BindingEventKind::created));
+    BOOST_TEST(client.send(channel_data(0x4000, {1})).output.datagrams.size() == 1u);
+    // The channel expires after 600 s, and then cools down for 300 s.
     Output expired = core.on_tick(600s);
     BOOST_TEST_REQUIRE(expired.events.size() == 1u);
     BOOST_TEST((expired.events[0].kind == BindingEventKind::removed));
@@ -305,10 +318,22 @@ BOOST_AUTO_TEST_CASE(lifetimes_expiry_and_rebind_cooldown) {
     BOOST_TEST(client.bind(0x4001, peer).error == 400);        // and so is the peer
     client.now = 901s;
     BOOST_TEST(client.bind(0x4000, other_peer).message->is(Method::channel_bind, Class::success));
-    // The allocation itself expires after its lifetime, with its bindings.
-    Output gone = core.on_tick(3601s);
-    BOOST_TEST(gone.events.size() == 1u);
+    BOOST_TEST(core.live_bindings().size() == 1u);
+    // The allocation itself expires after its lifetime.
+    core.on_tick(3601s);
     BOOST_TEST(core.allocations() == 0u);
+    BOOST_TEST(core.live_bindings().empty());
+}
+
+BOOST_AUTO_TEST_CASE(other_credentials_on_an_allocation_get_441) {
+    Core core(test_config());
+    const TransportAddress address = TransportAddress::v4(0xC6336407, 40000);
+    Client alice(core, address);
+    alice.allocate();
+    Client bob(core, address, "bob", "hunter2");  // the same 5-tuple, another user
+    BOOST_TEST(bob.bind(0x4000, peer).error == 441);
+    BOOST_TEST(bob.refresh(0).error == 441);
+    BOOST_TEST(core.allocations() == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(quota_and_capacity) {
@@ -345,7 +370,7 @@ RC_BOOST_PROP(binding_events_keep_the_maps_in_sync, ()) {
         Client& client = clients[*rc::gen::inRange<std::size_t>(0, clients.size())];
         client.now = now;
         Output output;
-        switch (*rc::gen::inRange(0, 6)) {
+        switch (*rc::gen::inRange(0, 7)) {
             case 0: output = client.allocate(*rc::gen::element(0u, 60u, 700u)).output; break;
             case 1:
                 output = client
@@ -355,6 +380,7 @@ RC_BOOST_PROP(binding_events_keep_the_maps_in_sync, ()) {
                 break;
             case 2: output = client.refresh(*rc::gen::element(0u, 600u)).output; break;
             case 3: output = client.send(channel_data(0x4000, {1})).output; break;
+            case 6: output = client.permit(*rc::gen::element(peer, other_peer)).output; break;
             case 4:
                 now += std::chrono::seconds(*rc::gen::element(1, 299, 301, 601));
                 output = core.on_tick(now);
