@@ -160,9 +160,14 @@ int run_relay(int argc, char** argv) {
     }
     const int status = server.run();
     if (attached) {
-        if (auto counters = attached->program().read_counters(); counters)
+        // The XDP program's reason counters join the relay's stats.
+        if (auto counters = attached->program().read_counters(); counters) {
             std::cout << R"({"event":"xdp_counters","relayed":)"
-                      << (*counters)[static_cast<std::size_t>(Reason::relayed)] << "}" << std::endl;
+                      << (*counters)[static_cast<std::size_t>(Reason::relayed)] << R"(,"reasons":{)";
+            for (std::size_t i = 0; i < reason_count; ++i)
+                std::cout << (i == 0 ? "" : ",") << '"' << name(static_cast<Reason>(i)) << "\":" << (*counters)[i];
+            std::cout << "}}" << std::endl;
+        }
     }
     return status;
 }
