@@ -371,6 +371,7 @@ void Core::allocate(const stun::Message& request, const Datagram& datagram, cons
     allocation.relayed = relay_base;
     allocation.relayed.port = *port;
     allocation.expires = now + lifetime;
+    due_at(allocation.expires);
     allocations_.emplace(key_of(datagram.source), allocation);
     ports_.emplace(*port, key_of(datagram.source));
     out.relays_opened.push_back(allocation.relayed);
@@ -391,10 +392,12 @@ void Core::refresh(const stun::Message& request, const Datagram& datagram, const
     const auto allocation = allocation_or_mismatch(request, datagram, key, out);
     if (allocation == allocations_.end()) return;
     const Time lifetime = requested_lifetime(request);
-    if (lifetime == Time{0})
+    if (lifetime == Time{0}) {
         remove_allocation(allocation, out);
-    else
+    } else {
         allocation->second.expires = now + lifetime;
+        due_at(allocation->second.expires);
+    }
     reply(datagram,
           stun::MessageBuilder(Method::refresh, Class::success, request.transaction)
               .add_u32(attribute::lifetime, static_cast<std::uint32_t>(lifetime / std::chrono::seconds(1)))
@@ -432,6 +435,7 @@ void Core::create_permission(const stun::Message& request, const Datagram& datag
         }
     }
     for (const TransportAddress& peer : peers) allocation->second.permissions[ip_of(peer)] = now + permission_lifetime;
+    due_at(now + permission_lifetime);
     sync_bindings(allocation->second, now, out);
     reply(datagram,
           stun::MessageBuilder(Method::create_permission, Class::success, request.transaction)
@@ -481,6 +485,7 @@ void Core::channel_bind(const stun::Message& request, const Datagram& datagram, 
     }
     allocation.channels[*number] = Channel{*peer, now + channel_lifetime};
     allocation.permissions[ip_of(*peer)] = now + permission_lifetime;
+    due_at(now + permission_lifetime);  // the earlier of the two
     ++stats_.channel_binds;
     sync_bindings(allocation, now, out, *number);
     reply(datagram,
@@ -569,6 +574,8 @@ Output Core::on_peer_datagram(const Datagram& datagram, Time now) {
 Output Core::on_tick(Time now) {
     now_ = now;
     Output out;
+    if (now < next_due_) return out;  // nothing has expired yet
+    next_due_ = Time::max();
     for (auto allocation = allocations_.begin(); allocation != allocations_.end();) {
         if (allocation->second.expires <= now) {
             auto expired = allocation++;
@@ -588,6 +595,11 @@ Output Core::on_tick(Time now) {
         std::erase_if(state.permissions, [&](const auto& entry) { return entry.second <= now; });
         std::erase_if(state.cooldown, [&](const auto& entry) { return entry.second <= now; });
         sync_bindings(state, now, out);  // expired channels and permissions leave the maps
+        // What is left sets the next sweep.
+        due_at(state.expires);
+        for (const auto& [number, channel] : state.channels) due_at(channel.expires);
+        for (const auto& [ip, expires] : state.permissions) due_at(expires);
+        for (const auto& [key, expires] : state.cooldown) due_at(expires);
         ++allocation;
     }
     return out;

@@ -184,6 +184,10 @@ class Core {
     BindingTable xdp_bindings_;
     Stats stats_;
     Time now_{};  // of the datagram or tick being handled
+    // The earliest time anything expires: on_tick sweeps only from then on,
+    // so a datagram costs no sweep over every allocation.
+    Time next_due_ = Time::max();
+    void due_at(Time when) { next_due_ = std::min(next_due_, when); }
 };
 
 }  // namespace xdpturn::turn
