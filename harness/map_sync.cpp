@@ -43,17 +43,7 @@ Status MapSync::apply(const BindingTable& wanted) {
         return Error{"binding table of " + std::to_string(wanted.size()) + " entries exceeds the map's " +
                      std::to_string(XDPTURN_MAX_BINDINGS)};
     if (auto deleted = delete_missing(written_, wanted); !deleted) return deleted;
-    std::vector<xdpturn_binding_key> keys;
-    std::vector<xdpturn_binding_value> values;
-    for (const auto& [key, target] : wanted) {
-        const auto old = written_.find(key);
-        if (old != written_.end() && old->second == target) continue;
-        keys.push_back(to_abi(key));
-        values.push_back(to_abi(target));
-    }
-    if (auto updated = timed_batch(false, keys, &values); !updated) return updated;
-    for (const auto& [key, target] : wanted) written_.insert_or_assign(key, target);
-    return ok_status();
+    return overlay(wanted);
 }
 
 Status MapSync::replace_layer(const BindingTable& previous, const BindingTable& next) {
@@ -83,7 +73,10 @@ Status MapSync::overlay(const BindingTable& entries) {
         keys.push_back(to_abi(key));
         values.push_back(to_abi(target));
     }
-    if (written_.size() + keys.size() > XDPTURN_MAX_BINDINGS) return Error{"the XDP binding map is full"};
+    // Only keys the map does not hold yet take room; changed values do not.
+    std::size_t added = 0;
+    for (const auto& [key, target] : entries) added += written_.contains(key) ? 0 : 1;
+    if (written_.size() + added > XDPTURN_MAX_BINDINGS) return Error{"the XDP binding map is full"};
     if (auto updated = timed_batch(false, keys, &values); !updated) return updated;
     for (const auto& [key, target] : entries) written_.insert_or_assign(key, target);
     return ok_status();
