@@ -62,12 +62,6 @@ Status DifferentialEngine::replace_layer(const RelayConfig& config, const Bindin
     return (*loaded)->sync.replace_layer(previous, next);
 }
 
-const BindingTable& DifferentialEngine::table(const RelayConfig& config) {
-    static const BindingTable empty;
-    const auto found = programs_.find(config);
-    return found == programs_.end() ? empty : found->second->sync.written();
-}
-
 Status DifferentialEngine::run_both(Loaded& loaded, const RelayConfig& config, Bytes frame, Comparison& result) {
     // The reference looks bindings up in the map's own mirror: both engines
     // see exactly the same table.

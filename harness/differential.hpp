@@ -63,8 +63,6 @@ class DifferentialEngine {
         std::uint64_t map_entries = 0;
     };
     SyscallTime syscall_time() const;
-    // What the map of a configuration holds now (empty if not loaded yet).
-    const BindingTable& table(const RelayConfig& config);
     Result<Comparison> compare(const RelayConfig& config, const BindingTable& bindings, Bytes frame);
 
     // The program for a configuration, loaded on first use.
