@@ -7,10 +7,10 @@
 
 #include <string>
 
-#include "harness/binding_learner.hpp"
-#include "harness/capture_reader.hpp"
-#include "harness/link_layer.hpp"
-#include "harness/udp_checksum.hpp"
+#include "harness/io/capture_reader.hpp"
+#include "harness/io/link_layer.hpp"
+#include "harness/replay/binding_learner.hpp"
+#include "harness/replay/checksum_offload.hpp"
 
 using namespace xdpturn;
 

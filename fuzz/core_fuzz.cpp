@@ -8,7 +8,7 @@
 // the quota, or bindings the core reports live that its events never made.
 #include <cstdlib>
 
-#include "relay/turn_core.hpp"
+#include "relay/turn/turn_core.hpp"
 
 using namespace xdpturn;
 using namespace xdpturn::turn;

@@ -8,8 +8,8 @@
 #include <memory>
 
 #include "differential_input.hpp"
-#include "harness/differential.hpp"
-#include "harness/test_run.hpp"
+#include "harness/compare/differential.hpp"
+#include "harness/xdp/prog_test_run.hpp"
 
 using namespace xdpturn;
 

@@ -6,13 +6,13 @@
 //   the rest    the Ethernet frame
 #pragma once
 
-#include "relay/bytes.hpp"
-#include "relay/config.hpp"
+#include "relay/model/bindings.hpp"
+#include "relay/net/bytes.hpp"
 
 namespace xdpturn::fuzz {
 
 struct DifferentialInput {
-    RelayConfig config;
+    DatapathConfig config;
     BindingTable bindings;
     Bytes frame;
 };

@@ -6,8 +6,8 @@
 #include <fstream>
 #include <string>
 
-#include "harness/fixed_cases.hpp"
-#include "relay/stun.hpp"
+#include "harness/cases/fixed_cases.hpp"
+#include "relay/turn/stun.hpp"
 
 using namespace xdpturn;
 

@@ -6,15 +6,15 @@
 #include <cstdlib>
 #include <iostream>
 
-#include "harness/frame_validator.hpp"
-#include "relay/channel_data.hpp"
-#include "relay/reference_model.hpp"
+#include "harness/frames/frame_validator.hpp"
+#include "relay/model/channel_data.hpp"
+#include "relay/model/reference_model.hpp"
 
 using namespace xdpturn;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     if (size < 1) return 0;
-    RelayConfig config;
+    DatapathConfig config;
     config.channels = (data[0] & 1) ? rfc5766_channels : rfc8656_channels;
     config.turn_port = (data[0] & 2) ? 443 : 3478;
     const Bytes frame(data + 1, size - 1);

@@ -3,7 +3,7 @@
 // attributes, in order) to bytes that parse to the same message.
 #include <cstdlib>
 
-#include "relay/stun.hpp"
+#include "relay/turn/stun.hpp"
 
 using namespace xdpturn;
 

@@ -7,8 +7,8 @@
 #include <iterator>
 
 #include "differential_input.hpp"
-#include "harness/bindings_json.hpp"
-#include "harness/pcap_out.hpp"
+#include "harness/io/bindings_json.hpp"
+#include "harness/io/pcap_out.hpp"
 
 using namespace xdpturn;
 

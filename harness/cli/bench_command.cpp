@@ -8,12 +8,12 @@
 #include <iomanip>
 #include <iostream>
 
-#include "harness/bindings_json.hpp"
+#include "harness/cases/fixed_cases.hpp"
 #include "harness/cli/commands.hpp"
 #include "harness/cli/options.hpp"
-#include "harness/differential.hpp"
-#include "harness/fixed_cases.hpp"
-#include "harness/pcap_out.hpp"
+#include "harness/compare/differential.hpp"
+#include "harness/io/bindings_json.hpp"
+#include "harness/io/pcap_out.hpp"
 
 namespace xdpturn::cli {
 
@@ -124,7 +124,7 @@ int run_bench(int argc, char** argv) {
         std::cerr << "xdpturn bench: cannot run the XDP program: " << program.error().message << "\n";
         return exit_usage;
     }
-    TestRunner runner(**program);
+    ProgTestRunner runner(**program);
     XdpRun run;
     const auto bare_start = Clock::now();
     for (std::uint64_t i = 0; i < iterations; ++i) {

@@ -7,11 +7,11 @@
 #include <iostream>
 #include <map>
 
-#include "harness/bpf_environment.hpp"
+#include "harness/cases/corpus_export.hpp"
+#include "harness/cases/fixed_case_check.hpp"
 #include "harness/cli/commands.hpp"
 #include "harness/cli/options.hpp"
-#include "harness/corpus_export.hpp"
-#include "harness/fixed_case_check.hpp"
+#include "harness/xdp/bpf_environment.hpp"
 
 namespace xdpturn::cli {
 

@@ -10,7 +10,7 @@
 #include <random>
 #include <sstream>
 
-#include "harness/check_run.hpp"
+#include "harness/check/check_run.hpp"
 #include "harness/cli/commands.hpp"
 #include "harness/cli/options.hpp"
 

@@ -9,11 +9,11 @@
 #include <iostream>
 #include <optional>
 
-#include "harness/bpf_program.hpp"
 #include "harness/cli/commands.hpp"
 #include "harness/cli/options.hpp"
-#include "harness/map_sync.hpp"
-#include "relay/server.hpp"
+#include "harness/xdp/map_sync.hpp"
+#include "harness/xdp/xdp_program.hpp"
+#include "relay/turn/server.hpp"
 
 namespace xdpturn::cli {
 
@@ -25,7 +25,7 @@ namespace {
 class AttachedProgram {
   public:
     static Result<std::unique_ptr<AttachedProgram>> attach(const std::string& interface, bool generic,
-                                                           const RelayConfig& config) {
+                                                           const DatapathConfig& config) {
         const unsigned index = if_nametoindex(interface.c_str());
         if (index == 0) return Error{"no interface '" + interface + "'"};
         auto program = XdpProgram::load_builtin(config);
@@ -143,7 +143,7 @@ int run_relay(int argc, char** argv) {
         // The offload relays IPv4 ChannelData arriving at the IPv4 listening port.
         const std::uint16_t turn_port = ipv4_listen != nullptr ? ipv4_listen->port : config.listen.front().port;
         auto program =
-            AttachedProgram::attach(xdp, xdp_mode == "generic", RelayConfig{turn_port, config.core.channels});
+            AttachedProgram::attach(xdp, xdp_mode == "generic", DatapathConfig{turn_port, config.core.channels});
         if (program) {
             attached = std::move(program).value();
             std::cerr << R"({"event":"xdp_attached","interface":")" << xdp << R"(","mode":")" << xdp_mode << "\"}\n";

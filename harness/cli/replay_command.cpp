@@ -14,17 +14,17 @@
 #include <iostream>
 #include <map>
 
-#include "harness/binding_learner.hpp"
-#include "harness/bindings_json.hpp"
-#include "harness/capture_reader.hpp"
 #include "harness/cli/commands.hpp"
 #include "harness/cli/options.hpp"
-#include "harness/differential.hpp"
-#include "harness/link_layer.hpp"
-#include "harness/pcap_out.hpp"
-#include "harness/relay_output_oracle.hpp"
-#include "harness/replay_pipeline.hpp"
-#include "harness/udp_checksum.hpp"
+#include "harness/compare/differential.hpp"
+#include "harness/io/bindings_json.hpp"
+#include "harness/io/capture_reader.hpp"
+#include "harness/io/link_layer.hpp"
+#include "harness/io/pcap_out.hpp"
+#include "harness/replay/binding_learner.hpp"
+#include "harness/replay/capture_oracle.hpp"
+#include "harness/replay/checksum_offload.hpp"
+#include "harness/replay/replay_pipeline.hpp"
 
 namespace xdpturn::cli {
 
@@ -129,7 +129,7 @@ int run_replay(int argc, char** argv) {
         return exit_usage;
     }
 
-    RelayConfig config;
+    DatapathConfig config;
     BindingTable bindings;
     if (!bindings_path.empty()) {
         auto file = read_bindings_file(bindings_path);
@@ -187,7 +187,7 @@ int run_replay(int argc, char** argv) {
     const bool learn = args.count("learn") > 0;
     const bool fix_checksums = args.count("fix-checksums") > 0;
     BindingLearner learner(config.turn_port, bindings);
-    RelayOutputOracle oracle;
+    CaptureOracle oracle;
 
     // Results arrive here in capture order, whatever the number of jobs.
     auto merge = [&](ReplayFrame& frame) {

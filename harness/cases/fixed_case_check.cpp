@@ -1,0 +1,68 @@
+#include "harness/cases/fixed_case_check.hpp"
+
+#include "harness/io/pcap_out.hpp"
+
+namespace xdpturn {
+
+namespace {
+
+std::string describe(const Decision& d) {
+    return std::string(name(d.verdict)) + " / " + std::string(name(d.reason));
+}
+
+void expect_engine(const char* engine, const EngineOutcome& got, const FixedCase& c, const DissectOptions& options,
+                   std::vector<std::string>& problems) {
+    if (!(got.decision == c.expected))
+        problems.push_back(std::string(engine) + " decided " + describe(got.decision) + ", expected " +
+                           describe(c.expected));
+    if (got.decision.verdict == Verdict::drop) return;
+    const FrameDiff diff = compare_frames(c.expected_output, got.output, options);
+    if (!diff.equal())
+        problems.push_back(std::string(engine) + " output differs from the expected frame:\n" +
+                           diff.render("expected", engine));
+}
+
+}  // namespace
+
+FixedCaseOutcome check_fixed_case(DifferentialEngine& engine, const FixedCase& c) {
+    FixedCaseOutcome outcome;
+    const DissectOptions options{c.config.turn_port};
+    auto comparison = engine.compare(c.config, c.bindings, c.frame);
+    if (!comparison) {
+        outcome.xdp_refusal = comparison.error().message;
+        if (!c.refused_by_test_run) {
+            outcome.problems.push_back("XDP side failed: " + comparison.error().message);
+            return outcome;
+        }
+        // The kernel refuses the frame; the reference still has to decide it.
+        EngineOutcome reference;
+        const ReferenceModel model(c.config, c.bindings);
+        reference.decision = model.decide(c.frame, reference.output);
+        if (reference.decision.verdict == Verdict::pass) reference.output = c.frame;
+        expect_engine("reference", reference, c, options, outcome.problems);
+        return outcome;
+    }
+    if (c.refused_by_test_run)
+        outcome.problems.push_back("BPF_PROG_TEST_RUN took a frame it should refuse (" +
+                                   std::to_string(c.frame.size()) + " bytes)");
+    outcome.comparison = std::move(comparison).value();
+    expect_engine("reference", outcome.comparison->reference, c, options, outcome.problems);
+    expect_engine("xdp", outcome.comparison->xdp, c, options, outcome.problems);
+    if (!outcome.comparison->agree)
+        outcome.problems.push_back("the engines disagree:\n" + outcome.comparison->explain());
+    return outcome;
+}
+
+Status write_case_pcap(const std::string& path, const FixedCase& c, const FixedCaseOutcome& outcome) {
+    auto writer = PcapWriter::create(path);
+    if (!writer) return writer.error();
+    Status status = writer->write(c.frame);
+    if (status && !c.expected_output.empty()) status = writer->write(c.expected_output);
+    if (status && outcome.comparison) {
+        if (!outcome.comparison->reference.output.empty()) status = writer->write(outcome.comparison->reference.output);
+        if (status && !outcome.comparison->xdp.output.empty()) status = writer->write(outcome.comparison->xdp.output);
+    }
+    return status;
+}
+
+}  // namespace xdpturn

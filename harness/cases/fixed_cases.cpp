@@ -1,0 +1,317 @@
+#include "harness/cases/fixed_cases.hpp"
+
+#include <functional>
+
+#include "harness/cases/expected_output.hpp"
+#include "harness/frames/frame_builder.hpp"
+
+namespace xdpturn {
+
+namespace {
+
+const Endpoint client{Ipv4Address{0xC6336407}, 50000};                              // 198.51.100.7:50000
+const Endpoint relay{Ipv4Address{0xC0000201}, 3478};                                // 192.0.2.1:3478
+const BindingTarget to_peer{49152, Endpoint{Ipv4Address{0xCB007109}, 6000}};        // 203.0.113.9:6000
+const BindingTarget to_peer_high{49153, Endpoint{Ipv4Address{0xCB00710A}, 6001}};   // 203.0.113.10
+const BindingTarget to_peer_5766{49154, Endpoint{Ipv4Address{0xCB00710B}, 40000}};  // 203.0.113.11
+
+FrameSpec channel_frame(std::uint16_t channel = 0x4000, std::size_t data_bytes = 20) {
+    FrameSpec spec;
+    spec.ip_source = client.address;
+    spec.ip_destination = relay.address;
+    spec.udp_source = client.port;
+    spec.udp_destination = relay.port;
+    spec.channel = channel;
+    spec.application_data = pattern_bytes(data_bytes, static_cast<std::uint8_t>(channel));
+    return spec;
+}
+
+class CaseTable {
+  public:
+    CaseTable() : config_(fixed_case_config()), bindings_(fixed_case_bindings()) {}
+
+    void pass(std::string name, std::string description, Reason reason, const FrameSpec& spec) {
+        pass_bytes(std::move(name), std::move(description), reason, build_frame(spec));
+    }
+
+    void pass_bytes(std::string name, std::string description, Reason reason, std::vector<std::uint8_t> frame) {
+        FixedCase c{std::move(name),  std::move(description),          config_, bindings_,
+                    std::move(frame), Decision{Verdict::pass, reason}, {},      false};
+        c.expected_output = c.frame;
+        c.refused_by_test_run = c.frame.size() < 14;
+        cases_.push_back(std::move(c));
+    }
+
+    void relay(std::string name, std::string description, const FrameSpec& in, const BindingTarget& target) {
+        relay_expecting(std::move(name), std::move(description), in, expected_relayed_frame(in, target));
+    }
+
+    void relay_expecting(std::string name, std::string description, const FrameSpec& in, const FrameSpec& out) {
+        cases_.push_back(FixedCase{std::move(name), std::move(description), config_, bindings_, build_frame(in),
+                                   Decision{Verdict::tx, Reason::relayed}, build_frame(out), false});
+    }
+
+    // Cases added inside `body` use this configuration and binding table.
+    void with(DatapathConfig config, BindingTable bindings, const std::function<void()>& body) {
+        std::swap(config_, config);
+        std::swap(bindings_, bindings);
+        body();
+        std::swap(config_, config);
+        std::swap(bindings_, bindings);
+    }
+
+    std::vector<FixedCase> take() { return std::move(cases_); }
+
+  private:
+    DatapathConfig config_;
+    BindingTable bindings_;
+    std::vector<FixedCase> cases_;
+};
+
+template <class Change>
+FrameSpec changed(FrameSpec spec, Change change) {
+    change(spec);
+    return spec;
+}
+
+std::vector<FixedCase> make_cases() {
+    CaseTable t;
+    const FrameSpec base = channel_frame();
+
+    // Row 1: frames shorter than an Ethernet header.
+    std::vector<std::uint8_t> short_frame = build_frame(base);
+    short_frame.resize(13);
+    t.pass_bytes("short_ethernet/13_bytes", "13 bytes: not even an Ethernet header", Reason::short_ethernet,
+                 short_frame);
+
+    // Row 2: VLAN-tagged frames go up to the stack, which owns VLAN handling.
+    t.pass("vlan_tagged/802.1q", "a bound ChannelData frame inside an 802.1Q tag", Reason::vlan_tagged,
+           changed(base, [](FrameSpec& s) { s.vlan_tags = {100}; }));
+    t.pass("vlan_tagged/802.1ad", "an 802.1ad (QinQ) outer tag", Reason::vlan_tagged,
+           changed(base, [](FrameSpec& s) { s.ether_type = 0x88A8; }));
+
+    // Row 3.
+    t.pass("not_ipv4/arp", "ARP ethertype", Reason::not_ipv4,
+           changed(base, [](FrameSpec& s) { s.ether_type = 0x0806; }));
+    t.pass("not_ipv4/ipv6", "IPv6 ethertype (IPv6 is not offloaded)", Reason::not_ipv4,
+           changed(base, [](FrameSpec& s) { s.ether_type = 0x86DD; }));
+
+    // Row 4.
+    t.pass("short_ipv4/33_bytes", "Ethernet header and 19 bytes of IPv4 header", Reason::short_ipv4,
+           changed(base, [](FrameSpec& s) { s.truncate_to = 33; }));
+
+    // Row 5.
+    t.pass("ipv4_version/6", "IPv4 ethertype but version nibble 6", Reason::ipv4_version,
+           changed(base, [](FrameSpec& s) { s.ip_version = 6; }));
+
+    // Row 6: options make the header variable; such frames pass untouched.
+    t.pass("ipv4_options/ihl6_nops", "IHL 6 with four NOP options, bound client", Reason::ipv4_options,
+           changed(base, [](FrameSpec& s) {
+               s.ip_options = {1, 1, 1, 1};
+           }));
+    t.pass("ipv4_options/ihl15_record_route", "IHL 15: 40 bytes of record-route option", Reason::ipv4_options,
+           changed(base, [](FrameSpec& s) {
+               s.ip_options = std::vector<std::uint8_t>(40, 0);
+               s.ip_options[0] = 7;   // record route
+               s.ip_options[1] = 39;  // option length
+               s.ip_options[2] = 4;   // pointer
+           }));
+    t.pass("ipv4_options/ihl4_invalid", "IHL 4, below the minimum header", Reason::ipv4_options,
+           changed(base, [](FrameSpec& s) { s.ihl = 4; }));
+
+    // Row 7.
+    t.pass("ipv4_fragment/more_fragments", "first fragment (MF set)", Reason::ipv4_fragment,
+           changed(base, [](FrameSpec& s) { s.more_fragments = true; }));
+    t.pass("ipv4_fragment/offset", "a later fragment (offset 185)", Reason::ipv4_fragment,
+           changed(base, [](FrameSpec& s) { s.fragment_offset = 185; }));
+
+    // Row 8.
+    t.pass("not_udp/tcp", "protocol 6 (TCP)", Reason::not_udp, changed(base, [](FrameSpec& s) { s.protocol = 6; }));
+
+    // Row 9.
+    t.pass("short_udp/41_bytes", "7 bytes of UDP header", Reason::short_udp,
+           changed(base, [](FrameSpec& s) { s.truncate_to = 41; }));
+
+    // Row 10.
+    t.pass("wrong_port/3479", "UDP destination port 3479", Reason::wrong_port,
+           changed(base, [](FrameSpec& s) { s.udp_destination = 3479; }));
+    t.pass("wrong_port/from_turn_port", "a datagram from port 3478 to another port", Reason::wrong_port,
+           changed(base, [](FrameSpec& s) {
+               s.udp_source = 3478;
+               s.udp_destination = 50000;
+           }));
+
+    // Row 11.
+    t.pass("ipv4_length/below_28", "total length 27: no room for a UDP header", Reason::ipv4_length,
+           changed(base, [](FrameSpec& s) { s.total_length = 27; }));
+    t.pass("ipv4_length/beyond_frame", "total length one byte past the frame", Reason::ipv4_length,
+           changed(base, [](FrameSpec& s) { s.total_length = static_cast<std::uint16_t>(20 + 8 + 4 + 20 + 1); }));
+
+    // Row 12.
+    t.pass("udp_length/longer", "UDP length 1 above IPv4 payload", Reason::udp_length,
+           changed(base, [](FrameSpec& s) { s.udp_length = 8 + 4 + 20 + 1; }));
+    t.pass("udp_length/shorter", "UDP length 1 below IPv4 payload", Reason::udp_length,
+           changed(base, [](FrameSpec& s) { s.udp_length = 8 + 4 + 20 - 1; }));
+    t.pass("udp_length/below_8", "UDP length 7", Reason::udp_length,
+           changed(base, [](FrameSpec& s) { s.udp_length = 7; }));
+
+    // Row 13.
+    t.pass("ipv4_checksum/off_by_one", "IPv4 header checksum off by one", Reason::ipv4_checksum,
+           changed(base, [](FrameSpec& s) {
+               s.ip_checksum = {ChecksumMode::offset, 1};
+           }));
+
+    // Row 14.
+    t.pass("short_channel/3_bytes", "UDP payload of 3 bytes", Reason::short_channel, changed(base, [](FrameSpec& s) {
+               s.channel_data = false;
+               s.raw_udp_payload = {0x40, 0x00, 0x00};
+           }));
+    t.pass("short_channel/empty", "empty UDP payload", Reason::short_channel,
+           changed(base, [](FrameSpec& s) { s.channel_data = false; }));
+
+    // Row 15: the range is inclusive at both ends; STUN starts with 0b00.
+    t.pass("channel_range/0x3fff", "channel 0x3FFF, one below the range", Reason::channel_range, channel_frame(0x3FFF));
+    t.pass("channel_range/0x5000_rfc8656", "channel 0x5000, one above RFC 8656's range", Reason::channel_range,
+           channel_frame(0x5000));
+    t.pass("channel_range/stun_binding_request", "a STUN Binding request to the TURN port", Reason::channel_range,
+           changed(base, [](FrameSpec& s) {
+               s.channel_data = false;
+               s.raw_udp_payload = {0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xA4, 0x42};
+               const auto transaction = pattern_bytes(12, 7);
+               s.raw_udp_payload.insert(s.raw_udp_payload.end(), transaction.begin(), transaction.end());
+           }));
+
+    // Row 16.
+    t.pass("channel_length/one_over", "Length one byte more than the data", Reason::channel_length,
+           changed(base, [](FrameSpec& s) { s.channel_length = 21; }));
+    t.pass("channel_length/0xffff", "Length 0xFFFF in a small datagram", Reason::channel_length,
+           changed(base, [](FrameSpec& s) { s.channel_length = 0xFFFF; }));
+
+    // Row 17.
+    t.pass("channel_padding/4_bytes", "4 bytes after Length: more than padding", Reason::channel_padding,
+           changed(base, [](FrameSpec& s) {
+               s.padding = {0, 0, 0, 0};
+           }));
+    t.pass("channel_padding/7_bytes", "Length 13 with 7 bytes after it", Reason::channel_padding,
+           changed(channel_frame(0x4000, 13), [](FrameSpec& s) { s.padding = std::vector<std::uint8_t>(7, 0xAA); }));
+
+    // Row 18: near misses of the frame's key.
+    t.pass("no_binding/other_channel", "bound client, unbound channel 0x4001", Reason::no_binding,
+           channel_frame(0x4001));
+    t.pass("no_binding/other_port", "bound address and channel, other source port", Reason::no_binding,
+           changed(base, [](FrameSpec& s) { s.udp_source = 50001; }));
+    t.pass("no_binding/other_address", "bound port and channel, other source address", Reason::no_binding,
+           changed(base, [](FrameSpec& s) { s.ip_source = Ipv4Address{0xC6336408}; }));
+    t.with(fixed_case_config(), {},
+           [&] { t.pass("no_binding/empty_table", "no bindings at all", Reason::no_binding, base); });
+
+    // Row 19: relayed, with every rewrite rule exercised.
+    t.relay("relayed/basic", "20 bytes on channel 0x4000", base, to_peer);
+    t.relay("relayed/channel_0x4fff", "the top of RFC 8656's range", channel_frame(0x4FFF), to_peer_high);
+    for (std::size_t padding = 1; padding <= 3; ++padding) {
+        t.relay("relayed/padding_" + std::to_string(padding),
+                "odd Length with " + std::to_string(padding) + " non-zero padding byte(s), removed",
+                changed(channel_frame(0x4000, 24 - padding),
+                        [&](FrameSpec& s) { s.padding = std::vector<std::uint8_t>(padding, 0xA5); }),
+                to_peer);
+    }
+    t.relay("relayed/length_0", "Length 0: an empty datagram to the peer", channel_frame(0x4000, 0), to_peer);
+    t.relay("relayed/length_0_padding_3", "Length 0 followed by 3 padding bytes",
+            changed(channel_frame(0x4000, 0),
+                    [](FrameSpec& s) {
+                        s.padding = {1, 2, 3};
+                    }),
+            to_peer);
+    t.relay("relayed/ethernet_trailer", "a 47-byte frame padded to 60 by the sender's NIC",
+            changed(channel_frame(0x4000, 1), [](FrameSpec& s) { s.trailer = std::vector<std::uint8_t>(13, 0); }),
+            to_peer);
+    t.relay("relayed/padding_and_trailer", "channel padding and a non-zero Ethernet trailer",
+            changed(channel_frame(0x4000, 5),
+                    [](FrameSpec& s) {
+                        s.padding = {0xEE, 0xEE, 0xEE};
+                        s.trailer = {0xDE, 0xAD, 0xBE, 0xEF};
+                    }),
+            to_peer);
+    t.relay("relayed/udp_checksum_zero", "no UDP checksum in: none out",
+            changed(base,
+                    [](FrameSpec& s) {
+                        s.udp_checksum = {ChecksumMode::zero, 0};
+                    }),
+            to_peer);
+    t.relay("relayed/udp_checksum_wrong", "a wrong UDP checksum keeps its error",
+            changed(base,
+                    [](FrameSpec& s) {
+                        s.udp_checksum = {ChecksumMode::offset, 0x1234};
+                    }),
+            to_peer);
+    t.relay("relayed/udp_checksum_wrong_odd_padding", "a wrong UDP checksum with odd data and padding",
+            changed(channel_frame(0x4000, 7),
+                    [](FrameSpec& s) {
+                        s.padding = {0x11};
+                        s.udp_checksum = {ChecksumMode::offset, 0x00FF};
+                    }),
+            to_peer);
+    t.relay("relayed/tos_df_ttl_id_kept", "TOS, DF, reserved flag, TTL and ID are copied",
+            changed(base,
+                    [](FrameSpec& s) {
+                        s.tos = 0xB9;
+                        s.dont_fragment = true;
+                        s.reserved_flag = true;
+                        s.ttl = 1;
+                        s.identification = 0xBEEF;
+                    }),
+            to_peer);
+    {
+        FrameSpec in = base;
+        make_relayed_udp_checksum_zero(in, to_peer);
+        t.relay("relayed/computed_zero_udp_checksum", "a computed UDP checksum of 0 is sent as 0xFFFF", in, to_peer);
+    }
+    {
+        FrameSpec in = base;
+        make_relayed_ip_checksum_zero(in, to_peer);
+        t.relay("relayed/ipv4_checksum_0000", "a relayed IPv4 header checksum of 0x0000 stays 0x0000", in, to_peer);
+    }
+    t.relay("relayed/largest_frame", "a 3520-byte frame, the largest BPF_PROG_TEST_RUN takes linear",
+            channel_frame(0x4000, 3520 - 46), to_peer);
+    t.with(DatapathConfig{3478, rfc5766_channels}, fixed_case_bindings(), [&] {
+        t.relay("relayed/rfc5766_0x7fff", "channel 0x7FFF with RFC 5766's range configured", channel_frame(0x7FFF),
+                to_peer_5766);
+        t.pass("channel_range/0x8000_rfc5766", "channel 0x8000, above RFC 5766's range", Reason::channel_range,
+               channel_frame(0x8000));
+    });
+    t.with(DatapathConfig{443, rfc8656_channels}, fixed_case_bindings(), [&] {
+        t.relay("relayed/turn_port_443", "a relay configured for port 443",
+                changed(base, [](FrameSpec& s) { s.udp_destination = 443; }), to_peer);
+        t.pass("wrong_port/3478_when_443", "port 3478 when the relay listens on 443", Reason::wrong_port, base);
+    });
+    return t.take();
+}
+
+}  // namespace
+
+DatapathConfig fixed_case_config() {
+    return DatapathConfig{relay.port, rfc8656_channels};
+}
+
+BindingTable fixed_case_bindings() {
+    BindingTable table;
+    table.emplace(BindingKey{client, 0x4000}, to_peer);
+    table.emplace(BindingKey{client, 0x4FFF}, to_peer_high);
+    table.emplace(BindingKey{client, 0x7FFF}, to_peer_5766);
+    // Near misses of the client's own keys, so lookups must match all three fields.
+    table.emplace(BindingKey{Endpoint{Ipv4Address{0xC6336408}, 50001}, 0x4001}, to_peer_high);
+    return table;
+}
+
+const std::vector<FixedCase>& fixed_cases() {
+    static const std::vector<FixedCase> cases = make_cases();
+    return cases;
+}
+
+const FixedCase* find_fixed_case(std::string_view name) {
+    for (const FixedCase& c : fixed_cases())
+        if (c.name == name) return &c;
+    return nullptr;
+}
+
+}  // namespace xdpturn

@@ -1,0 +1,80 @@
+// `xdpturn check`: a property run outside the test framework, with case
+// counts, seeds and jobs of its own. Case i is generated from (seed, i)
+// alone, so a run is reproduced by its seed whatever --jobs says. A failing
+// case is shrunk through RapidCheck's shrink tree and saved.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "harness/check/counterexample.hpp"
+#include "harness/check/generators.hpp"
+#include "harness/compare/differential.hpp"
+
+namespace xdpturn {
+
+struct CheckOptions {
+    std::uint64_t cases = 10000;
+    std::uint64_t seed = 0;
+    unsigned jobs = 1;
+    ProgramSource program;
+    std::string counterexample_dir = "xdpturn-counterexamples";
+    bool shrink = true;
+    std::uint64_t max_shrink_runs = 20000;
+    bool progress = false;  // a progress line on stderr
+};
+
+using ReasonTally = std::array<std::uint64_t, reason_count>;
+
+struct CheckFailure {
+    std::uint64_t case_index = 0;
+    std::string property;
+    std::string details;                 // of the shrunk case
+    std::string shown_case;              // the shrunk case, field by field
+    std::vector<std::uint32_t> choices;  // the shrunk case's choice sequence
+    std::uint64_t shrink_steps = 0;
+    std::uint64_t shrink_runs = 0;
+    std::optional<CounterexamplePaths> saved;
+    std::string save_error;
+};
+
+struct CheckResult {
+    std::uint64_t cases_run = 0;
+    double seconds = 0;
+    double bare_calls_per_second = 0;  // one thread, a 62-byte frame in a loop, same run
+    // Time inside the syscalls of the run itself, summed over jobs.
+    std::uint64_t test_run_ns = 0;
+    std::uint64_t test_runs = 0;
+    std::uint64_t map_ns = 0;
+    std::uint64_t map_entries = 0;
+    ReasonTally reference_reasons{};
+    ReasonTally xdp_reasons{};
+    std::array<std::uint64_t, variation_count> variation_hits{};
+    std::optional<CheckFailure> failure;
+    std::string counter_mismatch;  // empty when the BPF counters match the verdicts
+
+    double cases_per_second() const { return seconds > 0 ? static_cast<double>(cases_run) / seconds : 0; }
+    // The bare BPF_PROG_TEST_RUN rate on this run's own frames: calls over
+    // the time spent inside the calls (per thread).
+    double test_run_calls_per_second() const {
+        return test_run_ns > 0 ? static_cast<double>(test_runs) * 1e9 / static_cast<double>(test_run_ns) : 0;
+    }
+    // Cases per second per job over that rate: 1.0 would mean the run costs
+    // nothing besides the one BPF_PROG_TEST_RUN call each case needs.
+    double ratio_to_bare(unsigned jobs) const {
+        const double bare = test_run_calls_per_second();
+        return bare > 0 ? cases_per_second() / jobs / bare : 0;
+    }
+    // Reachable contract rows no case hit, in either engine.
+    std::vector<Reason> uncovered_rows() const;
+};
+
+Result<CheckResult> run_check(const CheckOptions& options);
+
+// The choices of case `index` in a run with `seed`.
+std::vector<std::uint32_t> case_choices(std::uint64_t seed, std::uint64_t index);
+
+}  // namespace xdpturn

@@ -1,0 +1,39 @@
+#include "harness/check/counterexample.hpp"
+
+#include <filesystem>
+#include <fstream>
+
+#include "harness/io/bindings_json.hpp"
+#include "harness/io/pcap_out.hpp"
+
+namespace xdpturn {
+
+Result<CounterexamplePaths> write_counterexample(const std::string& stem, const GeneratedCase& c,
+                                                 const std::vector<std::uint8_t>& frame, const Comparison& comparison,
+                                                 const CounterexampleOrigin& origin) {
+    CounterexamplePaths paths{stem + ".pcap", stem + ".json"};
+    auto writer = PcapWriter::create(paths.pcap);
+    if (!writer) return writer.error();
+    // The input first: replaying the file reproduces the case with it; the
+    // two outputs follow for people (as frames, they are merely passed).
+    for (const auto* bytes : {&frame, &comparison.reference.output, &comparison.xdp.output}) {
+        if (bytes->empty()) continue;
+        if (auto written = writer->write(*bytes); !written) return written.error();
+    }
+
+    nlohmann::json document = bindings_json(c.config, c.bindings);
+    document["seed"] = origin.seed;
+    document["case_index"] = origin.case_index;
+    document["property"] = origin.property;
+    document["program"] = origin.program;
+    nlohmann::json variations = nlohmann::json::array();
+    for (Variation variation : c.variations) variations.push_back(name(variation));
+    document["variations"] = variations;
+    document["frames"] = {"input", "reference output", "xdp output"};
+    std::ofstream out(paths.json);
+    out << document.dump(2) << "\n";
+    if (!out) return Error{"cannot write '" + paths.json + "'"};
+    return paths;
+}
+
+}  // namespace xdpturn

@@ -1,0 +1,455 @@
+#include "harness/check/generators.hpp"
+
+#include <algorithm>
+#include <array>
+#include <initializer_list>
+#include <span>
+
+#include "harness/cases/expected_output.hpp"
+#include "harness/frames/dissect.hpp"
+#include "harness/xdp/prog_test_run.hpp"
+
+namespace xdpturn {
+
+namespace {
+
+// Draws decisions from a choice sequence. An exhausted sequence, or a zero,
+// gives the first (simplest) option: shrinking the sequence toward fewer and
+// smaller numbers shrinks the case toward a plain relayed frame.
+class Chooser {
+  public:
+    explicit Chooser(std::span<const std::uint32_t> choices) : choices_(choices) {}
+
+    // A decision of variable length (a list, a variation's parameters) draws
+    // from a private stream seeded by one choice, so that the main sequence
+    // keeps a fixed layout: shrinking one choice never shifts the others.
+    // A zero seed gives an all-zero stream: the simplest options.
+    Chooser sub() {
+        Chooser stream({});
+        stream.stream_state_ = next_raw();
+        stream.streaming_ = true;
+        return stream;
+    }
+
+    std::uint32_t below(std::uint32_t bound) {  // 0 .. bound-1
+        return static_cast<std::uint32_t>(scale(next_raw(), bound));
+    }
+    template <class T>
+    T range(T low, T high_inclusive) {
+        const auto span = static_cast<std::uint64_t>(high_inclusive) - static_cast<std::uint64_t>(low) + 1;
+        return static_cast<T>(static_cast<std::uint64_t>(low) + scale(next_raw(), span));
+    }
+    bool coin() { return below(2) == 1; }
+    template <class T>
+    T one_of(std::initializer_list<T> options) {
+        return *(options.begin() + below(static_cast<std::uint32_t>(options.size())));
+    }
+    // Index of the option chosen with these weights.
+    std::size_t weighted(std::initializer_list<std::uint32_t> weights) {
+        std::uint32_t total = 0;
+        for (std::uint32_t weight : weights) total += weight;
+        std::uint32_t pick = below(total);
+        std::size_t index = 0;
+        for (std::uint32_t weight : weights) {
+            if (pick < weight) return index;
+            pick -= weight;
+            ++index;
+        }
+        return 0;
+    }
+
+  private:
+    std::uint32_t next_raw() {
+        if (streaming_) {
+            if (stream_state_ == 0) return 0;
+            stream_state_ += 0x9E3779B97F4A7C15ull;  // SplitMix64
+            std::uint64_t z = stream_state_;
+            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+            z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+            return static_cast<std::uint32_t>((z ^ (z >> 31)) >> 32);
+        }
+        return next_ < choices_.size() ? choices_[next_++] : 0u;
+    }
+    // Maps a 32-bit choice onto 0 .. span-1 by multiplying and shifting:
+    // no division, and 0 still maps to 0 (the simplest option).
+    static std::uint64_t scale(std::uint32_t raw, std::uint64_t span) {
+        if (span == 0 || span > (std::uint64_t{1} << 32)) return raw;
+        return (std::uint64_t{raw} * span) >> 32;
+    }
+
+    std::span<const std::uint32_t> choices_;
+    std::size_t next_ = 0;
+    bool streaming_ = false;
+    std::uint64_t stream_state_ = 0;
+};
+
+constexpr std::size_t eth_ip_udp_channel_bytes = 14 + 20 + 8 + 4;
+constexpr std::uint16_t turn_ports[] = {3478, 443};
+
+// Clients come from a small set so that near-miss keys (same address other
+// port, same port other address) and repeated keys are common.
+constexpr std::uint32_t client_addresses[] = {0xC6336407, 0xC6336408, 0x0A000001};
+constexpr std::uint16_t client_ports[] = {50000, 50001, 1};
+
+// Channels that bindings use most: both range ends, coturn's test client's
+// numbers, and values whose two bytes differ in every way (byte-order bugs).
+// Drawing bound channels from a set keeps keys recurring from case to case,
+// so the map changes little between cases.
+constexpr std::uint16_t common_channels[] = {0x4000, 0x4001, 0x4FFF, 0x4FFE, 0x4010, 0x4100, 0x4ABC, 0x4321,
+                                             0x4567, 0x4444, 0x6635, 0x6F70, 0x7FFF, 0x7FFE, 0x5000, 0x7123};
+
+// Channel numbers: the common set, anywhere in the range, at and around
+// both ends of both ranges, and anywhere at all.
+std::uint16_t pick_channel(Chooser& choose, const ChannelRange& range) {
+    switch (choose.weighted({6, 2, 2, 1})) {
+        case 0: return common_channels[choose.below(std::size(common_channels))];
+        case 1: return choose.range(range.min, range.max);
+        case 2:
+            return choose.one_of<std::uint16_t>(
+                {0x3FFF, 0x4000, 0x4001, 0x4FFE, 0x4FFF, 0x5000, 0x7FFE, 0x7FFF, 0x8000, 0xFFFF, 0x0000, 0x0001});
+        default: return choose.range<std::uint16_t>(0, 0xFFFF);
+    }
+}
+
+// A binding's target: mostly a fixed function of its key (the same key
+// binds the same way in every case, so the map need not change), sometimes
+// anything at all.
+BindingTarget pick_target(Chooser& choose, const BindingKey& key) {
+    std::uint64_t hash =
+        (std::uint64_t{key.client.address.value} << 32) ^ (std::uint64_t{key.client.port} << 16) ^ key.channel;
+    const bool any = choose.weighted({9, 1}) == 1;
+    const auto noise = choose.range<std::uint32_t>(0, 0xFFFFFFFF);
+    if (any) hash ^= noise;
+    hash = (hash ^ (hash >> 31)) * 0x7FB5D329728EA185ull;
+    hash = (hash ^ (hash >> 27)) * 0x81DADEF4BC2DD44Dull;
+    hash ^= hash >> 33;
+    return BindingTarget{static_cast<std::uint16_t>(hash), Endpoint{Ipv4Address{static_cast<std::uint32_t>(hash >> 16)},
+                                                                    static_cast<std::uint16_t>(hash >> 48)}};
+}
+
+// The real IPv4 options a sender may put in: NOPs, record route, timestamp,
+// sometimes ending with end-of-options.
+std::vector<std::uint8_t> pick_options(Chooser& choose, std::size_t words) {
+    std::vector<std::uint8_t> options;
+    const std::size_t bytes = words * 4;
+    while (options.size() < bytes) {
+        const std::size_t room = bytes - options.size();
+        const std::uint32_t kind = choose.below(3);
+        if (kind == 1 && room >= 7) {  // record route with room for 1..9 addresses
+            const std::size_t addresses = std::min<std::size_t>((room - 3) / 4, choose.range<std::size_t>(1, 9));
+            options.push_back(7);
+            options.push_back(static_cast<std::uint8_t>(3 + 4 * addresses));
+            options.push_back(4);
+            options.resize(options.size() + 4 * addresses, 0);
+        } else if (kind == 2 && room >= 8) {  // timestamp, one slot
+            options.insert(options.end(), {68, 8, 5, 0, 0, 0, 0, 0});
+        } else {
+            options.push_back(1);  // NOP
+        }
+    }
+    if (choose.coin()) options.back() = 0;  // end of options list
+    return options;
+}
+
+void apply(Variation variation, GeneratedCase& c, Chooser& choose) {
+    FrameSpec& s = c.spec;
+    switch (variation) {
+        case Variation::ether_type:
+            s.ether_type = choose.one_of<std::uint16_t>(
+                {0x0806, 0x86DD, 0x88A8, 0x88CC, 0x8100, choose.range<std::uint16_t>(0, 0xFFFF)});
+            if (s.ether_type == 0x0800) s.ether_type = 0x0801;
+            break;
+        case Variation::vlan_tag:
+            s.vlan_tags.resize(choose.range<std::size_t>(1, 3));
+            for (auto& tag : s.vlan_tags) tag = choose.range<std::uint16_t>(0, 0xFFFF);
+            break;
+        case Variation::ethernet_trailer: {
+            const std::size_t bytes =
+                choose.one_of<std::size_t>({0, choose.range<std::size_t>(1, 4), choose.range<std::size_t>(5, 30)});
+            s.trailer.assign(bytes, choose.one_of<std::uint8_t>({0x00, 0xFF, 0x5A}));
+            // The minimum Ethernet frame: senders pad short frames to 60 bytes.
+            const std::size_t unpadded = build_frame(s).size();
+            if (bytes == 0 && unpadded < 60) s.trailer.assign(60 - unpadded, 0);
+            break;
+        }
+        case Variation::truncated: s.truncate_to = choose.range<std::size_t>(test_run_min_frame, 46); break;
+        case Variation::ip_version:
+            s.ip_version = choose.one_of<std::uint8_t>({6, 0, 15, choose.range<std::uint8_t>(0, 15)});
+            break;
+        case Variation::ip_options: s.ip_options = pick_options(choose, choose.range<std::size_t>(1, 10)); break;
+        case Variation::ip_ihl_below_5: s.ihl = choose.range<std::uint8_t>(0, 4); break;
+        case Variation::fragment:
+            s.more_fragments = choose.coin();
+            s.fragment_offset =
+                s.more_fragments ? choose.one_of<std::uint16_t>({0, 1, 185}) : choose.range<std::uint16_t>(1, 0x1FFF);
+            if (!s.more_fragments && s.fragment_offset == 0) s.fragment_offset = 1;
+            break;
+        case Variation::protocol:
+            s.protocol = choose.one_of<std::uint8_t>({6, 1, 47, 136, choose.range<std::uint8_t>(0, 255)});
+            if (s.protocol == 17) s.protocol = 16;
+            break;
+        case Variation::wrong_port: {
+            const auto port = choose.range<std::uint16_t>(0, 0xFFFF);
+            s.udp_destination = port == c.config.turn_port ? static_cast<std::uint16_t>(port + 1) : port;
+            break;
+        }
+        case Variation::total_length: {
+            const auto real = static_cast<int>(build_frame(s).size() - 14 - s.trailer.size() - 4 * s.vlan_tags.size());
+            const int delta = choose.range(-40, 40);
+            s.total_length = static_cast<std::uint16_t>(std::clamp(real + delta, 0, 0xFFFF));
+            // Sometimes keep UDP consistent with the new total, so the IPv4
+            // length rule alone decides.
+            if (choose.coin()) s.udp_length = static_cast<std::uint16_t>(std::max(0, real + delta - 20));
+            break;
+        }
+        case Variation::udp_length: s.udp_length = choose.range<std::uint16_t>(0, 80); break;
+        case Variation::ip_checksum:
+            s.ip_checksum = {ChecksumMode::offset, choose.range<std::uint16_t>(1, 0xFFFE)};
+            break;
+        case Variation::udp_checksum_zero: s.udp_checksum = {ChecksumMode::zero, 0}; break;
+        case Variation::udp_checksum_wrong:
+            s.udp_checksum = {ChecksumMode::offset, choose.range<std::uint16_t>(1, 0xFFFE)};
+            break;
+        case Variation::short_channel:
+            s.channel_data = false;
+            s.raw_udp_payload.assign(choose.range<std::size_t>(0, 3), 0x40);
+            break;
+        case Variation::stun_message: {
+            // A STUN header: message type with the first two bits 00, length,
+            // magic cookie, transaction ID.
+            s.channel_data = false;
+            s.raw_udp_payload = {static_cast<std::uint8_t>(choose.range(0, 0x3F)),
+                                 static_cast<std::uint8_t>(choose.range(0, 255)),
+                                 0x00,
+                                 0x00,
+                                 0x21,
+                                 0x12,
+                                 0xA4,
+                                 0x42};
+            const auto transaction = pattern_bytes(12, static_cast<std::uint8_t>(choose.range(0, 255)));
+            s.raw_udp_payload.insert(s.raw_udp_payload.end(), transaction.begin(), transaction.end());
+            break;
+        }
+        case Variation::channel_length: {
+            const int real = static_cast<int>(s.application_data.size());
+            const int delta = choose.coin() ? choose.range(-4, 4) : choose.range(-200, 200);
+            s.channel_length = static_cast<std::uint16_t>(std::clamp(real + delta, 0, 0xFFFF));
+            break;
+        }
+        case Variation::excess_padding:
+            s.padding.assign(choose.range<std::size_t>(4, 12), choose.one_of<std::uint8_t>({0x00, 0xA5}));
+            break;
+        case Variation::relayed_udp_checksum_zero:
+        case Variation::relayed_ip_checksum_zero: {
+            // Aimed at the frame's own binding, if it has one.
+            const auto own = c.bindings.find(BindingKey{Endpoint{s.ip_source, s.udp_source}, s.channel});
+            if (own == c.bindings.end()) break;
+            if (variation == Variation::relayed_ip_checksum_zero)
+                make_relayed_ip_checksum_zero(s, own->second);
+            else if (s.udp_checksum.mode == ChecksumMode::valid)
+                make_relayed_udp_checksum_zero(s, own->second);
+            break;
+        }
+    }
+}
+
+bool applies_to_finished_frame(Variation variation) {
+    return variation == Variation::ethernet_trailer || variation == Variation::total_length ||
+           variation == Variation::relayed_udp_checksum_zero || variation == Variation::relayed_ip_checksum_zero;
+}
+
+// Bytes the frame needs besides the application data, given the spec so far.
+std::size_t overhead_bytes(const FrameSpec& s) {
+    return eth_ip_udp_channel_bytes + 4 * s.vlan_tags.size() + s.ip_options.size() + s.padding.size() +
+           s.trailer.size();
+}
+
+}  // namespace
+
+std::string_view name(Variation variation) {
+    static constexpr std::array<std::string_view, variation_count> names = {
+        "ether_type",
+        "vlan_tag",
+        "ethernet_trailer",
+        "truncated",
+        "ip_version",
+        "ip_options",
+        "ip_ihl_below_5",
+        "fragment",
+        "protocol",
+        "wrong_port",
+        "total_length",
+        "udp_length",
+        "ip_checksum",
+        "udp_checksum_zero",
+        "udp_checksum_wrong",
+        "short_channel",
+        "stun_message",
+        "channel_length",
+        "excess_padding",
+        "relayed_udp_checksum_zero",
+        "relayed_ip_checksum_zero",
+    };
+    return names[static_cast<std::size_t>(variation)];
+}
+
+std::vector<DatapathConfig> generated_configs() {
+    std::vector<DatapathConfig> configs;
+    for (std::uint16_t port : turn_ports)
+        for (const ChannelRange& range : {rfc8656_channels, rfc5766_channels}) configs.push_back({port, range});
+    return configs;
+}
+
+std::vector<std::uint8_t> frame_of(const GeneratedCase& c) {
+    return build_frame(c.spec);
+}
+
+GeneratedCase interpret_choices(std::span<const std::uint32_t> choices) {
+    Chooser choose(choices);
+    GeneratedCase c;
+    c.config.channels = choose.coin() ? rfc5766_channels : rfc8656_channels;
+    c.config.turn_port = choose.weighted({4, 1}) == 0 ? turn_ports[0] : turn_ports[1];
+
+    FrameSpec& s = c.spec;
+    s.ip_source = Ipv4Address{client_addresses[choose.below(3)]};
+    s.udp_source = client_ports[choose.below(3)];
+    s.ip_destination = Ipv4Address{choose.one_of<std::uint32_t>({0xC0000201, 0xCB007101, 0x0A0000FE})};
+    s.udp_destination = c.config.turn_port;
+    s.channel = pick_channel(choose, c.config.channels);
+    // Fields the relay copies or ignores: any value.
+    s.tos = static_cast<std::uint8_t>(choose.range(0, 255));
+    s.identification = choose.range<std::uint16_t>(0, 0xFFFF);
+    s.dont_fragment = choose.coin();
+    s.reserved_flag = choose.weighted({9, 1}) == 1;
+    s.ttl = static_cast<std::uint8_t>(choose.range(0, 255));
+    s.eth_source[5] = static_cast<std::uint8_t>(choose.range(0, 255));
+    s.padding.assign(choose.weighted({3, 1, 1, 1}), choose.one_of<std::uint8_t>({0x00, 0xA5}));
+
+    // Up to three variations, each with a stream of its own for parameters.
+    constexpr std::size_t max_variations = 3;
+    const std::size_t variations = choose.weighted({3, 5, 2, 1});
+    std::array<Chooser, max_variations> parameters{Chooser({}), Chooser({}), Chooser({})};
+    for (std::size_t i = 0; i < max_variations; ++i) {
+        const auto variation = static_cast<Variation>(choose.below(variation_count));
+        parameters[i] = choose.sub();
+        if (i < variations) c.variations.push_back(variation);
+    }
+    for (std::size_t i = 0; i < c.variations.size(); ++i)
+        if (!applies_to_finished_frame(c.variations[i])) apply(c.variations[i], c, parameters[i]);
+
+    // Application data: mostly small, sometimes up to the largest frame
+    // BPF_PROG_TEST_RUN takes linear (leaving room for a trailer).
+    const std::size_t room = test_run_max_frame - std::min(test_run_max_frame, overhead_bytes(s) + 40);
+    const std::size_t size_class = choose.weighted({6, 2, 1});
+    const auto small = choose.range<std::size_t>(0, 64);
+    const auto medium = choose.range<std::size_t>(0, 1500);
+    const std::size_t data_bytes = size_class == 0 ? small : size_class == 1 ? medium : room;
+    s.application_data = pattern_bytes(std::min(data_bytes, room), static_cast<std::uint8_t>(choose.range(0, 255)));
+
+    // The binding table: the frame's own key or not, near misses, and rarely
+    // many unrelated entries.
+    const BindingKey own{Endpoint{s.ip_source, s.udp_source}, s.channel};
+    const bool bound = choose.weighted({4, 1}) == 0;
+    const BindingTarget own_target = pick_target(choose, own);
+    if (bound) c.bindings.emplace(own, own_target);
+    const std::size_t near_misses = choose.one_of<std::size_t>({0, 0, 0, 1, 1, 3});
+    Chooser misses = choose.sub();
+    for (std::size_t i = 0; i < near_misses; ++i) {
+        BindingKey key = own;
+        switch (misses.below(4)) {
+            case 0: key.channel = static_cast<std::uint16_t>(key.channel + misses.one_of({1, -1, 0x100})); break;
+            case 1: key.client.port = static_cast<std::uint16_t>(key.client.port + misses.one_of({1, -1})); break;
+            case 2: key.client.address.value += misses.one_of<std::uint32_t>({1, 0xFFFFFFFF}); break;
+            default:  // the same key with the channel's bytes swapped (byte-order bugs)
+                key.channel = static_cast<std::uint16_t>((key.channel << 8) | (key.channel >> 8));
+        }
+        const BindingTarget target = pick_target(misses, key);
+        if (!(key == own)) c.bindings.emplace(key, target);
+    }
+    const bool many = choose.weighted({49, 1}) == 1;
+    const auto many_count = choose.range<std::size_t>(50, background_bindings().size());
+    if (many) {
+        auto entry = background_bindings().begin();
+        for (std::size_t i = many_count; i > 0; --i, ++entry) c.bindings.insert(*entry);
+    }
+
+    // Variations that measure the finished frame or its binding come last.
+    for (std::size_t i = 0; i < c.variations.size(); ++i)
+        if (applies_to_finished_frame(c.variations[i])) apply(c.variations[i], c, parameters[i]);
+    return c;
+}
+
+const BindingTable& background_bindings() {
+    static const BindingTable table = [] {
+        BindingTable entries;
+        for (std::uint32_t i = 0; i < 256; ++i)
+            entries.emplace(
+                BindingKey{Endpoint{Ipv4Address{0x0A640000u + i}, 4000}, static_cast<std::uint16_t>(0x4000 + i)},
+                BindingTarget{static_cast<std::uint16_t>(20000 + i), Endpoint{Ipv4Address{0xCB007109}, 6000}});
+        return entries;
+    }();
+    return table;
+}
+
+std::vector<std::uint32_t> random_choices(std::uint64_t seed) {
+    std::vector<std::uint32_t> choices(choices_per_case);
+    std::uint64_t state = seed;
+    for (auto& choice : choices) {
+        // SplitMix64 steps: fast, and good enough to spread the choices.
+        state += 0x9E3779B97F4A7C15ull;
+        std::uint64_t z = state;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+        choice = static_cast<std::uint32_t>((z ^ (z >> 31)) >> 32);
+    }
+    return choices;
+}
+
+rc::Gen<std::vector<std::uint32_t>> gen_choices() {
+    // Generated with RapidCheck's own randomness, shrunk as above.
+    return rc::gen::shrink(rc::gen::container<std::vector<std::uint32_t>>(
+                               choices_per_case, rc::gen::noShrink(rc::gen::inRange<std::uint32_t>(0, 0xFFFFFFFF))),
+                           [](const std::vector<std::uint32_t>& value) {
+                               return rc::shrink::eachElement(value,
+                                                              [](std::uint32_t x) { return rc::shrink::integral(x); });
+                           });
+}
+
+rc::Shrinkable<std::vector<std::uint32_t>> shrinkable_choices(std::vector<std::uint32_t> choices) {
+    return rc::shrinkable::shrinkRecur(std::move(choices), [](const std::vector<std::uint32_t>& value) {
+        // Each choice toward zero (its simplest option), one at a time. No
+        // removals: the layout is fixed, and removing a choice would shift
+        // every later decision.
+        return rc::shrink::eachElement(value, [](std::uint32_t x) { return rc::shrink::integral(x); });
+    });
+}
+
+rc::Gen<GeneratedCase> gen_case() {
+    return rc::gen::map(gen_choices(),
+                        [](const std::vector<std::uint32_t>& choices) { return interpret_choices(choices); });
+}
+
+void showValue(const GeneratedCase& c, std::ostream& os) {
+    os << "config: turn_port " << c.config.turn_port << ", channels 0x" << std::hex << c.config.channels.min << "-0x"
+       << c.config.channels.max << std::dec << "\nvariations:";
+    for (Variation variation : c.variations) os << " " << name(variation);
+    if (c.variations.empty()) os << " none";
+    os << "\nbindings (" << c.bindings.size() << "):\n";
+    std::size_t shown = 0;
+    for (const auto& [key, target] : c.bindings) {
+        if (shown++ == 8) {
+            os << "  ...\n";
+            break;
+        }
+        os << "  " << to_string(key.client) << " channel 0x" << std::hex << key.channel << std::dec << " -> allocation "
+           << target.allocation_port << ", peer " << to_string(target.peer) << "\n";
+    }
+    const auto frame = frame_of(c);
+    os << "frame (" << frame.size() << " bytes):\n";
+    const Dissection fields = dissect(frame, DissectOptions{c.config.turn_port});
+    for (const FrameField& field : fields.fields)
+        os << "  " << field.name << " = " << render_field(field, frame) << "\n";
+    os << "  payload: " << frame.size() - fields.payload_offset << " bytes\n";
+}
+
+}  // namespace xdpturn

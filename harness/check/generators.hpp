@@ -1,0 +1,86 @@
+// RapidCheck generators for structured cases: a relay configuration, a
+// binding table and a frame. Each case starts from a valid, bound
+// ChannelData frame and varies one or more things at a time, each variation
+// aimed at a row of docs/datapath.md, so that every row is reached often.
+// Shared by the property tests and `xdpturn check`.
+#pragma once
+
+#include <rapidcheck.h>
+
+#include <cstdint>
+#include <ostream>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "harness/frames/frame_builder.hpp"
+#include "relay/model/bindings.hpp"
+
+namespace xdpturn {
+
+// The variations a case can carry, each aimed at one or more contract rows.
+enum class Variation : std::uint8_t {
+    ether_type,                 // not_ipv4
+    vlan_tag,                   // vlan_tagged
+    ethernet_trailer,           // bytes after the IPv4 packet (relayed, cut off)
+    truncated,                  // short_ipv4, short_udp (cut inside the headers)
+    ip_version,                 // ipv4_version
+    ip_options,                 // ipv4_options (real option bytes, IHL 6..15)
+    ip_ihl_below_5,             // ipv4_options (invalid IHL)
+    fragment,                   // ipv4_fragment
+    protocol,                   // not_udp
+    wrong_port,                 // wrong_port
+    total_length,               // ipv4_length (and udp_length when it stays consistent)
+    udp_length,                 // udp_length
+    ip_checksum,                // ipv4_checksum
+    udp_checksum_zero,          // relayed, checksum 0 kept
+    udp_checksum_wrong,         // relayed, error carried
+    short_channel,              // short_channel
+    stun_message,               // channel_range (STUN first bytes)
+    channel_length,             // channel_length / channel_padding (Length vs data)
+    excess_padding,             // channel_padding
+    relayed_udp_checksum_zero,  // relayed: the new UDP checksum computes to 0 (sent as 0xFFFF)
+    relayed_ip_checksum_zero,   // relayed: the new IPv4 header checksum is 0x0000
+};
+inline constexpr std::size_t variation_count = 21;
+
+std::string_view name(Variation variation);
+
+struct GeneratedCase {
+    DatapathConfig config;
+    BindingTable bindings;
+    FrameSpec spec;
+    std::vector<Variation> variations;
+};
+
+// The frame a case describes.
+std::vector<std::uint8_t> frame_of(const GeneratedCase& c);
+
+// A case is interpreted from a sequence of choices (each a random 32-bit
+// number). Zeros, or running out of choices, pick the simplest option, so
+// fewer and smaller choices make a simpler case: shrinking works on the
+// sequence. The fast path (`xdpturn check`) draws the choices from a plain
+// PRNG; RapidCheck generates and shrinks them in the property tests.
+inline constexpr std::size_t choices_per_case = 96;
+GeneratedCase interpret_choices(std::span<const std::uint32_t> choices);
+std::vector<std::uint32_t> random_choices(std::uint64_t seed);
+rc::Gen<std::vector<std::uint32_t>> gen_choices();
+// A shrink tree over a choice sequence, for cases found outside RapidCheck.
+rc::Shrinkable<std::vector<std::uint32_t>> shrinkable_choices(std::vector<std::uint32_t> choices);
+
+// The generator of whole cases, for RC_BOOST_PROP.
+rc::Gen<GeneratedCase> gen_case();
+
+// 256 bindings of clients no generated frame comes from: a table with many
+// entries (a case may carry part of it; shared blocks of `xdpturn check`
+// always hold all of it).
+const BindingTable& background_bindings();
+
+// Configurations the generator uses: both channel ranges, two TURN ports.
+// (Each configuration is a separately loaded program, so the set is small.)
+std::vector<DatapathConfig> generated_configs();
+
+// RapidCheck prints counterexamples with showValue.
+void showValue(const GeneratedCase& c, std::ostream& os);
+
+}  // namespace xdpturn

@@ -1,0 +1,29 @@
+#include "harness/check/properties.hpp"
+
+#include "harness/frames/frame_validator.hpp"
+
+namespace xdpturn {
+
+std::optional<PropertyFailure> check_properties(DifferentialEngine& engine, const GeneratedCase& c,
+                                                const std::vector<std::uint8_t>& frame, Comparison& comparison,
+                                                TableMode mode) {
+    const Status compared = mode == TableMode::exact ? engine.compare(c.config, c.bindings, frame, comparison)
+                                                     : engine.compare_overlaid(c.config, c.bindings, frame, comparison);
+    if (!compared) return PropertyFailure{"harness", compared.error().message};
+    if (comparison.xdp.decision.verdict == Verdict::pass && comparison.xdp.output != frame) {
+        const FrameDiff diff = compare_frames(frame, comparison.xdp.output, DissectOptions{c.config.turn_port});
+        return PropertyFailure{"unchanged", "XDP_PASS changed the frame:\n" + diff.render("input", "xdp")};
+    }
+    if (comparison.xdp.decision.verdict == Verdict::tx) {
+        if (auto problem = validate_relayed_frame(frame, comparison.xdp.output))
+            return PropertyFailure{"valid", "the XDP output is not a valid relayed frame: " + *problem};
+    }
+    if (comparison.reference.decision.verdict == Verdict::tx) {
+        if (auto problem = validate_relayed_frame(frame, comparison.reference.output))
+            return PropertyFailure{"valid", "the reference output is not a valid relayed frame: " + *problem};
+    }
+    if (!comparison.agree) return PropertyFailure{"agreement", "the engines disagree:\n" + comparison.explain()};
+    return std::nullopt;
+}
+
+}  // namespace xdpturn

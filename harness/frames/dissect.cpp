@@ -1,0 +1,86 @@
+#include "harness/frames/dissect.hpp"
+
+#include <cstdio>
+
+namespace xdpturn {
+
+namespace {
+
+class FieldCursor {
+  public:
+    FieldCursor(Bytes frame, Dissection& out) : frame_(frame), out_(out) {}
+
+    // Adds the field if the frame holds all of it; false when cut short.
+    bool take(std::string name, std::size_t length) {
+        if (offset_ + length > frame_.size()) return false;
+        out_.fields.push_back({std::move(name), offset_, length});
+        offset_ += length;
+        out_.payload_offset = offset_;
+        return true;
+    }
+    std::size_t offset() const { return offset_; }
+
+  private:
+    Bytes frame_;
+    Dissection& out_;
+    std::size_t offset_ = 0;
+};
+
+constexpr std::uint16_t ether_ipv4 = 0x0800;
+constexpr std::uint8_t ip_udp = 17;
+
+}  // namespace
+
+Dissection dissect(Bytes frame, const DissectOptions& options) {
+    Dissection result;
+    FieldCursor cursor(frame, result);
+    if (!cursor.take("eth.destination", 6) || !cursor.take("eth.source", 6) || !cursor.take("eth.type", 2))
+        return result;
+    if (load_be16(frame, 12) != ether_ipv4) return result;
+
+    const std::size_t ip_start = cursor.offset();
+    if (!cursor.take("ipv4.version_ihl", 1) || !cursor.take("ipv4.tos", 1) || !cursor.take("ipv4.total_length", 2) ||
+        !cursor.take("ipv4.identification", 2) || !cursor.take("ipv4.flags_fragment", 2) ||
+        !cursor.take("ipv4.ttl", 1) || !cursor.take("ipv4.protocol", 1) || !cursor.take("ipv4.checksum", 2) ||
+        !cursor.take("ipv4.source", 4) || !cursor.take("ipv4.destination", 4))
+        return result;
+    const std::size_t header_length = std::size_t{frame[ip_start] & 0x0Fu} * 4;
+    if (header_length > 20 && !cursor.take("ipv4.options", header_length - 20)) return result;
+    const bool fragment = (load_be16(frame, ip_start + 6) & 0x3FFF) != 0;
+    if (frame[ip_start + 9] != ip_udp || fragment || header_length < 20) return result;
+
+    const std::size_t udp_start = cursor.offset();
+    if (!cursor.take("udp.source_port", 2) || !cursor.take("udp.destination_port", 2) ||
+        !cursor.take("udp.length", 2) || !cursor.take("udp.checksum", 2))
+        return result;
+    if (options.channel_data_port && load_be16(frame, udp_start + 2) == *options.channel_data_port) {
+        if (cursor.take("channel.number", 2)) cursor.take("channel.length", 2);
+    }
+    return result;
+}
+
+std::string render_field(const FrameField& field, Bytes frame) {
+    const Bytes bytes = frame.subspan(field.offset, field.length);
+    char text[96];
+    if (field.name.starts_with("eth.") && field.length == 6) {
+        std::snprintf(text, sizeof(text), "%02x:%02x:%02x:%02x:%02x:%02x", bytes[0], bytes[1], bytes[2], bytes[3],
+                      bytes[4], bytes[5]);
+    } else if (field.length == 4 && (field.name == "ipv4.source" || field.name == "ipv4.destination")) {
+        std::snprintf(text, sizeof(text), "%u.%u.%u.%u", bytes[0], bytes[1], bytes[2], bytes[3]);
+    } else if (field.length == 1) {
+        std::snprintf(text, sizeof(text), "%u (0x%02x)", bytes[0], bytes[0]);
+    } else if (field.length == 2) {
+        const unsigned value = load_be16(bytes, 0);
+        std::snprintf(text, sizeof(text), "%u (0x%04x)", value, value);
+    } else {
+        std::string hex;
+        for (std::uint8_t byte : bytes) {
+            std::snprintf(text, sizeof(text), "%02x", byte);
+            hex += text;
+        }
+        return hex;
+    }
+    return text;
+}
+
+}  // namespace xdpturn

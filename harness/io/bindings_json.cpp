@@ -1,0 +1,92 @@
+#include "harness/io/bindings_json.hpp"
+
+#include <fstream>
+#include <sstream>
+
+namespace xdpturn {
+
+namespace {
+
+Result<std::uint16_t> u16_member(const nlohmann::json& object, const char* member, const std::string& where) {
+    const auto found = object.find(member);
+    if (found == object.end()) return Error{where + ": missing \"" + member + "\""};
+    if (!found->is_number_unsigned() || found->get<std::uint64_t>() > 0xFFFF)
+        return Error{where + ": \"" + member + "\" must be a number from 0 to 65535"};
+    return found->get<std::uint16_t>();
+}
+
+Result<Endpoint> endpoint_member(const nlohmann::json& object, const char* member, const std::string& where) {
+    const auto found = object.find(member);
+    if (found == object.end() || !found->is_string())
+        return Error{where + ": \"" + member + "\" must be a string \"ADDRESS:PORT\""};
+    auto endpoint = parse_endpoint(found->get<std::string>());
+    if (!endpoint) return Error{where + ": " + endpoint.error().message};
+    return endpoint;
+}
+
+}  // namespace
+
+Result<BindingsFile> parse_bindings_json(const std::string& text) {
+    const nlohmann::json document = nlohmann::json::parse(text, nullptr, false);
+    if (document.is_discarded()) return Error{"not valid JSON"};
+    if (!document.is_object()) return Error{"the top level must be an object"};
+    BindingsFile file;
+    if (const auto relay = document.find("relay"); relay != document.end()) {
+        if (!relay->is_object()) return Error{"\"relay\" must be an object"};
+        if (relay->contains("turn_port")) {
+            auto port = u16_member(*relay, "turn_port", "relay");
+            if (!port) return port.error();
+            file.turn_port = *port;
+        }
+        if (const auto range = relay->find("channel_range"); range != relay->end()) {
+            if (!range->is_array() || range->size() != 2 || !(*range)[0].is_number_unsigned() ||
+                !(*range)[1].is_number_unsigned() || (*range)[0].get<std::uint64_t>() > 0xFFFF ||
+                (*range)[1].get<std::uint64_t>() > 0xFFFF || (*range)[0] > (*range)[1])
+                return Error{"relay.channel_range must be [LO, HI] with 0 <= LO <= HI <= 65535"};
+            file.channels = ChannelRange{(*range)[0].get<std::uint16_t>(), (*range)[1].get<std::uint16_t>()};
+        }
+    }
+    const auto bindings = document.find("bindings");
+    if (bindings == document.end()) return file;
+    if (!bindings->is_array()) return Error{"\"bindings\" must be an array"};
+    for (std::size_t i = 0; i < bindings->size(); ++i) {
+        const nlohmann::json& entry = (*bindings)[i];
+        const std::string where = "bindings[" + std::to_string(i) + "]";
+        if (!entry.is_object()) return Error{where + " must be an object"};
+        auto client = endpoint_member(entry, "client", where);
+        auto channel = u16_member(entry, "channel", where);
+        auto allocation = u16_member(entry, "allocation_port", where);
+        auto peer = endpoint_member(entry, "peer", where);
+        if (!client) return client.error();
+        if (!channel) return channel.error();
+        if (!allocation) return allocation.error();
+        if (!peer) return peer.error();
+        const BindingKey key{*client, *channel};
+        if (file.bindings.contains(key)) return Error{where + " repeats an earlier client and channel"};
+        file.bindings.emplace(key, BindingTarget{*allocation, *peer});
+    }
+    return file;
+}
+
+Result<BindingsFile> read_bindings_file(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) return Error{"cannot read bindings file '" + path + "'"};
+    std::stringstream text;
+    text << in.rdbuf();
+    auto file = parse_bindings_json(text.str());
+    if (!file) return Error{path + ": " + file.error().message};
+    return file;
+}
+
+nlohmann::json bindings_json(const DatapathConfig& config, const BindingTable& bindings) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& [key, target] : bindings)
+        list.push_back({{"client", to_string(key.client)},
+                        {"channel", key.channel},
+                        {"allocation_port", target.allocation_port},
+                        {"peer", to_string(target.peer)}});
+    return {{"relay", {{"turn_port", config.turn_port}, {"channel_range", {config.channels.min, config.channels.max}}}},
+            {"bindings", list}};
+}
+
+}  // namespace xdpturn

@@ -1,0 +1,49 @@
+#include "harness/io/pcap_out.hpp"
+
+#include <pcap/pcap.h>
+
+#include <algorithm>
+#include <filesystem>
+
+namespace xdpturn {
+
+namespace {
+constexpr int snapshot_length = 65535;
+}
+
+void PcapWriter::PcapCloser::operator()(pcap_t* handle) const {
+    pcap_close(handle);
+}
+void PcapWriter::DumperCloser::operator()(pcap_dumper_t* dumper) const {
+    pcap_dump_close(dumper);
+}
+
+Result<PcapWriter> PcapWriter::create(const std::string& path) {
+    PcapWriter writer;
+    writer.path_ = path;
+    const auto parent = std::filesystem::path(path).parent_path();
+    std::error_code ignored;
+    if (!parent.empty()) std::filesystem::create_directories(parent, ignored);
+    writer.handle_.reset(pcap_open_dead(DLT_EN10MB, snapshot_length));
+    if (!writer.handle_) return Error{"cannot create a pcap handle"};
+    writer.dumper_.reset(pcap_dump_open(writer.handle_.get(), path.c_str()));
+    if (!writer.dumper_) return Error{"cannot write pcap '" + path + "': " + pcap_geterr(writer.handle_.get())};
+    return writer;
+}
+
+Status PcapWriter::write(Bytes frame) {
+    return write_cut(frame, static_cast<std::uint32_t>(frame.size()));
+}
+
+Status PcapWriter::write_cut(Bytes frame, std::uint32_t original_length) {
+    pcap_pkthdr header{};
+    // Frames get consecutive seconds, so Wireshark shows them in order.
+    header.ts.tv_sec = frames_++;
+    header.caplen = static_cast<bpf_u_int32>(frame.size());
+    header.len = std::max<bpf_u_int32>(header.caplen, original_length);
+    pcap_dump(reinterpret_cast<u_char*>(dumper_.get()), &header, frame.data());
+    if (pcap_dump_flush(dumper_.get()) != 0) return Error{"cannot write to '" + path_ + "'"};
+    return ok_status();
+}
+
+}  // namespace xdpturn

@@ -1,0 +1,42 @@
+// Writes Ethernet frames to a pcap file (libpcap), for failing cases and
+// `--out`-style outputs. Files open in Wireshark and tcpdump.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "relay/net/bytes.hpp"
+#include "relay/net/result.hpp"
+
+typedef struct pcap pcap_t;
+typedef struct pcap_dumper pcap_dumper_t;
+
+namespace xdpturn {
+
+class PcapWriter {
+  public:
+    static Result<PcapWriter> create(const std::string& path);
+
+    Status write(Bytes frame);
+    // Writes a frame as if the capture's snap length had cut it: the record
+    // says `original_length` bytes were on the wire.
+    Status write_cut(Bytes frame, std::uint32_t original_length);
+    const std::string& path() const { return path_; }
+
+  private:
+    struct PcapCloser {
+        void operator()(pcap_t* handle) const;
+    };
+    struct DumperCloser {
+        void operator()(pcap_dumper_t* dumper) const;
+    };
+    PcapWriter() = default;
+
+    std::unique_ptr<pcap_t, PcapCloser> handle_;
+    std::unique_ptr<pcap_dumper_t, DumperCloser> dumper_;  // declared last: closed first
+    std::string path_;
+    unsigned frames_ = 0;
+};
+
+}  // namespace xdpturn

@@ -1,0 +1,92 @@
+// Learns the relay's channel bindings from the STUN control traffic of a
+// capture, in capture order (replay --learn):
+//   - Allocate success responses give a client its allocation (the port of
+//     XOR-RELAYED-ADDRESS) and a lifetime;
+//   - ChannelBind requests are matched to their success responses by
+//     transaction ID, and bind (client, CHANNEL-NUMBER) to XOR-PEER-ADDRESS
+//     for 600 seconds (a repeated bind refreshes it);
+//   - Refresh success responses extend the allocation, or delete it and its
+//     bindings with lifetime 0;
+//   - allocations and bindings expire by the capture's timestamps.
+// Only IPv4 clients with IPv4 allocations and peers go into the table: the
+// XDP program relays IPv4 only. Everything else is counted.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <unordered_map>
+
+#include "relay/model/bindings.hpp"
+#include "relay/net/bytes.hpp"
+#include "relay/turn/stun.hpp"
+
+namespace xdpturn {
+
+struct LearnerStats {
+    std::uint64_t stun_messages = 0;
+    std::uint64_t malformed_stun = 0;
+    std::uint64_t allocations = 0;
+    std::uint64_t channel_binds = 0;
+    std::uint64_t allocations_deleted = 0;
+    std::uint64_t allocations_expired = 0;
+    std::uint64_t bindings_expired = 0;
+    std::uint64_t not_ipv4 = 0;  // allocations or bindings the XDP program cannot take
+    std::uint64_t unmatched_responses = 0;
+};
+
+class BindingLearner {
+  public:
+    static constexpr std::uint64_t channel_lifetime_us = 600ull * 1000000;
+    static constexpr std::uint64_t default_allocation_lifetime_us = 600ull * 1000000;
+
+    BindingLearner(std::uint16_t turn_port, BindingTable seed) : turn_port_(turn_port), table_(std::move(seed)) {}
+
+    // Observes one Ethernet frame captured at `time_us`; returns true when the
+    // binding table changed.
+    bool observe(Bytes frame, std::uint64_t time_us);
+
+    const BindingTable& table() const { return table_; }
+    const LearnerStats& stats() const { return stats_; }
+    std::uint64_t bindings_learned() const { return learned_; }
+
+  private:
+    struct Allocation {
+        std::uint16_t relayed_port = 0;
+        std::uint64_t expires_us = 0;
+    };
+    struct PendingBind {
+        BindingKey key;
+        std::optional<BindingTarget> target;  // absent when the peer is not IPv4
+    };
+    struct TransactionHash {
+        std::size_t operator()(const stun::TransactionId& id) const noexcept {
+            std::uint64_t value = 0;
+            for (std::uint8_t byte : id) value = value * 131 + byte;
+            return std::hash<std::uint64_t>{}(value);
+        }
+    };
+    struct EndpointLess {
+        bool operator()(const Endpoint& a, const Endpoint& b) const {
+            return std::tie(a.address.value, a.port) < std::tie(b.address.value, b.port);
+        }
+    };
+
+    bool expire(std::uint64_t now);
+    bool handle(const stun::Message& message, const Endpoint& client, bool from_server, std::uint64_t now);
+    bool remove_allocation(const Endpoint& client);
+
+    std::uint16_t turn_port_;
+    BindingTable table_;
+    std::unordered_map<BindingKey, std::uint64_t, BindingKeyHash> binding_expiry_;  // learned ones only
+    std::map<Endpoint, Allocation, EndpointLess> allocations_;
+    std::unordered_map<stun::TransactionId, PendingBind, TransactionHash> pending_binds_;
+    LearnerStats stats_;
+    std::uint64_t learned_ = 0;
+    // The earliest expiry of anything learned: expire() scans only then.
+    std::uint64_t next_expiry_us_ = UINT64_MAX;
+};
+
+}  // namespace xdpturn

@@ -1,0 +1,47 @@
+#include "harness/replay/checksum_offload.hpp"
+
+#include <optional>
+
+#include "harness/frames/frame_builder.hpp"
+#include "harness/frames/ipv4_udp.hpp"
+
+namespace xdpturn {
+
+namespace {
+
+constexpr std::size_t ip_at = Ipv4UdpView::ip_at;
+
+std::uint32_t pseudo_header_sum(Bytes frame, std::size_t udp_length) {
+    const std::uint8_t protocol_and_length[] = {0, 17, static_cast<std::uint8_t>(udp_length >> 8),
+                                                static_cast<std::uint8_t>(udp_length & 0xFF)};
+    return textbook_sum(protocol_and_length, textbook_sum(frame.subspan(ip_at + 12, 8), 0));
+}
+
+}  // namespace
+
+UdpChecksumState classify_udp_checksum(Bytes frame) {
+    const auto udp = find_ipv4_udp(frame);
+    if (!udp) return UdpChecksumState::not_applicable;
+    const std::uint16_t field = load_be16(frame, udp->udp_at + 6);
+    if (field == 0) return UdpChecksumState::none;
+    const std::uint32_t pseudo = pseudo_header_sum(frame, udp->udp_length);
+    const std::uint32_t total = textbook_sum(frame.subspan(udp->udp_at, udp->udp_length), pseudo);
+    if (total == 0xFFFF) return UdpChecksumState::valid;
+    // Linux leaves ~csum_tcpudp_magic(...): the folded pseudo-header sum.
+    if (field == pseudo || (pseudo == 0xFFFF && field == 0)) return UdpChecksumState::partial;
+    return UdpChecksumState::wrong;
+}
+
+bool repair_udp_checksum(std::vector<std::uint8_t>& frame) {
+    const auto udp = find_ipv4_udp(frame);
+    if (!udp) return false;
+    store_be16(frame, udp->udp_at + 6, 0);
+    const std::uint32_t total =
+        textbook_sum(Bytes(frame).subspan(udp->udp_at, udp->udp_length), pseudo_header_sum(frame, udp->udp_length));
+    std::uint16_t checksum = static_cast<std::uint16_t>(~total & 0xFFFF);
+    if (checksum == 0) checksum = 0xFFFF;
+    store_be16(frame, udp->udp_at + 6, checksum);
+    return true;
+}
+
+}  // namespace xdpturn

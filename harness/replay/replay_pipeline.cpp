@@ -1,0 +1,153 @@
+#include "harness/replay/replay_pipeline.hpp"
+
+#include <algorithm>
+
+namespace xdpturn {
+
+ReplayPipeline::ReplayPipeline(unsigned jobs, ProgramSource source, DatapathConfig config, Merge merge)
+    : jobs_(std::max(1u, jobs)), source_(std::move(source)), config_(config), merge_(std::move(merge)) {}
+
+ReplayPipeline::~ReplayPipeline() {
+    {
+        std::lock_guard lock(mutex_);
+        closing_ = true;
+    }
+    changed_.notify_all();
+    for (std::thread& thread : threads_)
+        if (thread.joinable()) thread.join();
+}
+
+Status ReplayPipeline::start() {
+    for (unsigned i = 0; i < jobs_; ++i) {
+        auto worker = std::make_unique<Worker>(source_);
+        if (auto loaded = worker->engine.program_for(config_); !loaded) return loaded.error();
+        workers_.push_back(std::move(worker));
+    }
+    if (jobs_ > 1)
+        for (auto& worker : workers_) threads_.emplace_back([this, raw = worker.get()] { work(*raw); });
+    return ok_status();
+}
+
+Status ReplayPipeline::process(Worker& worker, ReplayFrame& frame) {
+    if (!frame.skip.empty()) return ok_status();
+    if (frame.table.get() != worker.applied) {
+        if (auto set = worker.engine.set_table(config_, *frame.table); !set) return set;
+        worker.applied = frame.table.get();
+        worker.held = frame.table;
+    }
+    static const BindingTable no_change;
+    Comparison& comparison = worker.comparison;
+    if (auto compared = worker.engine.compare_overlaid(config_, no_change, frame.bytes, comparison); !compared)
+        return compared;
+    frame.reference = comparison.reference.decision;
+    frame.xdp = comparison.xdp.decision;
+    frame.agree = comparison.agree;
+    if (comparison.xdp.decision.verdict == Verdict::tx || !comparison.agree) frame.xdp_output = comparison.xdp.output;
+    if (!comparison.agree) {
+        frame.reference_output = comparison.reference.output;
+        frame.diff = comparison.explain();
+    }
+    return ok_status();
+}
+
+Status ReplayPipeline::push(ReplayFrame frame) {
+    if (jobs_ == 1) {
+        if (auto processed = process(*workers_.front(), frame); !processed) return processed;
+        merge_(frame);
+        return ok_status();
+    }
+    filling_.frames.push_back(std::move(frame));
+    if (filling_.frames.size() < batch_frames) return ok_status();
+    return submit_batch();
+}
+
+Status ReplayPipeline::submit_batch() {
+    if (filling_.frames.empty()) return ok_status();
+    filling_.sequence = next_sequence_++;
+    {
+        std::unique_lock lock(mutex_);
+        queued_.push_back(std::move(filling_));
+        changed_.notify_all();
+    }
+    filling_ = Batch{};
+    // Bounded memory: at most two batches per job are in flight.
+    while (true) {
+        merge_ready(false);
+        std::unique_lock lock(mutex_);
+        if (!error_.empty()) return Error{error_};
+        if (next_sequence_ - next_merge_ <= 2 * jobs_) return ok_status();
+        changed_.wait(lock);
+    }
+}
+
+void ReplayPipeline::work(Worker& worker) {
+    while (true) {
+        Batch batch;
+        {
+            std::unique_lock lock(mutex_);
+            changed_.wait(lock, [&] { return closing_ || !queued_.empty(); });
+            if (queued_.empty()) return;
+            batch = std::move(queued_.front());
+            queued_.erase(queued_.begin());
+        }
+        std::string error;
+        for (ReplayFrame& frame : batch.frames) {
+            if (auto processed = process(worker, frame); !processed) {
+                error = processed.error().message;
+                break;
+            }
+        }
+        {
+            std::lock_guard lock(mutex_);
+            if (!error.empty() && error_.empty()) error_ = error;
+            done_.emplace(batch.sequence, std::move(batch));
+        }
+        changed_.notify_all();
+    }
+}
+
+void ReplayPipeline::merge_ready(bool wait_for_all) {
+    while (true) {
+        Batch batch;
+        {
+            std::unique_lock lock(mutex_);
+            if (wait_for_all)
+                changed_.wait(lock, [&] {
+                    return done_.count(next_merge_) > 0 || next_merge_ == next_sequence_ || !error_.empty();
+                });
+            if (!error_.empty()) return;  // never merge a half-processed batch
+            const auto ready = done_.find(next_merge_);
+            if (ready == done_.end()) return;
+            batch = std::move(ready->second);
+            done_.erase(ready);
+            ++next_merge_;
+        }
+        changed_.notify_all();
+        for (ReplayFrame& frame : batch.frames) merge_(frame);
+    }
+}
+
+Status ReplayPipeline::finish() {
+    if (jobs_ == 1) return ok_status();
+    if (auto submitted = submit_batch(); !submitted) return submitted;
+    while (next_merge_ < next_sequence_) {
+        merge_ready(true);
+        std::lock_guard lock(mutex_);
+        if (!error_.empty()) return Error{error_};
+    }
+    return ok_status();
+}
+
+DifferentialEngine::SyscallTime ReplayPipeline::syscall_time() const {
+    DifferentialEngine::SyscallTime total;
+    for (const auto& worker : workers_) {
+        const auto time = worker->engine.syscall_time();
+        total.test_run_ns += time.test_run_ns;
+        total.test_runs += time.test_runs;
+        total.map_ns += time.map_ns;
+        total.map_entries += time.map_entries;
+    }
+    return total;
+}
+
+}  // namespace xdpturn

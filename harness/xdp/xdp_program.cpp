@@ -1,0 +1,223 @@
+#include "harness/xdp/xdp_program.hpp"
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdarg>
+#include <cstring>
+#include <mutex>
+#include <vector>
+
+#include "xdpturn.skel.h"
+
+namespace xdpturn {
+
+namespace {
+
+// libbpf reports through one global print callback; loading collects its
+// messages (the verifier log among them) so a failure can say why.
+std::mutex log_mutex;
+std::string* log_sink = nullptr;
+
+int collect_libbpf_log(enum libbpf_print_level level, const char* format, va_list args) {
+    if (level == LIBBPF_DEBUG || log_sink == nullptr) return 0;
+    char line[1024];
+    const int written = std::vsnprintf(line, sizeof(line), format, args);
+    log_sink->append(line);
+    return written;
+}
+
+class LogCapture {
+  public:
+    explicit LogCapture(std::string& sink) : lock_(log_mutex) {
+        log_sink = &sink;
+        previous_ = libbpf_set_print(collect_libbpf_log);
+    }
+    ~LogCapture() {
+        libbpf_set_print(previous_);
+        log_sink = nullptr;
+    }
+    LogCapture(const LogCapture&) = delete;
+    LogCapture& operator=(const LogCapture&) = delete;
+
+  private:
+    std::lock_guard<std::mutex> lock_;
+    libbpf_print_fn_t previous_;
+};
+
+std::string tail_lines(const std::string& text, std::size_t count) {
+    std::size_t position = text.size();
+    for (std::size_t lines = 0; position > 0 && lines <= count; --position)
+        if (text[position - 1] == '\n') ++lines;
+    return text.substr(position);
+}
+
+std::string explain_errno(int error) {
+    switch (error) {
+        case EPERM:
+        case EACCES:
+            return "permission denied: loading BPF programs needs root or CAP_BPF + CAP_NET_ADMIN "
+                   "(and CAP_PERFMON on some kernels)";
+        case ENOSYS: return "the kernel has no bpf() system call (CONFIG_BPF_SYSCALL off)";
+        case EINVAL: return "the kernel rejected the object (see the verifier log below)";
+        default: return std::strerror(error);
+    }
+}
+
+struct GlobalVariable {
+    bpf_map* map = nullptr;
+    std::size_t offset = 0;
+    std::size_t size = 0;
+};
+
+// Finds a global variable by name in a data section (".rodata", ".bss") via
+// the object's BTF, so external objects need only follow the ABI names.
+Result<GlobalVariable> find_global(bpf_object* object, const char* section, const char* variable) {
+    const btf* types = bpf_object__btf(object);
+    if (types == nullptr) return Error{"the object has no BTF; build it with clang -g"};
+    const int section_id = btf__find_by_name_kind(types, section, BTF_KIND_DATASEC);
+    if (section_id < 0) return Error{std::string("the object has no ") + section + " section"};
+    const btf_type* datasec = btf__type_by_id(types, static_cast<__u32>(section_id));
+    const btf_var_secinfo* info = btf_var_secinfos(datasec);
+    for (int i = 0; i < btf_vlen(datasec); ++i, ++info) {
+        const btf_type* var = btf__type_by_id(types, info->type);
+        if (std::strcmp(btf__name_by_offset(types, var->name_off), variable) != 0) continue;
+        bpf_map* map = nullptr;
+        for (bpf_map* candidate = bpf_object__next_map(object, nullptr); candidate != nullptr;
+             candidate = bpf_object__next_map(object, candidate)) {
+            if (std::string_view(bpf_map__name(candidate)).ends_with(section)) map = candidate;
+        }
+        if (map == nullptr) return Error{std::string("no map backs section ") + section};
+        return GlobalVariable{map, info->offset, info->size};
+    }
+    return Error{std::string("the object has no global '") + variable + "' in " + section};
+}
+
+Status set_rodata_u16(bpf_object* object, const char* variable, std::uint16_t value) {
+    auto global = find_global(object, ".rodata", variable);
+    if (!global) return global.error();
+    if (global->size != sizeof(value)) return Error{std::string("global '") + variable + "' is not 16 bits"};
+    std::size_t size = 0;
+    const void* initial = bpf_map__initial_value(global->map, &size);
+    if (initial == nullptr || global->offset + sizeof(value) > size) return Error{"cannot read .rodata"};
+    std::vector<std::uint8_t> data(static_cast<const std::uint8_t*>(initial),
+                                   static_cast<const std::uint8_t*>(initial) + size);
+    std::memcpy(data.data() + global->offset, &value, sizeof(value));
+    if (bpf_map__set_initial_value(global->map, data.data(), data.size()) != 0)
+        return Error{"cannot set .rodata before load"};
+    return ok_status();
+}
+
+}  // namespace
+
+void XdpProgram::ObjectCloser::operator()(bpf_object* object) const {
+    bpf_object__close(object);
+}
+
+XdpProgram::Mapping::~Mapping() {
+    if (address != nullptr) munmap(address, length);
+}
+XdpProgram::Mapping::Mapping(Mapping&& other) noexcept
+    : address(std::exchange(other.address, nullptr)), length(other.length) {}
+XdpProgram::Mapping& XdpProgram::Mapping::operator=(Mapping&& other) noexcept {
+    if (this != &other) {
+        if (address != nullptr) munmap(address, length);
+        address = std::exchange(other.address, nullptr);
+        length = other.length;
+    }
+    return *this;
+}
+
+XdpProgram::XdpProgram(XdpProgram&&) noexcept = default;
+XdpProgram& XdpProgram::operator=(XdpProgram&&) noexcept = default;
+XdpProgram::~XdpProgram() = default;
+
+Result<XdpProgram> XdpProgram::load_builtin(const DatapathConfig& config) {
+    std::size_t size = 0;
+    const void* elf = xdpturn_bpf__elf_bytes(&size);
+    LIBBPF_OPTS(bpf_object_open_opts, options, .object_name = "xdpturn");
+    bpf_object* opened = bpf_object__open_mem(elf, size, &options);
+    if (opened == nullptr) return Error{"cannot open the built-in BPF object: " + explain_errno(errno)};
+    return load(opened, "built-in", config);
+}
+
+Result<XdpProgram> XdpProgram::load_file(const std::string& path, const DatapathConfig& config) {
+    bpf_object* opened = bpf_object__open_file(path.c_str(), nullptr);
+    if (opened == nullptr) return Error{"cannot open BPF object '" + path + "': " + explain_errno(errno)};
+    return load(opened, path, config);
+}
+
+Result<XdpProgram> XdpProgram::load(bpf_object* opened, std::string origin, const DatapathConfig& config) {
+    XdpProgram program;
+    program.object_.reset(opened);
+    program.config_ = config;
+    program.origin_ = std::move(origin);
+    bpf_object* object = program.object_.get();
+
+    for (auto [name, value] : {std::pair{XDPTURN_RODATA_TURN_PORT, config.turn_port},
+                               std::pair{XDPTURN_RODATA_CHANNEL_MIN, config.channels.min},
+                               std::pair{XDPTURN_RODATA_CHANNEL_MAX, config.channels.max}}) {
+        if (auto set = set_rodata_u16(object, name, value); !set)
+            return Error{program.origin_ + ": " + set.error().message};
+    }
+
+    std::string log;
+    {
+        LogCapture capture(log);
+        if (bpf_object__load(object) != 0) {
+            const int error = errno;
+            return Error{
+                "cannot load the XDP program (" + program.origin_ + "): " + explain_errno(error) +
+                (log.empty() ? std::string() : "\nlibbpf and verifier log (last lines):\n" + tail_lines(log, 30))};
+        }
+    }
+
+    bpf_program* prog = bpf_object__find_program_by_name(object, XDPTURN_PROG_NAME);
+    bpf_map* bindings = bpf_object__find_map_by_name(object, XDPTURN_BINDINGS_MAP_NAME);
+    bpf_map* counters = bpf_object__find_map_by_name(object, XDPTURN_COUNTERS_MAP_NAME);
+    if (prog == nullptr || bindings == nullptr || counters == nullptr)
+        return Error{program.origin_ + ": object lacks the program or maps named in bpf/xdpturn_abi.h"};
+    program.program_fd_ = bpf_program__fd(prog);
+    program.bindings_fd_ = bpf_map__fd(bindings);
+    program.counters_fd_ = bpf_map__fd(counters);
+    program.possible_cpus_ = libbpf_num_possible_cpus();
+    if (program.possible_cpus_ <= 0) return Error{"cannot count possible CPUs"};
+
+    auto last_reason = find_global(object, ".bss", XDPTURN_BSS_LAST_REASON);
+    if (!last_reason) return Error{program.origin_ + ": " + last_reason.error().message};
+    const std::size_t page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+    const std::size_t length = (bpf_map__value_size(last_reason->map) + page - 1) / page * page;
+    void* address = mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(last_reason->map), 0);
+    if (address == MAP_FAILED) return Error{std::string("cannot mmap .bss: ") + std::strerror(errno)};
+    program.bss_.address = address;
+    program.bss_.length = length;
+    program.last_reason_offset_ = last_reason->offset;
+    return program;
+}
+
+std::uint32_t XdpProgram::last_reason() const {
+    const auto* bytes = static_cast<const volatile std::uint8_t*>(bss_.address) + last_reason_offset_;
+    return *reinterpret_cast<const volatile std::uint32_t*>(bytes);
+}
+
+void XdpProgram::set_last_reason(std::uint32_t value) {
+    auto* bytes = static_cast<volatile std::uint8_t*>(bss_.address) + last_reason_offset_;
+    *reinterpret_cast<volatile std::uint32_t*>(bytes) = value;
+}
+
+Result<ReasonCounters> XdpProgram::read_counters() const {
+    ReasonCounters totals{};
+    std::vector<std::uint64_t> per_cpu(static_cast<std::size_t>(possible_cpus_));
+    for (std::uint32_t reason = 0; reason < reason_count; ++reason) {
+        if (bpf_map_lookup_elem(counters_fd_, &reason, per_cpu.data()) != 0)
+            return Error{std::string("cannot read reason counters: ") + std::strerror(errno)};
+        for (std::uint64_t value : per_cpu) totals[reason] += value;
+    }
+    return totals;
+}
+
+}  // namespace xdpturn

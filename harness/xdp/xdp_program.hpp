@@ -1,0 +1,73 @@
+// RAII ownership of the loaded XDP object: the libbpf object (which owns the
+// program and map fds) and the mmap of its .bss. Loading sets the relay
+// configuration in .rodata first, so the program never runs with zeros.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "relay/model/bindings.hpp"
+#include "relay/model/reason.hpp"
+#include "relay/net/result.hpp"
+
+struct bpf_object;
+
+namespace xdpturn {
+
+using ReasonCounters = std::array<std::uint64_t, reason_count>;
+
+class XdpProgram {
+  public:
+    // The program built into this binary (bpf/xdpturn.bpf.c, via its skeleton).
+    static Result<XdpProgram> load_builtin(const DatapathConfig& config);
+    // Any object that follows bpf/xdpturn_abi.h, e.g. a deliberately broken
+    // variant from ci/mutants or a user's own XDP TURN program.
+    static Result<XdpProgram> load_file(const std::string& path, const DatapathConfig& config);
+
+    XdpProgram(XdpProgram&&) noexcept;
+    XdpProgram& operator=(XdpProgram&&) noexcept;
+    ~XdpProgram();
+
+    int program_fd() const { return program_fd_; }
+    int bindings_fd() const { return bindings_fd_; }
+    int counters_fd() const { return counters_fd_; }
+    const DatapathConfig& config() const { return config_; }
+    const std::string& origin() const { return origin_; }
+
+    // The reason of the latest run, read from the mapped .bss (no syscall).
+    std::uint32_t last_reason() const;
+    void set_last_reason(std::uint32_t value);
+
+    // Per-reason totals, summed over all CPUs.
+    Result<ReasonCounters> read_counters() const;
+
+  private:
+    struct ObjectCloser {
+        void operator()(bpf_object* object) const;
+    };
+    struct Mapping {
+        void* address = nullptr;
+        std::size_t length = 0;
+        ~Mapping();
+        Mapping() = default;
+        Mapping(Mapping&&) noexcept;
+        Mapping& operator=(Mapping&&) noexcept;
+    };
+
+    XdpProgram() = default;
+    static Result<XdpProgram> load(bpf_object* opened, std::string origin, const DatapathConfig& config);
+
+    std::unique_ptr<bpf_object, ObjectCloser> object_;
+    Mapping bss_;
+    std::size_t last_reason_offset_ = 0;
+    int program_fd_ = -1;
+    int bindings_fd_ = -1;
+    int counters_fd_ = -1;
+    int possible_cpus_ = 1;
+    DatapathConfig config_;
+    std::string origin_;
+};
+
+}  // namespace xdpturn

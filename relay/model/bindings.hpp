@@ -1,0 +1,68 @@
+// The data path's configuration (what the XDP program is loaded with) and
+// the binding table, in host byte order. This is the user-space view;
+// harness/xdp/map_sync converts it to the ABI's wire order.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <unordered_map>
+
+#include "relay/net/address.hpp"
+#include "relay/net/result.hpp"
+
+namespace xdpturn {
+
+// Inclusive channel number range accepted by the relay.
+struct ChannelRange {
+    std::uint16_t min = 0x4000;
+    std::uint16_t max = 0x4FFF;
+    bool contains(std::uint16_t channel) const { return channel >= min && channel <= max; }
+    friend bool operator==(const ChannelRange&, const ChannelRange&) = default;
+};
+
+inline constexpr ChannelRange rfc8656_channels{0x4000, 0x4FFF};
+inline constexpr ChannelRange rfc5766_channels{0x4000, 0x7FFF};
+
+// "LO-HI", each bound decimal or 0x-prefixed hex, inclusive.
+Result<ChannelRange> parse_channel_range(const std::string& text);
+
+struct DatapathConfig {
+    std::uint16_t turn_port = 3478;
+    ChannelRange channels = rfc8656_channels;
+    friend bool operator==(const DatapathConfig&, const DatapathConfig&) = default;
+};
+
+// An order on configurations, for maps keyed by them.
+struct DatapathConfigLess {
+    bool operator()(const DatapathConfig& a, const DatapathConfig& b) const {
+        return std::tie(a.turn_port, a.channels.min, a.channels.max) <
+               std::tie(b.turn_port, b.channels.min, b.channels.max);
+    }
+};
+
+struct BindingKey {
+    Endpoint client;
+    std::uint16_t channel = 0;
+    friend bool operator==(const BindingKey&, const BindingKey&) = default;
+};
+
+struct BindingTarget {
+    std::uint16_t allocation_port = 0;
+    Endpoint peer;
+    friend bool operator==(const BindingTarget&, const BindingTarget&) = default;
+};
+
+struct BindingKeyHash {
+    std::size_t operator()(const BindingKey& key) const noexcept {
+        const std::uint64_t packed =
+            (std::uint64_t{key.client.address.value} << 32) | (std::uint64_t{key.client.port} << 16) | key.channel;
+        return std::hash<std::uint64_t>{}(packed);
+    }
+};
+
+using BindingTable = std::unordered_map<BindingKey, BindingTarget, BindingKeyHash>;
+
+}  // namespace xdpturn

@@ -1,0 +1,27 @@
+#include "relay/model/reason.hpp"
+
+namespace xdpturn {
+
+std::string_view name(Verdict verdict) {
+    switch (verdict) {
+        case Verdict::aborted: return "XDP_ABORTED";
+        case Verdict::drop: return "XDP_DROP";
+        case Verdict::pass: return "XDP_PASS";
+        case Verdict::tx: return "XDP_TX";
+        case Verdict::redirect: return "XDP_REDIRECT";
+    }
+    return "XDP_UNKNOWN";
+}
+
+std::optional<Reason> reason_from_index(std::uint32_t index) {
+    if (index >= reason_count) return std::nullopt;
+    return static_cast<Reason>(index);
+}
+
+std::optional<Reason> reason_from_name(std::string_view text) {
+    for (std::size_t i = 0; i < reason_count; ++i)
+        if (reason_names[i] == text) return static_cast<Reason>(i);
+    return std::nullopt;
+}
+
+}  // namespace xdpturn

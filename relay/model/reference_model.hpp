@@ -1,0 +1,38 @@
+// The frame-level reference model: what the relay does with one Ethernet
+// frame, decided from the RFCs and docs/datapath.md the obvious way: parse
+// every header, test the contract rows in order, and build a relayed frame
+// from scratch with its checksums computed in full.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "relay/model/bindings.hpp"
+#include "relay/model/reason.hpp"
+#include "relay/net/bytes.hpp"
+
+namespace xdpturn {
+
+struct Decision {
+    Verdict verdict = Verdict::pass;
+    Reason reason = Reason::short_ethernet;
+    friend bool operator==(const Decision&, const Decision&) = default;
+};
+
+class ReferenceModel {
+  public:
+    ReferenceModel(DatapathConfig config, const BindingTable& bindings) : config_(config), bindings_(&bindings) {}
+
+    // Decides `frame`. For XDP_TX, `relayed` receives the frame to send (its
+    // storage is reused across calls); for XDP_PASS the frame goes up
+    // unchanged and `relayed` is left empty.
+    Decision decide(Bytes frame, std::vector<std::uint8_t>& relayed) const;
+
+    const DatapathConfig& config() const { return config_; }
+
+  private:
+    DatapathConfig config_;
+    const BindingTable* bindings_;
+};
+
+}  // namespace xdpturn

@@ -1,0 +1,32 @@
+// IPv4 addresses and endpoints in host byte order, and their text forms.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "relay/net/result.hpp"
+
+namespace xdpturn {
+
+struct Ipv4Address {
+    std::uint32_t value = 0;  // host order: 192.0.2.1 is 0xC0000201
+    friend bool operator==(Ipv4Address, Ipv4Address) = default;
+};
+
+std::string to_string(Ipv4Address address);
+Result<Ipv4Address> parse_ipv4(const std::string& text);
+
+struct Endpoint {
+    Ipv4Address address;
+    std::uint16_t port = 0;
+    friend bool operator==(const Endpoint&, const Endpoint&) = default;
+};
+
+std::string to_string(const Endpoint& endpoint);
+Result<Endpoint> parse_endpoint(const std::string& text);
+
+// A number from 0 to `max`, decimal or 0x-prefixed hex, nothing after it.
+Result<std::uint32_t> parse_number(std::string_view text, std::uint32_t max);
+
+}  // namespace xdpturn

@@ -1,0 +1,62 @@
+// The socket server around the sans-IO TURN core: one UDP socket on the
+// listening address, one per allocation's relayed port, an epoll loop with
+// recvmmsg/sendmmsg batching, a timer for expiry, and a clean stop on
+// SIGINT/SIGTERM. It logs JSON lines on stderr and ends with its stats.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+
+#include "relay/net/result.hpp"
+#include "relay/turn/turn_core.hpp"
+
+namespace xdpturn::turn {
+
+struct ServerConfig {
+    CoreConfig core;
+    std::vector<TransportAddress> listen;  // TURN listening addresses, IPv4 and/or IPv6
+};
+
+class Server {
+  public:
+    // Called with the binding events of each step (the XDP map sync).
+    using EventSink = std::function<void(const std::vector<BindingEvent>&)>;
+
+    explicit Server(ServerConfig config);
+    ~Server();
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+
+    Status open();
+    // Serves until SIGINT or SIGTERM; returns the exit status.
+    int run();
+
+    void on_events(EventSink sink) { sink_ = std::move(sink); }
+    const Core& core() const { return core_; }
+
+  private:
+    struct Socket {
+        int fd = -1;
+        TransportAddress local;
+    };
+
+    static Result<Socket> bind_socket(const TransportAddress& local);
+    Status open_relay_socket(const TransportAddress& relayed);
+    void close_relay_socket(std::uint16_t port);
+    void receive(const Socket& socket, bool from_client);
+    void apply(Output output);
+    Time now() const;
+    void log(const std::string& json) const;
+
+    ServerConfig config_;
+    Core core_;
+    int epoll_ = -1;
+    int signals_ = -1;
+    int timer_ = -1;
+    std::vector<Socket> listeners_;
+    std::map<std::uint16_t, Socket> relays_;  // relayed port -> socket
+    EventSink sink_;
+};
+
+}  // namespace xdpturn::turn

@@ -1,0 +1,608 @@
+#include "relay/turn/turn_core.hpp"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "relay/model/channel_data.hpp"
+
+namespace xdpturn::turn {
+
+namespace {
+
+using stun::Class;
+using stun::Method;
+namespace attribute = stun::attribute;
+
+std::uint64_t mix(std::uint64_t value) {
+    value += 0x9E3779B97F4A7C15ull;
+    value = (value ^ (value >> 30)) * 0xBF58476D1CE4E5B9ull;
+    value = (value ^ (value >> 27)) * 0x94D049BB133111EBull;
+    return value ^ (value >> 31);
+}
+
+Bytes key_bytes(const std::array<std::uint8_t, 16>& key) {
+    return Bytes(key);
+}
+
+// Peer ranges refused by default (the loopback-bypass class of relay bugs).
+const std::vector<Cidr>& forbidden_peers() {
+    static const std::vector<Cidr> ranges = [] {
+        std::vector<Cidr> list;
+        for (const char* text :
+             {"0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+              "192.168.0.0/16", "224.0.0.0/4", "240.0.0.0/4", "::/128", "::1/128", "fc00::/7", "fe80::/10", "ff00::/8"})
+            list.push_back(*parse_cidr(text));
+        return list;
+    }();
+    return ranges;
+}
+
+}  // namespace
+
+bool Cidr::contains(const TransportAddress& address) const {
+    if (address.ipv6 != base.ipv6) return false;
+    int bits = prefix;
+    for (std::size_t i = 0; bits > 0; ++i, bits -= 8) {
+        const std::uint8_t mask = bits >= 8 ? 0xFF : static_cast<std::uint8_t>(0xFF << (8 - bits));
+        if ((address.address[i] & mask) != (base.address[i] & mask)) return false;
+    }
+    return true;
+}
+
+Result<Cidr> parse_cidr(const std::string& text) {
+    const auto slash = text.find('/');
+    if (slash == std::string::npos) return Error{"expected ADDRESS/PREFIX, got '" + text + "'"};
+    Cidr cidr;
+    const std::string address = text.substr(0, slash);
+    cidr.base.ipv6 = address.find(':') != std::string::npos;
+    if (inet_pton(cidr.base.ipv6 ? AF_INET6 : AF_INET, address.c_str(), cidr.base.address.data()) != 1)
+        return Error{"not an address: '" + address + "'"};
+    try {
+        cidr.prefix = std::stoi(text.substr(slash + 1));
+    } catch (...) {
+        return Error{"bad prefix in '" + text + "'"};
+    }
+    if (cidr.prefix < 0 || cidr.prefix > (cidr.base.ipv6 ? 128 : 32)) return Error{"bad prefix in '" + text + "'"};
+    return cidr;
+}
+
+Result<TransportAddress> parse_transport_address(const std::string& text) {
+    const auto colon = text.rfind(':');
+    if (colon == std::string::npos || colon + 1 == text.size()) return Error{"expected ADDR:PORT, got '" + text + "'"};
+    std::string host = text.substr(0, colon);
+    TransportAddress address;
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+        host = host.substr(1, host.size() - 2);
+        address.ipv6 = true;
+    }
+    if (inet_pton(address.ipv6 ? AF_INET6 : AF_INET, host.c_str(), address.address.data()) != 1)
+        return Error{"not an address: '" + host + "'"};
+    try {
+        const int port = std::stoi(text.substr(colon + 1));
+        if (port < 0 || port > 0xFFFF) throw std::out_of_range("port");
+        address.port = static_cast<std::uint16_t>(port);
+    } catch (...) {
+        return Error{"bad port in '" + text + "'"};
+    }
+    return address;
+}
+
+Core::Core(CoreConfig config) : config_(std::move(config)) {
+    for (const auto& [user, password] : config_.users) keys_[user] = stun::long_term_key(user, config_.realm, password);
+}
+
+Core::ClientKey Core::key_of(const TransportAddress& address) {
+    ClientKey key;
+    key.bytes[0] = address.ipv6 ? 6 : 4;
+    std::copy(address.address.begin(), address.address.end(), key.bytes.begin() + 1);
+    key.bytes[17] = static_cast<std::uint8_t>(address.port >> 8);
+    key.bytes[18] = static_cast<std::uint8_t>(address.port);
+    return key;
+}
+
+std::array<std::uint8_t, 17> Core::ip_of(const TransportAddress& address) {
+    std::array<std::uint8_t, 17> ip{};
+    ip[0] = address.ipv6 ? 6 : 4;
+    std::copy(address.address.begin(), address.address.end(), ip.begin() + 1);
+    return ip;
+}
+
+std::array<std::uint8_t, 20> Core::cooldown_key(std::uint16_t channel) {
+    std::array<std::uint8_t, 20> key{};
+    key[1] = static_cast<std::uint8_t>(channel >> 8);
+    key[2] = static_cast<std::uint8_t>(channel);
+    return key;
+}
+
+std::array<std::uint8_t, 20> Core::cooldown_key(const TransportAddress& peer) {
+    std::array<std::uint8_t, 20> key{};
+    key[0] = 1;
+    const auto ip = ip_of(peer);
+    std::copy(ip.begin(), ip.end(), key.begin() + 1);
+    key[18] = static_cast<std::uint8_t>(peer.port >> 8);
+    key[19] = static_cast<std::uint8_t>(peer.port);
+    return key;
+}
+
+std::string Core::current_nonce() const {
+    const auto bucket = static_cast<std::uint64_t>(now_ / nonce_lifetime);
+    char text[40];
+    std::snprintf(text, sizeof(text), "%08llx%016llx", static_cast<unsigned long long>(bucket),
+                  static_cast<unsigned long long>(mix(config_.nonce_secret ^ bucket)));
+    return text;
+}
+
+bool Core::nonce_valid(std::string_view nonce, Time now) const {
+    // A nonce stays good for the bucket it was made in and the next one.
+    const auto bucket = static_cast<std::uint64_t>(now / nonce_lifetime);
+    for (std::uint64_t candidate : {bucket, bucket - 1}) {
+        char text[40];
+        std::snprintf(text, sizeof(text), "%08llx%016llx", static_cast<unsigned long long>(candidate),
+                      static_cast<unsigned long long>(mix(config_.nonce_secret ^ candidate)));
+        if (nonce == text) return true;
+    }
+    return false;
+}
+
+bool Core::peer_allowed(const TransportAddress& peer) const {
+    for (const Cidr& allowed : config_.allowed_peers)
+        if (allowed.contains(peer)) return true;
+    for (const Cidr& forbidden : forbidden_peers())
+        if (forbidden.contains(peer)) return false;
+    if (!peer.ipv6 && peer.v4_value() == 0xFFFFFFFF) return false;  // broadcast
+    return true;
+}
+
+std::optional<std::uint16_t> Core::free_port() const {
+    for (std::uint32_t port = config_.port_min; port <= config_.port_max; ++port)
+        if (!ports_.contains(static_cast<std::uint16_t>(port)) &&
+            !reserved_ports_.contains(static_cast<std::uint16_t>(port)))
+            return static_cast<std::uint16_t>(port);
+    return std::nullopt;
+}
+
+Time Core::requested_lifetime(const stun::Message& request) {
+    const stun::Attribute* requested = request.find(attribute::lifetime);
+    if (requested == nullptr) return default_allocation_lifetime;
+    auto seconds = stun::decode_u32(*requested);
+    if (!seconds) return default_allocation_lifetime;
+    return std::min<Time>(std::chrono::seconds(*seconds), max_allocation_lifetime);
+}
+
+std::map<Core::ClientKey, Core::Allocation>::iterator Core::allocation_or_mismatch(
+    const stun::Message& request, const Datagram& datagram, const std::array<std::uint8_t, 16>& key, Output& out) {
+    const auto allocation = allocations_.find(key_of(datagram.source));
+    if (allocation == allocations_.end()) {
+        reply_error(request, datagram, 437, "Allocation Mismatch", key, out);
+        return allocation;
+    }
+    if (allocation->second.username != stun::as_text(*request.find(attribute::username))) {
+        reply_error(request, datagram, 441, "Wrong Credentials", key, out);
+        return allocations_.end();
+    }
+    return allocation;
+}
+
+void Core::reply(const Datagram& to, std::vector<std::uint8_t> message, Output& out) const {
+    out.datagrams.push_back(Datagram{to.destination, to.source, std::move(message)});
+}
+
+void Core::reply_error(const stun::Message& request, const Datagram& datagram, int code, std::string_view reason,
+                       std::optional<std::array<std::uint8_t, 16>> key, Output& out, bool with_nonce) {
+    ++stats_.rejected;
+    stun::MessageBuilder builder(request.method, Class::error, request.transaction);
+    builder.add_error(code, reason);
+    if (with_nonce) builder.add_text(attribute::realm, config_.realm).add_text(attribute::nonce, current_nonce());
+    builder.add_text(attribute::software, config_.software);
+    reply(datagram, key ? builder.finish(key_bytes(*key), true) : builder.finish(std::nullopt, true), out);
+}
+
+bool Core::permitted(const Allocation& allocation, const TransportAddress& peer, Time now) const {
+    const auto permission = allocation.permissions.find(ip_of(peer));
+    return permission != allocation.permissions.end() && permission->second > now;
+}
+
+void Core::sync_bindings(const Allocation& allocation, Time now, Output& out, std::optional<std::uint16_t> rebound) {
+    // Only what the XDP program can relay: an IPv4 client and an IPv4 peer.
+    if (allocation.client.ipv6) return;
+    const Endpoint client{Ipv4Address{allocation.client.v4_value()}, allocation.client.port};
+    BindingTable live;
+    for (const auto& [number, channel] : allocation.channels)
+        if (!channel.peer.ipv6 && channel.expires > now && permitted(allocation, channel.peer, now))
+            live.emplace(BindingKey{client, number},
+                         BindingTarget{allocation.relayed_port,
+                                       Endpoint{Ipv4Address{channel.peer.v4_value()}, channel.peer.port}});
+    for (auto entry = xdp_bindings_.begin(); entry != xdp_bindings_.end();) {
+        if (entry->first.client == client && !live.contains(entry->first)) {
+            out.events.push_back({BindingEventKind::removed, entry->first, entry->second});
+            entry = xdp_bindings_.erase(entry);
+        } else {
+            ++entry;
+        }
+    }
+    for (const auto& [key, target] : live) {
+        const auto existing = xdp_bindings_.find(key);
+        if (existing == xdp_bindings_.end()) {
+            out.events.push_back({BindingEventKind::created, key, target});
+            xdp_bindings_.emplace(key, target);
+        } else if (rebound && *rebound == key.channel) {
+            out.events.push_back({BindingEventKind::refreshed, key, target});
+        }
+    }
+}
+
+void Core::remove_allocation(std::map<ClientKey, Allocation>::iterator allocation, Output& out) {
+    allocation->second.channels.clear();
+    sync_bindings(allocation->second, now_, out);
+    ports_.erase(allocation->second.relayed_port);
+    out.relays_closed.push_back(allocation->second.relayed);
+    allocations_.erase(allocation);
+}
+
+Output Core::on_client_datagram(const Datagram& datagram, Time now) {
+    Output out = on_tick(now);
+    if (stun::looks_like_stun(datagram.payload)) {
+        auto message = stun::parse(datagram.payload);
+        if (!message) {
+            ++stats_.rejected;
+            return out;
+        }
+        if (message->message_class == Class::request)
+            handle_request(*message, datagram, now, out);
+        else if (message->is(Method::send, Class::indication))
+            handle_send(*message, datagram, now, out);
+        return out;
+    }
+    handle_channel_data(datagram, now, out);
+    return out;
+}
+
+void Core::handle_request(const stun::Message& request, const Datagram& datagram, Time now, Output& out) {
+    if (request.method == static_cast<std::uint16_t>(Method::binding)) {
+        reply(datagram,
+              stun::MessageBuilder(Method::binding, Class::success, request.transaction)
+                  .add_xor_address(attribute::xor_mapped_address, datagram.source)
+                  .add_text(attribute::software, config_.software)
+                  .finish(std::nullopt, true),
+              out);
+        return;
+    }
+    const bool turn_method = request.method == static_cast<std::uint16_t>(Method::allocate) ||
+                             request.method == static_cast<std::uint16_t>(Method::refresh) ||
+                             request.method == static_cast<std::uint16_t>(Method::create_permission) ||
+                             request.method == static_cast<std::uint16_t>(Method::channel_bind);
+    if (!turn_method) {
+        reply_error(request, datagram, 400, "Bad Request", std::nullopt, out);
+        return;
+    }
+    // Long-term credentials (RFC 8489 Section 9.2): a request without
+    // MESSAGE-INTEGRITY is challenged with a realm and a nonce.
+    const stun::Attribute* integrity = request.find(attribute::message_integrity);
+    const stun::Attribute* username = request.find(attribute::username);
+    const stun::Attribute* realm = request.find(attribute::realm);
+    const stun::Attribute* nonce = request.find(attribute::nonce);
+    if (integrity == nullptr) {
+        reply_error(request, datagram, 401, "Unauthorized", std::nullopt, out, true);
+        return;
+    }
+    if (username == nullptr || realm == nullptr || nonce == nullptr) {
+        reply_error(request, datagram, 400, "Bad Request", std::nullopt, out);
+        return;
+    }
+    const auto key = keys_.find(std::string(stun::as_text(*username)));
+    if (key == keys_.end() || stun::as_text(*realm) != config_.realm) {
+        reply_error(request, datagram, 401, "Unauthorized", std::nullopt, out, true);
+        return;
+    }
+    if (!nonce_valid(stun::as_text(*nonce), now)) {
+        stun::MessageBuilder builder(request.method, Class::error, request.transaction);
+        builder.add_error(438, "Stale Nonce")
+            .add_text(attribute::realm, config_.realm)
+            .add_text(attribute::nonce, current_nonce());
+        ++stats_.rejected;
+        reply(datagram, builder.finish(std::nullopt, true), out);
+        return;
+    }
+    if (!stun::integrity_valid(request, key_bytes(key->second))) {
+        reply_error(request, datagram, 401, "Unauthorized", std::nullopt, out, true);
+        return;
+    }
+    switch (static_cast<Method>(request.method)) {
+        case Method::allocate: allocate(request, datagram, key->first, key->second, now, out); break;
+        case Method::refresh: refresh(request, datagram, key->second, now, out); break;
+        case Method::create_permission: create_permission(request, datagram, key->second, now, out); break;
+        case Method::channel_bind: channel_bind(request, datagram, key->second, now, out); break;
+        default: break;
+    }
+}
+
+void Core::allocate(const stun::Message& request, const Datagram& datagram, const std::string& username,
+                    const std::array<std::uint8_t, 16>& key, Time now, Output& out) {
+    if (allocations_.contains(key_of(datagram.source))) {
+        reply_error(request, datagram, 437, "Allocation Mismatch", key, out);
+        return;
+    }
+    const stun::Attribute* transport = request.find(attribute::requested_transport);
+    if (transport == nullptr) {
+        reply_error(request, datagram, 400, "Bad Request", key, out);
+        return;
+    }
+    if (auto protocol = stun::decode_requested_transport(*transport); !protocol || *protocol != stun::transport_udp) {
+        reply_error(request, datagram, 442, "Unsupported Transport Protocol", key, out);
+        return;
+    }
+    // REQUESTED-ADDRESS-FAMILY (RFC 8656 Section 7.2): 0x01 IPv4, 0x02 IPv6.
+    TransportAddress relay_base = config_.relay_address;
+    if (config_.keep_client_family && datagram.source.ipv6 && config_.relay_address6)
+        relay_base = *config_.relay_address6;
+    if (const stun::Attribute* family = request.find(attribute::requested_address_family); family != nullptr) {
+        const std::uint8_t wanted = family->value.empty() ? 0 : family->value[0];
+        if (wanted == 0x02 && config_.relay_address6) {
+            relay_base = *config_.relay_address6;
+        } else if (wanted == 0x01) {
+            relay_base = config_.relay_address;
+        } else {
+            reply_error(request, datagram, 440, "Address Family not Supported", key, out);
+            return;
+        }
+    }
+    const auto owned = std::count_if(allocations_.begin(), allocations_.end(),
+                                     [&](const auto& entry) { return entry.second.username == username; });
+    if (static_cast<std::size_t>(owned) >= config_.allocations_per_user) {
+        reply_error(request, datagram, 486, "Allocation Quota Reached", key, out);
+        return;
+    }
+    const auto port = free_port();
+    if (!port) {
+        reply_error(request, datagram, 508, "Insufficient Capacity", key, out);
+        return;
+    }
+    // A lifetime of 0 only means something in a Refresh.
+    const Time requested = requested_lifetime(request);
+    const Time lifetime = requested == Time{0} ? default_allocation_lifetime : requested;
+
+    Allocation allocation;
+    allocation.client = datagram.source;
+    allocation.server = datagram.destination;
+    allocation.username = username;
+    allocation.relayed_port = *port;
+    allocation.relayed = relay_base;
+    allocation.relayed.port = *port;
+    allocation.expires = now + lifetime;
+    due_at(allocation.expires);
+    allocations_.emplace(key_of(datagram.source), allocation);
+    ports_.emplace(*port, key_of(datagram.source));
+    out.relays_opened.push_back(allocation.relayed);
+    ++stats_.allocations_created;
+
+    reply(datagram,
+          stun::MessageBuilder(Method::allocate, Class::success, request.transaction)
+              .add_xor_address(attribute::xor_relayed_address, allocation.relayed)
+              .add_u32(attribute::lifetime, static_cast<std::uint32_t>(lifetime / std::chrono::seconds(1)))
+              .add_xor_address(attribute::xor_mapped_address, datagram.source)
+              .add_text(attribute::software, config_.software)
+              .finish(key_bytes(key), true),
+          out);
+}
+
+void Core::refresh(const stun::Message& request, const Datagram& datagram, const std::array<std::uint8_t, 16>& key,
+                   Time now, Output& out) {
+    const auto allocation = allocation_or_mismatch(request, datagram, key, out);
+    if (allocation == allocations_.end()) return;
+    const Time lifetime = requested_lifetime(request);
+    if (lifetime == Time{0}) {
+        remove_allocation(allocation, out);
+    } else {
+        allocation->second.expires = now + lifetime;
+        due_at(allocation->second.expires);
+    }
+    reply(datagram,
+          stun::MessageBuilder(Method::refresh, Class::success, request.transaction)
+              .add_u32(attribute::lifetime, static_cast<std::uint32_t>(lifetime / std::chrono::seconds(1)))
+              .add_text(attribute::software, config_.software)
+              .finish(key_bytes(key), true),
+          out);
+}
+
+void Core::create_permission(const stun::Message& request, const Datagram& datagram,
+                             const std::array<std::uint8_t, 16>& key, Time now, Output& out) {
+    const auto allocation = allocation_or_mismatch(request, datagram, key, out);
+    if (allocation == allocations_.end()) return;
+    std::vector<TransportAddress> peers;
+    for (const stun::Attribute& attribute : request.attributes) {
+        if (attribute.type != attribute::xor_peer_address) continue;
+        auto peer = stun::decode_xor_address(attribute, request.transaction);
+        if (!peer) {
+            reply_error(request, datagram, 400, "Bad Request", key, out);
+            return;
+        }
+        peers.push_back(*peer);
+    }
+    if (peers.empty()) {
+        reply_error(request, datagram, 400, "Bad Request", key, out);
+        return;
+    }
+    for (const TransportAddress& peer : peers) {
+        if (peer.ipv6 != allocation->second.relayed.ipv6) {
+            reply_error(request, datagram, 443, "Peer Address Family Mismatch", key, out);
+            return;
+        }
+        if (!peer_allowed(peer)) {
+            reply_error(request, datagram, 403, "Forbidden", key, out);
+            return;
+        }
+    }
+    for (const TransportAddress& peer : peers) allocation->second.permissions[ip_of(peer)] = now + permission_lifetime;
+    due_at(now + permission_lifetime);
+    sync_bindings(allocation->second, now, out);
+    reply(datagram,
+          stun::MessageBuilder(Method::create_permission, Class::success, request.transaction)
+              .add_text(attribute::software, config_.software)
+              .finish(key_bytes(key), true),
+          out);
+}
+
+void Core::channel_bind(const stun::Message& request, const Datagram& datagram, const std::array<std::uint8_t, 16>& key,
+                        Time now, Output& out) {
+    const auto found = allocation_or_mismatch(request, datagram, key, out);
+    if (found == allocations_.end()) return;
+    Allocation& allocation = found->second;
+    const stun::Attribute* number_attribute = request.find(attribute::channel_number);
+    const stun::Attribute* peer_attribute = request.find(attribute::xor_peer_address);
+    if (number_attribute == nullptr || peer_attribute == nullptr) {
+        reply_error(request, datagram, 400, "Bad Request", key, out);
+        return;
+    }
+    auto number = stun::decode_channel_number(*number_attribute);
+    auto peer = stun::decode_xor_address(*peer_attribute, request.transaction);
+    if (!number || !peer || !config_.channels.contains(*number)) {
+        reply_error(request, datagram, 400, "Bad Request", key, out);
+        return;
+    }
+    if (peer->ipv6 != allocation.relayed.ipv6) {
+        reply_error(request, datagram, 443, "Peer Address Family Mismatch", key, out);
+        return;
+    }
+    if (!peer_allowed(*peer)) {
+        reply_error(request, datagram, 403, "Forbidden", key, out);
+        return;
+    }
+    // A number is bound to one peer and a peer to one number; an expired
+    // pairing blocks both for the cooldown (RFC 8656 Section 12).
+    const auto existing = allocation.channels.find(*number);
+    const bool same_pairing = existing != allocation.channels.end() && existing->second.peer == *peer;
+    if (!same_pairing) {
+        bool conflict = existing != allocation.channels.end();
+        for (const auto& [other, channel] : allocation.channels) conflict = conflict || channel.peer == *peer;
+        conflict = conflict || allocation.cooldown.contains(cooldown_key(*number)) ||
+                   allocation.cooldown.contains(cooldown_key(*peer));
+        if (conflict) {
+            reply_error(request, datagram, 400, "Bad Request", key, out);
+            return;
+        }
+    }
+    allocation.channels[*number] = Channel{*peer, now + channel_lifetime};
+    allocation.permissions[ip_of(*peer)] = now + permission_lifetime;
+    due_at(now + permission_lifetime);  // the earlier of the two
+    ++stats_.channel_binds;
+    sync_bindings(allocation, now, out, *number);
+    reply(datagram,
+          stun::MessageBuilder(Method::channel_bind, Class::success, request.transaction)
+              .add_text(attribute::software, config_.software)
+              .finish(key_bytes(key), true),
+          out);
+}
+
+void Core::handle_send(const stun::Message& indication, const Datagram& datagram, Time now, Output& out) {
+    const auto allocation = allocations_.find(key_of(datagram.source));
+    const stun::Attribute* peer_attribute = indication.find(attribute::xor_peer_address);
+    const stun::Attribute* data = indication.find(attribute::data);
+    if (allocation == allocations_.end() || peer_attribute == nullptr || data == nullptr) {
+        ++stats_.rejected;
+        return;
+    }
+    auto peer = stun::decode_xor_address(*peer_attribute, indication.transaction);
+    if (!peer) {
+        ++stats_.rejected;
+        return;
+    }
+    if (!permitted(allocation->second, *peer, now)) {
+        ++stats_.rejected;
+        return;
+    }
+    out.datagrams.push_back(
+        Datagram{allocation->second.relayed, *peer, std::vector<std::uint8_t>(data->value.begin(), data->value.end())});
+    ++stats_.relayed_to_peer;
+}
+
+void Core::handle_channel_data(const Datagram& datagram, Time now, Output& out) {
+    // The same ChannelData rules as the frame-level reference model.
+    const ChannelDataMessage message = parse_channel_data(datagram.payload, config_.channels);
+    const auto allocation = allocations_.find(key_of(datagram.source));
+    if (message.status != ChannelDataStatus::ok || allocation == allocations_.end()) {
+        ++stats_.rejected;
+        return;
+    }
+    const auto channel = allocation->second.channels.find(message.channel);
+    if (channel == allocation->second.channels.end() || channel->second.expires <= now ||
+        !permitted(allocation->second, channel->second.peer, now)) {
+        ++stats_.rejected;
+        return;
+    }
+    out.datagrams.push_back(
+        Datagram{allocation->second.relayed, channel->second.peer,
+                 std::vector<std::uint8_t>(message.application_data.begin(), message.application_data.end())});
+    ++stats_.relayed_to_peer;
+}
+
+Output Core::on_peer_datagram(const Datagram& datagram, Time now) {
+    Output out = on_tick(now);
+    const auto port = ports_.find(datagram.destination.port);
+    if (port == ports_.end()) {
+        ++stats_.rejected;
+        return out;
+    }
+    Allocation& allocation = allocations_.at(port->second);
+    if (!permitted(allocation, datagram.source, now)) {
+        ++stats_.rejected;  // no permission: silently discarded
+        return out;
+    }
+    for (const auto& [number, channel] : allocation.channels) {
+        if (!(channel.peer == datagram.source) || channel.expires <= now) continue;
+        std::vector<std::uint8_t> message(channel_header_bytes + datagram.payload.size());
+        store_be16(message, 0, number);
+        store_be16(message, 2, static_cast<std::uint16_t>(datagram.payload.size()));
+        std::copy(datagram.payload.begin(), datagram.payload.end(), message.begin() + channel_header_bytes);
+        out.datagrams.push_back(Datagram{allocation.server, allocation.client, std::move(message)});
+        ++stats_.relayed_to_client;
+        return out;
+    }
+    stun::TransactionId transaction{};
+    const std::uint64_t random = mix(static_cast<std::uint64_t>(now.count()) ^ stats_.relayed_to_client);
+    for (std::size_t i = 0; i < 8; ++i) transaction[i] = static_cast<std::uint8_t>(random >> (8 * i));
+    out.datagrams.push_back(Datagram{allocation.server, allocation.client,
+                                     stun::MessageBuilder(Method::data, Class::indication, transaction)
+                                         .add_xor_address(attribute::xor_peer_address, datagram.source)
+                                         .add(attribute::data, datagram.payload)
+                                         .finish()});
+    ++stats_.relayed_to_client;
+    return out;
+}
+
+Output Core::on_tick(Time now) {
+    now_ = now;
+    Output out;
+    if (now < next_due_) return out;  // nothing has expired yet
+    next_due_ = Time::max();
+    for (auto allocation = allocations_.begin(); allocation != allocations_.end();) {
+        if (allocation->second.expires <= now) {
+            auto expired = allocation++;
+            remove_allocation(expired, out);
+            continue;
+        }
+        Allocation& state = allocation->second;
+        for (auto channel = state.channels.begin(); channel != state.channels.end();) {
+            if (channel->second.expires > now) {
+                ++channel;
+                continue;
+            }
+            state.cooldown[cooldown_key(channel->first)] = now + rebind_cooldown;
+            state.cooldown[cooldown_key(channel->second.peer)] = now + rebind_cooldown;
+            channel = state.channels.erase(channel);
+        }
+        std::erase_if(state.permissions, [&](const auto& entry) { return entry.second <= now; });
+        std::erase_if(state.cooldown, [&](const auto& entry) { return entry.second <= now; });
+        sync_bindings(state, now, out);  // expired channels and permissions leave the maps
+        // What is left sets the next sweep.
+        due_at(state.expires);
+        for (const auto& [number, channel] : state.channels) due_at(channel.expires);
+        for (const auto& [ip, expires] : state.permissions) due_at(expires);
+        for (const auto& [key, expires] : state.cooldown) due_at(expires);
+        ++allocation;
+    }
+    return out;
+}
+
+}  // namespace xdpturn::turn

@@ -1,0 +1,193 @@
+// The sans-IO TURN core (RFC 8656 over UDP): datagrams and time in,
+// datagrams and binding events out. No sockets and no clock inside; the
+// server, the tests and replay drive the same core.
+//
+// Binding events are what the XDP maps must follow: a channel binding of an
+// IPv4 client to an IPv4 peer is created, refreshed, or removed (expired,
+// or deleted with its allocation). Applying the events in order to a table
+// gives exactly live_bindings().
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "relay/model/bindings.hpp"
+#include "relay/turn/stun.hpp"
+
+namespace xdpturn::turn {
+
+using Time = std::chrono::milliseconds;  // monotonic, from any epoch
+using stun::TransportAddress;
+
+// A range of addresses a peer may be in, "ADDRESS/PREFIX" (IPv4 or IPv6).
+struct Cidr {
+    TransportAddress base;  // port unused
+    int prefix = 0;
+    bool contains(const TransportAddress& address) const;
+};
+Result<Cidr> parse_cidr(const std::string& text);
+
+// "ADDR:PORT" (IPv4) or "[ADDR6]:PORT" (IPv6).
+Result<TransportAddress> parse_transport_address(const std::string& text);
+
+struct CoreConfig {
+    std::string realm = "xdpturn";
+    std::map<std::string, std::string> users;        // name -> password (long-term credentials)
+    TransportAddress relay_address;                  // IPv4 relayed transport address (port unused)
+    std::optional<TransportAddress> relay_address6;  // IPv6 one, for REQUESTED-ADDRESS-FAMILY IPv6
+    // Without REQUESTED-ADDRESS-FAMILY the relay is IPv4 (RFC 8656). With
+    // this set, an IPv6 client gets an IPv6 relay instead (coturn's "keep").
+    bool keep_client_family = false;
+    std::uint16_t port_min = 49152;
+    std::uint16_t port_max = 65535;
+    ChannelRange channels = rfc8656_channels;
+    std::size_t allocations_per_user = 10;
+    // Peers in loopback, unspecified, link-local, multicast, broadcast and
+    // private ranges are refused unless a range here allows them.
+    std::vector<Cidr> allowed_peers;
+    std::string software = "xdpturn";
+    std::uint64_t nonce_secret = 0x5eed;
+};
+
+struct Datagram {
+    TransportAddress source;
+    TransportAddress destination;
+    std::vector<std::uint8_t> payload;
+};
+
+enum class BindingEventKind { created, refreshed, removed };
+
+struct BindingEvent {
+    BindingEventKind kind = BindingEventKind::created;
+    BindingKey key;
+    BindingTarget target;
+};
+
+struct Output {
+    std::vector<Datagram> datagrams;
+    std::vector<BindingEvent> events;
+    // Relayed transport addresses an allocation took or gave back: the
+    // server opens and closes their sockets.
+    std::vector<TransportAddress> relays_opened;
+    std::vector<TransportAddress> relays_closed;
+};
+
+struct Stats {
+    std::uint64_t allocations_created = 0;
+    std::uint64_t channel_binds = 0;
+    std::uint64_t relayed_to_peer = 0;    // ChannelData and Send indications
+    std::uint64_t relayed_to_client = 0;  // ChannelData and Data indications
+    std::uint64_t rejected = 0;           // error responses and dropped datagrams
+};
+
+// Lifetimes (RFC 8656).
+inline constexpr Time default_allocation_lifetime = std::chrono::seconds(600);
+inline constexpr Time max_allocation_lifetime = std::chrono::seconds(3600);
+inline constexpr Time permission_lifetime = std::chrono::seconds(300);
+inline constexpr Time channel_lifetime = std::chrono::seconds(600);
+inline constexpr Time rebind_cooldown = std::chrono::seconds(300);  // before an expired number or peer is reused
+inline constexpr Time nonce_lifetime = std::chrono::seconds(3600);
+
+class Core {
+  public:
+    explicit Core(CoreConfig config);
+
+    // A datagram that arrived at the TURN listening address.
+    Output on_client_datagram(const Datagram& datagram, Time now);
+    // A datagram that arrived at an allocation's relayed address.
+    Output on_peer_datagram(const Datagram& datagram, Time now);
+    // Time passes: expiry of allocations, permissions and channels.
+    Output on_tick(Time now);
+    // Takes a relayed port out of use (the server could not bind it).
+    void reserve_port(std::uint16_t port) { reserved_ports_.insert(port); }
+
+    // The channel bindings the XDP maps should hold now.
+    const BindingTable& live_bindings() const { return xdp_bindings_; }
+    std::size_t allocations() const { return allocations_.size(); }
+    const Stats& stats() const { return stats_; }
+
+  private:
+    struct Channel {
+        TransportAddress peer;
+        Time expires{};
+    };
+    struct Allocation {
+        TransportAddress client;
+        TransportAddress server;
+        std::string username;
+        TransportAddress relayed;  // address and port
+        std::uint16_t relayed_port = 0;
+        Time expires{};
+        std::map<std::array<std::uint8_t, 17>, Time> permissions;  // peer IP (family + bytes) -> expiry
+        std::map<std::uint16_t, Channel> channels;
+        std::map<std::array<std::uint8_t, 20>, Time> cooldown;  // expired numbers and peers
+    };
+    struct ClientKey {
+        std::array<std::uint8_t, 19> bytes{};  // family, address, port
+        friend auto operator<=>(const ClientKey&, const ClientKey&) = default;
+    };
+
+    static ClientKey key_of(const TransportAddress& address);
+    static std::array<std::uint8_t, 17> ip_of(const TransportAddress& address);
+    // Keys of the rebind cooldown: a channel number, or a peer transport address.
+    static std::array<std::uint8_t, 20> cooldown_key(std::uint16_t channel);
+    static std::array<std::uint8_t, 20> cooldown_key(const TransportAddress& peer);
+
+    void handle_request(const stun::Message& request, const Datagram& datagram, Time now, Output& out);
+    void handle_send(const stun::Message& indication, const Datagram& datagram, Time now, Output& out);
+    void handle_channel_data(const Datagram& datagram, Time now, Output& out);
+
+    void allocate(const stun::Message& request, const Datagram& datagram, const std::string& username,
+                  const std::array<std::uint8_t, 16>& key, Time now, Output& out);
+    void refresh(const stun::Message& request, const Datagram& datagram, const std::array<std::uint8_t, 16>& key,
+                 Time now, Output& out);
+    bool permitted(const Allocation& allocation, const TransportAddress& peer, Time now) const;
+    void create_permission(const stun::Message& request, const Datagram& datagram,
+                           const std::array<std::uint8_t, 16>& key, Time now, Output& out);
+    void channel_bind(const stun::Message& request, const Datagram& datagram, const std::array<std::uint8_t, 16>& key,
+                      Time now, Output& out);
+
+    // LIFETIME of a request, capped at the maximum; the default when absent.
+    static Time requested_lifetime(const stun::Message& request);
+    // The client's allocation; answers 437 and returns end() when it has none.
+    // The client's allocation; answers 437 when it has none, or 441 when it
+    // was made with another username, and returns end() then.
+    std::map<ClientKey, Allocation>::iterator allocation_or_mismatch(const stun::Message& request,
+                                                                     const Datagram& datagram,
+                                                                     const std::array<std::uint8_t, 16>& key,
+                                                                     Output& out);
+    void reply(const Datagram& to, std::vector<std::uint8_t> message, Output& out) const;
+    void reply_error(const stun::Message& request, const Datagram& datagram, int code, std::string_view reason,
+                     std::optional<std::array<std::uint8_t, 16>> key, Output& out, bool with_nonce = false);
+    std::string current_nonce() const;
+    bool nonce_valid(std::string_view nonce, Time now) const;
+    bool peer_allowed(const TransportAddress& peer) const;
+    void remove_allocation(std::map<ClientKey, Allocation>::iterator allocation, Output& out);
+    // Brings the XDP view of one allocation's bindings up to date: a binding
+    // is live while its channel is bound and the peer's permission holds.
+    // Emits created/removed for the differences, refreshed for `rebound`.
+    void sync_bindings(const Allocation& allocation, Time now, Output& out,
+                       std::optional<std::uint16_t> rebound = std::nullopt);
+    std::optional<std::uint16_t> free_port() const;
+
+    CoreConfig config_;
+    std::map<std::string, std::array<std::uint8_t, 16>> keys_;
+    std::map<ClientKey, Allocation> allocations_;
+    std::map<std::uint16_t, ClientKey> ports_;  // relayed port -> allocation
+    std::set<std::uint16_t> reserved_ports_;
+    BindingTable xdp_bindings_;
+    Stats stats_;
+    Time now_{};  // of the datagram or tick being handled
+    // The earliest time anything expires: on_tick sweeps only from then on,
+    // so a datagram costs no sweep over every allocation.
+    Time next_due_ = Time::max();
+    void due_at(Time when) { next_due_ = std::min(next_due_, when); }
+};
+
+}  // namespace xdpturn::turn

@@ -1,0 +1,398 @@
+// The sans-IO TURN core: authentication, allocations, permissions, channel
+// bindings, relaying both ways, lifetimes and cooldowns, quotas, the peer
+// policy, and the property that the binding events, applied in order, give
+// exactly the bindings the XDP maps should hold.
+#define BOOST_TEST_DYN_LINK
+#define BOOST_TEST_MODULE turn_core
+#include <rapidcheck/boost_test.h>
+#include <boost/test/unit_test.hpp>
+
+#include <functional>
+
+#include "relay/turn/turn_core.hpp"
+
+using namespace xdpturn;
+using namespace xdpturn::turn;
+using namespace std::chrono_literals;
+using stun::Class;
+using stun::Method;
+namespace attribute = stun::attribute;
+
+namespace {
+
+const TransportAddress server = TransportAddress::v4(0xC0000201, 3478);  // 192.0.2.1:3478
+const TransportAddress peer = TransportAddress::v4(0xCB007109, 6000);    // 203.0.113.9:6000
+const TransportAddress other_peer = TransportAddress::v4(0xCB00710A, 7000);
+
+CoreConfig test_config() {
+    CoreConfig config;
+    config.users = {{"alice", "secret"}, {"bob", "hunter2"}};
+    config.relay_address = TransportAddress::v4(0xC0000201, 0);
+    config.port_min = 50000;
+    config.port_max = 50009;
+    return config;
+}
+
+struct Reply {
+    Output output;
+    std::optional<stun::Message> message;  // the first datagram, parsed, when it is STUN
+    int error = 0;
+};
+
+class Client {
+  public:
+    Client(Core& core, TransportAddress address, std::string user = "alice", std::string password = "secret")
+        : core_(core), address_(address), user_(std::move(user)), password_(std::move(password)) {}
+
+    Time now = 0ms;
+
+    Reply send(std::vector<std::uint8_t> payload) {
+        Reply reply{core_.on_client_datagram(Datagram{address_, server, std::move(payload)}, now), std::nullopt, 0};
+        if (!reply.output.datagrams.empty()) {
+            auto parsed = stun::parse(reply.output.datagrams.front().payload);
+            if (parsed) {
+                reply.message = *parsed;
+                if (const stun::Attribute* error = parsed->find(attribute::error_code))
+                    reply.error = stun::decode_error_code(*error)->code;
+            }
+        }
+        return reply;
+    }
+
+    // An authenticated request: first challenged for a nonce if it has none.
+    Reply request(Method method, const std::function<void(stun::MessageBuilder&)>& attributes) {
+        if (nonce_.empty()) {
+            Reply challenge = send(stun::MessageBuilder(method, Class::request, next_transaction()).finish());
+            BOOST_TEST_REQUIRE(challenge.error == 401);
+            nonce_ = std::string(stun::as_text(*challenge.message->find(attribute::nonce)));
+        }
+        stun::MessageBuilder builder(method, Class::request, next_transaction());
+        attributes(builder);
+        builder.add_text(attribute::username, user_)
+            .add_text(attribute::realm, "xdpturn")
+            .add_text(attribute::nonce, nonce_);
+        const auto key = stun::long_term_key(user_, "xdpturn", password_);
+        return send(builder.finish(Bytes(key), true));
+    }
+
+    Reply allocate(std::uint32_t lifetime = 0) {
+        return request(Method::allocate, [&](stun::MessageBuilder& b) {
+            b.add_requested_transport(stun::transport_udp);
+            if (lifetime > 0) b.add_u32(attribute::lifetime, lifetime);
+        });
+    }
+    Reply bind(std::uint16_t channel, const TransportAddress& to) {
+        return request(Method::channel_bind, [&](stun::MessageBuilder& b) {
+            b.add_channel_number(channel).add_xor_address(attribute::xor_peer_address, to);
+        });
+    }
+    Reply refresh(std::uint32_t lifetime) {
+        return request(Method::refresh, [&](stun::MessageBuilder& b) { b.add_u32(attribute::lifetime, lifetime); });
+    }
+    Reply permit(const TransportAddress& to) {
+        return request(Method::create_permission,
+                       [&](stun::MessageBuilder& b) { b.add_xor_address(attribute::xor_peer_address, to); });
+    }
+    void forget_nonce() { nonce_.clear(); }
+    const TransportAddress& address() const { return address_; }
+
+  private:
+    stun::TransactionId next_transaction() {
+        ++counter_;
+        stun::TransactionId id{};
+        for (std::size_t i = 0; i < 8; ++i) id[i] = static_cast<std::uint8_t>(counter_ >> (8 * i));
+        id[11] = address_.address[3];
+        return id;
+    }
+
+    Core& core_;
+    TransportAddress address_;
+    std::string user_, password_, nonce_;
+    std::uint64_t counter_ = 0;
+};
+
+std::vector<std::uint8_t> channel_data(std::uint16_t channel, std::vector<std::uint8_t> data) {
+    std::vector<std::uint8_t> message(4);
+    store_be16(message, 0, channel);
+    store_be16(message, 2, static_cast<std::uint16_t>(data.size()));
+    message.insert(message.end(), data.begin(), data.end());
+    return message;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(allocate_is_challenged_then_granted) {
+    Core core(test_config());
+    Client client(core, TransportAddress::v4(0xC6336407, 40000));
+    Reply challenge = client.send(stun::MessageBuilder(Method::allocate, Class::request, {1}).finish());
+    BOOST_TEST(challenge.error == 401);
+    BOOST_TEST(challenge.message->find(attribute::realm) != nullptr);
+    BOOST_TEST(challenge.message->find(attribute::nonce) != nullptr);
+
+    Reply granted = client.allocate();
+    BOOST_TEST_REQUIRE(granted.message.has_value());
+    BOOST_TEST(granted.message->is(Method::allocate, Class::success));
+    const auto key = stun::long_term_key("alice", "xdpturn", "secret");
+    BOOST_TEST(stun::integrity_valid(*granted.message, Bytes(key)));
+    BOOST_TEST(stun::fingerprint_valid(*granted.message));
+    auto relayed =
+        stun::decode_xor_address(*granted.message->find(attribute::xor_relayed_address), granted.message->transaction);
+    BOOST_TEST(relayed->port >= 50000);
+    BOOST_TEST(relayed->port <= 50009);
+    BOOST_TEST(*stun::decode_u32(*granted.message->find(attribute::lifetime)) == 600u);
+    BOOST_TEST(core.allocations() == 1u);
+    BOOST_TEST(client.allocate().error == 437);  // one allocation per 5-tuple
+}
+
+BOOST_AUTO_TEST_CASE(relay_address_family) {
+    CoreConfig config = test_config();
+    TransportAddress relay6;
+    relay6.ipv6 = true;
+    relay6.address[15] = 1;  // ::1
+    config.relay_address6 = relay6;
+    Core core(config);
+    TransportAddress client6 = relay6;
+    client6.port = 40000;
+    auto family = [](std::uint8_t value) { return std::vector<std::uint8_t>{value, 0, 0, 0}; };
+    auto allocate = [&](Client& client, std::optional<std::uint8_t> wanted) {
+        return client.request(Method::allocate, [&](stun::MessageBuilder& b) {
+            b.add_requested_transport(stun::transport_udp);
+            if (wanted) b.add(attribute::requested_address_family, family(*wanted));
+        });
+    };
+    auto relayed_family_ipv6 = [](const Reply& reply) {
+        return stun::decode_xor_address(*reply.message->find(attribute::xor_relayed_address),
+                                        reply.message->transaction)
+            ->ipv6;
+    };
+    Client asks_ipv6(core, client6);
+    BOOST_TEST(relayed_family_ipv6(allocate(asks_ipv6, 0x02)));
+    client6.port = 40001;
+    Client silent(core, client6);
+    BOOST_TEST(!relayed_family_ipv6(allocate(silent, std::nullopt)));  // RFC 8656: IPv4 unless asked
+    client6.port = 40002;
+    Client unknown(core, client6);
+    BOOST_TEST(allocate(unknown, 0x07).error == 440);
+
+    config.keep_client_family = true;  // coturn's "keep"
+    Core keeping(config);
+    Client kept(keeping, client6);
+    BOOST_TEST(relayed_family_ipv6(allocate(kept, std::nullopt)));
+    // An IPv6 allocation takes IPv6 peers only.
+    BOOST_TEST(asks_ipv6.bind(0x4000, peer).error == 443);
+}
+
+BOOST_AUTO_TEST_CASE(bad_credentials_and_stale_nonces_are_refused) {
+    Core core(test_config());
+    Client wrong(core, TransportAddress::v4(0xC6336407, 40000), "alice", "wrong");
+    BOOST_TEST(wrong.allocate().error == 401);
+    Client stranger(core, TransportAddress::v4(0xC6336407, 40001), "mallory", "x");
+    BOOST_TEST(stranger.allocate().error == 401);
+    Client late(core, TransportAddress::v4(0xC6336407, 40002));
+    BOOST_TEST(late.allocate().message->is(Method::allocate, Class::success));
+    late.now = 7300s;  // two nonce lifetimes later
+    Reply stale = late.refresh(600);
+    BOOST_TEST(stale.error == 438);
+    BOOST_TEST(stale.message->find(attribute::nonce) != nullptr);
+    BOOST_TEST(core.stats().rejected >= 3u);
+}
+
+BOOST_AUTO_TEST_CASE(channel_bind_relays_both_ways_and_emits_events) {
+    Core core(test_config());
+    Client client(core, TransportAddress::v4(0xC6336407, 40000));
+    client.allocate();
+    Reply bound = client.bind(0x4000, peer);
+    BOOST_TEST(bound.message->is(Method::channel_bind, Class::success));
+    BOOST_TEST_REQUIRE(bound.output.events.size() == 1u);
+    const BindingEvent& event = bound.output.events.front();
+    BOOST_TEST((event.kind == BindingEventKind::created));
+    BOOST_TEST(event.key.channel == 0x4000);
+    BOOST_TEST(event.key.client.port == 40000);
+    BOOST_TEST(event.target.peer.port == 6000);
+    BOOST_TEST(event.target.allocation_port >= 50000);
+    BOOST_TEST(core.live_bindings().size() == 1u);
+
+    Reply relayed = client.send(channel_data(0x4000, {1, 2, 3}));
+    BOOST_TEST_REQUIRE(relayed.output.datagrams.size() == 1u);
+    BOOST_TEST((relayed.output.datagrams[0].destination == peer));
+    BOOST_TEST(relayed.output.datagrams[0].source.port == event.target.allocation_port);
+    BOOST_TEST((relayed.output.datagrams[0].payload == std::vector<std::uint8_t>{1, 2, 3}));
+
+    TransportAddress relay = server;
+    relay.port = event.target.allocation_port;
+    Output back = core.on_peer_datagram(Datagram{peer, relay, {9, 8}}, client.now);
+    BOOST_TEST_REQUIRE(back.datagrams.size() == 1u);
+    BOOST_TEST((back.datagrams[0].destination == client.address()));
+    BOOST_TEST((back.datagrams[0].payload == channel_data(0x4000, {9, 8})));
+
+    // The same binding again refreshes it; another peer on the number is refused.
+    BOOST_TEST((client.bind(0x4000, peer).output.events.at(0).kind == BindingEventKind::refreshed));
+    BOOST_TEST(client.bind(0x4000, other_peer).error == 400);
+    BOOST_TEST(client.bind(0x4001, peer).error == 400);  // the peer is bound to 0x4000
+}
+
+BOOST_AUTO_TEST_CASE(channel_range_and_peer_policy) {
+    Core core(test_config());
+    Client client(core, TransportAddress::v4(0xC6336407, 40000));
+    client.allocate();
+    BOOST_TEST(client.bind(0x5000, peer).error == 400);  // outside RFC 8656's range
+    for (std::uint32_t forbidden : {0x7F000001u, 0x0A000001u, 0xC0A80001u, 0xA9FE0001u, 0xE0000001u, 0xFFFFFFFFu, 0u})
+        BOOST_TEST(client.bind(0x4002, TransportAddress::v4(forbidden, 9)).error == 403, std::hex << forbidden);
+
+    CoreConfig open = test_config();
+    open.channels = rfc5766_channels;
+    open.allowed_peers = {*parse_cidr("127.0.0.0/8")};
+    Core lenient(open);
+    Client local(lenient, TransportAddress::v4(0x7F000001, 40000));
+    local.allocate();
+    BOOST_TEST(
+        local.bind(0x6635, TransportAddress::v4(0x7F000001, 3480)).message->is(Method::channel_bind, Class::success));
+}
+
+BOOST_AUTO_TEST_CASE(send_needs_a_permission_and_peers_answer_with_data_indications) {
+    Core core(test_config());
+    Client client(core, TransportAddress::v4(0xC6336407, 40000));
+    client.allocate();
+    auto send = [&] {
+        return client.send(stun::MessageBuilder(Method::send, Class::indication, {7})
+                               .add_xor_address(attribute::xor_peer_address, peer)
+                               .add(attribute::data, std::vector<std::uint8_t>{5, 6})
+                               .finish());
+    };
+    BOOST_TEST(send().output.datagrams.empty());  // no permission yet
+    BOOST_TEST(client.permit(peer).message->is(Method::create_permission, Class::success));
+    Reply sent = send();
+    BOOST_TEST_REQUIRE(sent.output.datagrams.size() == 1u);
+    BOOST_TEST((sent.output.datagrams[0].payload == std::vector<std::uint8_t>{5, 6}));
+
+    TransportAddress relay = server;
+    relay.port = sent.output.datagrams[0].source.port;
+    Output back = core.on_peer_datagram(Datagram{peer, relay, {4}}, client.now);
+    BOOST_TEST_REQUIRE(back.datagrams.size() == 1u);
+    auto data = stun::parse(back.datagrams[0].payload);
+    BOOST_TEST_REQUIRE(data.ok());
+    BOOST_TEST(data->is(Method::data, Class::indication));
+    // From a peer without permission: discarded.
+    BOOST_TEST(core.on_peer_datagram(Datagram{other_peer, relay, {4}}, client.now).datagrams.empty());
+}
+
+BOOST_AUTO_TEST_CASE(refresh_zero_deletes_the_allocation_and_its_bindings) {
+    Core core(test_config());
+    Client client(core, TransportAddress::v4(0xC6336407, 40000));
+    client.allocate();
+    client.bind(0x4000, peer);
+    client.bind(0x4001, other_peer);
+    Reply deleted = client.refresh(0);
+    BOOST_TEST(deleted.message->is(Method::refresh, Class::success));
+    BOOST_TEST(deleted.output.events.size() == 2u);
+    for (const BindingEvent& event : deleted.output.events) BOOST_TEST((event.kind == BindingEventKind::removed));
+    BOOST_TEST(core.allocations() == 0u);
+    BOOST_TEST(core.live_bindings().empty());
+}
+
+BOOST_AUTO_TEST_CASE(lifetimes_expiry_and_rebind_cooldown) {
+    Core core(test_config());
+    Client client(core, TransportAddress::v4(0xC6336407, 40000));
+    client.allocate(3600);
+    client.bind(0x4000, peer);
+    BOOST_TEST(core.on_tick(299s).events.empty());
+    // The permission lapses after 300 s: the binding leaves the maps and
+    // ChannelData is no longer relayed, though the channel stays bound.
+    Output lapsed = core.on_tick(300s);
+    BOOST_TEST_REQUIRE(lapsed.events.size() == 1u);
+    BOOST_TEST((lapsed.events[0].kind == BindingEventKind::removed));
+    client.now = 300s;
+    BOOST_TEST(client.send(channel_data(0x4000, {1})).output.datagrams.empty());
+    // A new permission brings it back.
+    client.now = 301s;
+    Reply permitted = client.permit(peer);
+    BOOST_TEST_REQUIRE(permitted.output.events.size() == 1u);
+    BOOST_TEST((permitted.output.events[0].kind == BindingEventKind::created));
+    BOOST_TEST(client.send(channel_data(0x4000, {1})).output.datagrams.size() == 1u);
+    // The channel expires after 600 s, and then cools down for 300 s.
+    Output expired = core.on_tick(600s);
+    BOOST_TEST_REQUIRE(expired.events.size() == 1u);
+    BOOST_TEST((expired.events[0].kind == BindingEventKind::removed));
+    client.now = 601s;
+    BOOST_TEST(client.bind(0x4000, other_peer).error == 400);  // the number is cooling down
+    BOOST_TEST(client.bind(0x4001, peer).error == 400);        // and so is the peer
+    client.now = 901s;
+    BOOST_TEST(client.bind(0x4000, other_peer).message->is(Method::channel_bind, Class::success));
+    BOOST_TEST(core.live_bindings().size() == 1u);
+    // The allocation itself expires after its lifetime.
+    core.on_tick(3601s);
+    BOOST_TEST(core.allocations() == 0u);
+    BOOST_TEST(core.live_bindings().empty());
+}
+
+BOOST_AUTO_TEST_CASE(other_credentials_on_an_allocation_get_441) {
+    Core core(test_config());
+    const TransportAddress address = TransportAddress::v4(0xC6336407, 40000);
+    Client alice(core, address);
+    alice.allocate();
+    Client bob(core, address, "bob", "hunter2");  // the same 5-tuple, another user
+    BOOST_TEST(bob.bind(0x4000, peer).error == 441);
+    BOOST_TEST(bob.refresh(0).error == 441);
+    BOOST_TEST(core.allocations() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(quota_and_capacity) {
+    CoreConfig config = test_config();
+    config.allocations_per_user = 1;
+    config.port_max = config.port_min + 1;  // two relayed ports in all
+    Core core(config);
+    Client first(core, TransportAddress::v4(0xC6336407, 40000));
+    Client second(core, TransportAddress::v4(0xC6336407, 40001));
+    BOOST_TEST(first.allocate().message->is(Method::allocate, Class::success));
+    BOOST_TEST(second.allocate().error == 486);
+    Client bob(core, TransportAddress::v4(0xC6336408, 40000), "bob", "hunter2");
+    BOOST_TEST(bob.allocate().message->is(Method::allocate, Class::success));
+    CoreConfig tiny = test_config();
+    tiny.port_max = tiny.port_min;
+    Core full(tiny);
+    Client a(full, TransportAddress::v4(0xC6336407, 40000)), b(full, TransportAddress::v4(0xC6336407, 40001));
+    a.allocate();
+    BOOST_TEST(b.allocate().error == 508);
+}
+
+// For any sequence of allocations, binds, refreshes and clock steps, the
+// events applied in order give exactly the core's live bindings: what the
+// XDP maps would hold if map sync applied them (field notes, bug class 14).
+RC_BOOST_PROP(binding_events_keep_the_maps_in_sync, ()) {
+    CoreConfig config = test_config();
+    Core core(config);
+    std::vector<Client> clients;
+    for (std::uint16_t port : {40000, 40001, 40002}) clients.emplace_back(core, TransportAddress::v4(0xC6336407, port));
+    BindingTable maps;
+    Time now = 0ms;
+    const auto steps = *rc::gen::inRange(1, 60);
+    for (int step = 0; step < steps; ++step) {
+        Client& client = clients[*rc::gen::inRange<std::size_t>(0, clients.size())];
+        client.now = now;
+        Output output;
+        switch (*rc::gen::inRange(0, 7)) {
+            case 0: output = client.allocate(*rc::gen::element(0u, 60u, 700u)).output; break;
+            case 1:
+                output = client
+                             .bind(*rc::gen::element<std::uint16_t>(0x4000, 0x4001, 0x4FFF),
+                                   *rc::gen::element(peer, other_peer))
+                             .output;
+                break;
+            case 2: output = client.refresh(*rc::gen::element(0u, 600u)).output; break;
+            case 3: output = client.send(channel_data(0x4000, {1})).output; break;
+            case 6: output = client.permit(*rc::gen::element(peer, other_peer)).output; break;
+            case 4:
+                now += std::chrono::seconds(*rc::gen::element(1, 299, 301, 601));
+                output = core.on_tick(now);
+                break;
+            default: client.forget_nonce(); break;
+        }
+        for (const BindingEvent& event : output.events) {
+            if (event.kind == BindingEventKind::removed)
+                maps.erase(event.key);
+            else
+                maps.insert_or_assign(event.key, event.target);
+        }
+        RC_ASSERT(maps == core.live_bindings());
+    }
+}

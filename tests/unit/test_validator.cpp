@@ -1,0 +1,66 @@
+// The independent frame validator must reject each kind of broken output.
+#define BOOST_TEST_DYN_LINK
+#define BOOST_TEST_MODULE frame_validator
+#include <boost/test/unit_test.hpp>
+
+#include "harness/cases/fixed_cases.hpp"
+#include "harness/frames/frame_validator.hpp"
+
+using namespace xdpturn;
+
+namespace {
+
+const FixedCase& named(const char* name) {
+    return *find_fixed_case(name);
+}
+
+std::string problem_with(const FixedCase& c, std::vector<std::uint8_t> output) {
+    const auto problem = validate_relayed_frame(c.frame, output);
+    return problem ? *problem : std::string("valid");
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(expected_outputs_are_valid) {
+    for (const FixedCase& c : fixed_cases())
+        if (c.expected.verdict == Verdict::tx) BOOST_TEST(problem_with(c, c.expected_output) == "valid", c.name);
+}
+
+BOOST_AUTO_TEST_CASE(each_broken_output_is_named) {
+    const FixedCase& c = named("relayed/basic");
+    auto broken = [&](std::size_t offset, std::uint8_t flip) {
+        auto output = c.expected_output;
+        output[offset] ^= flip;
+        return problem_with(c, output);
+    };
+    BOOST_TEST(broken(14 + 10, 1).find("IPv4 header checksum") != std::string::npos);
+    BOOST_TEST(broken(14 + 20 + 6, 1).find("UDP checksum does not verify") != std::string::npos);
+    BOOST_TEST(broken(14 + 20 + 8 + 3, 1).find("application data") != std::string::npos);
+    BOOST_TEST(broken(14 + 9, 1).find("protocol") != std::string::npos);
+    BOOST_TEST(broken(14 + 6, 0x20).find("fragment") != std::string::npos);
+
+    auto longer = c.expected_output;
+    longer.push_back(0);
+    BOOST_TEST(problem_with(c, longer).find("total length") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_carried_checksum_error_must_stay_the_same) {
+    const FixedCase& c = named("relayed/udp_checksum_wrong");
+    BOOST_TEST(problem_with(c, c.expected_output) == "valid");
+    auto repaired = c.expected_output;
+    repaired[14 + 20 + 6] ^= 0x01;
+    BOOST_TEST(problem_with(c, repaired).find("error differs") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(zero_checksum_rules) {
+    const FixedCase& none = named("relayed/udp_checksum_zero");
+    BOOST_TEST(problem_with(none, none.expected_output) == "valid");
+    auto invented = none.expected_output;
+    invented[14 + 20 + 7] = 1;
+    BOOST_TEST(problem_with(none, invented).find("no UDP checksum") != std::string::npos);
+
+    const FixedCase& computed_zero = named("relayed/computed_zero_udp_checksum");
+    auto sent_as_zero = computed_zero.expected_output;
+    sent_as_zero[14 + 20 + 6] = sent_as_zero[14 + 20 + 7] = 0;
+    BOOST_TEST(problem_with(computed_zero, sent_as_zero).find("is 0 (none)") != std::string::npos);
+}
