@@ -14,7 +14,7 @@
  * the same output the slow, obvious way; the harness compares the two.
  *
  * Build-time mutants: XDPTURN_MUTANT_* macros plant one known bug each
- * (see ci/mutants.list); the normal build defines none of them.
+ * (XDPTURN_MUTANTS in bpf/CMakeLists.txt); the normal build defines none of them.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>

@@ -31,7 +31,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (!fuzz::decode_differential_input(Bytes(data, size), input)) return 0;
     if (input.frame.size() < test_run_min_frame || input.frame.size() > test_run_max_frame) return 0;
     static Comparison comparison;
-    if (auto compared = engine().compare(input.config, input.bindings, input.frame, comparison); !compared) {
+    Status compared = engine().set_table(input.config, input.bindings);
+    if (compared) compared = engine().compare(input.config, input.frame, comparison);
+    if (!compared) {
         std::cerr << "harness error: " << compared.error().message << "\n";
         std::abort();
     }

@@ -1,4 +1,5 @@
 #include "harness/cases/corpus_export.hpp"
+#include "harness/compare/skip_reason.hpp"
 
 #include <filesystem>
 #include <fstream>
@@ -67,7 +68,8 @@ Result<std::string> export_row_corpus(const std::string& directory) {
             expect[".reasons." + reason + ".xdp"] = count;
             expect[".reasons." + reason + ".reference"] = count;
         }
-        if (skipped_short > 0) expect[".skipped[\"shorter than an Ethernet header\"]"] = skipped_short;
+        if (skipped_short > 0)
+            expect[".skipped[\"" + skip_text(SkipReason::shorter_than_ethernet) + "\"]"] = skipped_short;
         captures.push_back({{"capture", pcap},
                             {"args",
                              {"--bindings", bindings, "--turn-port", std::to_string(group.config.turn_port),
@@ -87,7 +89,7 @@ Result<std::string> export_row_corpus(const std::string& directory) {
                             {"expect",
                              {{".frames_read", 2},
                               {".frames_compared", 1},
-                              {".skipped[\"cut by the capture's snap length\"]", 1},
+                              {".skipped[\"" + skip_text(SkipReason::snap_length_cut) + "\"]", 1},
                               {".reasons.relayed.xdp", 1}}}});
     }
     {
@@ -102,7 +104,7 @@ Result<std::string> export_row_corpus(const std::string& directory) {
                             {"expect",
                              {{".frames_read", 2},
                               {".frames_compared", 1},
-                              {".skipped[\"larger than BPF_PROG_TEST_RUN takes linear (3520 bytes)\"]", 1},
+                              {".skipped[\"" + skip_text(SkipReason::larger_than_linear) + "\"]", 1},
                               {".reasons.relayed.xdp", 1}}}});
     }
 

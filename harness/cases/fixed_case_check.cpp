@@ -6,15 +6,11 @@ namespace xdpturn {
 
 namespace {
 
-std::string describe(const Decision& d) {
-    return std::string(name(d.verdict)) + " / " + std::string(name(d.reason));
-}
-
 void expect_engine(const char* engine, const EngineOutcome& got, const FixedCase& c, const DissectOptions& options,
                    std::vector<std::string>& problems) {
     if (!(got.decision == c.expected))
-        problems.push_back(std::string(engine) + " decided " + describe(got.decision) + ", expected " +
-                           describe(c.expected));
+        problems.push_back(std::string(engine) + " decided " + to_string(got.decision) + ", expected " +
+                           to_string(c.expected));
     if (got.decision.verdict == Verdict::drop) return;
     const FrameDiff diff = compare_frames(c.expected_output, got.output, options);
     if (!diff.equal())
@@ -27,7 +23,11 @@ void expect_engine(const char* engine, const EngineOutcome& got, const FixedCase
 FixedCaseOutcome check_fixed_case(DifferentialEngine& engine, const FixedCase& c) {
     FixedCaseOutcome outcome;
     const DissectOptions options{c.config.turn_port};
-    auto comparison = engine.compare(c.config, c.bindings, c.frame);
+    if (auto set = engine.set_table(c.config, c.bindings); !set) {
+        outcome.problems.push_back("XDP side failed: " + set.error().message);
+        return outcome;
+    }
+    auto comparison = engine.compare(c.config, c.frame);
     if (!comparison) {
         outcome.xdp_refusal = comparison.error().message;
         if (!c.refused_by_test_run) {

@@ -1,7 +1,7 @@
 // `xdpturn check`: a property run outside the test framework, with case
 // counts, seeds and jobs of its own. Case i is generated from (seed, i)
-// alone, so a run is reproduced by its seed whatever --jobs says. A failing
-// case is shrunk through RapidCheck's shrink tree and saved.
+// alone (case_blocks.hpp), so a run is reproduced by its seed whatever
+// --jobs says. A failing case is shrunk and saved (shrink.hpp).
 #pragma once
 
 #include <array>
@@ -27,8 +27,6 @@ struct CheckOptions {
     bool progress = false;  // a progress line on stderr
 };
 
-using ReasonTally = std::array<std::uint64_t, reason_count>;
-
 struct CheckFailure {
     std::uint64_t case_index = 0;
     std::string property;
@@ -45,13 +43,9 @@ struct CheckResult {
     std::uint64_t cases_run = 0;
     double seconds = 0;
     double bare_calls_per_second = 0;  // one thread, a 62-byte frame in a loop, same run
-    // Time inside the syscalls of the run itself, summed over jobs.
-    std::uint64_t test_run_ns = 0;
-    std::uint64_t test_runs = 0;
-    std::uint64_t map_ns = 0;
-    std::uint64_t map_entries = 0;
-    ReasonTally reference_reasons{};
-    ReasonTally xdp_reasons{};
+    EngineCost cost;                   // inside the syscalls of the run itself, summed over jobs
+    ReasonTally reference_reasons;
+    ReasonTally xdp_reasons;
     std::array<std::uint64_t, variation_count> variation_hits{};
     std::optional<CheckFailure> failure;
     std::string counter_mismatch;  // empty when the BPF counters match the verdicts
@@ -59,9 +53,7 @@ struct CheckResult {
     double cases_per_second() const { return seconds > 0 ? static_cast<double>(cases_run) / seconds : 0; }
     // The bare BPF_PROG_TEST_RUN rate on this run's own frames: calls over
     // the time spent inside the calls (per thread).
-    double test_run_calls_per_second() const {
-        return test_run_ns > 0 ? static_cast<double>(test_runs) * 1e9 / static_cast<double>(test_run_ns) : 0;
-    }
+    double test_run_calls_per_second() const { return cost.test_run_calls_per_second(); }
     // Cases per second per job over that rate: 1.0 would mean the run costs
     // nothing besides the one BPF_PROG_TEST_RUN call each case needs.
     double ratio_to_bare(unsigned jobs) const {
@@ -73,8 +65,5 @@ struct CheckResult {
 };
 
 Result<CheckResult> run_check(const CheckOptions& options);
-
-// The choices of case `index` in a run with `seed`.
-std::vector<std::uint32_t> case_choices(std::uint64_t seed, std::uint64_t index);
 
 }  // namespace xdpturn

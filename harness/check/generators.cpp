@@ -1,4 +1,5 @@
 #include "harness/check/generators.hpp"
+#include "relay/net/splitmix.hpp"
 
 #include <algorithm>
 #include <array>
@@ -62,11 +63,7 @@ class Chooser {
     std::uint32_t next_raw() {
         if (streaming_) {
             if (stream_state_ == 0) return 0;
-            stream_state_ += 0x9E3779B97F4A7C15ull;  // SplitMix64
-            std::uint64_t z = stream_state_;
-            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-            z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-            return static_cast<std::uint32_t>((z ^ (z >> 31)) >> 32);
+            return static_cast<std::uint32_t>(splitmix64_next(stream_state_) >> 32);
         }
         return next_ < choices_.size() ? choices_[next_++] : 0u;
     }
@@ -394,14 +391,8 @@ const BindingTable& background_bindings() {
 std::vector<std::uint32_t> random_choices(std::uint64_t seed) {
     std::vector<std::uint32_t> choices(choices_per_case);
     std::uint64_t state = seed;
-    for (auto& choice : choices) {
-        // SplitMix64 steps: fast, and good enough to spread the choices.
-        state += 0x9E3779B97F4A7C15ull;
-        std::uint64_t z = state;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-        choice = static_cast<std::uint32_t>((z ^ (z >> 31)) >> 32);
-    }
+    // SplitMix64 steps: fast, and good enough to spread the choices.
+    for (auto& choice : choices) choice = static_cast<std::uint32_t>(splitmix64_next(state) >> 32);
     return choices;
 }
 

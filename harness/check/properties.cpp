@@ -5,10 +5,8 @@
 namespace xdpturn {
 
 std::optional<PropertyFailure> check_properties(DifferentialEngine& engine, const GeneratedCase& c,
-                                                const std::vector<std::uint8_t>& frame, Comparison& comparison,
-                                                TableMode mode) {
-    const Status compared = mode == TableMode::exact ? engine.compare(c.config, c.bindings, frame, comparison)
-                                                     : engine.compare_overlaid(c.config, c.bindings, frame, comparison);
+                                                const std::vector<std::uint8_t>& frame, Comparison& comparison) {
+    const Status compared = engine.compare(c.config, frame, comparison);
     if (!compared) return PropertyFailure{"harness", compared.error().message};
     if (comparison.xdp.decision.verdict == Verdict::pass && comparison.xdp.output != frame) {
         const FrameDiff diff = compare_frames(frame, comparison.xdp.output, DissectOptions{c.config.turn_port});
@@ -24,6 +22,12 @@ std::optional<PropertyFailure> check_properties(DifferentialEngine& engine, cons
     }
     if (!comparison.agree) return PropertyFailure{"agreement", "the engines disagree:\n" + comparison.explain()};
     return std::nullopt;
+}
+
+std::optional<PropertyFailure> check_case_alone(DifferentialEngine& engine, const GeneratedCase& c,
+                                                const std::vector<std::uint8_t>& frame, Comparison& comparison) {
+    if (auto set = engine.set_table(c.config, c.bindings); !set) return PropertyFailure{"harness", set.error().message};
+    return check_properties(engine, c, frame, comparison);
 }
 
 }  // namespace xdpturn

@@ -20,14 +20,13 @@ struct PropertyFailure {
     std::string details;
 };
 
-// How the case's binding table reaches the map.
-enum class TableMode {
-    exact,     // the map holds exactly the case's table
-    overlaid,  // the case's entries are laid over what the map holds
-};
-
+// Compares the case's frame against the engine's table as it stands (the
+// caller syncs first) and checks every property.
 std::optional<PropertyFailure> check_properties(DifferentialEngine& engine, const GeneratedCase& c,
-                                                const std::vector<std::uint8_t>& frame, Comparison& comparison,
-                                                TableMode mode = TableMode::exact);
+                                                const std::vector<std::uint8_t>& frame, Comparison& comparison);
+
+// The case on exactly its own table: set_table, then check_properties.
+std::optional<PropertyFailure> check_case_alone(DifferentialEngine& engine, const GeneratedCase& c,
+                                                const std::vector<std::uint8_t>& frame, Comparison& comparison);
 
 }  // namespace xdpturn

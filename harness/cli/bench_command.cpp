@@ -11,9 +11,10 @@
 #include "harness/cases/fixed_cases.hpp"
 #include "harness/cli/commands.hpp"
 #include "harness/cli/options.hpp"
+#include "harness/cli/replay_report.hpp"
 #include "harness/compare/differential.hpp"
-#include "harness/io/bindings_json.hpp"
 #include "harness/io/pcap_out.hpp"
+#include "harness/replay/replay_run.hpp"
 
 namespace xdpturn::cli {
 
@@ -28,10 +29,9 @@ double seconds_since(Clock::time_point start) {
 }
 
 // Writes a capture of `megabytes` MiB, cycling through the fixed cases of the
-// common configuration, with their binding file, then replays it.
+// common configuration, then replays it with their bindings.
 int bench_replay(std::uint64_t megabytes, const std::string& work_dir, const std::string& report) {
     const std::string capture = work_dir + "/large.pcap";
-    const std::string bindings = work_dir + "/large.json";
     {
         auto writer = PcapWriter::create(capture);
         if (!writer) {
@@ -53,19 +53,26 @@ int bench_replay(std::uint64_t megabytes, const std::string& work_dir, const std
             }
             written += 16 + c.frame.size();  // record header and frame
         }
-        std::ofstream(bindings) << bindings_json(fixed_case_config(), fixed_case_bindings()).dump(2) << "\n";
     }
     std::cout << "replaying " << capture << " (" << megabytes << " MiB)\n";
-    std::vector<std::string> words = {"replay", capture, "--bindings", bindings, "--show", "0"};
-    if (!report.empty()) words.insert(words.end(), {"--report", report});
-    std::vector<char*> argv;
-    for (std::string& word : words) argv.push_back(word.data());
-    return run_replay(static_cast<int>(argv.size()), argv.data());
+    ReplayOptions options;
+    options.captures = {capture};
+    options.config = fixed_case_config();
+    options.bindings = fixed_case_bindings();
+    options.keep_disagreements = 0;
+    auto result = run_replay(options);
+    if (!result) {
+        std::cerr << "xdpturn bench: " << result.error().message << "\n";
+        return exit_usage;
+    }
+    print_replay(options, *result);
+    if (!report.empty() && !write_report("replay", report, replay_report(options, *result))) return exit_usage;
+    return replay_exit_status(*result);
 }
 
 }  // namespace
 
-int run_bench(int argc, char** argv) {
+int bench_command(int argc, char** argv) {
     po::options_description options("xdpturn bench: measure the engines\n\noptions");
     std::uint64_t iterations = 200000;
     std::string report;
@@ -118,28 +125,28 @@ int run_bench(int argc, char** argv) {
     // The bare BPF_PROG_TEST_RUN call rate, and the full differential
     // comparison (both engines, map sync, byte comparison) on the same frame.
     const FixedCase& c = *find_fixed_case("relayed/basic");
-    DifferentialEngine engine(ProgramSource{}, CounterCheck::last_reason_only);
-    auto program = engine.program_for(c.config);
+    auto program = XdpProgram::load(ProgramSource{}, c.config);
     if (!program) {
         std::cerr << "xdpturn bench: cannot run the XDP program: " << program.error().message << "\n";
         return exit_usage;
     }
-    ProgTestRunner runner(**program);
-    XdpRun run;
-    const auto bare_start = Clock::now();
-    for (std::uint64_t i = 0; i < iterations; ++i) {
-        if (auto ran = runner.run(c.frame, CounterCheck::last_reason_only, run); !ran) {
-            std::cerr << "xdpturn bench: " << ran.error().message << "\n";
-            return exit_usage;
-        }
+    auto bare_rate = bare_test_run_rate(*program, c.frame, iterations);
+    if (!bare_rate) {
+        std::cerr << "xdpturn bench: " << bare_rate.error().message << "\n";
+        return exit_usage;
     }
-    const double bare_rate = static_cast<double>(iterations) / seconds_since(bare_start);
-    print("BPF_PROG_TEST_RUN, repeat=1", bare_rate);
+    print("BPF_PROG_TEST_RUN, repeat=1", *bare_rate);
+
+    DifferentialEngine engine(ProgramSource{}, CounterCheck::last_reason_only);
+    if (auto set = engine.set_table(c.config, c.bindings); !set) {
+        std::cerr << "xdpturn bench: " << set.error().message << "\n";
+        return exit_usage;
+    }
 
     Comparison comparison;
     const auto compare_start = Clock::now();
     for (std::uint64_t i = 0; i < iterations; ++i) {
-        const Status compared = engine.compare(c.config, c.bindings, c.frame, comparison);
+        const Status compared = engine.compare(c.config, c.frame, comparison);
         if (!compared || !comparison.agree) {
             std::cerr << "xdpturn bench: the engines disagree on " << c.name << "\n";
             return exit_disagreement;
@@ -147,7 +154,7 @@ int run_bench(int argc, char** argv) {
     }
     const double compare_rate = static_cast<double>(iterations) / seconds_since(compare_start);
     print("differential comparison (both engines)", compare_rate);
-    const double ratio = compare_rate / bare_rate;
+    const double ratio = compare_rate / *bare_rate;
     std::cout << "\ndifferential rate / bare BPF_PROG_TEST_RUN rate: " << std::setprecision(2) << ratio << "\n";
     results["differential_over_bare_ratio"] = ratio;
 

@@ -11,6 +11,7 @@
 #include "harness/cases/fixed_case_check.hpp"
 #include "harness/cli/commands.hpp"
 #include "harness/cli/options.hpp"
+#include "harness/io/decision_json.hpp"
 #include "harness/xdp/bpf_environment.hpp"
 
 namespace xdpturn::cli {
@@ -24,10 +25,6 @@ std::string decision_text(const Decision& d) {
     return verdict.substr(4) + "/" + std::string(name(d.reason));  // drop the "XDP_" prefix
 }
 
-nlohmann::json decision_json(const Decision& d) {
-    return {{"verdict", name(d.verdict)}, {"reason", name(d.reason)}};
-}
-
 std::string artifact_name(std::string case_name) {
     for (char& c : case_name)
         if (c == '/') c = '-';
@@ -36,7 +33,7 @@ std::string artifact_name(std::string case_name) {
 
 }  // namespace
 
-int run_cases(int argc, char** argv) {
+int cases_command(int argc, char** argv) {
     po::options_description options("xdpturn cases: run the fixed-case table through both engines\n\noptions");
     std::string object;
     std::string artifacts;
@@ -72,7 +69,7 @@ int run_cases(int argc, char** argv) {
     ProgramSource source;
     if (!object.empty()) source.object_path = object;
     DifferentialEngine engine(source);
-    if (auto loaded = engine.program_for(fixed_case_config()); !loaded) {
+    if (auto loaded = engine.engine_for(fixed_case_config()); !loaded) {
         std::cerr << "xdpturn cases: cannot run the XDP program: " << loaded.error().message << "\n";
         return exit_usage;
     }

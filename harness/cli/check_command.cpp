@@ -25,13 +25,12 @@ void print_coverage(const CheckResult& result) {
               << std::left << std::setw(20) << "contract row" << std::right << std::setw(12) << "reference"
               << std::setw(12) << "xdp"
               << "\n";
-    for (std::size_t i = 0; i < reason_count; ++i) {
-        const Reason reason = static_cast<Reason>(i);
+    for (Reason reason : all_reasons) {
         std::cout << std::left << std::setw(20) << name(reason) << std::right << std::setw(12)
-                  << result.reference_reasons[i] << std::setw(12) << result.xdp_reasons[i];
+                  << result.reference_reasons[reason] << std::setw(12) << result.xdp_reasons[reason];
         if (!reachable_through_test_run(reason))
             std::cout << "   (not reachable through BPF_PROG_TEST_RUN)";
-        else if (result.reference_reasons[i] == 0 || result.xdp_reasons[i] == 0)
+        else if (result.reference_reasons[reason] == 0 || result.xdp_reasons[reason] == 0)
             std::cout << "   NO HITS";
         std::cout << "\n";
     }
@@ -45,9 +44,9 @@ std::string format_ratio(double ratio) {
 
 nlohmann::json result_json(const CheckOptions& options, const CheckResult& result) {
     nlohmann::json coverage = nlohmann::json::object();
-    for (std::size_t i = 0; i < reason_count; ++i)
-        coverage[std::string(name(static_cast<Reason>(i)))] = {{"reference", result.reference_reasons[i]},
-                                                               {"xdp", result.xdp_reasons[i]}};
+    for (Reason reason : all_reasons)
+        coverage[std::string(name(reason))] = {{"reference", result.reference_reasons[reason]},
+                                               {"xdp", result.xdp_reasons[reason]}};
     nlohmann::json variations = nlohmann::json::object();
     for (std::size_t i = 0; i < result.variation_hits.size(); ++i)
         variations[std::string(name(static_cast<Variation>(i)))] = result.variation_hits[i];
@@ -64,9 +63,9 @@ nlohmann::json result_json(const CheckOptions& options, const CheckResult& resul
                                {"bare_loop_calls_per_second", result.bare_calls_per_second},
                                {"ratio_to_bare_rate_per_job", result.ratio_to_bare(options.jobs)},
                                {"ratio_to_bare_rate_all_jobs", result.ratio_to_bare(1)},
-                               {"seconds_in_test_run", static_cast<double>(result.test_run_ns) / 1e9},
-                               {"seconds_in_map_updates", static_cast<double>(result.map_ns) / 1e9},
-                               {"map_entries_changed", result.map_entries},
+                               {"seconds_in_test_run", static_cast<double>(result.cost.test_run_ns) / 1e9},
+                               {"seconds_in_map_updates", static_cast<double>(result.cost.map_ns) / 1e9},
+                               {"map_entries_changed", result.cost.map_entries},
                                {"coverage", coverage},
                                {"uncovered_rows", uncovered},
                                {"variations", variations},
@@ -89,7 +88,7 @@ nlohmann::json result_json(const CheckOptions& options, const CheckResult& resul
 
 }  // namespace
 
-int run_check(int argc, char** argv) {
+int check_command(int argc, char** argv) {
     po::options_description description(
         "xdpturn check: property-based differential run of generated frames and binding tables\n\noptions");
     CheckOptions options;
@@ -145,8 +144,8 @@ int run_check(int argc, char** argv) {
               << " per job"
               << (options.jobs > 1 ? ", " + format_ratio(result->ratio_to_bare(1)) + " for all jobs together" : "")
               << "; time in BPF_PROG_TEST_RUN " << std::setprecision(0)
-              << 100.0 * static_cast<double>(result->test_run_ns) / busy_ns << "%, in map updates "
-              << 100.0 * static_cast<double>(result->map_ns) / busy_ns << "% (" << result->map_entries
+              << 100.0 * static_cast<double>(result->cost.test_run_ns) / busy_ns << "%, in map updates "
+              << 100.0 * static_cast<double>(result->cost.map_ns) / busy_ns << "% (" << result->cost.map_entries
               << " entries), the rest generating, building and checking\n";
     print_coverage(*result);
 

@@ -38,11 +38,11 @@ int main(int argc, char** argv) {
         return argc < 2 ? xdpturn::cli::exit_usage : xdpturn::cli::exit_equal;
     }
     const std::string command = argv[1];
-    if (command == "cases") return xdpturn::cli::run_cases(argc - 1, argv + 1);
-    if (command == "check") return xdpturn::cli::run_check(argc - 1, argv + 1);
-    if (command == "replay") return xdpturn::cli::run_replay(argc - 1, argv + 1);
-    if (command == "relay") return xdpturn::cli::run_relay(argc - 1, argv + 1);
-    if (command == "bench") return xdpturn::cli::run_bench(argc - 1, argv + 1);
+    if (command == "cases") return xdpturn::cli::cases_command(argc - 1, argv + 1);
+    if (command == "check") return xdpturn::cli::check_command(argc - 1, argv + 1);
+    if (command == "replay") return xdpturn::cli::replay_command(argc - 1, argv + 1);
+    if (command == "relay") return xdpturn::cli::relay_command(argc - 1, argv + 1);
+    if (command == "bench") return xdpturn::cli::bench_command(argc - 1, argv + 1);
     std::cerr << "xdpturn: unknown command '" << command << "'\n\n";
     print_usage(std::cerr);
     return xdpturn::cli::exit_usage;

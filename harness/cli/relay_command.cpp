@@ -13,6 +13,7 @@
 #include "harness/cli/options.hpp"
 #include "harness/xdp/map_sync.hpp"
 #include "harness/xdp/xdp_program.hpp"
+#include "relay/turn/event_log.hpp"
 #include "relay/turn/server.hpp"
 
 namespace xdpturn::cli {
@@ -55,7 +56,7 @@ class AttachedProgram {
 
 }  // namespace
 
-int run_relay(int argc, char** argv) {
+int relay_command(int argc, char** argv) {
     po::options_description description("xdpturn relay: the reference relay as a TURN server (UDP, IPv4)\n\noptions");
     std::string ports = "49152-65535", realm = "xdpturn", channel_range, xdp, xdp_mode = "native";
     std::vector<std::string> listens, relay_ips, users, allowed;
@@ -146,27 +147,27 @@ int run_relay(int argc, char** argv) {
             AttachedProgram::attach(xdp, xdp_mode == "generic", DatapathConfig{turn_port, config.core.channels});
         if (program) {
             attached = std::move(program).value();
-            std::cerr << R"({"event":"xdp_attached","interface":")" << xdp << R"(","mode":")" << xdp_mode << "\"}\n";
+            turn::log_event(std::cerr, {{"event", "xdp_attached"}, {"interface", xdp}, {"mode", xdp_mode}});
             server.on_events([&](const std::vector<turn::BindingEvent>&) {
                 if (auto synced = attached->sync(server.core().live_bindings()); !synced)
-                    std::cerr << R"({"event":"error","message":")" << synced.error().message << "\"}\n";
+                    turn::log_event(std::cerr, {{"event", "error"}, {"message", synced.error().message}});
             });
         } else {
             // The relay works without the offload: say why and go on.
-            std::cerr << R"({"event":"xdp_unavailable","reason":")" << program.error().message.substr(0, 200)
-                      << R"(","fallback":"user space"})"
-                      << "\n";
+            turn::log_event(std::cerr, {{"event", "xdp_unavailable"},
+                                        {"reason", program.error().message.substr(0, 200)},
+                                        {"fallback", "user space"}});
         }
     }
     const int status = server.run();
     if (attached) {
         // The XDP program's reason counters join the relay's stats.
         if (auto counters = attached->program().read_counters(); counters) {
-            std::cout << R"({"event":"xdp_counters","relayed":)"
-                      << (*counters)[static_cast<std::size_t>(Reason::relayed)] << R"(,"reasons":{)";
-            for (std::size_t i = 0; i < reason_count; ++i)
-                std::cout << (i == 0 ? "" : ",") << '"' << name(static_cast<Reason>(i)) << "\":" << (*counters)[i];
-            std::cout << "}}" << std::endl;
+            nlohmann::json reasons = nlohmann::json::object();
+            for (Reason reason : all_reasons) reasons[std::string(name(reason))] = (*counters)[reason];
+            turn::log_event(
+                std::cout,
+                {{"event", "xdp_counters"}, {"relayed", (*counters)[Reason::relayed]}, {"reasons", reasons}});
         }
     }
     return status;

@@ -20,7 +20,7 @@ ReplayPipeline::~ReplayPipeline() {
 Status ReplayPipeline::start() {
     for (unsigned i = 0; i < jobs_; ++i) {
         auto worker = std::make_unique<Worker>(source_);
-        if (auto loaded = worker->engine.program_for(config_); !loaded) return loaded.error();
+        if (auto loaded = worker->engine.engine_for(config_); !loaded) return loaded.error();
         workers_.push_back(std::move(worker));
     }
     if (jobs_ > 1)
@@ -29,16 +29,14 @@ Status ReplayPipeline::start() {
 }
 
 Status ReplayPipeline::process(Worker& worker, ReplayFrame& frame) {
-    if (!frame.skip.empty()) return ok_status();
+    if (frame.skip != SkipReason::none) return ok_status();
     if (frame.table.get() != worker.applied) {
         if (auto set = worker.engine.set_table(config_, *frame.table); !set) return set;
         worker.applied = frame.table.get();
         worker.held = frame.table;
     }
-    static const BindingTable no_change;
     Comparison& comparison = worker.comparison;
-    if (auto compared = worker.engine.compare_overlaid(config_, no_change, frame.bytes, comparison); !compared)
-        return compared;
+    if (auto compared = worker.engine.compare(config_, frame.bytes, comparison); !compared) return compared;
     frame.reference = comparison.reference.decision;
     frame.xdp = comparison.xdp.decision;
     frame.agree = comparison.agree;
@@ -138,15 +136,9 @@ Status ReplayPipeline::finish() {
     return ok_status();
 }
 
-DifferentialEngine::SyscallTime ReplayPipeline::syscall_time() const {
-    DifferentialEngine::SyscallTime total;
-    for (const auto& worker : workers_) {
-        const auto time = worker->engine.syscall_time();
-        total.test_run_ns += time.test_run_ns;
-        total.test_runs += time.test_runs;
-        total.map_ns += time.map_ns;
-        total.map_entries += time.map_entries;
-    }
+EngineCost ReplayPipeline::cost() const {
+    EngineCost total;
+    for (const auto& worker : workers_) total += worker->engine.cost();
     return total;
 }
 

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "harness/compare/differential.hpp"
+#include "harness/compare/skip_reason.hpp"
 
 namespace xdpturn {
 
@@ -23,7 +24,8 @@ struct ReplayFrame {
     std::uint32_t capture = 0;                  // index into the caller's capture list
     std::uint64_t index = 0;                    // within its capture, from 0
     std::vector<std::uint8_t> bytes;            // the Ethernet frame
-    std::string skip;                           // why it is not compared; empty: compare
+    SkipReason skip = SkipReason::none;         // why it is not compared
+    std::string skip_detail;                    // the link layer's reason, for SkipReason::link_layer
     std::shared_ptr<const BindingTable> table;  // the binding table in force for it
 
     // Results, filled by the pipeline.
@@ -49,7 +51,7 @@ class ReplayPipeline {
     // Waits for every frame and merges the rest.
     Status finish();
 
-    DifferentialEngine::SyscallTime syscall_time() const;
+    EngineCost cost() const;
 
   private:
     static constexpr std::size_t batch_frames = 256;

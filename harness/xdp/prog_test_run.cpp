@@ -50,7 +50,7 @@ Status ProgTestRunner::run(Bytes frame, CounterCheck check, XdpRun& run) {
                      "fragments the program does not see)"};
 
     run.output.resize(frame.size() + test_run_growth_room);
-    Result<ReasonCounters> before = ReasonCounters{};
+    Result<ReasonTally> before = ReasonTally{};
     Result<Attempt> attempt = Attempt::output_truncated;
     // A second attempt only when the first output did not fit; counters are
     // read around the attempt whose result is kept.
@@ -78,7 +78,7 @@ Status ProgTestRunner::run(Bytes frame, CounterCheck check, XdpRun& run) {
     bool exact = true;
     std::string moved;
     for (std::size_t i = 0; i < reason_count; ++i) {
-        const std::uint64_t delta = (*after)[i] - (*before)[i];
+        const std::uint64_t delta = after->counts[i] - before->counts[i];
         const std::uint64_t wanted = static_cast<Reason>(i) == run.reason ? 1 : 0;
         exact = exact && delta == wanted;
         if (delta != 0)
@@ -89,6 +89,16 @@ Status ProgTestRunner::run(Bytes frame, CounterCheck check, XdpRun& run) {
         return Error{"reason counters did not move exactly once for " + std::string(name(run.reason)) +
                      " (moved: " + (moved.empty() ? "none" : moved) + ")"};
     return ok_status();
+}
+
+Result<double> bare_test_run_rate(XdpProgram& program, Bytes frame, std::uint64_t calls) {
+    ProgTestRunner runner(program);
+    XdpRun run;
+    const auto start = std::chrono::steady_clock::now();
+    for (std::uint64_t i = 0; i < calls; ++i)
+        if (auto ran = runner.run(frame, CounterCheck::last_reason_only, run); !ran) return ran.error();
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return seconds > 0 ? static_cast<double>(calls) / seconds : 0.0;
 }
 
 }  // namespace xdpturn

@@ -59,4 +59,9 @@ class ProgTestRunner {
     std::uint64_t syscalls_ = 0;
 };
 
+// The bare call rate: `calls` BPF_PROG_TEST_RUN calls on one frame in a
+// loop, per second. The ceiling for anything that runs frames one call at a
+// time, and the denominator of every speed ratio the reports give.
+Result<double> bare_test_run_rate(XdpProgram& program, Bytes frame, std::uint64_t calls);
+
 }  // namespace xdpturn

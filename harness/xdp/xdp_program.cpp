@@ -199,6 +199,10 @@ Result<XdpProgram> XdpProgram::load(bpf_object* opened, std::string origin, cons
     return program;
 }
 
+Result<XdpProgram> XdpProgram::load(const ProgramSource& source, const DatapathConfig& config) {
+    return source.object_path ? load_file(*source.object_path, config) : load_builtin(config);
+}
+
 std::uint32_t XdpProgram::last_reason() const {
     const auto* bytes = static_cast<const volatile std::uint8_t*>(bss_.address) + last_reason_offset_;
     return *reinterpret_cast<const volatile std::uint32_t*>(bytes);
@@ -209,13 +213,13 @@ void XdpProgram::set_last_reason(std::uint32_t value) {
     *reinterpret_cast<volatile std::uint32_t*>(bytes) = value;
 }
 
-Result<ReasonCounters> XdpProgram::read_counters() const {
-    ReasonCounters totals{};
+Result<ReasonTally> XdpProgram::read_counters() const {
+    ReasonTally totals{};
     std::vector<std::uint64_t> per_cpu(static_cast<std::size_t>(possible_cpus_));
     for (std::uint32_t reason = 0; reason < reason_count; ++reason) {
         if (bpf_map_lookup_elem(counters_fd_, &reason, per_cpu.data()) != 0)
             return Error{std::string("cannot read reason counters: ") + std::strerror(errno)};
-        for (std::uint64_t value : per_cpu) totals[reason] += value;
+        for (std::uint64_t value : per_cpu) totals.counts[reason] += value;
     }
     return totals;
 }

@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "relay/model/bindings.hpp"
@@ -16,14 +17,20 @@ struct bpf_object;
 
 namespace xdpturn {
 
-using ReasonCounters = std::array<std::uint64_t, reason_count>;
+// Where the XDP program comes from: the built-in one or an object file.
+struct ProgramSource {
+    std::optional<std::string> object_path;
+    std::string describe() const { return object_path ? *object_path : std::string("built-in"); }
+};
 
 class XdpProgram {
   public:
+    // The built-in program or the object file, as `source` says.
+    static Result<XdpProgram> load(const ProgramSource& source, const DatapathConfig& config);
     // The program built into this binary (bpf/xdpturn.bpf.c, via its skeleton).
     static Result<XdpProgram> load_builtin(const DatapathConfig& config);
     // Any object that follows bpf/xdpturn_abi.h, e.g. a deliberately broken
-    // variant from ci/mutants or a user's own XDP TURN program.
+    // variant from build/bpf/xdpturn_mutant_*.bpf.o or a user's own XDP TURN program.
     static Result<XdpProgram> load_file(const std::string& path, const DatapathConfig& config);
 
     XdpProgram(XdpProgram&&) noexcept;
@@ -41,7 +48,7 @@ class XdpProgram {
     void set_last_reason(std::uint32_t value);
 
     // Per-reason totals, summed over all CPUs.
-    Result<ReasonCounters> read_counters() const;
+    Result<ReasonTally> read_counters() const;
 
   private:
     struct ObjectCloser {

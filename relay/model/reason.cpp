@@ -18,10 +18,4 @@ std::optional<Reason> reason_from_index(std::uint32_t index) {
     return static_cast<Reason>(index);
 }
 
-std::optional<Reason> reason_from_name(std::string_view text) {
-    for (std::size_t i = 0; i < reason_count; ++i)
-        if (reason_names[i] == text) return static_cast<Reason>(i);
-    return std::nullopt;
-}
-
 }  // namespace xdpturn

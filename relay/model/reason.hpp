@@ -55,7 +55,27 @@ constexpr std::string_view name(Reason reason) {
 
 std::string_view name(Verdict verdict);
 std::optional<Reason> reason_from_index(std::uint32_t index);
-std::optional<Reason> reason_from_name(std::string_view text);
+
+// How many frames ended at each reason: what an engine's counters hold, and
+// what the drivers count per engine.
+struct ReasonTally {
+    std::array<std::uint64_t, reason_count> counts{};
+
+    void add(Reason reason, std::uint64_t times = 1) { counts[static_cast<std::size_t>(reason)] += times; }
+    std::uint64_t operator[](Reason reason) const { return counts[static_cast<std::size_t>(reason)]; }
+    ReasonTally& operator+=(const ReasonTally& other) {
+        for (std::size_t i = 0; i < reason_count; ++i) counts[i] += other.counts[i];
+        return *this;
+    }
+    friend bool operator==(const ReasonTally&, const ReasonTally&) = default;
+};
+
+// Every reason, in ABI order, for loops over a tally.
+inline constexpr auto all_reasons = [] {
+    std::array<Reason, reason_count> reasons{};
+    for (std::size_t i = 0; i < reason_count; ++i) reasons[i] = static_cast<Reason>(i);
+    return reasons;
+}();
 
 // Reasons no input frame can reach when the program is correct: rows 1-18
 // rule out every failure of the rewrite helpers (docs/datapath.md), and

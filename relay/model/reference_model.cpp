@@ -8,6 +8,10 @@
 
 namespace xdpturn {
 
+std::string to_string(const Decision& decision) {
+    return std::string(name(decision.verdict)) + " / " + std::string(name(decision.reason));
+}
+
 namespace {
 
 constexpr std::size_t ip_offset = EthernetHeader::bytes;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "relay/model/bindings.hpp"
@@ -18,6 +19,9 @@ struct Decision {
     Reason reason = Reason::short_ethernet;
     friend bool operator==(const Decision&, const Decision&) = default;
 };
+
+// "XDP_TX / relayed": how messages and diffs name a decision.
+std::string to_string(const Decision& decision);
 
 class ReferenceModel {
   public:

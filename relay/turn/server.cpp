@@ -1,5 +1,7 @@
 #include "relay/turn/server.hpp"
 
+#include "relay/turn/event_log.hpp"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -76,8 +78,8 @@ Time Server::now() const {
     return std::chrono::duration_cast<Time>(std::chrono::steady_clock::now().time_since_epoch());
 }
 
-void Server::log(const std::string& json) const {
-    std::cerr << json << "\n";
+void Server::log(const nlohmann::json& event) const {
+    log_event(std::cerr, event);
 }
 
 Result<Server::Socket> Server::bind_socket(const TransportAddress& local) {
@@ -109,7 +111,7 @@ Status Server::open() {
         epoll_event event{EPOLLIN, {.u64 = tag_listener + listeners_.size()}};
         epoll_ctl(epoll_, EPOLL_CTL_ADD, listener->fd, &event);
         listeners_.push_back(*listener);
-        log(R"({"event":"listening","address":")" + address.to_string() + R"("})");
+        log({{"event", "listening"}, {"address", address.to_string()}});
     }
 
     sigset_t mask;
@@ -153,19 +155,19 @@ void Server::apply(Output output) {
             // The allocation already holds the port; keep the port out of
             // future allocations and let this one fail by its lifetime.
             core_.reserve_port(relayed.port);
-            log(R"({"event":"error","message":")" + opened.error().message + R"("})");
+            log({{"event", "error"}, {"message", opened.error().message}});
         }
     }
     for (const TransportAddress& relayed : output.relays_closed) close_relay_socket(relayed.port);
     if (!output.events.empty()) {
         for (const BindingEvent& event : output.events)
-            log(R"({"event":"binding_)" +
-                std::string(event.kind == BindingEventKind::created     ? "created"
-                            : event.kind == BindingEventKind::refreshed ? "refreshed"
-                                                                        : "removed") +
-                R"(","client":")" + to_string(event.key.client) + R"(","channel":)" +
-                std::to_string(event.key.channel) + R"(,"allocation_port":)" +
-                std::to_string(event.target.allocation_port) + R"(,"peer":")" + to_string(event.target.peer) + R"("})");
+            log({{"event", std::string("binding_") + (event.kind == BindingEventKind::created     ? "created"
+                                                      : event.kind == BindingEventKind::refreshed ? "refreshed"
+                                                                                                  : "removed")},
+                 {"client", to_string(event.key.client)},
+                 {"channel", event.key.channel},
+                 {"allocation_port", event.target.allocation_port},
+                 {"peer", to_string(event.target.peer)}});
         if (sink_) sink_(output.events);
     }
 
@@ -228,11 +230,14 @@ int Server::run() {
             const std::uint64_t tag = events[i].data.u64;
             if (tag == tag_signals) {
                 const Stats& stats = core_.stats();
-                std::cout << R"({"event":"stopped","allocations_created":)" << stats.allocations_created
-                          << R"(,"allocations_live":)" << core_.allocations() << R"(,"channel_binds":)"
-                          << stats.channel_binds << R"(,"bindings_live":)" << core_.live_bindings().size()
-                          << R"(,"relayed_to_peer":)" << stats.relayed_to_peer << R"(,"relayed_to_client":)"
-                          << stats.relayed_to_client << R"(,"rejected":)" << stats.rejected << "}" << std::endl;
+                log_event(std::cout, {{"event", "stopped"},
+                                      {"allocations_created", stats.allocations_created},
+                                      {"allocations_live", core_.allocations()},
+                                      {"channel_binds", stats.channel_binds},
+                                      {"bindings_live", core_.live_bindings().size()},
+                                      {"relayed_to_peer", stats.relayed_to_peer},
+                                      {"relayed_to_client", stats.relayed_to_client},
+                                      {"rejected", stats.rejected}});
                 return 0;
             }
             if (tag == tag_timer) {

@@ -8,6 +8,8 @@
 #include <map>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "relay/net/result.hpp"
 #include "relay/turn/turn_core.hpp"
 
@@ -47,7 +49,7 @@ class Server {
     void receive(const Socket& socket, bool from_client);
     void apply(Output output);
     Time now() const;
-    void log(const std::string& json) const;
+    void log(const nlohmann::json& event) const;
 
     ServerConfig config_;
     Core core_;

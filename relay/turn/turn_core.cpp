@@ -1,4 +1,5 @@
 #include "relay/turn/turn_core.hpp"
+#include "relay/net/splitmix.hpp"
 
 #include <arpa/inet.h>
 
@@ -14,13 +15,6 @@ namespace {
 using stun::Class;
 using stun::Method;
 namespace attribute = stun::attribute;
-
-std::uint64_t mix(std::uint64_t value) {
-    value += 0x9E3779B97F4A7C15ull;
-    value = (value ^ (value >> 30)) * 0xBF58476D1CE4E5B9ull;
-    value = (value ^ (value >> 27)) * 0x94D049BB133111EBull;
-    return value ^ (value >> 31);
-}
 
 Bytes key_bytes(const std::array<std::uint8_t, 16>& key) {
     return Bytes(key);
@@ -130,7 +124,7 @@ std::string Core::current_nonce() const {
     const auto bucket = static_cast<std::uint64_t>(now_ / nonce_lifetime);
     char text[40];
     std::snprintf(text, sizeof(text), "%08llx%016llx", static_cast<unsigned long long>(bucket),
-                  static_cast<unsigned long long>(mix(config_.nonce_secret ^ bucket)));
+                  static_cast<unsigned long long>(splitmix64_mix(config_.nonce_secret ^ bucket)));
     return text;
 }
 
@@ -140,7 +134,7 @@ bool Core::nonce_valid(std::string_view nonce, Time now) const {
     for (std::uint64_t candidate : {bucket, bucket - 1}) {
         char text[40];
         std::snprintf(text, sizeof(text), "%08llx%016llx", static_cast<unsigned long long>(candidate),
-                      static_cast<unsigned long long>(mix(config_.nonce_secret ^ candidate)));
+                      static_cast<unsigned long long>(splitmix64_mix(config_.nonce_secret ^ candidate)));
         if (nonce == text) return true;
     }
     return false;
@@ -560,7 +554,7 @@ Output Core::on_peer_datagram(const Datagram& datagram, Time now) {
         return out;
     }
     stun::TransactionId transaction{};
-    const std::uint64_t random = mix(static_cast<std::uint64_t>(now.count()) ^ stats_.relayed_to_client);
+    const std::uint64_t random = splitmix64_mix(static_cast<std::uint64_t>(now.count()) ^ stats_.relayed_to_client);
     for (std::size_t i = 0; i < 8; ++i) transaction[i] = static_cast<std::uint8_t>(random >> (8 * i));
     out.datagrams.push_back(Datagram{allocation.server, allocation.client,
                                      stun::MessageBuilder(Method::data, Class::indication, transaction)

@@ -28,8 +28,8 @@ struct PropertyRun {
     DifferentialEngine engine{program_under_test(), CounterCheck::last_reason_only};
     Comparison comparison;
     std::uint64_t cases = 0;
-    ReasonTally reference{};
-    ReasonTally xdp{};
+    ReasonTally reference;
+    ReasonTally xdp;
     std::map<DatapathConfig, ReasonTally, DatapathConfigLess> xdp_by_config;
 };
 
@@ -50,12 +50,12 @@ RC_BOOST_PROP(engines_agree_pass_is_unchanged_tx_is_valid, ()) {
     const GeneratedCase c = *gen_case();
     const std::vector<std::uint8_t> frame = frame_of(c);
     PropertyRun& run = property_run();
-    const auto failure = check_properties(run.engine, c, frame, run.comparison);
+    const auto failure = check_case_alone(run.engine, c, frame, run.comparison);
     if (failure && failure->property == "harness") RC_FAIL("harness error: " + failure->details);
     ++run.cases;
-    ++run.reference[static_cast<std::size_t>(run.comparison.reference.decision.reason)];
-    ++run.xdp[static_cast<std::size_t>(run.comparison.xdp.decision.reason)];
-    ++run.xdp_by_config[c.config][static_cast<std::size_t>(run.comparison.xdp.decision.reason)];
+    run.reference.add(run.comparison.reference.decision.reason);
+    run.xdp.add(run.comparison.xdp.decision.reason);
+    run.xdp_by_config[c.config].add(run.comparison.xdp.decision.reason);
     if (!failure) return;
     // Written on every failing run while RapidCheck shrinks: the last one,
     // which stays on disk, is the shrunk case.
@@ -76,38 +76,37 @@ BOOST_AUTO_TEST_CASE(every_reachable_contract_row_was_hit_by_both_engines) {
     std::string missing;
     for (Reason reason : coverage.uncovered_rows()) missing += " " + std::string(name(reason));
     BOOST_TEST(missing.empty(), "contract rows without hits in " << run.cases << " cases:" << missing);
-    for (std::size_t i = 0; i < reason_count; ++i)
-        BOOST_TEST_MESSAGE(name(static_cast<Reason>(i))
-                           << ": reference " << run.reference[i] << ", xdp " << run.xdp[i]);
+    for (Reason reason : all_reasons)
+        BOOST_TEST_MESSAGE(name(reason) << ": reference " << run.reference[reason] << ", xdp " << run.xdp[reason]);
 }
 
 BOOST_AUTO_TEST_CASE(reason_counters_moved_as_the_verdicts_say) {
     PropertyRun& run = property_run();
     BOOST_TEST_REQUIRE(!run.xdp_by_config.empty());
     for (const auto& [config, tally] : run.xdp_by_config) {
-        auto program = run.engine.program_for(config);
-        BOOST_TEST_REQUIRE(program.ok());
-        auto counters = (*program)->read_counters();
+        auto engine = run.engine.engine_for(config);
+        BOOST_TEST_REQUIRE(engine.ok());
+        auto counters = (*engine)->counters();
         BOOST_TEST_REQUIRE(counters.ok());
-        for (std::size_t i = 0; i < reason_count; ++i)
-            BOOST_TEST((*counters)[i] == tally[i],
-                       "counter " << name(static_cast<Reason>(i)) << " for turn port " << config.turn_port);
+        for (Reason reason : all_reasons)
+            BOOST_TEST((*counters)[reason] == tally[reason],
+                       "counter " << name(reason) << " for turn port " << config.turn_port);
     }
 }
 
 BOOST_AUTO_TEST_CASE(the_coverage_gate_reports_a_row_without_hits) {
     CheckResult result;
-    result.reference_reasons.fill(1);
-    result.xdp_reasons.fill(1);
+    result.reference_reasons.counts.fill(1);
+    result.xdp_reasons.counts.fill(1);
     BOOST_TEST(result.uncovered_rows().empty());
-    result.xdp_reasons[static_cast<std::size_t>(Reason::channel_padding)] = 0;
+    result.xdp_reasons.counts[static_cast<std::size_t>(Reason::channel_padding)] = 0;
     const auto missing = result.uncovered_rows();
     BOOST_TEST_REQUIRE(missing.size() == 1u);
     BOOST_TEST((missing[0] == Reason::channel_padding));
     // Rows no frame can reach through BPF_PROG_TEST_RUN are not required.
-    result.xdp_reasons[static_cast<std::size_t>(Reason::channel_padding)] = 1;
-    result.xdp_reasons[static_cast<std::size_t>(Reason::rewrite_failed)] = 0;
-    result.xdp_reasons[static_cast<std::size_t>(Reason::short_ethernet)] = 0;
+    result.xdp_reasons.counts[static_cast<std::size_t>(Reason::channel_padding)] = 1;
+    result.xdp_reasons.counts[static_cast<std::size_t>(Reason::rewrite_failed)] = 0;
+    result.xdp_reasons.counts[static_cast<std::size_t>(Reason::short_ethernet)] = 0;
     BOOST_TEST(result.uncovered_rows().empty());
 }
 

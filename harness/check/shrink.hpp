@@ -1,0 +1,15 @@
+// Shrinks the failing case of a property run and saves it. The case is
+// shrunk through RapidCheck's shrink tree one step at a time (the first
+// smaller case that still fails, until none does); then the table it met is
+// shrunk: first to nothing, else to the entries of the frame's own client.
+#pragma once
+
+#include <cstdint>
+
+#include "harness/check/check_run.hpp"
+
+namespace xdpturn {
+
+Result<CheckFailure> shrink_and_save(const CheckOptions& options, std::uint64_t case_index);
+
+}  // namespace xdpturn

@@ -1,0 +1,19 @@
+// What `xdpturn replay` prints and writes about a replay run; `xdpturn bench
+// --replay-megabytes` reports its replay the same way.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "harness/replay/replay_run.hpp"
+
+namespace xdpturn::cli {
+
+void print_replay(const ReplayOptions& options, const ReplayResult& result);
+nlohmann::json replay_report(const ReplayOptions& options, const ReplayResult& result);
+// The exit status the run deserves: 1 on a disagreement, else 2 on an input
+// error, else 0.
+int replay_exit_status(const ReplayResult& result);
+
+}  // namespace xdpturn::cli

@@ -1,0 +1,211 @@
+#include "harness/replay/replay_run.hpp"
+
+#include <sys/resource.h>
+
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <optional>
+
+#include <nlohmann/json.hpp>
+
+#include "harness/io/capture_reader.hpp"
+#include "harness/io/decision_json.hpp"
+#include "harness/io/link_layer.hpp"
+#include "harness/io/pcap_out.hpp"
+#include "harness/replay/capture_oracle.hpp"
+#include "harness/replay/checksum_offload.hpp"
+#include "harness/replay/replay_pipeline.hpp"
+
+namespace xdpturn {
+
+namespace {
+
+const char* checksum_state_name(UdpChecksumState state) {
+    switch (state) {
+        case UdpChecksumState::not_applicable: return "not IPv4 UDP";
+        case UdpChecksumState::none: return "none (0)";
+        case UdpChecksumState::valid: return "valid";
+        case UdpChecksumState::partial: return partial_checksum_state;
+        case UdpChecksumState::wrong: return "wrong";
+    }
+    return "?";
+}
+
+// One run: reads the captures in order, feeds the pipeline, and merges its
+// results (in capture order) into the result, the outputs and the oracle.
+class ReplayRun {
+  public:
+    explicit ReplayRun(const ReplayOptions& options)
+        : options_(options), learner_(options.config.turn_port, options.bindings) {}
+
+    Result<ReplayResult> run() {
+        if (auto opened = open_outputs(); !opened) return opened.error();
+        ReplayPipeline pipeline(options_.jobs, options_.program, options_.config,
+                                [this](ReplayFrame& frame) { merge(frame); });
+        if (auto started = pipeline.start(); !started)
+            return Error{"cannot run the XDP program: " + started.error().message};
+        table_ = std::make_shared<const BindingTable>(options_.bindings);
+        const auto start = std::chrono::steady_clock::now();
+        for (std::uint32_t capture = 0; capture < options_.captures.size(); ++capture)
+            if (auto read = read_capture(capture, pipeline); !read) return read.error();
+        if (auto finished = pipeline.finish(); !finished) return finished.error();
+        if (options_.progress) std::cerr << "\r" << std::string(50, ' ') << "\r";
+        result_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        result_.cost = pipeline.cost();
+        finish_result();
+        return std::move(result_);
+    }
+
+  private:
+    Status open_outputs() {
+        for (auto [path, writer] : {std::pair{&options_.out_path, &out_}, {&options_.mismatches_path, &mismatches_}}) {
+            if (path->empty()) continue;
+            auto created = PcapWriter::create(*path);
+            if (!created) return created.error();
+            writer->emplace(std::move(created).value());
+        }
+        if (!options_.per_packet_path.empty()) per_packet_.open(options_.per_packet_path);
+        return ok_status();
+    }
+
+    Status read_capture(std::uint32_t capture, ReplayPipeline& pipeline) {
+        const std::string& path = options_.captures[capture];
+        auto reader = CaptureReader::open(path);
+        if (!reader) {
+            result_.input_errors.push_back(reader.error().message);
+            return ok_status();
+        }
+        auto adapter = LinkAdapter::for_link_type(reader->link_type());
+        if (!adapter) {
+            result_.input_errors.push_back("capture '" + path + "' (" + reader->link_type_name() +
+                                           "): " + adapter.error().message);
+            return ok_status();
+        }
+        result_.link_types.push_back({path, adapter->name(), adapter->synthesised()});
+        for (std::uint64_t index = 0;; ++index) {
+            auto captured = reader->next();
+            if (!captured) {
+                result_.input_errors.push_back(captured.error().message + " (after " + std::to_string(index) +
+                                               " frames)");
+                return ok_status();
+            }
+            if (!*captured) return ok_status();
+            ++result_.frames_read;
+            if (auto pushed = pipeline.push(prepare(capture, index, **captured, *adapter)); !pushed) return pushed;
+        }
+    }
+
+    // The frame as the engines will see it, or why it is skipped.
+    ReplayFrame prepare(std::uint32_t capture, std::uint64_t index, const CapturedFrame& captured,
+                        const LinkAdapter& adapter) {
+        ReplayFrame frame;
+        frame.capture = capture;
+        frame.index = index;
+        frame.table = table_;
+        if (captured.bytes.size() < captured.original_length) {
+            frame.skip = SkipReason::snap_length_cut;
+            return frame;
+        }
+        auto ethernet = adapter.to_ethernet(captured.bytes, converted_);
+        if (!ethernet) {
+            frame.skip = SkipReason::link_layer;
+            frame.skip_detail = ethernet.error().message;
+            return frame;
+        }
+        frame.bytes.assign(ethernet->begin(), ethernet->end());
+        const UdpChecksumState checksum = classify_udp_checksum(frame.bytes);
+        ++result_.udp_checksums[checksum_state_name(checksum)];
+        if (options_.fix_checksums && checksum == UdpChecksumState::partial) {
+            repair_udp_checksum(frame.bytes);
+            ++result_.checksums_repaired;
+        }
+        if (options_.learn && learner_.observe(frame.bytes, captured.timestamp_us)) {
+            table_ = std::make_shared<const BindingTable>(learner_.table());
+            frame.table = table_;
+        }
+        if (frame.bytes.size() < test_run_min_frame)
+            frame.skip = SkipReason::shorter_than_ethernet;
+        else if (frame.bytes.size() > test_run_max_frame)
+            frame.skip = SkipReason::larger_than_linear;
+        return frame;
+    }
+
+    void merge(ReplayFrame& frame) {
+        const std::string& path = options_.captures[frame.capture];
+        if (!frame.bytes.empty()) oracle_.observe(frame.bytes);
+        if (frame.skip != SkipReason::none) {
+            const std::string why = skip_text(frame.skip, frame.skip_detail);
+            ++result_.skipped[why];
+            if (per_packet_.is_open())
+                per_packet_ << nlohmann::json{{"capture", path}, {"index", frame.index}, {"skipped", why}}.dump()
+                            << "\n";
+            return;
+        }
+        tally(frame);
+        if (frame.xdp.verdict == Verdict::tx) {
+            oracle_.expect(frame.xdp_output);
+            if (out_) (void)out_->write(frame.xdp_output);
+        }
+        if (!frame.agree) record_disagreement(frame, path);
+        if (options_.progress && result_.compared % 100000 == 0)
+            std::cerr << "\r" << result_.compared << " frames, " << result_.disagreed << " disagreements" << std::flush;
+        if (per_packet_.is_open())
+            per_packet_ << nlohmann::json{{"capture", path},
+                                          {"index", frame.index},
+                                          {"reference", decision_json(frame.reference)},
+                                          {"xdp", decision_json(frame.xdp)},
+                                          {"agree", frame.agree}}
+                               .dump()
+                        << "\n";
+    }
+
+    void tally(const ReplayFrame& frame) {
+        ++result_.compared;
+        result_.reference.add(frame.reference.reason);
+        result_.xdp.add(frame.xdp.reason);
+        ++result_.reference_verdicts[std::string(name(frame.reference.verdict))];
+        ++result_.xdp_verdicts[std::string(name(frame.xdp.verdict))];
+        ++(frame.agree ? result_.agreed : result_.disagreed);
+    }
+
+    void record_disagreement(const ReplayFrame& frame, const std::string& path) {
+        if (mismatches_) {
+            (void)mismatches_->write(frame.bytes);
+            (void)mismatches_->write(frame.reference_output);
+            (void)mismatches_->write(frame.xdp_output);
+        }
+        if (result_.first_disagreements.size() < options_.keep_disagreements)
+            result_.first_disagreements.push_back({path, frame.index, frame.diff});
+    }
+
+    void finish_result() {
+        result_.learned = learner_.stats();
+        result_.bindings_learned = learner_.bindings_learned();
+        result_.final_table = learner_.table();
+        result_.oracle_expected = oracle_.expected();
+        result_.oracle_matched = oracle_.matched();
+        result_.oracle_dropped = oracle_.dropped();
+        rusage usage{};
+        getrusage(RUSAGE_SELF, &usage);
+        result_.peak_rss_kib = usage.ru_maxrss;
+    }
+
+    const ReplayOptions& options_;
+    ReplayResult result_;
+    BindingLearner learner_;
+    CaptureOracle oracle_;
+    std::shared_ptr<const BindingTable> table_;
+    std::vector<std::uint8_t> converted_;
+    std::optional<PcapWriter> out_, mismatches_;
+    std::ofstream per_packet_;
+};
+
+}  // namespace
+
+Result<ReplayResult> run_replay(const ReplayOptions& options) {
+    return ReplayRun(options).run();
+}
+
+}  // namespace xdpturn
