@@ -1,5 +1,7 @@
 #include "harness/frames/dissect.hpp"
 
+#include "harness/frames/ipv4_udp.hpp"
+
 #include <cstdio>
 
 namespace xdpturn {
@@ -46,7 +48,7 @@ Dissection dissect(Bytes frame, const DissectOptions& options) {
         return result;
     const std::size_t header_length = std::size_t{frame[ip_start] & 0x0Fu} * 4;
     if (header_length > 20 && !cursor.take("ipv4.options", header_length - 20)) return result;
-    const bool fragment = (load_be16(frame, ip_start + 6) & 0x3FFF) != 0;
+    const bool fragment = ipv4_is_fragment(frame.subspan(ip_start));
     if (frame[ip_start + 9] != ip_udp || fragment || header_length < 20) return result;
 
     const std::size_t udp_start = cursor.offset();

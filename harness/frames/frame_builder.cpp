@@ -1,5 +1,8 @@
 #include "harness/frames/frame_builder.hpp"
 
+#include "harness/frames/textbook_checksum.hpp"
+#include "relay/net/bytes.hpp"
+
 #include <algorithm>
 #include <cstring>
 #include <span>
@@ -18,11 +21,6 @@ void put32(std::vector<std::uint8_t>& out, std::uint32_t value) {
     put16(out, static_cast<std::uint16_t>(value & 0xFFFF));
 }
 
-void set16(std::vector<std::uint8_t>& out, std::size_t at, std::uint16_t value) {
-    out[at] = static_cast<std::uint8_t>(value >> 8);
-    out[at + 1] = static_cast<std::uint8_t>(value & 0xFF);
-}
-
 // One's-complement addition of an error term to a checksum field value.
 std::uint16_t add_error(std::uint16_t value, std::uint16_t error) {
     std::uint32_t sum = std::uint32_t{value} + error;
@@ -31,20 +29,6 @@ std::uint16_t add_error(std::uint16_t value, std::uint16_t error) {
 }
 
 }  // namespace
-
-std::uint32_t textbook_sum(std::span<const std::uint8_t> bytes, std::uint32_t sum) {
-    // Add 16-bit big-endian words into a wide total, fold the carries once.
-    std::uint64_t total = sum;
-    std::size_t i = 0;
-    for (; i + 1 < bytes.size(); i += 2) total += (std::uint32_t{bytes[i]} << 8) | bytes[i + 1];
-    if (i < bytes.size()) total += std::uint32_t{bytes[i]} << 8;  // odd length: pad with a zero byte
-    while (total > 0xFFFF) total = (total & 0xFFFF) + (total >> 16);
-    return static_cast<std::uint32_t>(total);
-}
-
-std::uint16_t textbook_checksum(std::span<const std::uint8_t> bytes) {
-    return static_cast<std::uint16_t>(~textbook_sum(bytes, 0) & 0xFFFF);
-}
 
 std::vector<std::uint8_t> pattern_bytes(std::size_t count, std::uint8_t seed) {
     std::vector<std::uint8_t> bytes(count);
@@ -91,9 +75,9 @@ std::vector<std::uint8_t> build_frame(const FrameSpec& spec) {
     frame.insert(frame.end(), spec.ip_options.begin(), spec.ip_options.end());
     const std::uint16_t ip_valid = textbook_checksum(std::span(frame).subspan(ip_at, header_length));
     switch (spec.ip_checksum.mode) {
-        case ChecksumMode::valid: set16(frame, ip_at + 10, ip_valid); break;
+        case ChecksumMode::valid: store_be16(frame, ip_at + 10, ip_valid); break;
         case ChecksumMode::zero: break;
-        case ChecksumMode::offset: set16(frame, ip_at + 10, add_error(ip_valid, spec.ip_checksum.error)); break;
+        case ChecksumMode::offset: store_be16(frame, ip_at + 10, add_error(ip_valid, spec.ip_checksum.error)); break;
     }
 
     const std::size_t udp_at = frame.size();
@@ -112,18 +96,15 @@ std::vector<std::uint8_t> build_frame(const FrameSpec& spec) {
     }
     // The checksum covers the pseudo-header (with the length field as sent)
     // and the datagram as it is really carried.
-    std::vector<std::uint8_t> pseudo_header;
-    put32(pseudo_header, spec.ip_source.value);
-    put32(pseudo_header, spec.ip_destination.value);
-    put16(pseudo_header, 17);
-    put16(pseudo_header, udp_length_field);
-    std::uint16_t udp_valid = static_cast<std::uint16_t>(
-        ~textbook_sum(std::span(frame).subspan(udp_at), textbook_sum(pseudo_header, 0)) & 0xFFFF);
+    const std::uint32_t pseudo_header =
+        textbook_udp_pseudo_header_sum(std::span(frame).subspan(ip_at), udp_length_field);
+    std::uint16_t udp_valid =
+        static_cast<std::uint16_t>(~textbook_sum(std::span(frame).subspan(udp_at), pseudo_header) & 0xFFFF);
     if (udp_valid == 0) udp_valid = 0xFFFF;
     switch (spec.udp_checksum.mode) {
-        case ChecksumMode::valid: set16(frame, udp_at + 6, udp_valid); break;
+        case ChecksumMode::valid: store_be16(frame, udp_at + 6, udp_valid); break;
         case ChecksumMode::zero: break;
-        case ChecksumMode::offset: set16(frame, udp_at + 6, add_error(udp_valid, spec.udp_checksum.error)); break;
+        case ChecksumMode::offset: store_be16(frame, udp_at + 6, add_error(udp_valid, spec.udp_checksum.error)); break;
     }
 
     frame.insert(frame.end(), spec.trailer.begin(), spec.trailer.end());

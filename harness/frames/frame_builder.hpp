@@ -1,7 +1,7 @@
 // Builds test frames from a description: every header field settable, every
 // length and checksum either computed or forced. Fixed cases, generators and
-// expected outputs are written as FrameSpecs. Its checksum code is its own
-// (a textbook RFC 1071 loop), not the reference model's and not the BPF's.
+// expected outputs are written as FrameSpecs. Its checksums come from
+// textbook_checksum.hpp, not from the reference model or the BPF program.
 #pragma once
 
 #include <array>
@@ -65,11 +65,6 @@ struct FrameSpec {
 };
 
 std::vector<std::uint8_t> build_frame(const FrameSpec& spec);
-
-// The textbook Internet checksum: sum 16-bit words, fold carries, complement.
-// textbook_sum continues a sum (an even-length prefix) over more bytes.
-std::uint32_t textbook_sum(std::span<const std::uint8_t> bytes, std::uint32_t sum);
-std::uint16_t textbook_checksum(std::span<const std::uint8_t> bytes);
 
 // `count` bytes of a deterministic, non-repeating pattern starting at `seed`.
 std::vector<std::uint8_t> pattern_bytes(std::size_t count, std::uint8_t seed = 0);

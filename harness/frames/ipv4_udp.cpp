@@ -6,7 +6,7 @@ std::optional<Ipv4UdpView> find_ipv4_udp(Bytes frame) {
     constexpr std::size_t ip_at = Ipv4UdpView::ip_at;
     if (frame.size() < ip_at + 20 || load_be16(frame, 12) != 0x0800 || (frame[ip_at] >> 4) != 4) return std::nullopt;
     const std::size_t header = std::size_t{frame[ip_at] & 0x0Fu} * 4;
-    if (header < 20 || frame[ip_at + 9] != 17 || (load_be16(frame, ip_at + 6) & 0x3FFF) != 0) return std::nullopt;
+    if (header < 20 || frame[ip_at + 9] != 17 || ipv4_is_fragment(frame.subspan(ip_at))) return std::nullopt;
     const std::size_t udp_at = ip_at + header;
     if (frame.size() < udp_at + 8) return std::nullopt;
     const std::size_t udp_length = load_be16(frame, udp_at + 4);

@@ -22,4 +22,11 @@ struct Ipv4UdpView {
 
 std::optional<Ipv4UdpView> find_ipv4_udp(Bytes frame);
 
+// True when an IPv4 header (at least 8 bytes of it) marks its packet as a
+// fragment: More Fragments set or a non-zero offset. Only the first fragment
+// carries the UDP header, and not all of the datagram.
+inline bool ipv4_is_fragment(Bytes ipv4_header) {
+    return (load_be16(ipv4_header, 6) & 0x3FFF) != 0;
+}
+
 }  // namespace xdpturn

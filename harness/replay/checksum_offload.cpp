@@ -2,19 +2,15 @@
 
 #include <optional>
 
-#include "harness/frames/frame_builder.hpp"
 #include "harness/frames/ipv4_udp.hpp"
+#include "harness/frames/textbook_checksum.hpp"
 
 namespace xdpturn {
 
 namespace {
 
-constexpr std::size_t ip_at = Ipv4UdpView::ip_at;
-
 std::uint32_t pseudo_header_sum(Bytes frame, std::size_t udp_length) {
-    const std::uint8_t protocol_and_length[] = {0, 17, static_cast<std::uint8_t>(udp_length >> 8),
-                                                static_cast<std::uint8_t>(udp_length & 0xFF)};
-    return textbook_sum(protocol_and_length, textbook_sum(frame.subspan(ip_at + 12, 8), 0));
+    return textbook_udp_pseudo_header_sum(frame.subspan(Ipv4UdpView::ip_at), udp_length);
 }
 
 }  // namespace

@@ -155,7 +155,6 @@ class Core {
 
     // LIFETIME of a request, capped at the maximum; the default when absent.
     static Time requested_lifetime(const stun::Message& request);
-    // The client's allocation; answers 437 and returns end() when it has none.
     // The client's allocation; answers 437 when it has none, or 441 when it
     // was made with another username, and returns end() then.
     std::map<ClientKey, Allocation>::iterator allocation_or_mismatch(const stun::Message& request,

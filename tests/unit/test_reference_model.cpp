@@ -7,6 +7,7 @@
 #include "harness/cases/fixed_cases.hpp"
 #include "harness/compare/comparator.hpp"
 #include "harness/frames/frame_builder.hpp"
+#include "harness/frames/textbook_checksum.hpp"
 #include "relay/model/channel_data.hpp"
 #include "relay/model/reference_model.hpp"
 #include "relay/net/checksum.hpp"

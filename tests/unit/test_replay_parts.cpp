@@ -12,6 +12,7 @@
 
 #include "harness/cases/fixed_cases.hpp"
 #include "harness/frames/frame_builder.hpp"
+#include "harness/frames/textbook_checksum.hpp"
 #include "harness/io/capture_reader.hpp"
 #include "harness/io/link_layer.hpp"
 #include "harness/replay/binding_learner.hpp"

@@ -1,0 +1,25 @@
+#include "harness/frames/textbook_checksum.hpp"
+
+namespace xdpturn {
+
+std::uint32_t textbook_sum(std::span<const std::uint8_t> bytes, std::uint32_t sum) {
+    // Add 16-bit big-endian words into a wide total, fold the carries once.
+    std::uint64_t total = sum;
+    std::size_t i = 0;
+    for (; i + 1 < bytes.size(); i += 2) total += (std::uint32_t{bytes[i]} << 8) | bytes[i + 1];
+    if (i < bytes.size()) total += std::uint32_t{bytes[i]} << 8;  // odd length: pad with a zero byte
+    while (total > 0xFFFF) total = (total & 0xFFFF) + (total >> 16);
+    return static_cast<std::uint32_t>(total);
+}
+
+std::uint16_t textbook_checksum(std::span<const std::uint8_t> bytes) {
+    return static_cast<std::uint16_t>(~textbook_sum(bytes, 0) & 0xFFFF);
+}
+
+std::uint32_t textbook_udp_pseudo_header_sum(std::span<const std::uint8_t> ipv4_header, std::size_t udp_length) {
+    const std::uint8_t protocol_and_length[] = {0, 17, static_cast<std::uint8_t>(udp_length >> 8),
+                                                static_cast<std::uint8_t>(udp_length & 0xFF)};
+    return textbook_sum(protocol_and_length, textbook_sum(ipv4_header.subspan(12, 8), 0));
+}
+
+}  // namespace xdpturn

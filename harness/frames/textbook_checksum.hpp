@@ -1,0 +1,23 @@
+// The Internet checksum the textbook way (RFC 1071: sum 16-bit words, fold
+// the carries, complement), the harness's own: not the reference model's
+// OnesComplementSum and not the XDP program's incremental update. The frame
+// builder, the validator and the checksum-offload repair use it, so a wrong
+// checksum needs two independent implementations to agree to go unnoticed.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+namespace xdpturn {
+
+// Continues `sum` (of an even-length prefix) over more bytes, folded.
+std::uint32_t textbook_sum(std::span<const std::uint8_t> bytes, std::uint32_t sum);
+std::uint16_t textbook_checksum(std::span<const std::uint8_t> bytes);
+
+// The IPv4 UDP pseudo-header of RFC 768, summed: the source and destination
+// addresses as the IPv4 header holds them (its bytes 12-19), a zero byte,
+// protocol 17 and the UDP length.
+std::uint32_t textbook_udp_pseudo_header_sum(std::span<const std::uint8_t> ipv4_header, std::size_t udp_length);
+
+}  // namespace xdpturn
