@@ -5,6 +5,9 @@
 
 #include <bpf/bpf.h>
 
+#include <map>
+#include <string>
+
 #include "case_report.hpp"
 #include "harness/cases/fixed_case_check.hpp"
 #include "harness/frames/frame_builder.hpp"
@@ -13,16 +16,40 @@
 
 using namespace xdpturn;
 
-BOOST_AUTO_TEST_CASE(fixed_cases_agree_and_meet_expectations) {
-    DifferentialEngine engine(ProgramSource{});
-    int checked = 0;
-    for (const FixedCase& c : fixed_cases()) {
-        const FixedCaseOutcome outcome = check_fixed_case(engine, c);
-        BOOST_TEST(outcome.passed(), testing::report_failure(c, outcome, ""));
-        ++checked;
-    }
-    BOOST_TEST_MESSAGE(checked << " fixed cases checked against both engines");
+namespace {
+
+DifferentialEngine& shared_engine() {
+    static DifferentialEngine engine(ProgramSource{});
+    return engine;
 }
+
+// One test case per fixed case, named as the case is, so a report or
+// --run_test=fixed_cases/relayed/padding_3 names exactly one: the row is a
+// suite, the variant a case in it.
+struct RegisterFixedCases {
+    RegisterFixedCases() {
+        namespace utf = boost::unit_test;
+        auto* all = new utf::test_suite("fixed_cases", __FILE__, __LINE__);
+        std::map<std::string, utf::test_suite*> rows;
+        for (const FixedCase& c : fixed_cases()) {
+            const std::size_t slash = c.name.find('/');
+            utf::test_suite*& row = rows[c.name.substr(0, slash)];
+            if (row == nullptr) {
+                row = new utf::test_suite(c.name.substr(0, slash), __FILE__, __LINE__);
+                all->add(row);
+            }
+            row->add(utf::make_test_case(
+                [&c] {
+                    const FixedCaseOutcome outcome = check_fixed_case(shared_engine(), c);
+                    BOOST_TEST(outcome.passed(), testing::report_failure(c, outcome, ""));
+                },
+                c.name.substr(slash + 1), __FILE__, __LINE__));
+        }
+        utf::framework::master_test_suite().add(all);
+    }
+} register_fixed_cases;
+
+}  // namespace
 
 BOOST_AUTO_TEST_CASE(test_run_refuses_frames_outside_its_limits_clearly) {
     auto program = XdpProgram::load_builtin(DatapathConfig{});
