@@ -31,6 +31,79 @@ std::string artifact_name(std::string case_name) {
     return case_name + ".pcap";
 }
 
+struct RowTally {
+    int cases = 0;
+    int passed = 0;
+};
+
+void print_case_line(const FixedCase& c, const FixedCaseOutcome& outcome) {
+    const std::string reference = outcome.comparison ? decision_text(outcome.comparison->reference.decision) : "";
+    const std::string xdp = outcome.comparison ? decision_text(outcome.comparison->xdp.decision) : "refused";
+    std::cout << std::setw(40) << c.name << std::setw(24) << decision_text(c.expected) << std::setw(24)
+              << (reference.empty() ? decision_text(c.expected) : reference) << std::setw(24) << xdp
+              << (outcome.passed() ? "ok" : "FAILED") << "\n";
+}
+
+nlohmann::json case_json(const FixedCase& c, const FixedCaseOutcome& outcome) {
+    nlohmann::json entry = {{"name", c.name},
+                            {"description", c.description},
+                            {"expected", decision_json(c.expected)},
+                            {"passed", outcome.passed()},
+                            {"problems", outcome.problems}};
+    if (outcome.comparison) {
+        entry["reference"] = decision_json(outcome.comparison->reference.decision);
+        entry["xdp"] = decision_json(outcome.comparison->xdp.decision);
+        entry["agree"] = outcome.comparison->agree;
+    } else {
+        entry["xdp_refused"] = outcome.xdp_refusal;
+    }
+    return entry;
+}
+
+// Prints a failed case's problems and, with --artifacts, writes its pcap.
+void report_failed_case(const FixedCase& c, const FixedCaseOutcome& outcome, const std::string& artifacts,
+                        nlohmann::json& entry) {
+    for (const std::string& problem : outcome.problems) std::cout << "    " << problem << "\n";
+    if (artifacts.empty()) return;
+    const std::string path = artifacts + "/" + artifact_name(c.name);
+    if (auto written = write_case_pcap(path, c, outcome); written) {
+        std::cout << "    frames written to " << path << "\n";
+        entry["pcap"] = path;
+    } else {
+        std::cout << "    (could not write " << path << ": " << written.error().message << ")\n";
+    }
+}
+
+// The count per contract row; returns how many rows have no case.
+int print_rows(const std::map<std::string, RowTally>& per_reason) {
+    std::cout << "\n"
+              << std::setw(20) << "contract row" << std::setw(8) << "cases"
+              << "passed\n";
+    int rows_without_case = 0;
+    for (Reason reason : all_reasons) {
+        const auto found = per_reason.find(std::string(name(reason)));
+        const RowTally tally = found == per_reason.end() ? RowTally{} : found->second;
+        std::cout << std::setw(20) << name(reason) << std::setw(8) << tally.cases << tally.passed
+                  << (tally.cases == 0 ? (reachable_through_test_run(reason) || reason == Reason::short_ethernet
+                                              ? "   NO CASE"
+                                              : "   (unreachable by any frame; see docs/datapath.md)")
+                                       : "")
+                  << "\n";
+        if (tally.cases == 0 && reason != Reason::rewrite_failed) ++rows_without_case;
+    }
+    return rows_without_case;
+}
+
+int export_rows(const std::string& export_dir) {
+    auto manifest = export_row_corpus(export_dir);
+    if (!manifest) {
+        std::cerr << "xdpturn cases: " << manifest.error().message << "\n";
+        return exit_usage;
+    }
+    std::cout << "wrote " << *manifest << "\n";
+    return exit_equal;
+}
+
 }  // namespace
 
 int cases_command(int argc, char** argv) {
@@ -56,15 +129,7 @@ int cases_command(int argc, char** argv) {
         return exit_equal;
     }
 
-    if (!export_dir.empty()) {
-        auto manifest = export_row_corpus(export_dir);
-        if (!manifest) {
-            std::cerr << "xdpturn cases: " << manifest.error().message << "\n";
-            return exit_usage;
-        }
-        std::cout << "wrote " << *manifest << "\n";
-        return exit_equal;
-    }
+    if (!export_dir.empty()) return export_rows(export_dir);
 
     ProgramSource source;
     if (!object.empty()) source.object_path = object;
@@ -78,70 +143,26 @@ int cases_command(int argc, char** argv) {
     std::cout << std::left << std::setw(40) << "case" << std::setw(24) << "expected" << std::setw(24) << "reference"
               << std::setw(24) << "xdp"
               << "result\n";
-    struct Tally {
-        int cases = 0;
-        int passed = 0;
-    };
-    std::map<std::string, Tally> per_reason;
+    std::map<std::string, RowTally> per_reason;
     nlohmann::json json_cases = nlohmann::json::array();
     int failed = 0;
     for (const FixedCase& c : fixed_cases()) {
         const FixedCaseOutcome outcome = check_fixed_case(engine, c);
-        const std::string reference = outcome.comparison ? decision_text(outcome.comparison->reference.decision) : "";
-        const std::string xdp = outcome.comparison ? decision_text(outcome.comparison->xdp.decision) : "refused";
-        std::cout << std::setw(40) << c.name << std::setw(24) << decision_text(c.expected) << std::setw(24)
-                  << (reference.empty() ? decision_text(c.expected) : reference) << std::setw(24) << xdp
-                  << (outcome.passed() ? "ok" : "FAILED") << "\n";
-        Tally& tally = per_reason[std::string(name(c.expected.reason))];
+        print_case_line(c, outcome);
+        RowTally& tally = per_reason[std::string(name(c.expected.reason))];
         ++tally.cases;
-        nlohmann::json entry = {{"name", c.name},
-                                {"description", c.description},
-                                {"expected", decision_json(c.expected)},
-                                {"passed", outcome.passed()},
-                                {"problems", outcome.problems}};
-        if (outcome.comparison) {
-            entry["reference"] = decision_json(outcome.comparison->reference.decision);
-            entry["xdp"] = decision_json(outcome.comparison->xdp.decision);
-            entry["agree"] = outcome.comparison->agree;
-        } else {
-            entry["xdp_refused"] = outcome.xdp_refusal;
-        }
+        nlohmann::json entry = case_json(c, outcome);
         if (outcome.passed()) {
             ++tally.passed;
         } else {
             ++failed;
-            for (const std::string& problem : outcome.problems) std::cout << "    " << problem << "\n";
-            if (!artifacts.empty()) {
-                const std::string path = artifacts + "/" + artifact_name(c.name);
-                if (auto written = write_case_pcap(path, c, outcome); written) {
-                    std::cout << "    frames written to " << path << "\n";
-                    entry["pcap"] = path;
-                } else {
-                    std::cout << "    (could not write " << path << ": " << written.error().message << ")\n";
-                }
-            }
+            report_failed_case(c, outcome, artifacts, entry);
         }
         if (args.count("verbose") && outcome.comparison && outcome.comparison->agree)
             std::cout << "    outputs equal (" << outcome.comparison->xdp.output.size() << " bytes)\n";
         json_cases.push_back(std::move(entry));
     }
-
-    std::cout << "\n"
-              << std::setw(20) << "contract row" << std::setw(8) << "cases"
-              << "passed\n";
-    int rows_without_case = 0;
-    for (std::size_t i = 0; i < reason_count; ++i) {
-        const Reason reason = static_cast<Reason>(i);
-        const auto found = per_reason.find(std::string(name(reason)));
-        const Tally tally = found == per_reason.end() ? Tally{} : found->second;
-        std::cout << std::setw(20) << name(reason) << std::setw(8) << tally.cases << tally.passed
-                  << (tally.cases == 0 ? (reachable_through_test_run(reason) || reason == Reason::short_ethernet
-                                              ? "   NO CASE"
-                                              : "   (unreachable by any frame; see docs/datapath.md)")
-                                       : "")
-                  << "\n";
-        if (tally.cases == 0 && reason != Reason::rewrite_failed) ++rows_without_case;
-    }
+    const int rows_without_case = print_rows(per_reason);
     const auto total = static_cast<int>(fixed_cases().size());
     std::cout << "\n" << total - failed << " of " << total << " cases passed";
     if (rows_without_case > 0) std::cout << "; " << rows_without_case << " contract row(s) have no case";

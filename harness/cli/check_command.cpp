@@ -86,6 +86,35 @@ nlohmann::json result_json(const CheckOptions& options, const CheckResult& resul
     return document;
 }
 
+void print_speed(const CheckOptions& options, const CheckResult& result) {
+    const double busy_ns = result.seconds * 1e9 * options.jobs;
+    std::cout << std::fixed << std::setprecision(0) << "\n"
+              << result.cases_run << " cases in " << std::setprecision(2) << result.seconds << " s with "
+              << options.jobs << " job(s): " << std::setprecision(0) << result.cases_per_second() << " cases/s\n"
+              << "BPF_PROG_TEST_RUN on these frames: " << result.test_run_calls_per_second()
+              << " calls/s per thread (a 62-byte frame in a loop: " << result.bare_calls_per_second << ")\n"
+              << "ratio to the bare call rate: " << std::setprecision(2) << result.ratio_to_bare(options.jobs)
+              << " per job"
+              << (options.jobs > 1 ? ", " + format_ratio(result.ratio_to_bare(1)) + " for all jobs together" : "")
+              << "; time in BPF_PROG_TEST_RUN " << std::setprecision(0)
+              << 100.0 * static_cast<double>(result.cost.test_run_ns) / busy_ns << "%, in map updates "
+              << 100.0 * static_cast<double>(result.cost.map_ns) / busy_ns << "% (" << result.cost.map_entries
+              << " entries), the rest generating, building and checking\n";
+}
+
+void print_failure(const CheckOptions& options, const CheckFailure& failure, const std::string& object) {
+    std::cout << "\nFAILED: property '" << failure.property << "' at case " << failure.case_index << " (seed "
+              << options.seed << "), shrunk in " << failure.shrink_steps << " steps (" << failure.shrink_runs
+              << " runs):\n"
+              << failure.shown_case << failure.details << "\n";
+    if (failure.saved)
+        std::cout << "counterexample: " << failure.saved->pcap << "\n                " << failure.saved->json
+                  << "\nreproduce: xdpturn replay " << failure.saved->pcap << " --bindings " << failure.saved->json
+                  << (object.empty() ? "" : " --object " + object) << "\n";
+    else
+        std::cout << "(could not save the counterexample: " << failure.save_error << ")\n";
+}
+
 }  // namespace
 
 int check_command(int argc, char** argv) {
@@ -134,19 +163,7 @@ int check_command(int argc, char** argv) {
         return exit_usage;
     }
 
-    const double busy_ns = result->seconds * 1e9 * options.jobs;
-    std::cout << std::fixed << std::setprecision(0) << "\n"
-              << result->cases_run << " cases in " << std::setprecision(2) << result->seconds << " s with "
-              << options.jobs << " job(s): " << std::setprecision(0) << result->cases_per_second() << " cases/s\n"
-              << "BPF_PROG_TEST_RUN on these frames: " << result->test_run_calls_per_second()
-              << " calls/s per thread (a 62-byte frame in a loop: " << result->bare_calls_per_second << ")\n"
-              << "ratio to the bare call rate: " << std::setprecision(2) << result->ratio_to_bare(options.jobs)
-              << " per job"
-              << (options.jobs > 1 ? ", " + format_ratio(result->ratio_to_bare(1)) + " for all jobs together" : "")
-              << "; time in BPF_PROG_TEST_RUN " << std::setprecision(0)
-              << 100.0 * static_cast<double>(result->cost.test_run_ns) / busy_ns << "%, in map updates "
-              << 100.0 * static_cast<double>(result->cost.map_ns) / busy_ns << "% (" << result->cost.map_entries
-              << " entries), the rest generating, building and checking\n";
+    print_speed(options, *result);
     print_coverage(*result);
 
     int status = exit_equal;
@@ -162,17 +179,7 @@ int check_command(int argc, char** argv) {
         if (args.count("require-coverage")) status = exit_disagreement;
     }
     if (result->failure) {
-        const CheckFailure& failure = *result->failure;
-        std::cout << "\nFAILED: property '" << failure.property << "' at case " << failure.case_index << " (seed "
-                  << options.seed << "), shrunk in " << failure.shrink_steps << " steps (" << failure.shrink_runs
-                  << " runs):\n"
-                  << failure.shown_case << failure.details << "\n";
-        if (failure.saved)
-            std::cout << "counterexample: " << failure.saved->pcap << "\n                " << failure.saved->json
-                      << "\nreproduce: xdpturn replay " << failure.saved->pcap << " --bindings " << failure.saved->json
-                      << (object.empty() ? "" : " --object " + object) << "\n";
-        else
-            std::cout << "(could not save the counterexample: " << failure.save_error << ")\n";
+        print_failure(options, *result->failure, object);
         status = exit_disagreement;
     } else {
         std::cout << "\nall " << result->cases_run << " cases passed every property\n";

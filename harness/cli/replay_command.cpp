@@ -43,6 +43,29 @@ bool splice_per_packet(const std::string& report, const std::string& entries_pat
     return true;
 }
 
+// The binding table and relay settings: the bindings file first, then the
+// flags over it.
+Status load_relay_settings(const po::variables_map& args, const std::string& bindings_path, unsigned turn_port,
+                           const std::string& channel_range, ReplayOptions& options) {
+    if (!bindings_path.empty()) {
+        auto file = read_bindings_file(bindings_path);
+        if (!file) return file.error();
+        if (file->turn_port) options.config.turn_port = *file->turn_port;
+        if (file->channels) options.config.channels = *file->channels;
+        options.bindings = std::move(file->bindings);
+    }
+    if (args.count("turn-port")) {
+        if (turn_port > 0xFFFF) return Error{"--turn-port must be at most 65535"};
+        options.config.turn_port = static_cast<std::uint16_t>(turn_port);
+    }
+    if (!channel_range.empty()) {
+        auto range = parse_channel_range(channel_range);
+        if (!range) return Error{"--channel-range: " + range.error().message};
+        options.config.channels = *range;
+    }
+    return ok_status();
+}
+
 }  // namespace
 
 int replay_command(int argc, char** argv) {
@@ -90,42 +113,16 @@ int replay_command(int argc, char** argv) {
         return exit_usage;
     }
 
-    DatapathConfig config;
-    BindingTable bindings;
-    if (!bindings_path.empty()) {
-        auto file = read_bindings_file(bindings_path);
-        if (!file) {
-            std::cerr << "xdpturn replay: " << file.error().message << "\n";
-            return exit_usage;
-        }
-        if (file->turn_port) config.turn_port = *file->turn_port;
-        if (file->channels) config.channels = *file->channels;
-        bindings = std::move(file->bindings);
+    ReplayOptions options;
+    if (auto settings = load_relay_settings(args, bindings_path, turn_port, channel_range, options); !settings) {
+        std::cerr << "xdpturn replay: " << settings.error().message << "\n";
+        return exit_usage;
     }
-    if (args.count("turn-port")) {
-        if (turn_port > 0xFFFF) {
-            std::cerr << "xdpturn replay: --turn-port must be at most 65535\n";
-            return exit_usage;
-        }
-        config.turn_port = static_cast<std::uint16_t>(turn_port);
-    }
-    if (!channel_range.empty()) {
-        auto range = parse_channel_range(channel_range);
-        if (!range) {
-            std::cerr << "xdpturn replay: --channel-range: " << range.error().message << "\n";
-            return exit_usage;
-        }
-        config.channels = *range;
-    }
-
     if (jobs == 0) {
         std::cerr << "xdpturn replay: --jobs must be positive\n";
         return exit_usage;
     }
-    ReplayOptions options;
     options.captures = captures;
-    options.config = config;
-    options.bindings = std::move(bindings);
     if (!object.empty()) options.program.object_path = object;
     options.jobs = jobs;
     options.learn = args.count("learn") > 0;

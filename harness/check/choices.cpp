@@ -1,0 +1,67 @@
+// Where a generated case's choices come from: a seeded stream for
+// `xdpturn check`, RapidCheck's own generator and shrink tree for the test
+// suite and the shrinker, and how a case prints.
+#include <ostream>
+
+#include "harness/check/generators.hpp"
+#include "harness/frames/dissect.hpp"
+#include "relay/net/splitmix.hpp"
+
+namespace xdpturn {
+
+std::vector<std::uint32_t> random_choices(std::uint64_t seed) {
+    std::vector<std::uint32_t> choices(choices_per_case);
+    std::uint64_t state = seed;
+    // SplitMix64 steps: fast, and good enough to spread the choices.
+    for (auto& choice : choices) choice = static_cast<std::uint32_t>(splitmix64_next(state) >> 32);
+    return choices;
+}
+
+rc::Gen<std::vector<std::uint32_t>> gen_choices() {
+    // Generated with RapidCheck's own randomness, shrunk as above.
+    return rc::gen::shrink(rc::gen::container<std::vector<std::uint32_t>>(
+                               choices_per_case, rc::gen::noShrink(rc::gen::inRange<std::uint32_t>(0, 0xFFFFFFFF))),
+                           [](const std::vector<std::uint32_t>& value) {
+                               return rc::shrink::eachElement(value,
+                                                              [](std::uint32_t x) { return rc::shrink::integral(x); });
+                           });
+}
+
+rc::Shrinkable<std::vector<std::uint32_t>> shrinkable_choices(std::vector<std::uint32_t> choices) {
+    return rc::shrinkable::shrinkRecur(std::move(choices), [](const std::vector<std::uint32_t>& value) {
+        // Each choice toward zero (its simplest option), one at a time. No
+        // removals: the layout is fixed, and removing a choice would shift
+        // every later decision.
+        return rc::shrink::eachElement(value, [](std::uint32_t x) { return rc::shrink::integral(x); });
+    });
+}
+
+rc::Gen<GeneratedCase> gen_case() {
+    return rc::gen::map(gen_choices(),
+                        [](const std::vector<std::uint32_t>& choices) { return interpret_choices(choices); });
+}
+
+void showValue(const GeneratedCase& c, std::ostream& os) {
+    os << "config: turn_port " << c.config.turn_port << ", channels 0x" << std::hex << c.config.channels.min << "-0x"
+       << c.config.channels.max << std::dec << "\nvariations:";
+    for (Variation variation : c.variations) os << " " << name(variation);
+    if (c.variations.empty()) os << " none";
+    os << "\nbindings (" << c.bindings.size() << "):\n";
+    std::size_t shown = 0;
+    for (const auto& [key, target] : c.bindings) {
+        if (shown++ == 8) {
+            os << "  ...\n";
+            break;
+        }
+        os << "  " << to_string(key.client) << " channel 0x" << std::hex << key.channel << std::dec << " -> allocation "
+           << target.allocation_port << ", peer " << to_string(target.peer) << "\n";
+    }
+    const auto frame = frame_of(c);
+    os << "frame (" << frame.size() << " bytes):\n";
+    const Dissection fields = dissect(frame, DissectOptions{c.config.turn_port});
+    for (const FrameField& field : fields.fields)
+        os << "  " << field.name << " = " << render_field(field, frame) << "\n";
+    os << "  payload: " << frame.size() - fields.payload_offset << " bytes\n";
+}
+
+}  // namespace xdpturn

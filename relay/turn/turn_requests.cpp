@@ -1,0 +1,263 @@
+// The core's TURN requests (RFC 8656): authentication of each request, then
+// Allocate, Refresh, CreatePermission and ChannelBind.
+#include "relay/net/splitmix.hpp"
+#include "relay/turn/turn_core.hpp"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "relay/model/channel_data.hpp"
+
+namespace xdpturn::turn {
+
+namespace {
+
+using stun::Class;
+using stun::Method;
+namespace attribute = stun::attribute;
+
+Bytes key_bytes(const std::array<std::uint8_t, 16>& key) {
+    return Bytes(key);
+}
+
+}  // namespace
+
+void Core::handle_request(const stun::Message& request, const Datagram& datagram, Time now, Output& out) {
+    if (request.method == static_cast<std::uint16_t>(Method::binding)) {
+        reply(datagram,
+              stun::MessageBuilder(Method::binding, Class::success, request.transaction)
+                  .add_xor_address(attribute::xor_mapped_address, datagram.source)
+                  .add_text(attribute::software, config_.software)
+                  .finish(std::nullopt, true),
+              out);
+        return;
+    }
+    const bool turn_method = request.method == static_cast<std::uint16_t>(Method::allocate) ||
+                             request.method == static_cast<std::uint16_t>(Method::refresh) ||
+                             request.method == static_cast<std::uint16_t>(Method::create_permission) ||
+                             request.method == static_cast<std::uint16_t>(Method::channel_bind);
+    if (!turn_method) {
+        reply_error(request, datagram, 400, "Bad Request", std::nullopt, out);
+        return;
+    }
+    // Long-term credentials (RFC 8489 Section 9.2): a request without
+    // MESSAGE-INTEGRITY is challenged with a realm and a nonce.
+    const stun::Attribute* integrity = request.find(attribute::message_integrity);
+    const stun::Attribute* username = request.find(attribute::username);
+    const stun::Attribute* realm = request.find(attribute::realm);
+    const stun::Attribute* nonce = request.find(attribute::nonce);
+    if (integrity == nullptr) {
+        reply_error(request, datagram, 401, "Unauthorized", std::nullopt, out, true);
+        return;
+    }
+    if (username == nullptr || realm == nullptr || nonce == nullptr) {
+        reply_error(request, datagram, 400, "Bad Request", std::nullopt, out);
+        return;
+    }
+    const auto key = keys_.find(std::string(stun::as_text(*username)));
+    if (key == keys_.end() || stun::as_text(*realm) != config_.realm) {
+        reply_error(request, datagram, 401, "Unauthorized", std::nullopt, out, true);
+        return;
+    }
+    if (!nonce_valid(stun::as_text(*nonce), now)) {
+        stun::MessageBuilder builder(request.method, Class::error, request.transaction);
+        builder.add_error(438, "Stale Nonce")
+            .add_text(attribute::realm, config_.realm)
+            .add_text(attribute::nonce, current_nonce());
+        ++stats_.rejected;
+        reply(datagram, builder.finish(std::nullopt, true), out);
+        return;
+    }
+    if (!stun::integrity_valid(request, key_bytes(key->second))) {
+        reply_error(request, datagram, 401, "Unauthorized", std::nullopt, out, true);
+        return;
+    }
+    switch (static_cast<Method>(request.method)) {
+        case Method::allocate: allocate(request, datagram, key->first, key->second, now, out); break;
+        case Method::refresh: refresh(request, datagram, key->second, now, out); break;
+        case Method::create_permission: create_permission(request, datagram, key->second, now, out); break;
+        case Method::channel_bind: channel_bind(request, datagram, key->second, now, out); break;
+        default: break;
+    }
+}
+
+void Core::allocate(const stun::Message& request, const Datagram& datagram, const std::string& username,
+                    const std::array<std::uint8_t, 16>& key, Time now, Output& out) {
+    if (allocations_.contains(key_of(datagram.source))) {
+        reply_error(request, datagram, 437, "Allocation Mismatch", key, out);
+        return;
+    }
+    const stun::Attribute* transport = request.find(attribute::requested_transport);
+    if (transport == nullptr) {
+        reply_error(request, datagram, 400, "Bad Request", key, out);
+        return;
+    }
+    if (auto protocol = stun::decode_requested_transport(*transport); !protocol || *protocol != stun::transport_udp) {
+        reply_error(request, datagram, 442, "Unsupported Transport Protocol", key, out);
+        return;
+    }
+    // REQUESTED-ADDRESS-FAMILY (RFC 8656 Section 7.2): 0x01 IPv4, 0x02 IPv6.
+    TransportAddress relay_base = config_.relay_address;
+    if (config_.keep_client_family && datagram.source.ipv6 && config_.relay_address6)
+        relay_base = *config_.relay_address6;
+    if (const stun::Attribute* family = request.find(attribute::requested_address_family); family != nullptr) {
+        const std::uint8_t wanted = family->value.empty() ? 0 : family->value[0];
+        if (wanted == 0x02 && config_.relay_address6) {
+            relay_base = *config_.relay_address6;
+        } else if (wanted == 0x01) {
+            relay_base = config_.relay_address;
+        } else {
+            reply_error(request, datagram, 440, "Address Family not Supported", key, out);
+            return;
+        }
+    }
+    const auto owned = std::count_if(allocations_.begin(), allocations_.end(),
+                                     [&](const auto& entry) { return entry.second.username == username; });
+    if (static_cast<std::size_t>(owned) >= config_.allocations_per_user) {
+        reply_error(request, datagram, 486, "Allocation Quota Reached", key, out);
+        return;
+    }
+    const auto port = free_port();
+    if (!port) {
+        reply_error(request, datagram, 508, "Insufficient Capacity", key, out);
+        return;
+    }
+    // A lifetime of 0 only means something in a Refresh.
+    const Time requested = requested_lifetime(request);
+    const Time lifetime = requested == Time{0} ? default_allocation_lifetime : requested;
+
+    Allocation allocation;
+    allocation.client = datagram.source;
+    allocation.server = datagram.destination;
+    allocation.username = username;
+    allocation.relayed_port = *port;
+    allocation.relayed = relay_base;
+    allocation.relayed.port = *port;
+    allocation.expires = now + lifetime;
+    due_at(allocation.expires);
+    allocations_.emplace(key_of(datagram.source), allocation);
+    ports_.emplace(*port, key_of(datagram.source));
+    out.relays_opened.push_back(allocation.relayed);
+    ++stats_.allocations_created;
+
+    reply(datagram,
+          stun::MessageBuilder(Method::allocate, Class::success, request.transaction)
+              .add_xor_address(attribute::xor_relayed_address, allocation.relayed)
+              .add_u32(attribute::lifetime, static_cast<std::uint32_t>(lifetime / std::chrono::seconds(1)))
+              .add_xor_address(attribute::xor_mapped_address, datagram.source)
+              .add_text(attribute::software, config_.software)
+              .finish(key_bytes(key), true),
+          out);
+}
+
+void Core::refresh(const stun::Message& request, const Datagram& datagram, const std::array<std::uint8_t, 16>& key,
+                   Time now, Output& out) {
+    const auto allocation = allocation_or_mismatch(request, datagram, key, out);
+    if (allocation == allocations_.end()) return;
+    const Time lifetime = requested_lifetime(request);
+    if (lifetime == Time{0}) {
+        remove_allocation(allocation, out);
+    } else {
+        allocation->second.expires = now + lifetime;
+        due_at(allocation->second.expires);
+    }
+    reply(datagram,
+          stun::MessageBuilder(Method::refresh, Class::success, request.transaction)
+              .add_u32(attribute::lifetime, static_cast<std::uint32_t>(lifetime / std::chrono::seconds(1)))
+              .add_text(attribute::software, config_.software)
+              .finish(key_bytes(key), true),
+          out);
+}
+
+void Core::create_permission(const stun::Message& request, const Datagram& datagram,
+                             const std::array<std::uint8_t, 16>& key, Time now, Output& out) {
+    const auto allocation = allocation_or_mismatch(request, datagram, key, out);
+    if (allocation == allocations_.end()) return;
+    std::vector<TransportAddress> peers;
+    for (const stun::Attribute& attribute : request.attributes) {
+        if (attribute.type != attribute::xor_peer_address) continue;
+        auto peer = stun::decode_xor_address(attribute, request.transaction);
+        if (!peer) {
+            reply_error(request, datagram, 400, "Bad Request", key, out);
+            return;
+        }
+        peers.push_back(*peer);
+    }
+    if (peers.empty()) {
+        reply_error(request, datagram, 400, "Bad Request", key, out);
+        return;
+    }
+    for (const TransportAddress& peer : peers) {
+        if (peer.ipv6 != allocation->second.relayed.ipv6) {
+            reply_error(request, datagram, 443, "Peer Address Family Mismatch", key, out);
+            return;
+        }
+        if (!peer_allowed(peer)) {
+            reply_error(request, datagram, 403, "Forbidden", key, out);
+            return;
+        }
+    }
+    for (const TransportAddress& peer : peers) allocation->second.permissions[ip_of(peer)] = now + permission_lifetime;
+    due_at(now + permission_lifetime);
+    sync_bindings(allocation->second, now, out);
+    reply(datagram,
+          stun::MessageBuilder(Method::create_permission, Class::success, request.transaction)
+              .add_text(attribute::software, config_.software)
+              .finish(key_bytes(key), true),
+          out);
+}
+
+void Core::channel_bind(const stun::Message& request, const Datagram& datagram, const std::array<std::uint8_t, 16>& key,
+                        Time now, Output& out) {
+    const auto found = allocation_or_mismatch(request, datagram, key, out);
+    if (found == allocations_.end()) return;
+    Allocation& allocation = found->second;
+    const stun::Attribute* number_attribute = request.find(attribute::channel_number);
+    const stun::Attribute* peer_attribute = request.find(attribute::xor_peer_address);
+    if (number_attribute == nullptr || peer_attribute == nullptr) {
+        reply_error(request, datagram, 400, "Bad Request", key, out);
+        return;
+    }
+    auto number = stun::decode_channel_number(*number_attribute);
+    auto peer = stun::decode_xor_address(*peer_attribute, request.transaction);
+    if (!number || !peer || !config_.channels.contains(*number)) {
+        reply_error(request, datagram, 400, "Bad Request", key, out);
+        return;
+    }
+    if (peer->ipv6 != allocation.relayed.ipv6) {
+        reply_error(request, datagram, 443, "Peer Address Family Mismatch", key, out);
+        return;
+    }
+    if (!peer_allowed(*peer)) {
+        reply_error(request, datagram, 403, "Forbidden", key, out);
+        return;
+    }
+    // A number is bound to one peer and a peer to one number; an expired
+    // pairing blocks both for the cooldown (RFC 8656 Section 12).
+    const auto existing = allocation.channels.find(*number);
+    const bool same_pairing = existing != allocation.channels.end() && existing->second.peer == *peer;
+    if (!same_pairing) {
+        bool conflict = existing != allocation.channels.end();
+        for (const auto& [other, channel] : allocation.channels) conflict = conflict || channel.peer == *peer;
+        conflict = conflict || allocation.cooldown.contains(cooldown_key(*number)) ||
+                   allocation.cooldown.contains(cooldown_key(*peer));
+        if (conflict) {
+            reply_error(request, datagram, 400, "Bad Request", key, out);
+            return;
+        }
+    }
+    allocation.channels[*number] = Channel{*peer, now + channel_lifetime};
+    allocation.permissions[ip_of(*peer)] = now + permission_lifetime;
+    due_at(now + permission_lifetime);  // the earlier of the two
+    ++stats_.channel_binds;
+    sync_bindings(allocation, now, out, *number);
+    reply(datagram,
+          stun::MessageBuilder(Method::channel_bind, Class::success, request.transaction)
+              .add_text(attribute::software, config_.software)
+              .finish(key_bytes(key), true),
+          out);
+}
+
+}  // namespace xdpturn::turn
