@@ -16,10 +16,6 @@ using stun::Class;
 using stun::Method;
 namespace attribute = stun::attribute;
 
-Bytes key_bytes(const std::array<std::uint8_t, 16>& key) {
-    return Bytes(key);
-}
-
 // Peer ranges refused by default (the loopback-bypass class of relay bugs).
 const std::vector<Cidr>& forbidden_peers() {
     static const std::vector<Cidr> ranges = [] {
@@ -190,7 +186,7 @@ void Core::reply_error(const stun::Message& request, const Datagram& datagram, i
     builder.add_error(code, reason);
     if (with_nonce) builder.add_text(attribute::realm, config_.realm).add_text(attribute::nonce, current_nonce());
     builder.add_text(attribute::software, config_.software);
-    reply(datagram, key ? builder.finish(key_bytes(*key), true) : builder.finish(std::nullopt, true), out);
+    reply(datagram, key ? builder.finish(Bytes(*key), true) : builder.finish(std::nullopt, true), out);
 }
 
 bool Core::permitted(const Allocation& allocation, const TransportAddress& peer, Time now) const {

@@ -18,10 +18,6 @@ using stun::Class;
 using stun::Method;
 namespace attribute = stun::attribute;
 
-Bytes key_bytes(const std::array<std::uint8_t, 16>& key) {
-    return Bytes(key);
-}
-
 }  // namespace
 
 void Core::handle_request(const stun::Message& request, const Datagram& datagram, Time now, Output& out) {
@@ -70,7 +66,7 @@ void Core::handle_request(const stun::Message& request, const Datagram& datagram
         reply(datagram, builder.finish(std::nullopt, true), out);
         return;
     }
-    if (!stun::integrity_valid(request, key_bytes(key->second))) {
+    if (!stun::integrity_valid(request, Bytes(key->second))) {
         reply_error(request, datagram, 401, "Unauthorized", std::nullopt, out, true);
         return;
     }
@@ -148,7 +144,7 @@ void Core::allocate(const stun::Message& request, const Datagram& datagram, cons
               .add_u32(attribute::lifetime, static_cast<std::uint32_t>(lifetime / std::chrono::seconds(1)))
               .add_xor_address(attribute::xor_mapped_address, datagram.source)
               .add_text(attribute::software, config_.software)
-              .finish(key_bytes(key), true),
+              .finish(Bytes(key), true),
           out);
 }
 
@@ -167,7 +163,7 @@ void Core::refresh(const stun::Message& request, const Datagram& datagram, const
           stun::MessageBuilder(Method::refresh, Class::success, request.transaction)
               .add_u32(attribute::lifetime, static_cast<std::uint32_t>(lifetime / std::chrono::seconds(1)))
               .add_text(attribute::software, config_.software)
-              .finish(key_bytes(key), true),
+              .finish(Bytes(key), true),
           out);
 }
 
@@ -205,7 +201,7 @@ void Core::create_permission(const stun::Message& request, const Datagram& datag
     reply(datagram,
           stun::MessageBuilder(Method::create_permission, Class::success, request.transaction)
               .add_text(attribute::software, config_.software)
-              .finish(key_bytes(key), true),
+              .finish(Bytes(key), true),
           out);
 }
 
@@ -256,7 +252,7 @@ void Core::channel_bind(const stun::Message& request, const Datagram& datagram, 
     reply(datagram,
           stun::MessageBuilder(Method::channel_bind, Class::success, request.transaction)
               .add_text(attribute::software, config_.software)
-              .finish(key_bytes(key), true),
+              .finish(Bytes(key), true),
           out);
 }
 
