@@ -6,9 +6,11 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdarg>
 #include <cstring>
+#include <initializer_list>
 #include <mutex>
 #include <vector>
 
@@ -64,7 +66,12 @@ std::string explain_errno(int error) {
                    "(and CAP_PERFMON on some kernels)";
         case ENOSYS: return "the kernel has no bpf() system call (CONFIG_BPF_SYSCALL off)";
         case EINVAL: return "the kernel rejected the object (see the verifier log below)";
-        default: return std::strerror(error);
+        default: {
+            // libbpf's own codes (4000 and up) have no strerror text.
+            char text[256];
+            libbpf_strerror(error, text, sizeof(text));
+            return text;
+        }
     }
 }
 
@@ -109,6 +116,67 @@ Status set_rodata_u16(bpf_object* object, const char* variable, std::uint16_t va
     std::memcpy(data.data() + global->offset, &value, sizeof(value));
     if (bpf_map__set_initial_value(global->map, data.data(), data.size()) != 0)
         return Error{"cannot set .rodata before load"};
+    return ok_status();
+}
+
+struct MapShape {
+    const char* name;
+    std::initializer_list<bpf_map_type> types;
+    std::uint32_t key_size;
+    std::uint32_t value_size;
+    std::uint32_t min_entries;
+};
+
+// The maps of bpf/xdpturn_abi.h as the harness reads and writes them. An
+// object that names a map alike but lays it out otherwise would make every
+// lookup and update read or write the wrong number of bytes.
+constexpr MapShape abi_maps[] = {
+    {XDPTURN_BINDINGS_MAP_NAME,
+     {BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_LRU_HASH},
+     sizeof(xdpturn_binding_key),
+     sizeof(xdpturn_binding_value),
+     1},
+    {XDPTURN_COUNTERS_MAP_NAME,
+     {BPF_MAP_TYPE_PERCPU_ARRAY},
+     sizeof(std::uint32_t),
+     sizeof(std::uint64_t),
+     XDPTURN_REASON_COUNT},
+};
+
+Status check_map_shape(bpf_object* object, const MapShape& shape) {
+    const bpf_map* map = bpf_object__find_map_by_name(object, shape.name);
+    const std::string named = std::string("map '") + shape.name + "'";
+    if (map == nullptr) return Error{"the object has no " + named + " (bpf/xdpturn_abi.h)"};
+    const auto type = bpf_map__type(map);
+    if (std::find(shape.types.begin(), shape.types.end(), type) == shape.types.end())
+        return Error{named + " is of type " + std::string(libbpf_bpf_map_type_str(type)) + ", not " +
+                     libbpf_bpf_map_type_str(*shape.types.begin())};
+    auto mismatch = [&](const char* what, std::uint32_t has, std::uint32_t wanted) {
+        return Error{named + " has a " + what + " of " + std::to_string(has) + " bytes; bpf/xdpturn_abi.h says " +
+                     std::to_string(wanted)};
+    };
+    if (bpf_map__key_size(map) != shape.key_size) return mismatch("key", bpf_map__key_size(map), shape.key_size);
+    if (bpf_map__value_size(map) != shape.value_size)
+        return mismatch("value", bpf_map__value_size(map), shape.value_size);
+    if (bpf_map__max_entries(map) < shape.min_entries)
+        return Error{named + " holds " + std::to_string(bpf_map__max_entries(map)) + " entries; it needs " +
+                     std::to_string(shape.min_entries)};
+    return ok_status();
+}
+
+// Everything the harness relies on, checked on the opened object before
+// anything is loaded or read.
+Status check_abi(bpf_object* object) {
+    const bpf_program* prog = bpf_object__find_program_by_name(object, XDPTURN_PROG_NAME);
+    if (prog == nullptr) return Error{"the object has no program '" XDPTURN_PROG_NAME "' (bpf/xdpturn_abi.h)"};
+    if (bpf_program__type(prog) != BPF_PROG_TYPE_XDP)
+        return Error{"program '" XDPTURN_PROG_NAME "' is not an XDP program"};
+    for (const MapShape& shape : abi_maps)
+        if (auto checked = check_map_shape(object, shape); !checked) return checked;
+    auto last_reason = find_global(object, ".bss", XDPTURN_BSS_LAST_REASON);
+    if (!last_reason) return last_reason.error();
+    if (last_reason->size != sizeof(std::uint32_t))
+        return Error{"global '" XDPTURN_BSS_LAST_REASON "' is " + std::to_string(last_reason->size) + " bytes, not 4"};
     return ok_status();
 }
 
@@ -158,6 +226,7 @@ Result<XdpProgram> XdpProgram::load(bpf_object* opened, std::string origin, cons
     program.origin_ = std::move(origin);
     bpf_object* object = program.object_.get();
 
+    if (auto checked = check_abi(object); !checked) return Error{program.origin_ + ": " + checked.error().message};
     for (auto [name, value] : {std::pair{XDPTURN_RODATA_TURN_PORT, config.turn_port},
                                std::pair{XDPTURN_RODATA_CHANNEL_MIN, config.channels.min},
                                std::pair{XDPTURN_RODATA_CHANNEL_MAX, config.channels.max}}) {
