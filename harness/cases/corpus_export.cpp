@@ -8,6 +8,7 @@
 #include "harness/cases/fixed_cases.hpp"
 #include "harness/frames/frame_builder.hpp"
 #include "harness/io/bindings_json.hpp"
+#include "harness/io/output_files.hpp"
 #include "harness/io/pcap_out.hpp"
 #include "harness/xdp/prog_test_run.hpp"
 
@@ -30,8 +31,7 @@ struct CaptureGroup {
 }  // namespace
 
 Result<std::string> export_row_corpus(const std::string& directory) {
-    std::error_code ignored;
-    std::filesystem::create_directories(directory, ignored);
+    if (auto made = ensure_directory(directory); !made) return made.error();
 
     // Cases that share the common configuration and table go into one
     // capture per row; the others each into a capture of their own.
@@ -62,7 +62,10 @@ Result<std::string> export_row_corpus(const std::string& directory) {
             else
                 ++reasons[std::string(name(c->expected.reason))];
         }
-        std::ofstream(directory + "/" + bindings) << bindings_json(group.config, group.bindings).dump(2) << "\n";
+        if (auto written =
+                write_text_file(directory + "/" + bindings, bindings_json(group.config, group.bindings).dump(2) + "\n");
+            !written)
+            return written.error();
         nlohmann::json expect = {{".frames_read", group.cases.size()}, {".disagreements", 0}};
         for (const auto& [reason, count] : reasons) {
             expect[".reasons." + reason + ".xdp"] = count;
@@ -109,9 +112,9 @@ Result<std::string> export_row_corpus(const std::string& directory) {
     }
 
     const std::string manifest = directory + "/manifest.json";
-    std::ofstream out(manifest);
-    out << nlohmann::json({{"made_by", "xdpturn cases --export"}, {"captures", captures}}).dump(2) << "\n";
-    if (!out) return Error{"cannot write '" + manifest + "'"};
+    const std::string text =
+        nlohmann::json({{"made_by", "xdpturn cases --export"}, {"captures", captures}}).dump(2) + "\n";
+    if (auto written = write_text_file(manifest, text); !written) return written.error();
     return manifest;
 }
 

@@ -1,5 +1,8 @@
 #include "harness/cases/fixed_case_check.hpp"
 
+#include <filesystem>
+
+#include "harness/io/output_files.hpp"
 #include "harness/io/pcap_out.hpp"
 
 namespace xdpturn {
@@ -54,6 +57,10 @@ FixedCaseOutcome check_fixed_case(DifferentialEngine& engine, const FixedCase& c
 }
 
 Status write_case_pcap(const std::string& path, const FixedCase& c, const FixedCaseOutcome& outcome) {
+    // The artifact directory is the caller's output directory: made here.
+    const std::string directory = std::filesystem::path(path).parent_path().string();
+    if (!directory.empty())
+        if (auto made = ensure_directory(directory); !made) return made;
     auto writer = PcapWriter::create(path);
     if (!writer) return writer.error();
     Status status = writer->write(c.frame);

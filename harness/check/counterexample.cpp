@@ -1,9 +1,9 @@
 #include "harness/check/counterexample.hpp"
 
 #include <filesystem>
-#include <fstream>
 
 #include "harness/io/bindings_json.hpp"
+#include "harness/io/output_files.hpp"
 #include "harness/io/pcap_out.hpp"
 
 namespace xdpturn {
@@ -12,6 +12,9 @@ Result<CounterexamplePaths> write_counterexample(const std::string& stem, const 
                                                  const std::vector<std::uint8_t>& frame, const Comparison& comparison,
                                                  const CounterexampleOrigin& origin) {
     CounterexamplePaths paths{stem + ".pcap", stem + ".json"};
+    const std::string directory = std::filesystem::path(stem).parent_path().string();
+    if (!directory.empty())
+        if (auto made = ensure_directory(directory); !made) return made.error();
     auto writer = PcapWriter::create(paths.pcap);
     if (!writer) return writer.error();
     // The input first: replaying the file reproduces the case with it; the
@@ -30,9 +33,7 @@ Result<CounterexamplePaths> write_counterexample(const std::string& stem, const 
     for (Variation variation : c.variations) variations.push_back(name(variation));
     document["variations"] = variations;
     document["frames"] = {"input", "reference output", "xdp output"};
-    std::ofstream out(paths.json);
-    out << document.dump(2) << "\n";
-    if (!out) return Error{"cannot write '" + paths.json + "'"};
+    if (auto written = write_text_file(paths.json, document.dump(2) + "\n"); !written) return written.error();
     return paths;
 }
 

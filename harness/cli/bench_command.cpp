@@ -9,10 +9,12 @@
 #include <iostream>
 
 #include "harness/cases/fixed_cases.hpp"
+#include "harness/cli/bounded.hpp"
 #include "harness/cli/commands.hpp"
 #include "harness/cli/options.hpp"
 #include "harness/cli/replay_report.hpp"
 #include "harness/compare/differential.hpp"
+#include "harness/io/output_files.hpp"
 #include "harness/io/pcap_out.hpp"
 #include "harness/replay/replay_run.hpp"
 
@@ -32,6 +34,10 @@ double seconds_since(Clock::time_point start) {
 // common configuration, then replays it with their bindings.
 int bench_replay(std::uint64_t megabytes, const std::string& work_dir, const std::string& report) {
     const std::string capture = work_dir + "/large.pcap";
+    if (auto made = ensure_directory(work_dir); !made) {
+        std::cerr << "xdpturn bench: " << made.error().message << "\n";
+        return exit_usage;
+    }
     {
         auto writer = PcapWriter::create(capture);
         if (!writer) {
@@ -86,9 +92,9 @@ double reference_model_rate(const FixedCase& c, std::uint64_t iterations) {
 
 int bench_command(int argc, char** argv) {
     po::options_description options("xdpturn bench: measure the engines\n\noptions");
-    std::uint64_t iterations = 200000;
+    Bounded<1, 10000000000ull> iterations{200000};
     std::string report;
-    std::uint64_t replay_megabytes = 0;
+    Bounded<1, 65536> replay_megabytes{1};
     std::string work_dir = "xdpturn-bench";
     options.add_options()("help,h", "show this help")("iterations", po::value(&iterations)->default_value(iterations),
                                                       "frames per measurement")(
@@ -104,11 +110,7 @@ int bench_command(int argc, char** argv) {
         std::cout << options;
         return exit_equal;
     }
-    if (replay_megabytes > 0) return bench_replay(replay_megabytes, work_dir, report);
-    if (iterations == 0) {
-        std::cerr << "xdpturn bench: --iterations must be positive\n";
-        return exit_usage;
-    }
+    if (args.count("replay-megabytes")) return bench_replay(replay_megabytes.value, work_dir, report);
 
     nlohmann::json results = nlohmann::json::object();
     std::cout << std::left << std::setw(44) << "measurement" << std::right << std::setw(14) << "per second"
@@ -123,7 +125,7 @@ int bench_command(int argc, char** argv) {
 
     // The reference model alone, on a relayed frame and on a passed one.
     for (const char* name : {"relayed/basic", "relayed/padding_3", "no_binding/other_channel"})
-        print(std::string("reference model, ") + name, reference_model_rate(*find_fixed_case(name), iterations));
+        print(std::string("reference model, ") + name, reference_model_rate(*find_fixed_case(name), iterations.value));
 
     // The bare BPF_PROG_TEST_RUN call rate, and the full differential
     // comparison (both engines, map sync, byte comparison) on the same frame.
@@ -133,7 +135,7 @@ int bench_command(int argc, char** argv) {
         std::cerr << "xdpturn bench: cannot run the XDP program: " << program.error().message << "\n";
         return exit_usage;
     }
-    auto bare_rate = bare_test_run_rate(*program, c.frame, iterations);
+    auto bare_rate = bare_test_run_rate(*program, c.frame, iterations.value);
     if (!bare_rate) {
         std::cerr << "xdpturn bench: " << bare_rate.error().message << "\n";
         return exit_usage;
@@ -148,14 +150,14 @@ int bench_command(int argc, char** argv) {
 
     Comparison comparison;
     const auto compare_start = Clock::now();
-    for (std::uint64_t i = 0; i < iterations; ++i) {
+    for (std::uint64_t i = 0; i < iterations.value; ++i) {
         const Status compared = engine.compare(c.config, c.frame, comparison);
         if (!compared || !comparison.agree) {
             std::cerr << "xdpturn bench: the engines disagree on " << c.name << "\n";
             return exit_disagreement;
         }
     }
-    const double compare_rate = static_cast<double>(iterations) / seconds_since(compare_start);
+    const double compare_rate = static_cast<double>(iterations.value) / seconds_since(compare_start);
     print("differential comparison (both engines)", compare_rate);
     const double ratio = compare_rate / *bare_rate;
     std::cout << "\ndifferential rate / bare BPF_PROG_TEST_RUN rate: " << std::setprecision(2) << ratio << "\n";

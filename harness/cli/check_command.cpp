@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "harness/check/check_run.hpp"
+#include "harness/cli/bounded.hpp"
 #include "harness/cli/commands.hpp"
 #include "harness/cli/options.hpp"
 
@@ -123,10 +124,12 @@ int check_command(int argc, char** argv) {
     CheckOptions options;
     std::string object;
     std::string report;
-    description.add_options()("help,h", "show this help")(
-        "cases", po::value(&options.cases)->default_value(options.cases), "number of generated cases")(
-        "seed", po::value<std::uint64_t>(), "seed of the run (default: random; every run prints its seed)")(
-        "jobs", po::value(&options.jobs)->default_value(1), "worker threads (results do not depend on it)")(
+    Bounded<1, max_cases> cases{options.cases};
+    Bounded<1, max_jobs> jobs{1};
+    description.add_options()("help,h", "show this help")("cases", po::value(&cases)->default_value(cases),
+                                                          "number of generated cases")(
+        "seed", po::value<Bounded<0, UINT64_MAX>>(), "seed of the run (default: random; every run prints its seed)")(
+        "jobs", po::value(&jobs)->default_value(jobs), "worker threads (results do not depend on it)")(
         "object", po::value(&object), "verify this BPF object instead of the built-in program")(
         "counterexamples", po::value(&options.counterexample_dir)->default_value(options.counterexample_dir),
         "directory for the pcap and JSON of a failing case")("noshrink", "report the failing case as generated")(
@@ -144,11 +147,9 @@ int check_command(int argc, char** argv) {
                      "--require-coverage, a row got no hits), 2 usage or environment error.\n";
         return exit_equal;
     }
-    if (options.cases == 0 || options.jobs == 0) {
-        std::cerr << "xdpturn check: --cases and --jobs must be positive\n";
-        return exit_usage;
-    }
-    options.seed = args.count("seed") ? args["seed"].as<std::uint64_t>() : std::random_device{}();
+    options.cases = cases.value;
+    options.jobs = static_cast<unsigned>(jobs.value);
+    options.seed = args.count("seed") ? args["seed"].as<Bounded<0, UINT64_MAX>>().value : std::random_device{}();
     options.shrink = !args.count("noshrink");
     options.progress = isatty(STDERR_FILENO);
     if (!object.empty()) options.program.object_path = object;

@@ -1,6 +1,7 @@
 #include "harness/cli/options.hpp"
 
-#include <fstream>
+#include "harness/io/output_files.hpp"
+
 #include <iostream>
 
 namespace xdpturn::cli {
@@ -18,9 +19,13 @@ std::optional<po::variables_map> parse_options(const std::string& command, int a
     try {
         po::command_line_parser parser(argc, argv);
         parser.options(all);
-        if (positional != nullptr) parser.positional(*positional);
+        // Without positional arguments of its own, a command refuses stray
+        // words instead of ignoring them.
+        const po::positional_options_description none;
+        parser.positional(positional != nullptr ? *positional : none);
         po::store(parser.run(), args);
-        po::notify(args);
+        // Help wins wherever it stands: required options are not asked for.
+        if (!args.count("help")) po::notify(args);
     } catch (const po::error& error) {
         std::cerr << "xdpturn " << command << ": " << error.what() << "\n\n" << visible;
         return std::nullopt;
@@ -29,10 +34,8 @@ std::optional<po::variables_map> parse_options(const std::string& command, int a
 }
 
 bool write_report(const std::string& command, const std::string& path, const nlohmann::json& document) {
-    std::ofstream out(path);
-    out << document.dump(2) << "\n";
-    if (!out) {
-        std::cerr << "xdpturn " << command << ": cannot write report '" << path << "'\n";
+    if (auto written = write_text_file(path, document.dump(2) + "\n"); !written) {
+        std::cerr << "xdpturn " << command << ": report: " << written.error().message << "\n";
         return false;
     }
     return true;

@@ -6,9 +6,11 @@
 
 #include <boost/program_options.hpp>
 
+#include <csignal>
 #include <iostream>
 #include <optional>
 
+#include "harness/cli/bounded.hpp"
 #include "harness/cli/commands.hpp"
 #include "harness/cli/options.hpp"
 #include "harness/xdp/map_sync.hpp"
@@ -58,7 +60,7 @@ class AttachedProgram {
 struct RelayFlags {
     std::string ports = "49152-65535", realm = "xdpturn", channel_range, xdp, xdp_mode = "native";
     std::vector<std::string> listens, relay_ips, users, allowed;
-    std::size_t quota = 10;
+    Bounded<1, 1000000> quota{100};
     std::string relay_family = "rfc";
 };
 
@@ -73,7 +75,8 @@ void describe_flags(po::options_description& description, RelayFlags& flags) {
         "user", po::value(&flags.users)->required(), "NAME:PASS, long-term credentials (repeatable)")(
         "channel-range", po::value(&flags.channel_range), "accepted channels LO-HI (default 0x4000-0x4FFF)")(
         "allow-peer", po::value(&flags.allowed), "open a peer range refused by default, CIDR (repeatable)")(
-        "quota", po::value(&flags.quota)->default_value(flags.quota), "allocations per user")(
+        "quota", po::value(&flags.quota)->default_value(flags.quota),
+        "allocations per user (coturn's turnutils_uclient takes two per client: -m 10 needs 20)")(
         "relay-family", po::value(&flags.relay_family)->default_value(flags.relay_family),
         "without REQUESTED-ADDRESS-FAMILY: rfc (IPv4 relay) or keep (the client's family, as coturn's -A keep)")(
         "xdp", po::value(&flags.xdp), "attach the XDP program to this interface and keep its map in sync")(
@@ -104,13 +107,14 @@ Status add_addresses(const RelayFlags& flags, turn::ServerConfig& config) {
 
 Result<turn::ServerConfig> server_config(const RelayFlags& flags) {
     turn::ServerConfig config;
-    auto port_range = parse_channel_range(flags.ports);  // the same LO-HI syntax
+    auto port_range = parse_port_range(flags.ports);
     if (!port_range) return Error{"--ports: " + port_range.error().message};
+    if (flags.xdp_mode != "native" && flags.xdp_mode != "generic") return Error{"--xdp-mode takes native or generic"};
     if (auto added = add_addresses(flags, config); !added) return added.error();
     config.core.port_min = port_range->min;
     config.core.port_max = port_range->max;
     config.core.realm = flags.realm;
-    config.core.allocations_per_user = flags.quota;
+    config.core.allocations_per_user = flags.quota.value;
     if (flags.relay_family != "rfc" && flags.relay_family != "keep") return Error{"--relay-family takes rfc or keep"};
     config.core.keep_client_family = flags.relay_family == "keep";
     for (const std::string& user : flags.users) {
@@ -172,12 +176,15 @@ int relay_command(int argc, char** argv) {
     po::options_description description("xdpturn relay: the reference relay as a TURN server (UDP, IPv4)\n\noptions");
     RelayFlags flags;
     describe_flags(description, flags);
-    if (argc >= 2 && std::string(argv[1]) == std::string("--help")) {
+    const auto parsed = parse_options("relay", argc, argv, description);
+    if (!parsed) return exit_usage;
+    if (parsed->count("help")) {
         std::cout << description;
         return exit_equal;
     }
-    const auto parsed = parse_options("relay", argc, argv, description);
-    if (!parsed) return exit_usage;
+    // Logs to a closed pipe must not kill the relay with SIGPIPE (exit 141):
+    // a write then fails with EPIPE and the relay goes on, and stops as asked.
+    std::signal(SIGPIPE, SIG_IGN);
     auto config = server_config(flags);
     if (!config) {
         std::cerr << "xdpturn relay: " << config.error().message << "\n";

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "harness/cli/bounded.hpp"
 #include "harness/cli/commands.hpp"
 #include "harness/cli/options.hpp"
 #include "harness/cli/replay_report.hpp"
@@ -36,7 +37,8 @@ bool splice_per_packet(const std::string& report, const std::string& entries_pat
     for (std::string line; std::getline(in, line); first = false) out << (first ? "    " : ",\n    ") << line;
     out << "\n  ]\n}\n";
     std::remove(entries_path.c_str());
-    if (!out) {
+    out.close();
+    if (out.fail()) {
         std::cerr << "xdpturn replay: cannot write report '" << report << "'\n";
         return false;
     }
@@ -45,7 +47,7 @@ bool splice_per_packet(const std::string& report, const std::string& entries_pat
 
 // The binding table and relay settings: the bindings file first, then the
 // flags over it.
-Status load_relay_settings(const po::variables_map& args, const std::string& bindings_path, unsigned turn_port,
+Status load_relay_settings(const po::variables_map& args, const std::string& bindings_path, Bounded<1, 65535> turn_port,
                            const std::string& channel_range, ReplayOptions& options) {
     if (!bindings_path.empty()) {
         auto file = read_bindings_file(bindings_path);
@@ -54,10 +56,7 @@ Status load_relay_settings(const po::variables_map& args, const std::string& bin
         if (file->channels) options.config.channels = *file->channels;
         options.bindings = std::move(file->bindings);
     }
-    if (args.count("turn-port")) {
-        if (turn_port > 0xFFFF) return Error{"--turn-port must be at most 65535"};
-        options.config.turn_port = static_cast<std::uint16_t>(turn_port);
-    }
+    if (args.count("turn-port")) options.config.turn_port = static_cast<std::uint16_t>(turn_port.value);
     if (!channel_range.empty()) {
         auto range = parse_channel_range(channel_range);
         if (!range) return Error{"--channel-range: " + range.error().message};
@@ -72,9 +71,9 @@ int replay_command(int argc, char** argv) {
     po::options_description description("xdpturn replay: captured frames through both engines\n\noptions");
     std::vector<std::string> captures;
     std::string bindings_path, channel_range, object, out_path, mismatches_path, report;
-    unsigned turn_port = 0;
-    std::size_t show = 5;
-    unsigned jobs = 1;
+    Bounded<1, 65535> turn_port;
+    Bounded<0, 1000000> show{5};
+    Bounded<1, max_jobs> jobs{1};
     description.add_options()("help,h", "show this help")(
         "bindings", po::value(&bindings_path), "binding table and relay settings (JSON, see docs/replay.md)")(
         "turn-port", po::value(&turn_port), "the relay's TURN port (default 3478, or the bindings file's)")(
@@ -88,7 +87,7 @@ int replay_command(int argc, char** argv) {
         "fix-checksums", "repair partial (offloaded) UDP checksums before replay")(
         "report", po::value(&report), "write a JSON report")("per-packet", "add one report entry per frame")(
         "show", po::value(&show)->default_value(show), "disagreements to print in full")(
-        "jobs", po::value(&jobs)->default_value(1), "worker threads; results and the report stay in capture order");
+        "jobs", po::value(&jobs)->default_value(jobs), "worker threads; results and the report stay in capture order");
     po::options_description hidden;
     hidden.add_options()("capture", po::value(&captures));
     po::positional_options_description positional;
@@ -118,13 +117,9 @@ int replay_command(int argc, char** argv) {
         std::cerr << "xdpturn replay: " << settings.error().message << "\n";
         return exit_usage;
     }
-    if (jobs == 0) {
-        std::cerr << "xdpturn replay: --jobs must be positive\n";
-        return exit_usage;
-    }
     options.captures = captures;
     if (!object.empty()) options.program.object_path = object;
-    options.jobs = jobs;
+    options.jobs = static_cast<unsigned>(jobs.value);
     options.learn = args.count("learn") > 0;
     options.fix_checksums = args.count("fix-checksums") > 0;
     options.out_path = out_path;
@@ -132,7 +127,7 @@ int replay_command(int argc, char** argv) {
     // Per-packet entries go to a file as they come (one JSON value a line)
     // and are spliced into the report at the end: memory stays flat.
     if (args.count("per-packet")) options.per_packet_path = report + ".per-packet.tmp";
-    options.keep_disagreements = show;
+    options.keep_disagreements = show.value;
     options.progress = isatty(STDERR_FILENO) != 0;
 
     auto result = xdpturn::run_replay(options);

@@ -41,9 +41,11 @@ Result<BindingsFile> parse_bindings_json(const std::string& text) {
         if (const auto range = relay->find("channel_range"); range != relay->end()) {
             if (!range->is_array() || range->size() != 2 || !(*range)[0].is_number_unsigned() ||
                 !(*range)[1].is_number_unsigned() || (*range)[0].get<std::uint64_t>() > 0xFFFF ||
-                (*range)[1].get<std::uint64_t>() > 0xFFFF || (*range)[0] > (*range)[1])
-                return Error{"relay.channel_range must be [LO, HI] with 0 <= LO <= HI <= 65535"};
-            file.channels = ChannelRange{(*range)[0].get<std::uint16_t>(), (*range)[1].get<std::uint16_t>()};
+                (*range)[1].get<std::uint64_t>() > 0xFFFF)
+                return Error{"relay.channel_range must be [LO, HI] with 0x4000 <= LO <= HI <= 0x7FFF"};
+            auto checked = checked_channel_range((*range)[0].get<std::uint32_t>(), (*range)[1].get<std::uint32_t>());
+            if (!checked) return Error{"relay.channel_range: " + checked.error().message};
+            file.channels = *checked;
         }
     }
     const auto bindings = document.find("bindings");

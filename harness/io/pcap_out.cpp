@@ -3,7 +3,8 @@
 #include <pcap/pcap.h>
 
 #include <algorithm>
-#include <filesystem>
+#include <cerrno>
+#include <cstring>
 
 namespace xdpturn {
 
@@ -21,13 +22,14 @@ void PcapWriter::DumperCloser::operator()(pcap_dumper_t* dumper) const {
 Result<PcapWriter> PcapWriter::create(const std::string& path) {
     PcapWriter writer;
     writer.path_ = path;
-    const auto parent = std::filesystem::path(path).parent_path();
-    std::error_code ignored;
-    if (!parent.empty()) std::filesystem::create_directories(parent, ignored);
     writer.handle_.reset(pcap_open_dead(DLT_EN10MB, snapshot_length));
     if (!writer.handle_) return Error{"cannot create a pcap handle"};
     writer.dumper_.reset(pcap_dump_open(writer.handle_.get(), path.c_str()));
     if (!writer.dumper_) return Error{"cannot write pcap '" + path + "': " + pcap_geterr(writer.handle_.get())};
+    // The file header is buffered: flush it now, so an unwritable file (a
+    // full disk, /dev/full) is an error here, not silence later.
+    if (pcap_dump_flush(writer.dumper_.get()) != 0)
+        return Error{"cannot write pcap '" + path + "': " + std::strerror(errno)};
     return writer;
 }
 
@@ -42,7 +44,7 @@ Status PcapWriter::write_cut(Bytes frame, std::uint32_t original_length) {
     header.caplen = static_cast<bpf_u_int32>(frame.size());
     header.len = std::max<bpf_u_int32>(header.caplen, original_length);
     pcap_dump(reinterpret_cast<u_char*>(dumper_.get()), &header, frame.data());
-    if (pcap_dump_flush(dumper_.get()) != 0) return Error{"cannot write to '" + path_ + "'"};
+    if (pcap_dump_flush(dumper_.get()) != 0) return Error{"cannot write pcap '" + path_ + "': " + std::strerror(errno)};
     return ok_status();
 }
 

@@ -51,6 +51,9 @@ class ReplayRun {
         for (std::uint32_t capture = 0; capture < options_.captures.size(); ++capture)
             if (auto read = read_capture(capture, pipeline); !read) return read.error();
         if (auto finished = pipeline.finish(); !finished) return finished.error();
+        if (per_packet_.is_open() && !per_packet_.flush())
+            keep_first_error(Error{"cannot write '" + options_.per_packet_path + "'"});
+        if (!write_error_.empty()) return Error{write_error_};
         if (options_.progress) std::cerr << "\r" << std::string(50, ' ') << "\r";
         result_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         result_.cost = pipeline.cost();
@@ -66,7 +69,10 @@ class ReplayRun {
             if (!created) return created.error();
             writer->emplace(std::move(created).value());
         }
-        if (!options_.per_packet_path.empty()) per_packet_.open(options_.per_packet_path);
+        if (!options_.per_packet_path.empty()) {
+            per_packet_.open(options_.per_packet_path);
+            if (!per_packet_) return Error{"cannot write '" + options_.per_packet_path + "'"};
+        }
         return ok_status();
     }
 
@@ -146,7 +152,7 @@ class ReplayRun {
         tally(frame);
         if (frame.xdp.verdict == Verdict::tx) {
             oracle_.expect(frame.xdp_output);
-            if (out_) (void)out_->write(frame.xdp_output);
+            if (out_) keep_first_error(out_->write(frame.xdp_output));
         }
         if (!frame.agree) record_disagreement(frame, path);
         if (options_.progress && result_.compared % 100000 == 0)
@@ -161,6 +167,12 @@ class ReplayRun {
                         << "\n";
     }
 
+    // An output that cannot be written fails the run at its end, with the
+    // first error (the comparison itself goes on).
+    void keep_first_error(const Status& written) {
+        if (!written && write_error_.empty()) write_error_ = written.error().message;
+    }
+
     void tally(const ReplayFrame& frame) {
         ++result_.compared;
         result_.reference.add(frame.reference.reason);
@@ -171,11 +183,9 @@ class ReplayRun {
     }
 
     void record_disagreement(const ReplayFrame& frame, const std::string& path) {
-        if (mismatches_) {
-            (void)mismatches_->write(frame.bytes);
-            (void)mismatches_->write(frame.reference_output);
-            (void)mismatches_->write(frame.xdp_output);
-        }
+        if (mismatches_)
+            for (const auto* bytes : {&frame.bytes, &frame.reference_output, &frame.xdp_output})
+                keep_first_error(mismatches_->write(*bytes));
         if (result_.first_disagreements.size() < options_.keep_disagreements)
             result_.first_disagreements.push_back({path, frame.index, frame.diff});
     }
@@ -200,6 +210,7 @@ class ReplayRun {
     std::vector<std::uint8_t> converted_;
     std::optional<PcapWriter> out_, mismatches_;
     std::ofstream per_packet_;
+    std::string write_error_;
 };
 
 }  // namespace

@@ -26,7 +26,16 @@ struct ChannelRange {
 inline constexpr ChannelRange rfc8656_channels{0x4000, 0x4FFF};
 inline constexpr ChannelRange rfc5766_channels{0x4000, 0x7FFF};
 
-// "LO-HI", each bound decimal or 0x-prefixed hex, inclusive.
+// The widest range any configuration may accept: RFC 5766's 0x4000-0x7FFF.
+// Outside it, first bytes belong to STUN (0-3), ZRTP, DTLS and RTP (RFC
+// 7983), and a relay taking them for channel numbers would misread them.
+inline constexpr ChannelRange widest_channels{0x4000, 0x7FFF};
+
+// A range within widest_channels, or why not.
+Result<ChannelRange> checked_channel_range(std::uint32_t min, std::uint32_t max);
+
+// "LO-HI", each bound decimal or 0x-prefixed hex, inclusive, within
+// widest_channels.
 Result<ChannelRange> parse_channel_range(const std::string& text);
 
 struct DatapathConfig {

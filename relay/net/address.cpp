@@ -46,4 +46,16 @@ Result<Endpoint> parse_endpoint(const std::string& text) {
     return Endpoint{*address, static_cast<std::uint16_t>(*port)};
 }
 
+Result<PortRange> parse_port_range(const std::string& text) {
+    const auto dash = text.find('-');
+    if (dash == std::string::npos) return Error{"expected a port range LO-HI, got '" + text + "'"};
+    auto low = parse_number(std::string_view(text).substr(0, dash), 0xFFFF);
+    auto high = parse_number(std::string_view(text).substr(dash + 1), 0xFFFF);
+    if (!low) return Error{"port range '" + text + "': " + low.error().message};
+    if (!high) return Error{"port range '" + text + "': " + high.error().message};
+    if (*low == 0) return Error{"port range '" + text + "' starts at port 0, which no socket can be bound to"};
+    if (*low > *high) return Error{"port range '" + text + "' has LO above HI"};
+    return PortRange{static_cast<std::uint16_t>(*low), static_cast<std::uint16_t>(*high)};
+}
+
 }  // namespace xdpturn

@@ -26,6 +26,14 @@ struct Endpoint {
 std::string to_string(const Endpoint& endpoint);
 Result<Endpoint> parse_endpoint(const std::string& text);
 
+// Inclusive range of UDP ports, 1-65535 (port 0 means "any" to bind()).
+struct PortRange {
+    std::uint16_t min = 1;
+    std::uint16_t max = 65535;
+};
+// "LO-HI", each decimal or 0x-prefixed hex.
+Result<PortRange> parse_port_range(const std::string& text);
+
 // A number from 0 to `max`, decimal or 0x-prefixed hex, nothing after it.
 Result<std::uint32_t> parse_number(std::string_view text, std::uint32_t max);
 

@@ -49,12 +49,9 @@ Result<Cidr> parse_cidr(const std::string& text) {
     cidr.base.ipv6 = address.find(':') != std::string::npos;
     if (inet_pton(cidr.base.ipv6 ? AF_INET6 : AF_INET, address.c_str(), cidr.base.address.data()) != 1)
         return Error{"not an address: '" + address + "'"};
-    try {
-        cidr.prefix = std::stoi(text.substr(slash + 1));
-    } catch (...) {
-        return Error{"bad prefix in '" + text + "'"};
-    }
-    if (cidr.prefix < 0 || cidr.prefix > (cidr.base.ipv6 ? 128 : 32)) return Error{"bad prefix in '" + text + "'"};
+    const auto prefix = parse_number(std::string_view(text).substr(slash + 1), cidr.base.ipv6 ? 128 : 32);
+    if (!prefix || text.substr(slash + 1).starts_with("0x")) return Error{"bad prefix in '" + text + "'"};
+    cidr.prefix = static_cast<int>(*prefix);
     return cidr;
 }
 
@@ -69,13 +66,9 @@ Result<TransportAddress> parse_transport_address(const std::string& text) {
     }
     if (inet_pton(address.ipv6 ? AF_INET6 : AF_INET, host.c_str(), address.address.data()) != 1)
         return Error{"not an address: '" + host + "'"};
-    try {
-        const int port = std::stoi(text.substr(colon + 1));
-        if (port < 0 || port > 0xFFFF) throw std::out_of_range("port");
-        address.port = static_cast<std::uint16_t>(port);
-    } catch (...) {
-        return Error{"bad port in '" + text + "'"};
-    }
+    const auto port = parse_number(std::string_view(text).substr(colon + 1), 0xFFFF);
+    if (!port) return Error{"bad port in '" + text + "'"};
+    address.port = static_cast<std::uint16_t>(*port);
     return address;
 }
 
