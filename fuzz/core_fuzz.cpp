@@ -4,9 +4,14 @@
 // length byte, then that many bytes of datagram. To reach past the
 // authentication, a record can also be a valid, authenticated Allocate,
 // CreatePermission or ChannelBind built from its bytes.
-// Fails on a crash, and on state that grows without bound: allocations over
-// the quota, or bindings the core reports live that its events never made.
+// A new allocation's relayed socket binds, or (when the record says so) does
+// not, as the socket server would find. Fails on a crash, on state that
+// grows without bound (allocations over the quota), on bindings the core
+// reports live that its events never made, and on a live binding to a peer
+// the policy refuses.
+#include <array>
 #include <cstdlib>
+#include <string>
 
 #include "relay/turn/turn_core.hpp"
 
@@ -33,12 +38,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     config.port_max = 50015;
     config.channels = rfc5766_channels;
     config.allocations_per_user = 3;
+    config.allowed_peers = {*parse_cidr("203.0.113.0/24")};
+    config.listening = {server};
     Core core(config);
+    const PeerPolicy policy(config.allowed_peers, config.listening, {config.relay_address},
+                            PortRange{config.port_min, config.port_max});
     const auto key = stun::long_term_key("user", "xdpturn", "pass");
 
     BindingTable maps;  // what the events say the XDP maps hold
     Time now{0};
-    std::string nonce;
+    std::array<std::string, 4> nonces;  // nonces are bound to each client's 5-tuple
     for (std::size_t at = 0; at + 2 <= size;) {
         const std::uint8_t what = data[at];
         const std::size_t length = std::min<std::size_t>(data[at + 1], size - at - 2);
@@ -46,7 +55,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         at += 2 + length;
         const TransportAddress client =
             TransportAddress::v4(0xC6336407, static_cast<std::uint16_t>(40000 + (what & 3)));
-        const TransportAddress peer = TransportAddress::v4(0xCB007109 + ((what >> 2) & 1), 6000);
+        // A permitted peer, or the relay's own listener (which must be refused).
+        const TransportAddress peer =
+            (what >> 2 & 3) == 3 ? server : TransportAddress::v4(0xCB007109 + ((what >> 2) & 1), 6000);
+        std::string& nonce = nonces[what & 3];
         Output out;
         switch (what >> 4) {
             case 0: out = core.on_client_datagram({client, server, {bytes.begin(), bytes.end()}}, now); break;
@@ -94,6 +106,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                         nonce = std::string(stun::as_text(*reply->find(stun::attribute::nonce)));
             }
         }
+        for (const RelayOpening& opening : out.relays_opened) {
+            if ((length & 8) == 0) continue;  // bound: the success goes out
+            const Output undone = core.relay_unavailable(opening, now);
+            out.events.insert(out.events.end(), undone.events.begin(), undone.events.end());
+        }
         for (const BindingEvent& event : out.events) {
             if (event.kind == BindingEventKind::removed)
                 maps.erase(event.key);
@@ -101,6 +118,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                 maps.insert_or_assign(event.key, event.target);
         }
         if (maps != core.live_bindings() || core.allocations() > config.allocations_per_user) std::abort();
+        for (const auto& [key, target] : maps)
+            if (policy.refusal(TransportAddress::v4(target.peer.address.value, target.peer.port))) std::abort();
     }
     return 0;
 }

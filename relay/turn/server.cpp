@@ -3,6 +3,7 @@
 #include "relay/turn/event_log.hpp"
 
 #include <arpa/inet.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/epoll.h>
@@ -15,6 +16,7 @@
 #include <cerrno>
 #include <cstring>
 #include <iostream>
+#include <span>
 
 namespace xdpturn::turn {
 
@@ -65,7 +67,17 @@ constexpr std::uint64_t tag_listener = 1u << 21;
 
 }  // namespace
 
-Server::Server(ServerConfig config) : config_(std::move(config)), core_(config_.core) {}
+namespace {
+
+// The core must know the listening addresses: they are never peers.
+ServerConfig with_listening(ServerConfig config) {
+    config.core.listening = config.listen;
+    return config;
+}
+
+}  // namespace
+
+Server::Server(ServerConfig config) : config_(with_listening(std::move(config))), core_(config_.core) {}
 
 Server::~Server() {
     for (auto& [port, socket] : relays_) close(socket.fd);
@@ -101,8 +113,27 @@ Result<Server::Socket> Server::bind_socket(const TransportAddress& local) {
     return socket_;
 }
 
+// Every relayed address must be one of this host's: an Allocate must never
+// advertise an address the relay cannot receive on.
+Status Server::check_relay_addresses() {
+    std::vector<TransportAddress> bases{config_.core.relay_address};
+    if (config_.core.relay_address6) bases.push_back(*config_.core.relay_address6);
+    for (TransportAddress base : bases) {
+        base.port = 0;
+        auto probe = bind_socket(base);
+        if (!probe)
+            return Error{"--relay-ip " + base.to_string() + " is not an address of this host (" +
+                         probe.error().message + ")"};
+        close(probe->fd);
+    }
+    return ok_status();
+}
+
 Status Server::open() {
     if (config_.listen.empty()) return Error{"no listening address"};
+    if (auto checked = check_relay_addresses(); !checked) return checked;
+    // A relayed port never collides with a listening port.
+    for (const TransportAddress& address : config_.listen) core_.reserve_port(address.port);
     epoll_ = epoll_create1(EPOLL_CLOEXEC);
     if (epoll_ < 0) return Error{"epoll: " + errno_text()};
     for (const TransportAddress& address : config_.listen) {
@@ -150,30 +181,44 @@ void Server::close_relay_socket(std::uint16_t port) {
 }
 
 void Server::apply(Output output) {
-    for (const TransportAddress& relayed : output.relays_opened) {
-        if (auto opened = open_relay_socket(relayed); !opened) {
-            // The allocation already holds the port; keep the port out of
-            // future allocations and let this one fail by its lifetime.
-            core_.reserve_port(relayed.port);
+    // Bind each new allocation's socket before its success is sent; when it
+    // cannot be bound, the core undoes the allocation and answers 508.
+    std::vector<Output> undone;
+    for (const RelayOpening& opening : output.relays_opened) {
+        if (auto opened = open_relay_socket(opening.relayed); opened) {
+            output.datagrams.push_back(opening.success);
+        } else {
             log({{"event", "error"}, {"message", opened.error().message}});
+            undone.push_back(core_.relay_unavailable(opening, now()));
         }
     }
     for (const TransportAddress& relayed : output.relays_closed) close_relay_socket(relayed.port);
+    // Freed allocations give their memory back to the system, not only to
+    // the allocator (glibc keeps small freed blocks otherwise).
+    if (!output.relays_closed.empty()) malloc_trim(0);
     if (!output.events.empty()) {
-        for (const BindingEvent& event : output.events)
-            log({{"event", std::string("binding_") + (event.kind == BindingEventKind::created     ? "created"
-                                                      : event.kind == BindingEventKind::refreshed ? "refreshed"
-                                                                                                  : "removed")},
-                 {"client", to_string(event.key.client)},
-                 {"channel", event.key.channel},
-                 {"allocation_port", event.target.allocation_port},
-                 {"peer", to_string(event.target.peer)}});
+        for (const BindingEvent& event : output.events) log_binding(event);
         if (sink_) sink_(output.events);
     }
+    send(output.datagrams);
+    for (Output& more : undone) apply(std::move(more));
+}
 
-    // Send, batched per source socket with sendmmsg.
+void Server::log_binding(const BindingEvent& event) const {
+    log({{"event", std::string("binding_") + (event.kind == BindingEventKind::created     ? "created"
+                                              : event.kind == BindingEventKind::refreshed ? "refreshed"
+                                                                                          : "removed")},
+         {"client", to_string(event.key.client)},
+         {"channel", event.key.channel},
+         {"allocation_port", event.target.allocation_port},
+         {"peer", to_string(event.target.peer)}});
+}
+
+// Sends, batched per source socket with sendmmsg, and counts what went: a
+// datagram the kernel refuses is skipped and counted as a failure.
+void Server::send(const std::vector<Datagram>& datagrams) {
     std::map<int, std::vector<const Datagram*>> by_socket;
-    for (const Datagram& datagram : output.datagrams) {
+    for (const Datagram& datagram : datagrams) {
         int fd = -1;
         for (const Socket& listener : listeners_)
             if (datagram.source == listener.local) fd = listener.fd;
@@ -181,23 +226,36 @@ void Server::apply(Output output) {
             fd = relay->second.fd;
         if (fd >= 0) by_socket[fd].push_back(&datagram);
     }
-    for (const auto& [fd, datagrams] : by_socket) {
-        for (std::size_t first = 0; first < datagrams.size(); first += batch) {
-            const std::size_t count = std::min<std::size_t>(batch, datagrams.size() - first);
-            std::array<mmsghdr, batch> messages{};
-            std::array<iovec, batch> vectors{};
-            std::array<sockaddr_storage, batch> addresses{};
-            for (std::size_t i = 0; i < count; ++i) {
-                const Datagram& datagram = *datagrams[first + i];
-                const socklen_t length = to_sockaddr(datagram.destination, addresses[i]);
-                vectors[i] = {const_cast<std::uint8_t*>(datagram.payload.data()), datagram.payload.size()};
-                messages[i].msg_hdr.msg_name = &addresses[i];
-                messages[i].msg_hdr.msg_namelen = length;
-                messages[i].msg_hdr.msg_iov = &vectors[i];
-                messages[i].msg_hdr.msg_iovlen = 1;
-            }
-            (void)sendmmsg(fd, messages.data(), static_cast<unsigned>(count), 0);
+    for (const auto& [fd, queued] : by_socket)
+        for (std::size_t first = 0; first < queued.size(); first += batch)
+            send_batch(fd, std::span(queued).subspan(first, std::min<std::size_t>(batch, queued.size() - first)));
+}
+
+void Server::send_batch(int fd, std::span<const Datagram* const> datagrams) {
+    std::array<mmsghdr, batch> messages{};
+    std::array<iovec, batch> vectors{};
+    std::array<sockaddr_storage, batch> addresses{};
+    for (std::size_t i = 0; i < datagrams.size(); ++i) {
+        const Datagram& datagram = *datagrams[i];
+        const socklen_t length = to_sockaddr(datagram.destination, addresses[i]);
+        vectors[i] = {const_cast<std::uint8_t*>(datagram.payload.data()), datagram.payload.size()};
+        messages[i].msg_hdr.msg_name = &addresses[i];
+        messages[i].msg_hdr.msg_namelen = length;
+        messages[i].msg_hdr.msg_iov = &vectors[i];
+        messages[i].msg_hdr.msg_iovlen = 1;
+    }
+    for (std::size_t done = 0; done < datagrams.size();) {
+        const int sent = sendmmsg(fd, messages.data() + done, static_cast<unsigned>(datagrams.size() - done), 0);
+        if (sent <= 0) {
+            ++delivered_.send_failures;
+            ++done;
+            continue;
         }
+        for (std::size_t i = done; i < done + static_cast<std::size_t>(sent); ++i) {
+            if (datagrams[i]->carries == Carries::to_peer) ++delivered_.to_peer;
+            if (datagrams[i]->carries == Carries::to_client) ++delivered_.to_client;
+        }
+        done += static_cast<std::size_t>(sent);
     }
 }
 
@@ -235,8 +293,9 @@ int Server::run() {
                                       {"allocations_live", core_.allocations()},
                                       {"channel_binds", stats.channel_binds},
                                       {"bindings_live", core_.live_bindings().size()},
-                                      {"relayed_to_peer", stats.relayed_to_peer},
-                                      {"relayed_to_client", stats.relayed_to_client},
+                                      {"relayed_to_peer", delivered_.to_peer},
+                                      {"relayed_to_client", delivered_.to_client},
+                                      {"send_failures", delivered_.send_failures},
                                       {"rejected", stats.rejected}});
                 return 0;
             }

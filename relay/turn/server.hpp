@@ -10,6 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <span>
+
 #include "relay/net/result.hpp"
 #include "relay/turn/turn_core.hpp"
 
@@ -48,6 +50,10 @@ class Server {
     void close_relay_socket(std::uint16_t port);
     void receive(const Socket& socket, bool from_client);
     void apply(Output output);
+    void log_binding(const BindingEvent& event) const;
+    void send(const std::vector<Datagram>& datagrams);
+    void send_batch(int fd, std::span<const Datagram* const> datagrams);
+    Status check_relay_addresses();
     Time now() const;
     void log(const nlohmann::json& event) const;
 
@@ -59,6 +65,12 @@ class Server {
     std::vector<Socket> listeners_;
     std::map<std::uint16_t, Socket> relays_;  // relayed port -> socket
     EventSink sink_;
+    // What the kernel took: the stats report these, not what the core asked.
+    struct Delivered {
+        std::uint64_t to_peer = 0;
+        std::uint64_t to_client = 0;
+        std::uint64_t send_failures = 0;
+    } delivered_;
 };
 
 }  // namespace xdpturn::turn

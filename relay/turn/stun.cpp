@@ -123,12 +123,15 @@ Result<Message> parse(Bytes datagram) {
         if (padded(value_length) > datagram.size() - value_offset)
 #endif
             return Error{"attribute " + hex16(attribute_type) + " runs past the message"};
-        // Only FINGERPRINT may follow MESSAGE-INTEGRITY, and nothing follows
-        // FINGERPRINT (RFC 8489 Sections 14.5, 14.7).
+        // Nothing follows FINGERPRINT; after MESSAGE-INTEGRITY, anything but
+        // FINGERPRINT and MESSAGE-INTEGRITY-SHA256 is ignored (RFC 8489
+        // Sections 14.5, 14.7): it is not covered by the integrity check.
         if (seen_fingerprint) return Error{"attribute after FINGERPRINT"};
         if (seen_integrity && attribute_type != attribute::fingerprint &&
-            attribute_type != attribute::message_integrity_sha256)
-            return Error{"attribute after MESSAGE-INTEGRITY"};
+            attribute_type != attribute::message_integrity_sha256) {
+            offset = value_offset + padded(value_length);
+            continue;
+        }
         if (attribute_type == attribute::message_integrity) {
             if (value_length != sha1_bytes) return Error{"MESSAGE-INTEGRITY is not 20 bytes"};
             seen_integrity = true;

@@ -16,44 +16,7 @@ using stun::Class;
 using stun::Method;
 namespace attribute = stun::attribute;
 
-// Peer ranges refused by default (the loopback-bypass class of relay bugs).
-const std::vector<Cidr>& forbidden_peers() {
-    static const std::vector<Cidr> ranges = [] {
-        std::vector<Cidr> list;
-        for (const char* text :
-             {"0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
-              "192.168.0.0/16", "224.0.0.0/4", "240.0.0.0/4", "::/128", "::1/128", "fc00::/7", "fe80::/10", "ff00::/8"})
-            list.push_back(*parse_cidr(text));
-        return list;
-    }();
-    return ranges;
-}
-
 }  // namespace
-
-bool Cidr::contains(const TransportAddress& address) const {
-    if (address.ipv6 != base.ipv6) return false;
-    int bits = prefix;
-    for (std::size_t i = 0; bits > 0; ++i, bits -= 8) {
-        const std::uint8_t mask = bits >= 8 ? 0xFF : static_cast<std::uint8_t>(0xFF << (8 - bits));
-        if ((address.address[i] & mask) != (base.address[i] & mask)) return false;
-    }
-    return true;
-}
-
-Result<Cidr> parse_cidr(const std::string& text) {
-    const auto slash = text.find('/');
-    if (slash == std::string::npos) return Error{"expected ADDRESS/PREFIX, got '" + text + "'"};
-    Cidr cidr;
-    const std::string address = text.substr(0, slash);
-    cidr.base.ipv6 = address.find(':') != std::string::npos;
-    if (inet_pton(cidr.base.ipv6 ? AF_INET6 : AF_INET, address.c_str(), cidr.base.address.data()) != 1)
-        return Error{"not an address: '" + address + "'"};
-    const auto prefix = parse_number(std::string_view(text).substr(slash + 1), cidr.base.ipv6 ? 128 : 32);
-    if (!prefix || text.substr(slash + 1).starts_with("0x")) return Error{"bad prefix in '" + text + "'"};
-    cidr.prefix = static_cast<int>(*prefix);
-    return cidr;
-}
 
 Result<TransportAddress> parse_transport_address(const std::string& text) {
     const auto colon = text.rfind(':');
@@ -72,7 +35,13 @@ Result<TransportAddress> parse_transport_address(const std::string& text) {
     return address;
 }
 
-Core::Core(CoreConfig config) : config_(std::move(config)) {
+Core::Core(CoreConfig config)
+    : config_(std::move(config)),
+      policy_(config_.allowed_peers, config_.listening,
+              config_.relay_address6 ? std::vector{config_.relay_address, *config_.relay_address6}
+                                     : std::vector{config_.relay_address},
+              PortRange{config_.port_min, config_.port_max}),
+      nonces_(config_.nonce_key) {
     for (const auto& [user, password] : config_.users) keys_[user] = stun::long_term_key(user, config_.realm, password);
 }
 
@@ -109,35 +78,6 @@ std::array<std::uint8_t, 20> Core::cooldown_key(const TransportAddress& peer) {
     return key;
 }
 
-std::string Core::current_nonce() const {
-    const auto bucket = static_cast<std::uint64_t>(now_ / nonce_lifetime);
-    char text[40];
-    std::snprintf(text, sizeof(text), "%08llx%016llx", static_cast<unsigned long long>(bucket),
-                  static_cast<unsigned long long>(splitmix64_mix(config_.nonce_secret ^ bucket)));
-    return text;
-}
-
-bool Core::nonce_valid(std::string_view nonce, Time now) const {
-    // A nonce stays good for the bucket it was made in and the next one.
-    const auto bucket = static_cast<std::uint64_t>(now / nonce_lifetime);
-    for (std::uint64_t candidate : {bucket, bucket - 1}) {
-        char text[40];
-        std::snprintf(text, sizeof(text), "%08llx%016llx", static_cast<unsigned long long>(candidate),
-                      static_cast<unsigned long long>(splitmix64_mix(config_.nonce_secret ^ candidate)));
-        if (nonce == text) return true;
-    }
-    return false;
-}
-
-bool Core::peer_allowed(const TransportAddress& peer) const {
-    for (const Cidr& allowed : config_.allowed_peers)
-        if (allowed.contains(peer)) return true;
-    for (const Cidr& forbidden : forbidden_peers())
-        if (forbidden.contains(peer)) return false;
-    if (!peer.ipv6 && peer.v4_value() == 0xFFFFFFFF) return false;  // broadcast
-    return true;
-}
-
 std::optional<std::uint16_t> Core::free_port() const {
     for (std::uint32_t port = config_.port_min; port <= config_.port_max; ++port)
         if (!ports_.contains(static_cast<std::uint16_t>(port)) &&
@@ -146,12 +86,17 @@ std::optional<std::uint16_t> Core::free_port() const {
     return std::nullopt;
 }
 
-Time Core::requested_lifetime(const stun::Message& request) {
+std::optional<Time> Core::requested_lifetime(const stun::Message& request) {
+    // RFC 8656 Sections 7.2 and 7.3: 0 stays 0 (a Refresh deletes with it);
+    // otherwise the lesser of the request and the maximum, but never less
+    // than the default. A LIFETIME that is not 4 bytes is malformed.
     const stun::Attribute* requested = request.find(attribute::lifetime);
     if (requested == nullptr) return default_allocation_lifetime;
     auto seconds = stun::decode_u32(*requested);
-    if (!seconds) return default_allocation_lifetime;
-    return std::min<Time>(std::chrono::seconds(*seconds), max_allocation_lifetime);
+    if (!seconds) return std::nullopt;
+    if (*seconds == 0) return Time{0};
+    const Time computed = std::min<Time>(std::chrono::seconds(*seconds), max_allocation_lifetime);
+    return std::max(computed, default_allocation_lifetime);
 }
 
 std::map<Core::ClientKey, Core::Allocation>::iterator Core::allocation_or_mismatch(
@@ -177,7 +122,9 @@ void Core::reply_error(const stun::Message& request, const Datagram& datagram, i
     ++stats_.rejected;
     stun::MessageBuilder builder(request.method, Class::error, request.transaction);
     builder.add_error(code, reason);
-    if (with_nonce) builder.add_text(attribute::realm, config_.realm).add_text(attribute::nonce, current_nonce());
+    if (with_nonce)
+        builder.add_text(attribute::realm, config_.realm)
+            .add_text(attribute::nonce, nonces_.make(datagram.source, datagram.destination, now_));
     builder.add_text(attribute::software, config_.software);
     reply(datagram, key ? builder.finish(Bytes(*key), true) : builder.finish(std::nullopt, true), out);
 }
@@ -187,33 +134,48 @@ bool Core::permitted(const Allocation& allocation, const TransportAddress& peer,
     return permission != allocation.permissions.end() && permission->second > now;
 }
 
-void Core::sync_bindings(const Allocation& allocation, Time now, Output& out, std::optional<std::uint16_t> rebound) {
+std::optional<BindingTarget> Core::live_target(const Allocation& allocation, std::uint16_t number, Time now) const {
+    const auto channel = allocation.channels.find(number);
+    if (channel == allocation.channels.end() || channel->second.peer.ipv6 || channel->second.expires <= now ||
+        !permitted(allocation, channel->second.peer, now))
+        return std::nullopt;
+    const TransportAddress& peer = channel->second.peer;
+    return BindingTarget{allocation.relayed_port, Endpoint{Ipv4Address{peer.v4_value()}, peer.port}};
+}
+
+void Core::set_binding(Allocation& allocation, std::uint16_t number, std::optional<BindingTarget> target, bool rebound,
+                       Output& out) {
+    const BindingKey key{Endpoint{Ipv4Address{allocation.client.v4_value()}, allocation.client.port}, number};
+    const auto existing = xdp_bindings_.find(key);
+    if (!target) {
+        if (existing == xdp_bindings_.end()) return;
+        out.events.push_back({BindingEventKind::removed, key, existing->second});
+        xdp_bindings_.erase(existing);
+        allocation.xdp_channels.erase(number);
+    } else if (existing == xdp_bindings_.end()) {
+        out.events.push_back({BindingEventKind::created, key, *target});
+        xdp_bindings_.emplace(key, *target);
+        allocation.xdp_channels.insert(number);
+    } else if (rebound) {
+        out.events.push_back({BindingEventKind::refreshed, key, *target});
+    }
+}
+
+void Core::sync_channel(Allocation& allocation, std::uint16_t number, Time now, Output& out, bool rebound) {
     // Only what the XDP program can relay: an IPv4 client and an IPv4 peer.
     if (allocation.client.ipv6) return;
-    const Endpoint client{Ipv4Address{allocation.client.v4_value()}, allocation.client.port};
-    BindingTable live;
+    set_binding(allocation, number, live_target(allocation, number, now), rebound, out);
+}
+
+void Core::sync_bindings(Allocation& allocation, Time now, Output& out, std::optional<std::uint16_t> rebound) {
+    if (allocation.client.ipv6) return;
+    // The allocation's own entries only: the cost follows its channels, not
+    // every binding of every client.
+    const std::set<std::uint16_t> held = allocation.xdp_channels;
+    for (std::uint16_t number : held)
+        if (!allocation.channels.contains(number)) set_binding(allocation, number, std::nullopt, false, out);
     for (const auto& [number, channel] : allocation.channels)
-        if (!channel.peer.ipv6 && channel.expires > now && permitted(allocation, channel.peer, now))
-            live.emplace(BindingKey{client, number},
-                         BindingTarget{allocation.relayed_port,
-                                       Endpoint{Ipv4Address{channel.peer.v4_value()}, channel.peer.port}});
-    for (auto entry = xdp_bindings_.begin(); entry != xdp_bindings_.end();) {
-        if (entry->first.client == client && !live.contains(entry->first)) {
-            out.events.push_back({BindingEventKind::removed, entry->first, entry->second});
-            entry = xdp_bindings_.erase(entry);
-        } else {
-            ++entry;
-        }
-    }
-    for (const auto& [key, target] : live) {
-        const auto existing = xdp_bindings_.find(key);
-        if (existing == xdp_bindings_.end()) {
-            out.events.push_back({BindingEventKind::created, key, target});
-            xdp_bindings_.emplace(key, target);
-        } else if (rebound && *rebound == key.channel) {
-            out.events.push_back({BindingEventKind::refreshed, key, target});
-        }
-    }
+        set_binding(allocation, number, live_target(allocation, number, now), rebound && *rebound == number, out);
 }
 
 void Core::remove_allocation(std::map<ClientKey, Allocation>::iterator allocation, Output& out) {
@@ -221,6 +183,9 @@ void Core::remove_allocation(std::map<ClientKey, Allocation>::iterator allocatio
     sync_bindings(allocation->second, now_, out);
     ports_.erase(allocation->second.relayed_port);
     out.relays_closed.push_back(allocation->second.relayed);
+    if (auto owned = allocations_of_user_.find(allocation->second.username);
+        owned != allocations_of_user_.end() && --owned->second == 0)
+        allocations_of_user_.erase(owned);
     allocations_.erase(allocation);
 }
 
@@ -228,7 +193,9 @@ Output Core::on_client_datagram(const Datagram& datagram, Time now) {
     Output out = on_tick(now);
     if (stun::looks_like_stun(datagram.payload)) {
         auto message = stun::parse(datagram.payload);
-        if (!message) {
+        // A wrong FINGERPRINT means it is not STUN at all (RFC 8489
+        // Section 14.7): discarded, as coturn does.
+        if (!message || (message->find(attribute::fingerprint) != nullptr && !stun::fingerprint_valid(*message))) {
             ++stats_.rejected;
             return out;
         }
@@ -259,8 +226,9 @@ void Core::handle_send(const stun::Message& indication, const Datagram& datagram
         ++stats_.rejected;
         return;
     }
-    out.datagrams.push_back(
-        Datagram{allocation->second.relayed, *peer, std::vector<std::uint8_t>(data->value.begin(), data->value.end())});
+    out.datagrams.push_back(Datagram{allocation->second.relayed, *peer,
+                                     std::vector<std::uint8_t>(data->value.begin(), data->value.end()),
+                                     Carries::to_peer});
     ++stats_.relayed_to_peer;
 }
 
@@ -278,9 +246,9 @@ void Core::handle_channel_data(const Datagram& datagram, Time now, Output& out) 
         ++stats_.rejected;
         return;
     }
-    out.datagrams.push_back(
-        Datagram{allocation->second.relayed, channel->second.peer,
-                 std::vector<std::uint8_t>(message.application_data.begin(), message.application_data.end())});
+    out.datagrams.push_back(Datagram{
+        allocation->second.relayed, channel->second.peer,
+        std::vector<std::uint8_t>(message.application_data.begin(), message.application_data.end()), Carries::to_peer});
     ++stats_.relayed_to_peer;
 }
 
@@ -302,7 +270,7 @@ Output Core::on_peer_datagram(const Datagram& datagram, Time now) {
         store_be16(message, 0, number);
         store_be16(message, 2, static_cast<std::uint16_t>(datagram.payload.size()));
         std::copy(datagram.payload.begin(), datagram.payload.end(), message.begin() + channel_header_bytes);
-        out.datagrams.push_back(Datagram{allocation.server, allocation.client, std::move(message)});
+        out.datagrams.push_back(Datagram{allocation.server, allocation.client, std::move(message), Carries::to_client});
         ++stats_.relayed_to_client;
         return out;
     }
@@ -313,8 +281,22 @@ Output Core::on_peer_datagram(const Datagram& datagram, Time now) {
                                      stun::MessageBuilder(Method::data, Class::indication, transaction)
                                          .add_xor_address(attribute::xor_peer_address, datagram.source)
                                          .add(attribute::data, datagram.payload)
-                                         .finish()});
+                                         .finish(),
+                                     Carries::to_client});
     ++stats_.relayed_to_client;
+    return out;
+}
+
+Output Core::relay_unavailable(const RelayOpening& opening, Time now) {
+    Output out = on_tick(now);
+    reserve_port(opening.relayed.port);
+    const auto port = ports_.find(opening.relayed.port);
+    if (port == ports_.end()) return out;
+    remove_allocation(allocations_.find(port->second), out);
+    out.relays_closed.clear();  // it was never opened
+    --stats_.allocations_created;
+    ++stats_.rejected;
+    out.datagrams.push_back(opening.failure);
     return out;
 }
 
@@ -337,6 +319,7 @@ Output Core::on_tick(Time now) {
             }
             state.cooldown[cooldown_key(channel->first)] = now + rebind_cooldown;
             state.cooldown[cooldown_key(channel->second.peer)] = now + rebind_cooldown;
+            state.channel_of_peer.erase(cooldown_key(channel->second.peer));
             channel = state.channels.erase(channel);
         }
         std::erase_if(state.permissions, [&](const auto& entry) { return entry.second <= now; });

@@ -18,20 +18,14 @@
 #include <vector>
 
 #include "relay/model/bindings.hpp"
+#include "relay/turn/nonce.hpp"
+#include "relay/turn/peer_policy.hpp"
 #include "relay/turn/stun.hpp"
 
 namespace xdpturn::turn {
 
 using Time = std::chrono::milliseconds;  // monotonic, from any epoch
 using stun::TransportAddress;
-
-// A range of addresses a peer may be in, "ADDRESS/PREFIX" (IPv4 or IPv6).
-struct Cidr {
-    TransportAddress base;  // port unused
-    int prefix = 0;
-    bool contains(const TransportAddress& address) const;
-};
-Result<Cidr> parse_cidr(const std::string& text);
 
 // "ADDR:PORT" (IPv4) or "[ADDR6]:PORT" (IPv6).
 Result<TransportAddress> parse_transport_address(const std::string& text);
@@ -47,18 +41,38 @@ struct CoreConfig {
     std::uint16_t port_min = 49152;
     std::uint16_t port_max = 65535;
     ChannelRange channels = rfc8656_channels;
-    std::size_t allocations_per_user = 10;
-    // Peers in loopback, unspecified, link-local, multicast, broadcast and
-    // private ranges are refused unless a range here allows them.
+    std::size_t allocations_per_user = 100;
+    // Permissions one allocation may hold (each a peer IP address): what a
+    // client can make the relay remember is bounded.
+    std::size_t permissions_per_allocation = 256;
+    // Peers the policy refuses (peer_policy.hpp) unless a range here opens
+    // them; the relay's own addresses stay refused.
     std::vector<Cidr> allowed_peers;
+    // The relay's listening transport addresses, which are never peers.
+    std::vector<TransportAddress> listening;
     std::string software = "xdpturn";
-    std::uint64_t nonce_secret = 0x5eed;
+    // The nonces' HMAC key; without one, each Core draws its own at random.
+    std::optional<NonceMaker::Key> nonce_key;
 };
+
+// What a datagram carries, so that the shell counts what it really sent.
+enum class Carries : std::uint8_t { reply, to_peer, to_client };
 
 struct Datagram {
     TransportAddress source;
     TransportAddress destination;
     std::vector<std::uint8_t> payload;
+    Carries carries = Carries::reply;
+};
+
+// An allocation waits for its relayed socket: the shell binds it, then sends
+// `success`, or, when it cannot, calls Core::relay_unavailable, which undoes
+// the allocation and answers `failure` (508). A relay never advertises an
+// address it does not own.
+struct RelayOpening {
+    TransportAddress relayed;
+    Datagram success;
+    Datagram failure;
 };
 
 enum class BindingEventKind { created, refreshed, removed };
@@ -74,13 +88,14 @@ struct Output {
     std::vector<BindingEvent> events;
     // Relayed transport addresses an allocation took or gave back: the
     // server opens and closes their sockets.
-    std::vector<TransportAddress> relays_opened;
+    std::vector<RelayOpening> relays_opened;
     std::vector<TransportAddress> relays_closed;
 };
 
 struct Stats {
     std::uint64_t allocations_created = 0;
     std::uint64_t channel_binds = 0;
+    // Handed to the shell; the server counts what it really sent.
     std::uint64_t relayed_to_peer = 0;    // ChannelData and Send indications
     std::uint64_t relayed_to_client = 0;  // ChannelData and Data indications
     std::uint64_t rejected = 0;           // error responses and dropped datagrams
@@ -104,7 +119,10 @@ class Core {
     Output on_peer_datagram(const Datagram& datagram, Time now);
     // Time passes: expiry of allocations, permissions and channels.
     Output on_tick(Time now);
-    // Takes a relayed port out of use (the server could not bind it).
+    // The shell could not bind an opening's relayed socket: the allocation
+    // is undone, its port kept out of use, and the client told 508.
+    Output relay_unavailable(const RelayOpening& opening, Time now);
+    // Takes a relayed port out of use (another socket holds it).
     void reserve_port(std::uint16_t port) { reserved_ports_.insert(port); }
 
     // The channel bindings the XDP maps should hold now.
@@ -124,9 +142,15 @@ class Core {
         TransportAddress relayed;  // address and port
         std::uint16_t relayed_port = 0;
         Time expires{};
+        // The Allocate that made it and the success answered, for an exact
+        // retransmission (RFC 8656 Section 7.2).
+        stun::TransactionId made_by{};
+        std::vector<std::uint8_t> success;
         std::map<std::array<std::uint8_t, 17>, Time> permissions;  // peer IP (family + bytes) -> expiry
         std::map<std::uint16_t, Channel> channels;
-        std::map<std::array<std::uint8_t, 20>, Time> cooldown;  // expired numbers and peers
+        std::map<std::array<std::uint8_t, 20>, Time> cooldown;                  // expired numbers and peers
+        std::map<std::array<std::uint8_t, 20>, std::uint16_t> channel_of_peer;  // cooldown_key(peer) -> number
+        std::set<std::uint16_t> xdp_channels;                                   // its channels in the XDP table
     };
     struct ClientKey {
         std::array<std::uint8_t, 19> bytes{};  // family, address, port
@@ -153,8 +177,9 @@ class Core {
     void channel_bind(const stun::Message& request, const Datagram& datagram, const std::array<std::uint8_t, 16>& key,
                       Time now, Output& out);
 
-    // LIFETIME of a request, capped at the maximum; the default when absent.
-    static Time requested_lifetime(const stun::Message& request);
+    // LIFETIME of a request as RFC 8656 says to take it (0 stays 0); the
+    // default when absent; nothing when malformed.
+    static std::optional<Time> requested_lifetime(const stun::Message& request);
     // The client's allocation; answers 437 when it has none, or 441 when it
     // was made with another username, and returns end() then.
     std::map<ClientKey, Allocation>::iterator allocation_or_mismatch(const stun::Message& request,
@@ -164,19 +189,26 @@ class Core {
     void reply(const Datagram& to, std::vector<std::uint8_t> message, Output& out) const;
     void reply_error(const stun::Message& request, const Datagram& datagram, int code, std::string_view reason,
                      std::optional<std::array<std::uint8_t, 16>> key, Output& out, bool with_nonce = false);
-    std::string current_nonce() const;
-    bool nonce_valid(std::string_view nonce, Time now) const;
-    bool peer_allowed(const TransportAddress& peer) const;
+    bool peer_allowed(const TransportAddress& peer) const { return !policy_.refusal(peer); }
     void remove_allocation(std::map<ClientKey, Allocation>::iterator allocation, Output& out);
     // Brings the XDP view of one allocation's bindings up to date: a binding
     // is live while its channel is bound and the peer's permission holds.
     // Emits created/removed for the differences, refreshed for `rebound`.
-    void sync_bindings(const Allocation& allocation, Time now, Output& out,
+    void sync_bindings(Allocation& allocation, Time now, Output& out,
                        std::optional<std::uint16_t> rebound = std::nullopt);
+    // The same for one channel only: what a ChannelBind changes.
+    void sync_channel(Allocation& allocation, std::uint16_t number, Time now, Output& out, bool rebound);
+    // The XDP binding of one channel of an IPv4 client, if it should be live.
+    std::optional<BindingTarget> live_target(const Allocation& allocation, std::uint16_t number, Time now) const;
+    void set_binding(Allocation& allocation, std::uint16_t number, std::optional<BindingTarget> target, bool rebound,
+                     Output& out);
     std::optional<std::uint16_t> free_port() const;
 
     CoreConfig config_;
+    PeerPolicy policy_;
+    NonceMaker nonces_;
     std::map<std::string, std::array<std::uint8_t, 16>> keys_;
+    std::map<std::string, std::size_t> allocations_of_user_;
     std::map<ClientKey, Allocation> allocations_;
     std::map<std::uint16_t, ClientKey> ports_;  // relayed port -> allocation
     std::set<std::uint16_t> reserved_ports_;

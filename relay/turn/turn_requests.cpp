@@ -18,6 +18,40 @@ using stun::Class;
 using stun::Method;
 namespace attribute = stun::attribute;
 
+// Comprehension-required attributes (types below 0x8000) this relay
+// understands; any other one in a request gets 420 (RFC 8489 Section 6.3.1).
+bool understood(std::uint16_t type) {
+    switch (type) {
+        case attribute::mapped_address:
+        case attribute::username:
+        case attribute::message_integrity:
+        case attribute::error_code:
+        case attribute::unknown_attributes:
+        case attribute::channel_number:
+        case attribute::lifetime:
+        case attribute::xor_peer_address:
+        case attribute::data:
+        case attribute::realm:
+        case attribute::nonce:
+        case attribute::xor_relayed_address:
+        case attribute::requested_address_family:
+        case attribute::even_port:
+        case attribute::requested_transport:
+        case attribute::dont_fragment:
+        case attribute::message_integrity_sha256:
+        case attribute::xor_mapped_address:
+        case attribute::reservation_token: return true;
+        default: return type >= 0x8000;
+    }
+}
+
+std::vector<std::uint16_t> unknown_required(const stun::Message& request) {
+    std::vector<std::uint16_t> unknown;
+    for (const stun::Attribute& attribute : request.attributes)
+        if (!understood(attribute.type)) unknown.push_back(attribute.type);
+    return unknown;
+}
+
 }  // namespace
 
 void Core::handle_request(const stun::Message& request, const Datagram& datagram, Time now, Output& out) {
@@ -57,17 +91,29 @@ void Core::handle_request(const stun::Message& request, const Datagram& datagram
         reply_error(request, datagram, 401, "Unauthorized", std::nullopt, out, true);
         return;
     }
-    if (!nonce_valid(stun::as_text(*nonce), now)) {
-        stun::MessageBuilder builder(request.method, Class::error, request.transaction);
-        builder.add_error(438, "Stale Nonce")
-            .add_text(attribute::realm, config_.realm)
-            .add_text(attribute::nonce, current_nonce());
-        ++stats_.rejected;
-        reply(datagram, builder.finish(std::nullopt, true), out);
+    // The nonce must have been issued to this very 5-tuple, lately.
+    if (!nonces_.valid(stun::as_text(*nonce), datagram.source, datagram.destination, now, nonce_lifetime)) {
+        reply_error(request, datagram, 438, "Stale Nonce", std::nullopt, out, true);
         return;
     }
     if (!stun::integrity_valid(request, Bytes(key->second))) {
         reply_error(request, datagram, 401, "Unauthorized", std::nullopt, out, true);
+        return;
+    }
+    if (const auto unknown = unknown_required(request); !unknown.empty()) {
+        ++stats_.rejected;
+        std::vector<std::uint8_t> types;
+        for (std::uint16_t type : unknown) {
+            types.push_back(static_cast<std::uint8_t>(type >> 8));
+            types.push_back(static_cast<std::uint8_t>(type));
+        }
+        reply(datagram,
+              stun::MessageBuilder(request.method, Class::error, request.transaction)
+                  .add_error(420, "Unknown Attribute")
+                  .add(attribute::unknown_attributes, types)
+                  .add_text(attribute::software, config_.software)
+                  .finish(Bytes(key->second), true),
+              out);
         return;
     }
     switch (static_cast<Method>(request.method)) {
@@ -81,8 +127,12 @@ void Core::handle_request(const stun::Message& request, const Datagram& datagram
 
 void Core::allocate(const stun::Message& request, const Datagram& datagram, const std::string& username,
                     const std::array<std::uint8_t, 16>& key, Time now, Output& out) {
-    if (allocations_.contains(key_of(datagram.source))) {
-        reply_error(request, datagram, 437, "Allocation Mismatch", key, out);
+    if (const auto existing = allocations_.find(key_of(datagram.source)); existing != allocations_.end()) {
+        // An exact retransmission gets the same success; anything else 437.
+        if (existing->second.made_by == request.transaction && !existing->second.success.empty())
+            reply(datagram, existing->second.success, out);
+        else
+            reply_error(request, datagram, 437, "Allocation Mismatch", key, out);
         return;
     }
     const stun::Attribute* transport = request.find(attribute::requested_transport);
@@ -109,9 +159,8 @@ void Core::allocate(const stun::Message& request, const Datagram& datagram, cons
             return;
         }
     }
-    const auto owned = std::count_if(allocations_.begin(), allocations_.end(),
-                                     [&](const auto& entry) { return entry.second.username == username; });
-    if (static_cast<std::size_t>(owned) >= config_.allocations_per_user) {
+    const auto owned = allocations_of_user_.find(username);
+    if (owned != allocations_of_user_.end() && owned->second >= config_.allocations_per_user) {
         reply_error(request, datagram, 486, "Allocation Quota Reached", key, out);
         return;
     }
@@ -120,9 +169,13 @@ void Core::allocate(const stun::Message& request, const Datagram& datagram, cons
         reply_error(request, datagram, 508, "Insufficient Capacity", key, out);
         return;
     }
+    const auto requested = requested_lifetime(request);
+    if (!requested) {
+        reply_error(request, datagram, 400, "Bad Request", key, out);
+        return;
+    }
     // A lifetime of 0 only means something in a Refresh.
-    const Time requested = requested_lifetime(request);
-    const Time lifetime = requested == Time{0} ? default_allocation_lifetime : requested;
+    const Time lifetime = *requested == Time{0} ? default_allocation_lifetime : *requested;
 
     Allocation allocation;
     allocation.client = datagram.source;
@@ -132,27 +185,38 @@ void Core::allocate(const stun::Message& request, const Datagram& datagram, cons
     allocation.relayed = relay_base;
     allocation.relayed.port = *port;
     allocation.expires = now + lifetime;
+    allocation.made_by = request.transaction;
+    allocation.success =
+        stun::MessageBuilder(Method::allocate, Class::success, request.transaction)
+            .add_xor_address(attribute::xor_relayed_address, allocation.relayed)
+            .add_u32(attribute::lifetime, static_cast<std::uint32_t>(lifetime / std::chrono::seconds(1)))
+            .add_xor_address(attribute::xor_mapped_address, datagram.source)
+            .add_text(attribute::software, config_.software)
+            .finish(Bytes(key), true);
     due_at(allocation.expires);
-    allocations_.emplace(key_of(datagram.source), allocation);
+    // The success waits for the relayed socket (RelayOpening).
+    Output failure;
+    reply_error(request, datagram, 508, "Insufficient Capacity", key, failure);
+    --stats_.rejected;  // counted if the shell ever sends it
+    out.relays_opened.push_back(RelayOpening{allocation.relayed,
+                                             Datagram{datagram.destination, datagram.source, allocation.success},
+                                             std::move(failure.datagrams.front())});
+    allocations_.emplace(key_of(datagram.source), std::move(allocation));
     ports_.emplace(*port, key_of(datagram.source));
-    out.relays_opened.push_back(allocation.relayed);
+    ++allocations_of_user_[username];
     ++stats_.allocations_created;
-
-    reply(datagram,
-          stun::MessageBuilder(Method::allocate, Class::success, request.transaction)
-              .add_xor_address(attribute::xor_relayed_address, allocation.relayed)
-              .add_u32(attribute::lifetime, static_cast<std::uint32_t>(lifetime / std::chrono::seconds(1)))
-              .add_xor_address(attribute::xor_mapped_address, datagram.source)
-              .add_text(attribute::software, config_.software)
-              .finish(Bytes(key), true),
-          out);
 }
 
 void Core::refresh(const stun::Message& request, const Datagram& datagram, const std::array<std::uint8_t, 16>& key,
                    Time now, Output& out) {
     const auto allocation = allocation_or_mismatch(request, datagram, key, out);
     if (allocation == allocations_.end()) return;
-    const Time lifetime = requested_lifetime(request);
+    const auto requested = requested_lifetime(request);
+    if (!requested) {
+        reply_error(request, datagram, 400, "Bad Request", key, out);
+        return;
+    }
+    const Time lifetime = *requested;
     if (lifetime == Time{0}) {
         remove_allocation(allocation, out);
     } else {
@@ -195,6 +259,12 @@ void Core::create_permission(const stun::Message& request, const Datagram& datag
             return;
         }
     }
+    std::size_t added = 0;
+    for (const TransportAddress& peer : peers) added += !allocation->second.permissions.contains(ip_of(peer));
+    if (allocation->second.permissions.size() + added > config_.permissions_per_allocation) {
+        reply_error(request, datagram, 508, "Insufficient Capacity", key, out);
+        return;
+    }
     for (const TransportAddress& peer : peers) allocation->second.permissions[ip_of(peer)] = now + permission_lifetime;
     due_at(now + permission_lifetime);
     sync_bindings(allocation->second, now, out);
@@ -235,20 +305,30 @@ void Core::channel_bind(const stun::Message& request, const Datagram& datagram, 
     const auto existing = allocation.channels.find(*number);
     const bool same_pairing = existing != allocation.channels.end() && existing->second.peer == *peer;
     if (!same_pairing) {
-        bool conflict = existing != allocation.channels.end();
-        for (const auto& [other, channel] : allocation.channels) conflict = conflict || channel.peer == *peer;
-        conflict = conflict || allocation.cooldown.contains(cooldown_key(*number)) ||
-                   allocation.cooldown.contains(cooldown_key(*peer));
+        const bool conflict =
+            existing != allocation.channels.end() || allocation.channel_of_peer.contains(cooldown_key(*peer)) ||
+            allocation.cooldown.contains(cooldown_key(*number)) || allocation.cooldown.contains(cooldown_key(*peer));
         if (conflict) {
             reply_error(request, datagram, 400, "Bad Request", key, out);
             return;
         }
     }
+    if (!same_pairing && !allocation.permissions.contains(ip_of(*peer)) &&
+        allocation.permissions.size() >= config_.permissions_per_allocation) {
+        reply_error(request, datagram, 508, "Insufficient Capacity", key, out);
+        return;
+    }
     allocation.channels[*number] = Channel{*peer, now + channel_lifetime};
+    allocation.channel_of_peer[cooldown_key(*peer)] = *number;
+    const bool new_permission = !allocation.permissions.contains(ip_of(*peer));
     allocation.permissions[ip_of(*peer)] = now + permission_lifetime;
     due_at(now + permission_lifetime);  // the earlier of the two
     ++stats_.channel_binds;
-    sync_bindings(allocation, now, out, *number);
+    // A new permission can bring other channels to the same IP to life.
+    if (new_permission)
+        sync_bindings(allocation, now, out, *number);
+    else
+        sync_channel(allocation, *number, now, out, true);
     reply(datagram,
           stun::MessageBuilder(Method::channel_bind, Class::success, request.transaction)
               .add_text(attribute::software, config_.software)
