@@ -38,7 +38,7 @@ class AttachedProgram {
         if (const int error =
                 bpf_xdp_attach(static_cast<int>(index), attached->program_.program_fd(), attached->flags_, nullptr);
             error != 0)
-            return Error{"cannot attach to " + interface + ": " + std::strerror(-error)};
+            return Error{"cannot attach to " + interface + ": " + bpf_error_text(error)};
         attached->index_ = static_cast<int>(index);
         return attached;
     }

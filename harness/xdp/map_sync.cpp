@@ -34,7 +34,7 @@ Status MapSync::timed_batch(bool remove, std::vector<xdpturn_binding_key>& keys,
     entries_changed_ += keys.size();
     if (status != 0)
         return Error{std::string(remove ? "cannot delete bindings from" : "cannot write bindings to") +
-                     " the XDP map: " + std::strerror(error)};
+                     " the XDP map: " + bpf_error_text(error)};
     return ok_status();
 }
 

@@ -36,7 +36,7 @@ Result<ProgTestRunner::Attempt> ProgTestRunner::run_once(Bytes frame, XdpRun& ru
         run.output.resize(options.data_size_out);
         return Attempt::output_truncated;
     }
-    return Error{std::string("BPF_PROG_TEST_RUN failed: ") + std::strerror(error)};
+    return Error{std::string("BPF_PROG_TEST_RUN failed: ") + bpf_error_text(error)};
 }
 
 Status ProgTestRunner::run(Bytes frame, CounterCheck check, XdpRun& run) {

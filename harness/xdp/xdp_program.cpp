@@ -66,12 +66,7 @@ std::string explain_errno(int error) {
                    "(and CAP_PERFMON on some kernels)";
         case ENOSYS: return "the kernel has no bpf() system call (CONFIG_BPF_SYSCALL off)";
         case EINVAL: return "the kernel rejected the object (see the verifier log below)";
-        default: {
-            // libbpf's own codes (4000 and up) have no strerror text.
-            char text[256];
-            libbpf_strerror(error, text, sizeof(text));
-            return text;
-        }
+        default: return bpf_error_text(error);
     }
 }
 
@@ -181,6 +176,12 @@ Status check_abi(bpf_object* object) {
 }
 
 }  // namespace
+
+std::string bpf_error_text(int error) {
+    char text[256];
+    libbpf_strerror(error, text, sizeof(text));
+    return text;
+}
 
 void XdpProgram::ObjectCloser::operator()(bpf_object* object) const {
     bpf_object__close(object);

@@ -17,6 +17,10 @@ struct bpf_object;
 
 namespace xdpturn {
 
+// The text of an error from libbpf or the bpf() syscall, positive or
+// negative: libbpf's own codes (4000 and up) have no strerror text.
+std::string bpf_error_text(int error);
+
 // Where the XDP program comes from: the built-in one or an object file.
 struct ProgramSource {
     std::optional<std::string> object_path;
