@@ -16,7 +16,7 @@ Result<ChannelRange> parse_channel_range(const std::string& text) {
 
 Result<ChannelRange> checked_channel_range(std::uint32_t min, std::uint32_t max) {
     auto hex = [](std::uint32_t value) {
-        char text[8];
+        char text[16];
         std::snprintf(text, sizeof(text), "0x%04X", value);
         return std::string(text);
     };
