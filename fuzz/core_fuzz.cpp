@@ -28,6 +28,52 @@ stun::TransactionId transaction_of(std::uint32_t seed) {
     return id;
 }
 
+// What a record asks for when it is an authenticated request.
+struct RequestRecord {
+    TransportAddress client;
+    TransportAddress peer;
+    Bytes bytes;
+    std::uint8_t what = 0;
+    std::uint32_t at = 0;
+};
+
+// An authenticated Allocate, CreatePermission, Refresh or ChannelBind, after
+// a challenge for the client's nonce when it has none; the nonce follows the
+// relay's answers.
+Output authenticated_request(Core& core, const RequestRecord& record, std::string& nonce, Time now) {
+    const auto key = stun::long_term_key("user", "xdpturn", "pass");
+    if (nonce.empty()) {
+        Output challenge = core.on_client_datagram(
+            {record.client, server, stun::MessageBuilder(stun::Method::allocate, stun::Class::request, {}).finish()},
+            now);
+        if (challenge.datagrams.empty()) return challenge;
+        auto message = stun::parse(challenge.datagrams.front().payload);
+        if (!message || message->find(stun::attribute::nonce) == nullptr) return challenge;
+        nonce = std::string(stun::as_text(*message->find(stun::attribute::nonce)));
+    }
+    const std::size_t length = record.bytes.size();
+    const std::uint16_t channel = length >= 2 ? load_be16(record.bytes, 0) : 0x4000;
+    const stun::Method method = (record.what >> 4) == 3   ? stun::Method::allocate
+                                : (record.what >> 4) == 4 ? stun::Method::create_permission
+                                : (record.what >> 4) == 5 ? stun::Method::refresh
+                                                          : stun::Method::channel_bind;
+    stun::MessageBuilder builder(method, stun::Class::request, transaction_of(record.at));
+    if (method == stun::Method::allocate) builder.add_requested_transport(stun::transport_udp);
+    if (method == stun::Method::refresh) builder.add_u32(stun::attribute::lifetime, length & 1 ? 0 : 600);
+    if (method == stun::Method::channel_bind) builder.add_channel_number(channel);
+    if (method == stun::Method::channel_bind || method == stun::Method::create_permission)
+        builder.add_xor_address(stun::attribute::xor_peer_address, record.peer);
+    builder.add_text(stun::attribute::username, "user")
+        .add_text(stun::attribute::realm, "xdpturn")
+        .add_text(stun::attribute::nonce, nonce);
+    Output out = core.on_client_datagram({record.client, server, builder.finish(Bytes(key), true)}, now);
+    if (!out.datagrams.empty())
+        if (auto reply = stun::parse(out.datagrams.front().payload);
+            reply && reply->find(stun::attribute::nonce) != nullptr)
+            nonce = std::string(stun::as_text(*reply->find(stun::attribute::nonce)));
+    return out;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -43,7 +89,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     Core core(config);
     const PeerPolicy policy(config.allowed_peers, config.listening, {config.relay_address},
                             PortRange{config.port_min, config.port_max});
-    const auto key = stun::long_term_key("user", "xdpturn", "pass");
 
     BindingTable maps;  // what the events say the XDP maps hold
     Time now{0};
@@ -72,39 +117,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                 now += std::chrono::seconds(length * 5);
                 out = core.on_tick(now);
                 break;
-            default: {
-                // An authenticated request (after getting a nonce).
-                if (nonce.empty()) {
-                    Output challenge = core.on_client_datagram(
-                        {client, server,
-                         stun::MessageBuilder(stun::Method::allocate, stun::Class::request, {}).finish()},
-                        now);
-                    if (challenge.datagrams.empty()) break;
-                    auto message = stun::parse(challenge.datagrams.front().payload);
-                    if (!message || message->find(stun::attribute::nonce) == nullptr) break;
-                    nonce = std::string(stun::as_text(*message->find(stun::attribute::nonce)));
-                }
-                const std::uint16_t channel = length >= 2 ? load_be16(bytes, 0) : 0x4000;
-                const stun::Method method = (what >> 4) == 3   ? stun::Method::allocate
-                                            : (what >> 4) == 4 ? stun::Method::create_permission
-                                            : (what >> 4) == 5 ? stun::Method::refresh
-                                                               : stun::Method::channel_bind;
-                stun::MessageBuilder builder(method, stun::Class::request,
-                                             transaction_of(static_cast<std::uint32_t>(at)));
-                if (method == stun::Method::allocate) builder.add_requested_transport(stun::transport_udp);
-                if (method == stun::Method::refresh) builder.add_u32(stun::attribute::lifetime, length & 1 ? 0 : 600);
-                if (method == stun::Method::channel_bind) builder.add_channel_number(channel);
-                if (method == stun::Method::channel_bind || method == stun::Method::create_permission)
-                    builder.add_xor_address(stun::attribute::xor_peer_address, peer);
-                builder.add_text(stun::attribute::username, "user")
-                    .add_text(stun::attribute::realm, "xdpturn")
-                    .add_text(stun::attribute::nonce, nonce);
-                out = core.on_client_datagram({client, server, builder.finish(Bytes(key), true)}, now);
-                if (!out.datagrams.empty())
-                    if (auto reply = stun::parse(out.datagrams.front().payload);
-                        reply && reply->find(stun::attribute::nonce) != nullptr)
-                        nonce = std::string(stun::as_text(*reply->find(stun::attribute::nonce)));
-            }
+            default:
+                out = authenticated_request(core, {client, peer, bytes, what, static_cast<std::uint32_t>(at)}, nonce,
+                                            now);
         }
         for (const RelayOpening& opening : out.relays_opened) {
             if ((length & 8) == 0) continue;  // bound: the success goes out

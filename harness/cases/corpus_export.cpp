@@ -28,13 +28,9 @@ struct CaptureGroup {
     std::vector<const FixedCase*> cases;
 };
 
-}  // namespace
-
-Result<std::string> export_row_corpus(const std::string& directory) {
-    if (auto made = ensure_directory(directory); !made) return made.error();
-
-    // Cases that share the common configuration and table go into one
-    // capture per row; the others each into a capture of their own.
+// Cases that share the common configuration and table go into one capture
+// per row; the others each into a capture of their own.
+std::map<std::string, CaptureGroup> group_cases() {
     std::map<std::string, CaptureGroup> groups;
     for (const FixedCase& c : fixed_cases()) {
         const bool common = c.config == fixed_case_config() && c.bindings == fixed_case_bindings();
@@ -46,7 +42,15 @@ Result<std::string> export_row_corpus(const std::string& directory) {
         group.bindings = c.bindings;
         group.cases.push_back(&c);
     }
+    return groups;
+}
 
+}  // namespace
+
+Result<std::string> export_row_corpus(const std::string& directory) {
+    if (auto made = ensure_directory(directory); !made) return made.error();
+
+    const std::map<std::string, CaptureGroup> groups = group_cases();
     nlohmann::json captures = nlohmann::json::array();
     for (const auto& [file, group] : groups) {
         const std::string pcap = file + ".pcap";
