@@ -12,6 +12,7 @@
 #include "harness/cli/commands.hpp"
 #include "harness/cli/options.hpp"
 #include "harness/io/decision_json.hpp"
+#include "harness/io/junit.hpp"
 #include "harness/xdp/bpf_environment.hpp"
 
 namespace xdpturn::cli {
@@ -94,6 +95,26 @@ int print_rows(const std::map<std::string, RowTally>& per_reason) {
     return rows_without_case;
 }
 
+// The case as a JUnit test case: classname "cases.<row>", name the variant,
+// the problems (with their field diffs) and the pcap's path on failure.
+JUnitCase case_junit(const FixedCase& c, const FixedCaseOutcome& outcome, const nlohmann::json& entry) {
+    const std::size_t slash = c.name.find('/');
+    JUnitCase junit{"cases." + c.name.substr(0, slash), c.name.substr(slash + 1)};
+    if (outcome.passed()) return junit;
+    junit.failure = outcome.problems.front().substr(0, outcome.problems.front().find('\n'));
+    for (const std::string& problem : outcome.problems) junit.details += problem + "\n";
+    if (entry.contains("pcap"))
+        junit.details += "frames (input, expected, reference, xdp): " + entry["pcap"].get<std::string>() + "\n";
+    return junit;
+}
+
+void print_header(const ProgramSource& source) {
+    std::cout << "XDP program: " << source.describe() << "\n\n";
+    std::cout << std::left << std::setw(40) << "case" << std::setw(24) << "expected" << std::setw(24) << "reference"
+              << std::setw(24) << "xdp"
+              << "result\n";
+}
+
 int export_rows(const std::string& export_dir) {
     auto manifest = export_row_corpus(export_dir);
     if (!manifest) {
@@ -112,11 +133,14 @@ int cases_command(int argc, char** argv) {
     std::string artifacts;
     std::string report;
     std::string export_dir;
+    std::string junit;
     options.add_options()("help,h", "show this help")(
         "object", po::value(&object),
         "verify this BPF object instead of the built-in program (it must follow bpf/xdpturn_abi.h)")(
         "artifacts", po::value(&artifacts), "write a pcap per failing case into this directory")(
-        "report", po::value(&report), "write a JSON report to this file")("verbose,v", "print every case's diff")(
+        "report", po::value(&report), "write a JSON report to this file")(
+        "junit", po::value(&junit), "write a JUnit XML report (a test case per fixed case) to this file")(
+        "verbose,v", "print every case's diff")(
         "export", po::value(&export_dir),
         "write one capture per contract row, with binding files and a replay manifest, to this directory, and exit");
     const auto parsed = parse_options("cases", argc, argv, options);
@@ -139,11 +163,9 @@ int cases_command(int argc, char** argv) {
         return exit_usage;
     }
 
-    std::cout << "XDP program: " << source.describe() << "\n\n";
-    std::cout << std::left << std::setw(40) << "case" << std::setw(24) << "expected" << std::setw(24) << "reference"
-              << std::setw(24) << "xdp"
-              << "result\n";
+    print_header(source);
     std::map<std::string, RowTally> per_reason;
+    JUnitSuite suite{"xdpturn cases", {{"program", source.describe()}}, {}};
     nlohmann::json json_cases = nlohmann::json::array();
     int failed = 0;
     for (const FixedCase& c : fixed_cases()) {
@@ -160,6 +182,7 @@ int cases_command(int argc, char** argv) {
         }
         if (args.count("verbose") && outcome.comparison && outcome.comparison->agree)
             std::cout << "    outputs equal (" << outcome.comparison->xdp.output.size() << " bytes)\n";
+        suite.cases.push_back(case_junit(c, outcome, entry));
         json_cases.push_back(std::move(entry));
     }
     const int rows_without_case = print_rows(per_reason);
@@ -175,6 +198,7 @@ int cases_command(int argc, char** argv) {
             {"summary", {{"cases", total}, {"failed", failed}, {"rows_without_case", rows_without_case}}}};
         if (!write_report("cases", report, document)) return exit_usage;
     }
+    if (!junit.empty() && !write_junit_report("cases", junit, {suite})) return exit_usage;
     return failed > 0 || rows_without_case > 0 ? exit_disagreement : exit_equal;
 }
 

@@ -116,6 +116,44 @@ void print_failure(const CheckOptions& options, const CheckFailure& failure, con
         std::cout << "(could not save the counterexample: " << failure.save_error << ")\n";
 }
 
+// The run as JUnit: a test case per property, one for the counters, and one
+// per contract row's coverage (failing without hits only when required).
+JUnitSuite result_junit(const CheckOptions& options, const CheckResult& result, bool require_coverage) {
+    JUnitSuite suite{"xdpturn check",
+                     {{"program", options.program.describe()},
+                      {"seed", std::to_string(options.seed)},
+                      {"cases", std::to_string(result.cases_run)},
+                      {"jobs", std::to_string(options.jobs)}},
+                     {}};
+    for (const char* property : {"agreement", "unchanged", "valid"}) {
+        JUnitCase test{"check.property", property, result.seconds};
+        if (result.failure && result.failure->property == property) {
+            const CheckFailure& failure = *result.failure;
+            test.failure = "case " + std::to_string(failure.case_index) + " of seed " + std::to_string(options.seed);
+            test.details = failure.shown_case + failure.details + "\n";
+            if (failure.saved)
+                test.details += "counterexample: " + failure.saved->pcap + " and " + failure.saved->json + "\n";
+        }
+        suite.cases.push_back(std::move(test));
+    }
+    JUnitCase counters{"check.counters", "reason counters equal the verdicts"};
+    if (!result.counter_mismatch.empty())
+        counters.failure = "counters differ", counters.details = result.counter_mismatch;
+    suite.cases.push_back(std::move(counters));
+    for (Reason reason : all_reasons) {
+        JUnitCase row{"check.coverage", std::string(name(reason))};
+        const bool hit = result.reference_reasons[reason] > 0 && result.xdp_reasons[reason] > 0;
+        if (!reachable_through_test_run(reason))
+            row.skipped = "not reachable through BPF_PROG_TEST_RUN";
+        else if (!hit && require_coverage)
+            row.failure = "no hits in " + std::to_string(result.cases_run) + " cases";
+        else if (!hit)
+            row.skipped = "no hits (coverage not required)";
+        suite.cases.push_back(std::move(row));
+    }
+    return suite;
+}
+
 }  // namespace
 
 int check_command(int argc, char** argv) {
@@ -124,6 +162,7 @@ int check_command(int argc, char** argv) {
     CheckOptions options;
     std::string object;
     std::string report;
+    std::string junit;
     Bounded<1, max_cases> cases{options.cases};
     Bounded<1, max_jobs> jobs{1};
     description.add_options()("help,h", "show this help")("cases", po::value(&cases)->default_value(cases),
@@ -134,7 +173,8 @@ int check_command(int argc, char** argv) {
         "counterexamples", po::value(&options.counterexample_dir)->default_value(options.counterexample_dir),
         "directory for the pcap and JSON of a failing case")("noshrink", "report the failing case as generated")(
         "require-coverage", "fail (exit 1) when a reachable contract row got no hits in either engine")(
-        "report", po::value(&report), "write a JSON report to this file");
+        "report", po::value(&report), "write a JSON report to this file")(
+        "junit", po::value(&junit), "write a JUnit XML report (properties, counters, rows) to this file");
     const auto parsed = parse_options("check", argc, argv, description);
     if (!parsed) return exit_usage;
     const po::variables_map& args = *parsed;
@@ -187,6 +227,9 @@ int check_command(int argc, char** argv) {
     }
 
     if (!report.empty() && !write_report("check", report, result_json(options, *result))) return exit_usage;
+    if (!junit.empty() &&
+        !write_junit_report("check", junit, {result_junit(options, *result, args.count("require-coverage") > 0)}))
+        return exit_usage;
     return status;
 }
 

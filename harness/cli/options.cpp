@@ -34,8 +34,19 @@ std::optional<po::variables_map> parse_options(const std::string& command, int a
 }
 
 bool write_report(const std::string& command, const std::string& path, const nlohmann::json& document) {
-    if (auto written = write_text_file(path, document.dump(2) + "\n"); !written) {
+    // Every report names its schema, so a reader can tell which it has.
+    nlohmann::json named = document;
+    named["schema"] = "xdpturn/" + command + "/1";
+    if (auto written = write_text_file(path, named.dump(2) + "\n"); !written) {
         std::cerr << "xdpturn " << command << ": report: " << written.error().message << "\n";
+        return false;
+    }
+    return true;
+}
+
+bool write_junit_report(const std::string& command, const std::string& path, const std::vector<JUnitSuite>& suites) {
+    if (auto written = write_junit(path, suites); !written) {
+        std::cerr << "xdpturn " << command << ": " << written.error().message << "\n";
         return false;
     }
     return true;

@@ -7,6 +7,8 @@
 #include <optional>
 #include <string>
 
+#include "harness/io/junit.hpp"
+
 namespace xdpturn::cli {
 
 // Parses a command's options. On a usage error it prints the error and the
@@ -15,6 +17,9 @@ std::optional<boost::program_options::variables_map> parse_options(
     const std::string& command, int argc, char** argv, const boost::program_options::options_description& visible,
     const boost::program_options::positional_options_description* positional = nullptr,
     const boost::program_options::options_description* hidden = nullptr);
+
+// Writes a JUnit XML report; prints why and returns false when it cannot.
+bool write_junit_report(const std::string& command, const std::string& path, const std::vector<JUnitSuite>& suites);
 
 // Writes a JSON report; prints why and returns false when it cannot.
 bool write_report(const std::string& command, const std::string& path, const nlohmann::json& document);

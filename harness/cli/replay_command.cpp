@@ -70,7 +70,7 @@ Status load_relay_settings(const po::variables_map& args, const std::string& bin
 int replay_command(int argc, char** argv) {
     po::options_description description("xdpturn replay: captured frames through both engines\n\noptions");
     std::vector<std::string> captures;
-    std::string bindings_path, channel_range, object, out_path, mismatches_path, report;
+    std::string bindings_path, channel_range, object, out_path, mismatches_path, report, junit;
     Bounded<1, 65535> turn_port;
     Bounded<0, 1000000> show{5};
     Bounded<1, max_jobs> jobs{1};
@@ -85,8 +85,10 @@ int replay_command(int argc, char** argv) {
         "write input, reference output and XDP output of each disagreement to this pcap")(
         "learn", "learn bindings from the capture's STUN traffic (Allocate, ChannelBind, Refresh), in capture order")(
         "fix-checksums", "repair partial (offloaded) UDP checksums before replay")(
-        "report", po::value(&report), "write a JSON report")("per-packet", "add one report entry per frame")(
-        "show", po::value(&show)->default_value(show), "disagreements to print in full")(
+        "report", po::value(&report), "write a JSON report")("junit", po::value(&junit),
+                                                             "write a JUnit XML report (a test case per capture)")(
+        "per-packet", "add one report entry per frame")("show", po::value(&show)->default_value(show),
+                                                        "disagreements to print in full")(
         "jobs", po::value(&jobs)->default_value(jobs), "worker threads; results and the report stay in capture order");
     po::options_description hidden;
     hidden.add_options()("capture", po::value(&captures));
@@ -140,6 +142,7 @@ int replay_command(int argc, char** argv) {
         if (!write_report("replay", report, replay_report(options, *result))) return exit_usage;
         if (!options.per_packet_path.empty() && !splice_per_packet(report, options.per_packet_path)) return exit_usage;
     }
+    if (!junit.empty() && !write_junit_report("replay", junit, {replay_junit(options, *result)})) return exit_usage;
     return replay_exit_status(*result);
 }
 

@@ -111,6 +111,25 @@ nlohmann::json replay_report(const ReplayOptions& options, const ReplayResult& r
     return document;
 }
 
+JUnitSuite replay_junit(const ReplayOptions& options, const ReplayResult& result) {
+    JUnitSuite suite{"xdpturn replay", {{"program", options.program.describe()}}, {}};
+    for (const CaptureTally& capture : result.per_capture) {
+        JUnitCase test{"replay", capture.capture};
+        if (!capture.input_error.empty()) {
+            test.failure = "input error";
+            test.details = capture.input_error + "\n";
+        } else if (capture.disagreed > 0) {
+            test.failure =
+                std::to_string(capture.disagreed) + " of " + std::to_string(capture.compared) + " frames disagree";
+            test.details = "first disagreement:\n" + capture.first_diff;
+            if (!options.mismatches_path.empty())
+                test.details += "frames (input, reference, xdp): " + options.mismatches_path + "\n";
+        }
+        suite.cases.push_back(std::move(test));
+    }
+    return suite;
+}
+
 int replay_exit_status(const ReplayResult& result) {
     if (result.disagreed > 0) return exit_disagreement;
     return result.input_errors.empty() ? exit_equal : exit_usage;

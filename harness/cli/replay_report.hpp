@@ -6,12 +6,16 @@
 
 #include <nlohmann/json.hpp>
 
+#include "harness/io/junit.hpp"
 #include "harness/replay/replay_run.hpp"
 
 namespace xdpturn::cli {
 
 void print_replay(const ReplayOptions& options, const ReplayResult& result);
 nlohmann::json replay_report(const ReplayOptions& options, const ReplayResult& result);
+// A JUnit test case per capture: failed on a disagreement (with its first
+// diff) or an input error.
+JUnitSuite replay_junit(const ReplayOptions& options, const ReplayResult& result);
 // The exit status the run deserves: 1 on a disagreement, else 2 on an input
 // error, else 0.
 int replay_exit_status(const ReplayResult& result);

@@ -47,6 +47,8 @@ class ReplayRun {
         if (auto started = pipeline.start(); !started)
             return Error{"cannot run the XDP program: " + started.error().message};
         table_ = std::make_shared<const BindingTable>(options_.bindings);
+        for (const std::string& capture : options_.captures)
+            result_.per_capture.push_back(CaptureTally{capture, 0, 0, 0, {}, {}});
         const auto start = std::chrono::steady_clock::now();
         for (std::uint32_t capture = 0; capture < options_.captures.size(); ++capture)
             if (auto read = read_capture(capture, pipeline); !read) return read.error();
@@ -78,27 +80,29 @@ class ReplayRun {
 
     Status read_capture(std::uint32_t capture, ReplayPipeline& pipeline) {
         const std::string& path = options_.captures[capture];
+        CaptureTally& tally = result_.per_capture[capture];
         auto reader = CaptureReader::open(path);
         if (!reader) {
-            result_.input_errors.push_back(reader.error().message);
+            result_.input_errors.push_back(tally.input_error = reader.error().message);
             return ok_status();
         }
         auto adapter = LinkAdapter::for_link_type(reader->link_type());
         if (!adapter) {
-            result_.input_errors.push_back("capture '" + path + "' (" + reader->link_type_name() +
-                                           "): " + adapter.error().message);
+            tally.input_error = "capture '" + path + "' (" + reader->link_type_name() + "): " + adapter.error().message;
+            result_.input_errors.push_back(tally.input_error);
             return ok_status();
         }
         result_.link_types.push_back({path, adapter->name(), adapter->synthesised()});
         for (std::uint64_t index = 0;; ++index) {
             auto captured = reader->next();
             if (!captured) {
-                result_.input_errors.push_back(captured.error().message + " (after " + std::to_string(index) +
-                                               " frames)");
+                tally.input_error = captured.error().message + " (after " + std::to_string(index) + " frames)";
+                result_.input_errors.push_back(tally.input_error);
                 return ok_status();
             }
             if (!*captured) return ok_status();
             ++result_.frames_read;
+            ++tally.frames_read;
             if (auto pushed = pipeline.push(prepare(capture, index, **captured, *adapter)); !pushed) return pushed;
         }
     }
@@ -175,6 +179,9 @@ class ReplayRun {
 
     void tally(const ReplayFrame& frame) {
         ++result_.compared;
+        CaptureTally& capture = result_.per_capture[frame.capture];
+        ++capture.compared;
+        if (!frame.agree && capture.disagreed++ == 0) capture.first_diff = frame.diff;
         result_.reference.add(frame.reference.reason);
         result_.xdp.add(frame.xdp.reason);
         ++result_.reference_verdicts[std::string(name(frame.reference.verdict))];

@@ -42,6 +42,16 @@ struct LinkTypeSeen {
     std::string synthesised;  // what of the Ethernet header was made up, if anything
 };
 
+// One capture's share of the run, for reports per capture (JUnit).
+struct CaptureTally {
+    std::string capture;
+    std::uint64_t frames_read = 0;
+    std::uint64_t compared = 0;
+    std::uint64_t disagreed = 0;
+    std::string first_diff;   // of its first disagreement
+    std::string input_error;  // why it could not be read (whole or in part)
+};
+
 struct ReplayResult {
     std::uint64_t frames_read = 0;
     std::uint64_t compared = 0;
@@ -57,6 +67,7 @@ struct ReplayResult {
     std::vector<std::string> input_errors;
     std::vector<ReplayDisagreement> first_disagreements;
     std::vector<LinkTypeSeen> link_types;
+    std::vector<CaptureTally> per_capture;  // in the order given
 
     // With learning: what was learned, and the table at the end.
     LearnerStats learned;
