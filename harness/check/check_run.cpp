@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <iostream>
 #include <map>
 #include <mutex>
@@ -25,6 +26,16 @@ struct RunState {
     explicit RunState(std::uint64_t cases) : lowest_failure(cases) {}
     std::atomic<std::uint64_t> lowest_failure;
     std::atomic<std::uint64_t> done{0};
+    const Clock::time_point started = Clock::now();
+
+    // done / total, the rate and the time left, on one terminal line.
+    void show_progress(std::uint64_t finished, std::uint64_t total) const {
+        const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+        const double rate = seconds > 0 ? static_cast<double>(finished) / seconds : 0;
+        const double left = rate > 0 && total > finished ? static_cast<double>(total - finished) / rate : 0;
+        std::fprintf(stderr, "\r%llu / %llu cases, %.0f cases/s, %.0f s left   ",
+                     static_cast<unsigned long long>(finished), static_cast<unsigned long long>(total), rate, left);
+    }
 
     void failed_at(std::uint64_t index) {
         std::uint64_t current = lowest_failure.load();
@@ -61,10 +72,13 @@ class CheckJob {
           shared_(options.program, CounterCheck::last_reason_only),
           isolated_(options.program, CounterCheck::last_reason_only) {}
 
+    // The shard's blocks, shard + k * shards, split among the jobs by k.
     void run_blocks(unsigned job, unsigned jobs) {
-        for (std::uint64_t block = job; block * block_cases < std::min(options_.cases, run_.lowest_failure.load());
-             block += jobs)
+        for (std::uint64_t k = job;; k += jobs) {
+            const std::uint64_t block = options_.shard + k * options_.shards;
+            if (block * block_cases >= std::min(options_.cases, run_.lowest_failure.load())) return;
             if (!run_block(block)) return;
+        }
     }
 
     // After the last block: the counter check and the time spent.
@@ -127,7 +141,7 @@ class CheckJob {
         }
         const std::uint64_t finished = ++run_.done;
         if (options_.progress && finished % 50000 == 0)
-            std::cerr << "\r" << finished << " / " << options_.cases << " cases" << std::flush;
+            run_.show_progress(finished, (options_.cases + options_.shards - 1) / options_.shards);
         return true;
     }
 
@@ -184,7 +198,7 @@ Result<CheckResult> run_jobs(const CheckOptions& options, RunState& run) {
             states[job]->finish();
         });
     for (std::thread& thread : threads) thread.join();
-    if (options.progress) std::cerr << "\r" << std::string(40, ' ') << "\r";
+    if (options.progress) std::cerr << "\r" << std::string(70, ' ') << "\r";
 
     CheckResult result;
     result.seconds = std::chrono::duration<double>(Clock::now() - start).count();

@@ -25,6 +25,12 @@ struct CheckOptions {
     bool shrink = true;
     std::uint64_t max_shrink_runs = 20000;
     bool progress = false;  // a progress line on stderr
+    // One slice of a campaign split across machines: shard `shard` (from 0)
+    // of `shards` runs the blocks whose number is `shard` modulo `shards`.
+    // The shards of a run together run exactly its cases, and the failing
+    // case with the lowest index, shrunk alike, is found by its shard.
+    std::uint64_t shard = 0;
+    std::uint64_t shards = 1;
 };
 
 struct CheckFailure {

@@ -9,152 +9,17 @@
 #include <iostream>
 #include <random>
 #include <sstream>
+#include <tuple>
 
 #include "harness/check/check_run.hpp"
 #include "harness/cli/bounded.hpp"
+#include "harness/cli/check_report.hpp"
 #include "harness/cli/commands.hpp"
 #include "harness/cli/options.hpp"
 
 namespace xdpturn::cli {
 
 namespace po = boost::program_options;
-
-namespace {
-
-void print_coverage(const CheckResult& result) {
-    std::cout << "\n"
-              << std::left << std::setw(20) << "contract row" << std::right << std::setw(12) << "reference"
-              << std::setw(12) << "xdp"
-              << "\n";
-    for (Reason reason : all_reasons) {
-        std::cout << std::left << std::setw(20) << name(reason) << std::right << std::setw(12)
-                  << result.reference_reasons[reason] << std::setw(12) << result.xdp_reasons[reason];
-        if (!reachable_through_test_run(reason))
-            std::cout << "   (not reachable through BPF_PROG_TEST_RUN)";
-        else if (result.reference_reasons[reason] == 0 || result.xdp_reasons[reason] == 0)
-            std::cout << "   NO HITS";
-        std::cout << "\n";
-    }
-}
-
-std::string format_ratio(double ratio) {
-    std::ostringstream text;
-    text << std::fixed << std::setprecision(2) << ratio;
-    return text.str();
-}
-
-nlohmann::json result_json(const CheckOptions& options, const CheckResult& result) {
-    nlohmann::json coverage = nlohmann::json::object();
-    for (Reason reason : all_reasons)
-        coverage[std::string(name(reason))] = {{"reference", result.reference_reasons[reason]},
-                                               {"xdp", result.xdp_reasons[reason]}};
-    nlohmann::json variations = nlohmann::json::object();
-    for (std::size_t i = 0; i < result.variation_hits.size(); ++i)
-        variations[std::string(name(static_cast<Variation>(i)))] = result.variation_hits[i];
-    nlohmann::json uncovered = nlohmann::json::array();
-    for (Reason reason : result.uncovered_rows()) uncovered.push_back(name(reason));
-    nlohmann::json document = {{"program", options.program.describe()},
-                               {"seed", options.seed},
-                               {"cases_requested", options.cases},
-                               {"cases_run", result.cases_run},
-                               {"jobs", options.jobs},
-                               {"seconds", result.seconds},
-                               {"cases_per_second", result.cases_per_second()},
-                               {"test_run_calls_per_second", result.test_run_calls_per_second()},
-                               {"bare_loop_calls_per_second", result.bare_calls_per_second},
-                               {"ratio_to_bare_rate_per_job", result.ratio_to_bare(options.jobs)},
-                               {"ratio_to_bare_rate_all_jobs", result.ratio_to_bare(1)},
-                               {"seconds_in_test_run", static_cast<double>(result.cost.test_run_ns) / 1e9},
-                               {"seconds_in_map_updates", static_cast<double>(result.cost.map_ns) / 1e9},
-                               {"map_entries_changed", result.cost.map_entries},
-                               {"coverage", coverage},
-                               {"uncovered_rows", uncovered},
-                               {"variations", variations},
-                               {"counters_match_verdicts", result.counter_mismatch.empty()},
-                               {"counter_mismatch", result.counter_mismatch},
-                               {"failure", nullptr}};
-    if (result.failure) {
-        const CheckFailure& failure = *result.failure;
-        document["failure"] = {{"case_index", failure.case_index},
-                               {"property", failure.property},
-                               {"details", failure.details},
-                               {"case", failure.shown_case},
-                               {"shrink_steps", failure.shrink_steps},
-                               {"shrink_runs", failure.shrink_runs},
-                               {"pcap", failure.saved ? failure.saved->pcap : ""},
-                               {"bindings", failure.saved ? failure.saved->json : ""}};
-    }
-    return document;
-}
-
-void print_speed(const CheckOptions& options, const CheckResult& result) {
-    const double busy_ns = result.seconds * 1e9 * options.jobs;
-    std::cout << std::fixed << std::setprecision(0) << "\n"
-              << result.cases_run << " cases in " << std::setprecision(2) << result.seconds << " s with "
-              << options.jobs << " job(s): " << std::setprecision(0) << result.cases_per_second() << " cases/s\n"
-              << "BPF_PROG_TEST_RUN on these frames: " << result.test_run_calls_per_second()
-              << " calls/s per thread (a 62-byte frame in a loop: " << result.bare_calls_per_second << ")\n"
-              << "ratio to the bare call rate: " << std::setprecision(2) << result.ratio_to_bare(options.jobs)
-              << " per job"
-              << (options.jobs > 1 ? ", " + format_ratio(result.ratio_to_bare(1)) + " for all jobs together" : "")
-              << "; time in BPF_PROG_TEST_RUN " << std::setprecision(0)
-              << 100.0 * static_cast<double>(result.cost.test_run_ns) / busy_ns << "%, in map updates "
-              << 100.0 * static_cast<double>(result.cost.map_ns) / busy_ns << "% (" << result.cost.map_entries
-              << " entries), the rest generating, building and checking\n";
-}
-
-void print_failure(const CheckOptions& options, const CheckFailure& failure, const std::string& object) {
-    std::cout << "\nFAILED: property '" << failure.property << "' at case " << failure.case_index << " (seed "
-              << options.seed << "), shrunk in " << failure.shrink_steps << " steps (" << failure.shrink_runs
-              << " runs):\n"
-              << failure.shown_case << failure.details << "\n";
-    if (failure.saved)
-        std::cout << "counterexample: " << failure.saved->pcap << "\n                " << failure.saved->json
-                  << "\nreproduce: xdpturn replay " << failure.saved->pcap << " --bindings " << failure.saved->json
-                  << (object.empty() ? "" : " --object " + object) << "\n";
-    else
-        std::cout << "(could not save the counterexample: " << failure.save_error << ")\n";
-}
-
-// The run as JUnit: a test case per property, one for the counters, and one
-// per contract row's coverage (failing without hits only when required).
-JUnitSuite result_junit(const CheckOptions& options, const CheckResult& result, bool require_coverage) {
-    JUnitSuite suite{"xdpturn check",
-                     {{"program", options.program.describe()},
-                      {"seed", std::to_string(options.seed)},
-                      {"cases", std::to_string(result.cases_run)},
-                      {"jobs", std::to_string(options.jobs)}},
-                     {}};
-    for (const char* property : {"agreement", "unchanged", "valid"}) {
-        JUnitCase test{"check.property", property, result.seconds};
-        if (result.failure && result.failure->property == property) {
-            const CheckFailure& failure = *result.failure;
-            test.failure = "case " + std::to_string(failure.case_index) + " of seed " + std::to_string(options.seed);
-            test.details = failure.shown_case + failure.details + "\n";
-            if (failure.saved)
-                test.details += "counterexample: " + failure.saved->pcap + " and " + failure.saved->json + "\n";
-        }
-        suite.cases.push_back(std::move(test));
-    }
-    JUnitCase counters{"check.counters", "reason counters equal the verdicts"};
-    if (!result.counter_mismatch.empty())
-        counters.failure = "counters differ", counters.details = result.counter_mismatch;
-    suite.cases.push_back(std::move(counters));
-    for (Reason reason : all_reasons) {
-        JUnitCase row{"check.coverage", std::string(name(reason))};
-        const bool hit = result.reference_reasons[reason] > 0 && result.xdp_reasons[reason] > 0;
-        if (!reachable_through_test_run(reason))
-            row.skipped = "not reachable through BPF_PROG_TEST_RUN";
-        else if (!hit && require_coverage)
-            row.failure = "no hits in " + std::to_string(result.cases_run) + " cases";
-        else if (!hit)
-            row.skipped = "no hits (coverage not required)";
-        suite.cases.push_back(std::move(row));
-    }
-    return suite;
-}
-
-}  // namespace
 
 int check_command(int argc, char** argv) {
     po::options_description description(
@@ -163,6 +28,7 @@ int check_command(int argc, char** argv) {
     std::string object;
     std::string report;
     std::string junit;
+    std::string shard;
     Bounded<1, max_cases> cases{options.cases};
     Bounded<1, max_jobs> jobs{1};
     description.add_options()("help,h", "show this help")("cases", po::value(&cases)->default_value(cases),
@@ -174,7 +40,10 @@ int check_command(int argc, char** argv) {
         "directory for the pcap and JSON of a failing case")("noshrink", "report the failing case as generated")(
         "require-coverage", "fail (exit 1) when a reachable contract row got no hits in either engine")(
         "report", po::value(&report), "write a JSON report to this file")(
-        "junit", po::value(&junit), "write a JUnit XML report (properties, counters, rows) to this file");
+        "junit", po::value(&junit), "write a JUnit XML report (properties, counters, rows) to this file")(
+        "shard", po::value(&shard),
+        "K/N: run the K-th of N slices of the campaign (same --cases and --seed on every shard); "
+        "`xdpturn merge` joins their reports");
     const auto parsed = parse_options("check", argc, argv, description);
     if (!parsed) return exit_usage;
     const po::variables_map& args = *parsed;
@@ -187,6 +56,14 @@ int check_command(int argc, char** argv) {
                      "--require-coverage, a row got no hits), 2 usage or environment error.\n";
         return exit_equal;
     }
+    if (!shard.empty()) {
+        auto parsed_shard = parse_shard(shard);
+        if (!parsed_shard) {
+            std::cerr << "xdpturn check: --shard: " << parsed_shard.error().message << "\n";
+            return exit_usage;
+        }
+        std::tie(options.shard, options.shards) = *parsed_shard;
+    }
     options.cases = cases.value;
     options.jobs = static_cast<unsigned>(jobs.value);
     options.seed = args.count("seed") ? args["seed"].as<Bounded<0, UINT64_MAX>>().value : std::random_device{}();
@@ -194,8 +71,9 @@ int check_command(int argc, char** argv) {
     options.progress = isatty(STDERR_FILENO);
     if (!object.empty()) options.program.object_path = object;
 
-    std::cout << "xdpturn check: " << options.cases << " cases, seed " << options.seed << ", " << options.jobs
-              << " job(s), program " << options.program.describe() << "\n"
+    std::cout << "xdpturn check: " << options.cases << " cases" << (options.shards > 1 ? " (shard " + shard + ")" : "")
+              << ", seed " << options.seed << ", " << options.jobs << " job(s), program " << options.program.describe()
+              << "\n"
               << "  (rerun: xdpturn check --cases " << options.cases << " --seed " << options.seed << ")\n"
               << std::flush;
     auto result = xdpturn::run_check(options);
@@ -205,26 +83,7 @@ int check_command(int argc, char** argv) {
     }
 
     print_speed(options, *result);
-    print_coverage(*result);
-
-    int status = exit_equal;
-    if (!result->counter_mismatch.empty()) {
-        std::cout << "\nFAILED: the BPF reason counters do not match the verdicts:\n" << result->counter_mismatch;
-        status = exit_disagreement;
-    }
-    const auto uncovered = result->uncovered_rows();
-    if (!uncovered.empty()) {
-        std::cout << "\n" << (args.count("require-coverage") ? "FAILED" : "note") << ": contract rows without hits:";
-        for (Reason reason : uncovered) std::cout << " " << name(reason);
-        std::cout << "\n";
-        if (args.count("require-coverage")) status = exit_disagreement;
-    }
-    if (result->failure) {
-        print_failure(options, *result->failure, object);
-        status = exit_disagreement;
-    } else {
-        std::cout << "\nall " << result->cases_run << " cases passed every property\n";
-    }
+    const int status = print_outcome(options, *result, args.count("require-coverage") > 0, object);
 
     if (!report.empty() && !write_report("check", report, result_json(options, *result))) return exit_usage;
     if (!junit.empty() &&

@@ -18,6 +18,7 @@ void print_usage(std::ostream& out) {
            "           docs/datapath.md) through both engines and print a summary\n"
            "  check    property-based run: generated frames and binding tables through\n"
            "           both engines, failures shrunk and saved (--cases, --seed, --jobs)\n"
+           "  merge    the reports of the shards of a check campaign (--shard K/N) as one\n"
            "  replay   captured frames (pcap, pcapng) through both engines, with a\n"
            "           binding table; reproduces saved counterexamples\n"
            "  relay    the reference relay as a TURN server (UDP, IPv4), optionally with\n"
@@ -40,6 +41,7 @@ int main(int argc, char** argv) {
     const std::string command = argv[1];
     if (command == "cases") return xdpturn::cli::cases_command(argc - 1, argv + 1);
     if (command == "check") return xdpturn::cli::check_command(argc - 1, argv + 1);
+    if (command == "merge") return xdpturn::cli::merge_command(argc - 1, argv + 1);
     if (command == "replay") return xdpturn::cli::replay_command(argc - 1, argv + 1);
     if (command == "relay") return xdpturn::cli::relay_command(argc - 1, argv + 1);
     if (command == "bench") return xdpturn::cli::bench_command(argc - 1, argv + 1);

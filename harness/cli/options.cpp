@@ -1,5 +1,6 @@
 #include "harness/cli/options.hpp"
 
+#include "harness/cli/bounded.hpp"
 #include "harness/io/output_files.hpp"
 
 #include <iostream>
@@ -50,6 +51,15 @@ bool write_junit_report(const std::string& command, const std::string& path, con
         return false;
     }
     return true;
+}
+
+// "K/N" with 1 <= K <= N <= 4096, as (K - 1, N).
+Result<std::pair<std::uint64_t, std::uint64_t>> parse_shard(const std::string& text) {
+    const auto slash = text.find('/');
+    const auto k = slash == std::string::npos ? std::nullopt : parse_whole_number(text.substr(0, slash), 1, 4096);
+    const auto n = slash == std::string::npos ? std::nullopt : parse_whole_number(text.substr(slash + 1), 1, 4096);
+    if (!k || !n || *k > *n) return Error{"takes K/N with 1 <= K <= N <= 4096, not '" + text + "'"};
+    return std::pair{*k - 1, *n};
 }
 
 }  // namespace xdpturn::cli

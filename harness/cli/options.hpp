@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "harness/io/junit.hpp"
 
@@ -17,6 +18,9 @@ std::optional<boost::program_options::variables_map> parse_options(
     const std::string& command, int argc, char** argv, const boost::program_options::options_description& visible,
     const boost::program_options::positional_options_description* positional = nullptr,
     const boost::program_options::options_description* hidden = nullptr);
+
+// "K/N" with 1 <= K <= N <= 4096, as (K - 1, N): one slice of a campaign.
+Result<std::pair<std::uint64_t, std::uint64_t>> parse_shard(const std::string& text);
 
 // Writes a JUnit XML report; prints why and returns false when it cannot.
 bool write_junit_report(const std::string& command, const std::string& path, const std::vector<JUnitSuite>& suites);

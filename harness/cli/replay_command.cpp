@@ -65,33 +65,54 @@ Status load_relay_settings(const po::variables_map& args, const std::string& bin
     return ok_status();
 }
 
+// The captures at positions K-1, K-1+N, ... of the list, for --shard K/N.
+Result<std::vector<std::string>> shard_of(const std::vector<std::string>& captures, const std::string& shard) {
+    auto slice = parse_shard(shard);
+    if (!slice) return slice.error();
+    std::vector<std::string> mine;
+    for (std::size_t i = slice->first; i < captures.size(); i += slice->second) mine.push_back(captures[i]);
+    return mine;
+}
+
+// The flags as given, before they are checked.
+struct ReplayFlags {
+    std::vector<std::string> captures;
+    std::string bindings_path, channel_range, object, out_path, mismatches_path, report, junit, shard;
+    Bounded<1, 65535> turn_port;
+    Bounded<0, 1000000> show{5};
+    Bounded<1, max_jobs> jobs{1};
+};
+
+void describe_flags(po::options_description& description, ReplayFlags& flags) {
+    description.add_options()("help,h", "show this help")(
+        "bindings", po::value(&flags.bindings_path), "binding table and relay settings (JSON, see docs/replay.md)")(
+        "turn-port", po::value(&flags.turn_port), "the relay's TURN port (default 3478, or the bindings file's)")(
+        "channel-range", po::value(&flags.channel_range),
+        "accepted channels LO-HI, decimal or 0x hex (default 0x4000-0x4FFF)")(
+        "object", po::value(&flags.object), "verify this BPF object instead of the built-in program")(
+        "out", po::value(&flags.out_path), "write the XDP program's XDP_TX frames to this pcap")(
+        "mismatches", po::value(&flags.mismatches_path),
+        "write input, reference output and XDP output of each disagreement to this pcap")(
+        "learn", "learn bindings from the capture's STUN traffic (Allocate, ChannelBind, Refresh), in capture order")(
+        "fix-checksums", "repair partial (offloaded) UDP checksums before replay")("report", po::value(&flags.report),
+                                                                                   "write a JSON report")(
+        "junit", po::value(&flags.junit), "write a JUnit XML report (a test case per capture)")(
+        "per-packet", "add one report entry per frame")("show", po::value(&flags.show)->default_value(flags.show),
+                                                        "disagreements to print in full")(
+        "jobs", po::value(&flags.jobs)->default_value(flags.jobs),
+        "worker threads; results and the report stay in capture order")(
+        "shard", po::value(&flags.shard),
+        "K/N: replay only the captures whose position in the list is K modulo N (each shard learns on its own)");
+}
+
 }  // namespace
 
 int replay_command(int argc, char** argv) {
     po::options_description description("xdpturn replay: captured frames through both engines\n\noptions");
-    std::vector<std::string> captures;
-    std::string bindings_path, channel_range, object, out_path, mismatches_path, report, junit;
-    Bounded<1, 65535> turn_port;
-    Bounded<0, 1000000> show{5};
-    Bounded<1, max_jobs> jobs{1};
-    description.add_options()("help,h", "show this help")(
-        "bindings", po::value(&bindings_path), "binding table and relay settings (JSON, see docs/replay.md)")(
-        "turn-port", po::value(&turn_port), "the relay's TURN port (default 3478, or the bindings file's)")(
-        "channel-range", po::value(&channel_range),
-        "accepted channels LO-HI, decimal or 0x hex (default 0x4000-0x4FFF)")(
-        "object", po::value(&object), "verify this BPF object instead of the built-in program")(
-        "out", po::value(&out_path), "write the XDP program's XDP_TX frames to this pcap")(
-        "mismatches", po::value(&mismatches_path),
-        "write input, reference output and XDP output of each disagreement to this pcap")(
-        "learn", "learn bindings from the capture's STUN traffic (Allocate, ChannelBind, Refresh), in capture order")(
-        "fix-checksums", "repair partial (offloaded) UDP checksums before replay")(
-        "report", po::value(&report), "write a JSON report")("junit", po::value(&junit),
-                                                             "write a JUnit XML report (a test case per capture)")(
-        "per-packet", "add one report entry per frame")("show", po::value(&show)->default_value(show),
-                                                        "disagreements to print in full")(
-        "jobs", po::value(&jobs)->default_value(jobs), "worker threads; results and the report stay in capture order");
+    ReplayFlags flags;
+    describe_flags(description, flags);
     po::options_description hidden;
-    hidden.add_options()("capture", po::value(&captures));
+    hidden.add_options()("capture", po::value(&flags.captures));
     po::positional_options_description positional;
     positional.add("capture", -1);
     const auto parsed = parse_options("replay", argc, argv, description, &positional, &hidden);
@@ -105,31 +126,40 @@ int replay_command(int argc, char** argv) {
                      "1 at least one disagreement, 2 usage or input error.\n";
         return exit_equal;
     }
-    if (args.count("per-packet") && report.empty()) {
+    if (args.count("per-packet") && flags.report.empty()) {
         std::cerr << "xdpturn replay: --per-packet adds entries to the report; give --report FILE\n";
         return exit_usage;
     }
-    if (captures.empty()) {
+    if (flags.captures.empty()) {
         std::cerr << "xdpturn replay: no capture given\n\n" << description;
         return exit_usage;
     }
 
     ReplayOptions options;
-    if (auto settings = load_relay_settings(args, bindings_path, turn_port, channel_range, options); !settings) {
+    if (auto settings = load_relay_settings(args, flags.bindings_path, flags.turn_port, flags.channel_range, options);
+        !settings) {
         std::cerr << "xdpturn replay: " << settings.error().message << "\n";
         return exit_usage;
     }
-    options.captures = captures;
-    if (!object.empty()) options.program.object_path = object;
-    options.jobs = static_cast<unsigned>(jobs.value);
+    options.captures = flags.captures;
+    if (!flags.shard.empty()) {
+        auto slice = shard_of(flags.captures, flags.shard);
+        if (!slice) {
+            std::cerr << "xdpturn replay: --shard: " << slice.error().message << "\n";
+            return exit_usage;
+        }
+        options.captures = std::move(slice).value();
+    }
+    if (!flags.object.empty()) options.program.object_path = flags.object;
+    options.jobs = static_cast<unsigned>(flags.jobs.value);
     options.learn = args.count("learn") > 0;
     options.fix_checksums = args.count("fix-checksums") > 0;
-    options.out_path = out_path;
-    options.mismatches_path = mismatches_path;
+    options.out_path = flags.out_path;
+    options.mismatches_path = flags.mismatches_path;
     // Per-packet entries go to a file as they come (one JSON value a line)
     // and are spliced into the report at the end: memory stays flat.
-    if (args.count("per-packet")) options.per_packet_path = report + ".per-packet.tmp";
-    options.keep_disagreements = show.value;
+    if (args.count("per-packet")) options.per_packet_path = flags.report + ".per-packet.tmp";
+    options.keep_disagreements = flags.show.value;
     options.progress = isatty(STDERR_FILENO) != 0;
 
     auto result = xdpturn::run_replay(options);
@@ -138,11 +168,13 @@ int replay_command(int argc, char** argv) {
         return exit_usage;
     }
     print_replay(options, *result);
-    if (!report.empty()) {
-        if (!write_report("replay", report, replay_report(options, *result))) return exit_usage;
-        if (!options.per_packet_path.empty() && !splice_per_packet(report, options.per_packet_path)) return exit_usage;
+    if (!flags.report.empty()) {
+        if (!write_report("replay", flags.report, replay_report(options, *result))) return exit_usage;
+        if (!options.per_packet_path.empty() && !splice_per_packet(flags.report, options.per_packet_path))
+            return exit_usage;
     }
-    if (!junit.empty() && !write_junit_report("replay", junit, {replay_junit(options, *result)})) return exit_usage;
+    if (!flags.junit.empty() && !write_junit_report("replay", flags.junit, {replay_junit(options, *result)}))
+        return exit_usage;
     return replay_exit_status(*result);
 }
 

@@ -1,0 +1,151 @@
+// `xdpturn merge`: the reports of the shards of one property campaign
+// (`xdpturn check --shard K/N --report F`), joined into the report of the
+// whole run: tallies summed, the coverage gate over the summed counts, the
+// failure with the lowest case index (the one the whole run would shrink and
+// save), and the same JSON and JUnit reports `check` writes.
+#include <boost/program_options.hpp>
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <iostream>
+#include <set>
+
+#include "harness/cli/check_report.hpp"
+#include "harness/cli/commands.hpp"
+#include "harness/cli/options.hpp"
+
+namespace xdpturn::cli {
+
+namespace po = boost::program_options;
+
+namespace {
+
+Result<nlohmann::json> read_report(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) return Error{"cannot read '" + path + "'"};
+    nlohmann::json document = nlohmann::json::parse(in, nullptr, false);
+    if (document.is_discarded() || !document.is_object()) return Error{"'" + path + "' is not JSON"};
+    if (document.value("schema", "") != "xdpturn/check/1")
+        return Error{"'" + path + "' is not an `xdpturn check` report (schema xdpturn/check/1)"};
+    return document;
+}
+
+std::optional<CheckFailure> failure_of(const nlohmann::json& failure) {
+    if (!failure.is_object()) return std::nullopt;
+    CheckFailure found;
+    found.case_index = failure.at("case_index").get<std::uint64_t>();
+    found.property = failure.at("property").get<std::string>();
+    found.details = failure.at("details").get<std::string>();
+    found.shown_case = failure.at("case").get<std::string>();
+    found.shrink_steps = failure.at("shrink_steps").get<std::uint64_t>();
+    found.shrink_runs = failure.at("shrink_runs").get<std::uint64_t>();
+    if (!failure.at("pcap").get<std::string>().empty())
+        found.saved =
+            CounterexamplePaths{failure.at("pcap").get<std::string>(), failure.at("bindings").get<std::string>()};
+    return found;
+}
+
+// Adds one shard's report to the merged result.
+void add_shard(const nlohmann::json& shard, CheckResult& merged) {
+    merged.cases_run += shard.at("cases_run").get<std::uint64_t>();
+    merged.seconds = std::max(merged.seconds, shard.at("seconds").get<double>());
+    merged.cost.test_run_ns += static_cast<std::uint64_t>(shard.at("seconds_in_test_run").get<double>() * 1e9);
+    merged.cost.test_runs += static_cast<std::uint64_t>(shard.at("seconds_in_test_run").get<double>() *
+                                                        shard.at("test_run_calls_per_second").get<double>());
+    merged.cost.map_ns += static_cast<std::uint64_t>(shard.at("seconds_in_map_updates").get<double>() * 1e9);
+    merged.cost.map_entries += shard.at("map_entries_changed").get<std::uint64_t>();
+    merged.bare_calls_per_second =
+        std::max(merged.bare_calls_per_second, shard.at("bare_loop_calls_per_second").get<double>());
+    for (Reason reason : all_reasons) {
+        const auto& row = shard.at("coverage").at(std::string(name(reason)));
+        merged.reference_reasons.add(reason, row.at("reference").get<std::uint64_t>());
+        merged.xdp_reasons.add(reason, row.at("xdp").get<std::uint64_t>());
+    }
+    for (std::size_t i = 0; i < variation_count; ++i)
+        merged.variation_hits[i] += shard.at("variations").value(std::string(name(static_cast<Variation>(i))), 0ull);
+    merged.counter_mismatch += shard.at("counter_mismatch").get<std::string>();
+    auto failure = failure_of(shard.at("failure"));
+    if (failure && (!merged.failure || failure->case_index < merged.failure->case_index)) merged.failure = failure;
+}
+
+// The shards must be of one campaign, each exactly once.
+Result<CheckOptions> campaign_of(const std::vector<nlohmann::json>& shards) {
+    const nlohmann::json& first = shards.front();
+    CheckOptions options;
+    options.seed = first.at("seed").get<std::uint64_t>();
+    options.cases = first.at("cases_requested").get<std::uint64_t>();
+    const std::string program = first.at("program").get<std::string>();
+    if (program != "built-in") options.program.object_path = program;
+    const std::uint64_t count = first.at("shard").at("count").get<std::uint64_t>();
+    std::set<std::uint64_t> seen;
+    options.jobs = 0;
+    for (const nlohmann::json& shard : shards) {
+        if (shard.at("seed") != first.at("seed") || shard.at("cases_requested") != first.at("cases_requested") ||
+            shard.at("program") != first.at("program") || shard.at("shard").at("count") != count)
+            return Error{"the reports are not of one campaign (seed, cases, program and shard count must agree)"};
+        if (!seen.insert(shard.at("shard").at("index").get<std::uint64_t>()).second)
+            return Error{"shard " + shard.at("shard").at("index").dump() + " is given twice"};
+        options.jobs += shard.at("jobs").get<unsigned>();
+    }
+    if (seen.size() != count)
+        return Error{"only " + std::to_string(seen.size()) + " of the " + std::to_string(count) + " shards are given"};
+    return options;
+}
+
+}  // namespace
+
+int merge_command(int argc, char** argv) {
+    po::options_description description("xdpturn merge: the shards of a property campaign as one run\n\noptions");
+    std::vector<std::string> inputs;
+    std::string report, junit;
+    description.add_options()("help,h", "show this help")("report", po::value(&report), "write the merged JSON report")(
+        "junit", po::value(&junit), "write the merged JUnit XML report")(
+        "require-coverage", "fail (exit 1) when a reachable contract row got no hits in the merged counts");
+    po::options_description hidden;
+    hidden.add_options()("input", po::value(&inputs));
+    po::positional_options_description positional;
+    positional.add("input", -1);
+    const auto parsed = parse_options("merge", argc, argv, description, &positional, &hidden);
+    if (!parsed) return exit_usage;
+    if (parsed->count("help") || inputs.empty()) {
+        (inputs.empty() && !parsed->count("help") ? std::cerr : std::cout)
+            << "usage: xdpturn merge SHARD-REPORT.json... [options]\n\n"
+            << description;
+        return parsed->count("help") ? exit_equal : exit_usage;
+    }
+    std::vector<nlohmann::json> shards;
+    for (const std::string& path : inputs) {
+        auto document = read_report(path);
+        if (!document) {
+            std::cerr << "xdpturn merge: " << document.error().message << "\n";
+            return exit_usage;
+        }
+        shards.push_back(std::move(document).value());
+    }
+    CheckResult merged;
+    Result<CheckOptions> options = Error{""};
+    try {
+        options = campaign_of(shards);
+        if (options)
+            for (const nlohmann::json& shard : shards) add_shard(shard, merged);
+    } catch (const nlohmann::json::exception& error) {
+        options = Error{std::string("a report lacks a field of xdpturn/check/1: ") + error.what()};
+    }
+    if (!options) {
+        std::cerr << "xdpturn merge: " << options.error().message << "\n";
+        return exit_usage;
+    }
+    std::cout << "xdpturn merge: " << shards.size() << " shards of " << options->cases << " cases, seed "
+              << options->seed << "\n";
+    const int status = print_outcome(*options, merged, parsed->count("require-coverage") > 0,
+                                     options->program.object_path.value_or(""));
+    nlohmann::json document = result_json(*options, merged);
+    document["merged_from"] = inputs;
+    if (!report.empty() && !write_report("check", report, document)) return exit_usage;
+    if (!junit.empty() &&
+        !write_junit_report("merge", junit, {result_junit(*options, merged, parsed->count("require-coverage") > 0)}))
+        return exit_usage;
+    return status;
+}
+
+}  // namespace xdpturn::cli
