@@ -141,10 +141,22 @@ PeerPolicy::PeerPolicy(std::vector<Cidr> allowed, std::vector<TransportAddress> 
       relayed_bases_(std::move(relayed_bases)),
       relayed_ports_(relayed_ports) {}
 
+// An unspecified listener listens on every address of the host; of those
+// the policy knows loopback and the relayed addresses. (Another host's port
+// of the same number is a peer like any other.)
+bool PeerPolicy::is_local(const TransportAddress& address) const {
+    const bool loopback = address.ipv6 ? std::all_of(address.address.begin(), address.address.begin() + 15,
+                                                     [](std::uint8_t byte) { return byte == 0; }) &&
+                                             address.address[15] == 1
+                                       : address.address[0] == 127;
+    return loopback || std::any_of(relayed_bases_.begin(), relayed_bases_.end(),
+                                   [&](const TransportAddress& base) { return same_ip(base, address); });
+}
+
 bool PeerPolicy::is_own(const TransportAddress& peer) const {
     for (const TransportAddress& listener : own_)
         if (listener.ipv6 == peer.ipv6 && listener.port == peer.port &&
-            (unspecified(listener) || same_ip(listener, peer)))
+            (same_ip(listener, peer) || (unspecified(listener) && is_local(peer))))
             return true;
     for (const TransportAddress& base : relayed_bases_)
         if (same_ip(base, peer) && peer.port >= relayed_ports_.min && peer.port <= relayed_ports_.max) return true;
@@ -165,15 +177,18 @@ std::optional<std::string> PeerPolicy::refused_range(const TransportAddress& add
 }
 
 std::optional<std::string> PeerPolicy::refusal(const TransportAddress& peer) const {
+    // The relay's own addresses, in any form, whatever is opened.
+    std::vector<TransportAddress> inside = embedded_ipv4(peer);
+    for (TransportAddress& address : inside) address.port = peer.port;
     if (is_own(peer)) return "the relay's own listening or relayed transport address";
+    for (const TransportAddress& address : inside)
+        if (is_own(address)) return "embeds the relay's own address";
     // An opened range opens what it names, and what is reached through it.
     if (allowed(peer)) return std::nullopt;
     if (auto refused = refused_range(peer)) return refused;
-    for (TransportAddress inside : embedded_ipv4(peer)) {
-        inside.port = peer.port;
-        if (is_own(inside)) return "embeds the relay's own address";
-        if (allowed(inside)) continue;
-        if (auto refused = refused_range(inside)) return "embeds " + inside.to_string() + ": " + *refused;
+    for (const TransportAddress& address : inside) {
+        if (allowed(address)) continue;
+        if (auto refused = refused_range(address)) return "embeds " + address.to_string() + ": " + *refused;
     }
     return std::nullopt;
 }

@@ -46,9 +46,10 @@ std::span<const SpecialRange> special_ranges();
 
 class PeerPolicy {
   public:
-    // `own` are the relay's listening addresses (an unspecified address
-    // stands for every address of its family); `relayed_bases` the relayed
-    // addresses, whose ports in `relayed_ports` are the allocations'.
+    // `own` are the relay's listening addresses (an unspecified one stands
+    // for loopback and the relayed addresses, the host's addresses the
+    // policy knows); `relayed_bases` the relayed addresses, whose ports in
+    // `relayed_ports` are the allocations'.
     PeerPolicy(std::vector<Cidr> allowed, std::vector<TransportAddress> own,
                std::vector<TransportAddress> relayed_bases, PortRange relayed_ports);
 
@@ -57,6 +58,7 @@ class PeerPolicy {
 
   private:
     bool is_own(const TransportAddress& peer) const;
+    bool is_local(const TransportAddress& address) const;
     bool allowed(const TransportAddress& address) const;
     std::optional<std::string> refused_range(const TransportAddress& address) const;
 

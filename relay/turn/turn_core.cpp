@@ -292,8 +292,9 @@ Output Core::relay_unavailable(const RelayOpening& opening, Time now) {
     reserve_port(opening.relayed.port);
     const auto port = ports_.find(opening.relayed.port);
     if (port == ports_.end()) return out;
+    const std::size_t closed_before = out.relays_closed.size();  // the tick may close others
     remove_allocation(allocations_.find(port->second), out);
-    out.relays_closed.clear();  // it was never opened
+    out.relays_closed.resize(closed_before);  // this one was never opened
     --stats_.allocations_created;
     ++stats_.rejected;
     out.datagrams.push_back(opening.failure);

@@ -71,7 +71,8 @@ BOOST_AUTO_TEST_CASE(the_relays_own_addresses_are_never_peers) {
     BOOST_TEST(policy.refusal(listener).has_value());                           // the listener itself
     BOOST_TEST(policy.refusal(address("192.0.2.1", 50000)).has_value());        // a relayed port
     BOOST_TEST(policy.refusal(address("::ffff:192.0.2.1", 3478)).has_value());  // the listener, mapped
-    BOOST_TEST(policy.refusal(address("2001:db8::5", 3478)).has_value());       // [::]:3478 listens on all
+    BOOST_TEST(policy.refusal(address("::1", 3478)).has_value());               // [::]:3478 listens on loopback
+    BOOST_TEST(!policy.refusal(address("2001:db8::5", 3478)).has_value());      // another host's port 3478
     BOOST_TEST(!policy.refusal(address("192.0.2.1", 3480)).has_value());        // another port of the host
     BOOST_TEST(!policy.refusal(address("192.0.2.9", 50000)).has_value());       // another host
 }

@@ -225,3 +225,20 @@ RC_BOOST_PROP(the_xdp_table_never_holds_a_refused_peer, ()) {
         RC_ASSERT(!refusal.has_value());
     }
 }
+
+// Undoing an allocation whose socket could not be bound must not drop the
+// sockets the same step's expiry closes (it once cleared them all).
+BOOST_AUTO_TEST_CASE(undoing_an_allocation_keeps_the_expiry_closes_of_the_same_step) {
+    Core core(test_config());
+    Client early(core, victim);
+    Reply first = early.allocate();  // at 0 s: expires at 600 s
+    const TransportAddress expiring =
+        *stun::decode_xor_address(*first.message->find(attribute::xor_relayed_address), first.message->transaction);
+    Client late(core, attacker);
+    late.now = 300s;  // expires at 900 s
+    const RelayOpening opening = late.allocate().output.relays_opened.at(0);
+    const Output undone = core.relay_unavailable(opening, 700s);
+    BOOST_TEST_REQUIRE(undone.relays_closed.size() == 1u);
+    BOOST_TEST((undone.relays_closed.front() == expiring));
+    BOOST_TEST(core.allocations() == 0u);
+}
