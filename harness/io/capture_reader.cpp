@@ -1,5 +1,7 @@
 #include "harness/io/capture_reader.hpp"
 
+#include <cstdio>
+
 #include <pcap/pcap.h>
 
 namespace xdpturn {
@@ -37,6 +39,12 @@ int CaptureReader::link_type() const {
 std::string CaptureReader::link_type_name() const {
     const char* name = pcap_datalink_val_to_name(link_type());
     return name != nullptr ? name : "link type " + std::to_string(link_type());
+}
+
+std::uint64_t CaptureReader::bytes_read() const {
+    FILE* file = pcap_file(handle_.get());
+    const long position = file != nullptr ? std::ftell(file) : -1;
+    return position > 0 ? static_cast<std::uint64_t>(position) : 0;
 }
 
 }  // namespace xdpturn

@@ -29,6 +29,8 @@ class CaptureReader {
     Result<std::optional<CapturedFrame>> next();
 
     int link_type() const;
+    // How far into the file reading has come, in bytes (for progress).
+    std::uint64_t bytes_read() const;
     std::string link_type_name() const;
     const std::string& path() const { return path_; }
 

@@ -3,6 +3,8 @@
 #include <sys/resource.h>
 
 #include <chrono>
+#include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -33,6 +35,13 @@ const char* checksum_state_name(UdpChecksumState state) {
     return "?";
 }
 
+// For progress only: a file that cannot be sized counts as empty.
+std::uint64_t file_size_or_zero(const std::string& path) {
+    std::error_code error;
+    const auto size = std::filesystem::file_size(path, error);
+    return error ? 0 : static_cast<std::uint64_t>(size);
+}
+
 // One run: reads the captures in order, feeds the pipeline, and merges its
 // results (in capture order) into the result, the outputs and the oracle.
 class ReplayRun {
@@ -49,14 +58,18 @@ class ReplayRun {
         table_ = std::make_shared<const BindingTable>(options_.bindings);
         for (const std::string& capture : options_.captures)
             result_.per_capture.push_back(CaptureTally{capture, 0, 0, 0, {}, {}});
-        const auto start = std::chrono::steady_clock::now();
-        for (std::uint32_t capture = 0; capture < options_.captures.size(); ++capture)
+        const auto start = started_ = std::chrono::steady_clock::now();
+        for (const std::string& capture : options_.captures) total_bytes_ += file_size_or_zero(capture);
+        for (std::uint32_t capture = 0; capture < options_.captures.size(); ++capture) {
             if (auto read = read_capture(capture, pipeline); !read) return read.error();
+            finished_bytes_ += file_size_or_zero(options_.captures[capture]);
+            current_bytes_ = 0;
+        }
         if (auto finished = pipeline.finish(); !finished) return finished.error();
         if (per_packet_.is_open() && !per_packet_.flush())
             keep_first_error(Error{"cannot write '" + options_.per_packet_path + "'"});
         if (!write_error_.empty()) return Error{write_error_};
-        if (options_.progress) std::cerr << "\r" << std::string(50, ' ') << "\r";
+        if (options_.progress) std::cerr << "\r" << std::string(90, ' ') << "\r";
         result_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         result_.cost = pipeline.cost();
         finish_result();
@@ -103,6 +116,7 @@ class ReplayRun {
             if (!*captured) return ok_status();
             ++result_.frames_read;
             ++tally.frames_read;
+            if (options_.progress && tally.frames_read % 4096 == 0) current_bytes_ = reader->bytes_read();
             if (auto pushed = pipeline.push(prepare(capture, index, **captured, *adapter)); !pushed) return pushed;
         }
     }
@@ -159,8 +173,7 @@ class ReplayRun {
             if (out_) keep_first_error(out_->write(frame.xdp_output));
         }
         if (!frame.agree) record_disagreement(frame, path);
-        if (options_.progress && result_.compared % 100000 == 0)
-            std::cerr << "\r" << result_.compared << " frames, " << result_.disagreed << " disagreements" << std::flush;
+        if (options_.progress && result_.compared % 100000 == 0) show_progress();
         if (per_packet_.is_open())
             per_packet_ << nlohmann::json{{"capture", path},
                                           {"index", frame.index},
@@ -169,6 +182,21 @@ class ReplayRun {
                                           {"agree", frame.agree}}
                                .dump()
                         << "\n";
+    }
+
+    // Frames, disagreements, rate, and the time left by the bytes of the
+    // captures read so far; on a terminal only.
+    void show_progress() const {
+        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+        const double rate = seconds > 0 ? static_cast<double>(result_.compared) / seconds : 0;
+        const std::uint64_t done = finished_bytes_ + current_bytes_;
+        const double left = done > 0 && total_bytes_ > done
+                                ? seconds * static_cast<double>(total_bytes_ - done) / static_cast<double>(done)
+                                : 0;
+        std::fprintf(
+            stderr, "\r%llu frames, %llu disagreements, %.0f frames/s, %.0f%% read, %.0f s left   ",
+            static_cast<unsigned long long>(result_.compared), static_cast<unsigned long long>(result_.disagreed), rate,
+            total_bytes_ > 0 ? 100.0 * static_cast<double>(done) / static_cast<double>(total_bytes_) : 0.0, left);
     }
 
     // An output that cannot be written fails the run at its end, with the
@@ -218,6 +246,10 @@ class ReplayRun {
     std::optional<PcapWriter> out_, mismatches_;
     std::ofstream per_packet_;
     std::string write_error_;
+    std::chrono::steady_clock::time_point started_;
+    std::uint64_t total_bytes_ = 0;     // of all the captures
+    std::uint64_t finished_bytes_ = 0;  // of the captures read to the end
+    std::uint64_t current_bytes_ = 0;   // into the capture being read
 };
 
 }  // namespace
