@@ -4,7 +4,6 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
-#include <cstdio>
 
 #include "relay/model/channel_data.hpp"
 

@@ -1,14 +1,8 @@
 // The core's TURN requests (RFC 8656): authentication of each request, then
 // Allocate, Refresh, CreatePermission and ChannelBind.
-#include "relay/net/splitmix.hpp"
+#include <vector>
+
 #include "relay/turn/turn_core.hpp"
-
-#include <arpa/inet.h>
-
-#include <algorithm>
-#include <cstdio>
-
-#include "relay/model/channel_data.hpp"
 
 namespace xdpturn::turn {
 
