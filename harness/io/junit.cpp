@@ -8,7 +8,7 @@ namespace xdpturn {
 
 namespace {
 
-void add_suite(tinyxml2::XMLDocument& document, tinyxml2::XMLElement& root, const JUnitSuite& suite) {
+void add_suite(tinyxml2::XMLElement& root, const JUnitSuite& suite) {
     tinyxml2::XMLElement* element = root.InsertNewChildElement("testsuite");
     std::size_t failures = 0, skipped = 0;
     double seconds = 0;
@@ -45,7 +45,6 @@ void add_suite(tinyxml2::XMLDocument& document, tinyxml2::XMLElement& root, cons
             testcase->InsertNewChildElement("skipped")->SetAttribute("message", c.skipped->c_str());
         }
     }
-    (void)document;
 }
 
 }  // namespace
@@ -55,7 +54,7 @@ Status write_junit(const std::string& path, const std::vector<JUnitSuite>& suite
     document.InsertEndChild(document.NewDeclaration());
     tinyxml2::XMLElement* root = document.NewElement("testsuites");
     document.InsertEndChild(root);
-    for (const JUnitSuite& suite : suites) add_suite(document, *root, suite);
+    for (const JUnitSuite& suite : suites) add_suite(*root, suite);
     tinyxml2::XMLPrinter printer;
     document.Print(&printer);
     if (auto written = write_text_file(path, printer.CStr()); !written)
