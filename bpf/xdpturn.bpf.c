@@ -1,16 +1,20 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * XDP TURN relay data path: IPv4 ChannelData -> UDP to the peer.
+ * XDP TURN relay data path over IPv4, both directions.
  *
  * A ChannelData message from a bound client to the TURN port is rewritten
- * in place into the UDP datagram the relay would send to the peer and sent
- * back out with XDP_TX. Every other frame is passed to the stack untouched.
+ * in place into the UDP datagram the relay would send to the peer; a UDP
+ * datagram from a peer to an allocation port with a channel bound to that
+ * peer is rewritten into the ChannelData message the relay would send to
+ * the client. Both go back out with XDP_TX. Every other frame is passed to
+ * the stack untouched.
  * docs/datapath.md is the contract: each test below is one of its rows, in
  * the same order, with the same reason code.
  *
  * This is the fast implementation: the checksums are updated incrementally
- * (RFC 1624) and the headers are moved forward over the 4-byte channel
- * header instead of moving the payload. The reference model in relay/ builds
+ * (RFC 1624) and the headers are moved over the 4-byte channel header (4
+ * bytes forward to strip it, 4 bytes back to add it) instead of moving the
+ * payload. The reference model in relay/ builds
  * the same output the slow, obvious way; the harness compares the two.
  *
  * Build-time mutants: XDPTURN_MUTANT_* macros plant one known bug each
@@ -51,6 +55,9 @@ struct channel_data_header {
 const volatile __u16 turn_port = 0;
 const volatile __u16 channel_min = 0;
 const volatile __u16 channel_max = 0;
+const volatile __u16 relay_port_min = 0;
+const volatile __u16 relay_port_max = 0;
+const volatile __u16 mtu = 0;
 
 /* Reason of the latest verdict, read by the test harness through mmap. */
 __u32 last_reason = 0;
@@ -61,6 +68,13 @@ struct {
 	__type(key, struct xdpturn_binding_key);
 	__type(value, struct xdpturn_binding_value);
 } bindings SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XDPTURN_MAX_BINDINGS);
+	__type(key, struct xdpturn_peer_key);
+	__type(value, struct xdpturn_peer_value);
+} channels_by_peer SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -168,6 +182,14 @@ struct relay_headers {
 
 #define RELAY_HEADERS_BYTES (sizeof(struct ethhdr) + sizeof(struct iphdr) + sizeof(struct udphdr))
 
+static __always_inline void copy_headers(struct relay_headers *copy, const struct ethhdr *eth,
+					 const struct iphdr *ip, const struct udphdr *udp)
+{
+	__builtin_memcpy(&copy->eth, eth, sizeof(copy->eth));
+	__builtin_memcpy(&copy->ip, ip, sizeof(copy->ip));
+	__builtin_memcpy(&copy->udp, udp, sizeof(copy->udp));
+}
+
 static __always_inline void swap_macs(struct ethhdr *eth)
 {
 	__u8 tmp[ETH_ALEN];
@@ -179,73 +201,145 @@ static __always_inline void swap_macs(struct ethhdr *eth)
 #endif
 }
 
-static __always_inline void
-rewrite_ipv4(struct iphdr *ip, const struct xdpturn_binding_value *target, __be16 new_total_length)
+/* New addresses and total length; the header checksum follows (RFC 1624).
+ * TTL, TOS, identification and flags are kept. */
+static __always_inline void rewrite_ipv4(struct iphdr *ip, __be32 saddr, __be32 daddr,
+					 __be16 total_length)
 {
-	__be32 old_saddr = ip->saddr;
-	__be32 old_daddr = ip->daddr;
-	__be16 old_total_length = ip->tot_len;
 	__u32 sum = csum_update_begin(ip->check);
 
-	ip->saddr = old_daddr; /* the address the frame arrived on */
-	ip->daddr = target->peer_addr;
-	ip->tot_len = new_total_length;
-
-	sum = csum_sub_addr(sum, old_saddr);
-	sum = csum_sub_addr(sum, old_daddr);
-	sum = csum_sub(sum, bpf_ntohs(old_total_length));
+	sum = csum_sub_addr(sum, ip->saddr);
+	sum = csum_sub_addr(sum, ip->daddr);
+	sum = csum_sub(sum, bpf_ntohs(ip->tot_len));
+	ip->saddr = saddr;
+	ip->daddr = daddr;
+	ip->tot_len = total_length;
 	sum = csum_add_addr(sum, ip->saddr);
 	sum = csum_add_addr(sum, ip->daddr);
 	sum = csum_add(sum, bpf_ntohs(ip->tot_len));
 	ip->check = csum_update_end(sum);
 }
 
-/*
- * UDP checksum update for everything that changes: the pseudo-header
- * addresses and length, both ports, the length field, the removed channel
- * header words and the removed padding. Uses the header values before the
- * IPv4 rewrite (old_*) and after it (new_*).
- */
-static __always_inline void rewrite_udp(struct udphdr *udp,
-					const struct xdpturn_binding_value *target,
-					const struct iphdr *old_ip, const struct iphdr *new_ip,
-					const struct channel_data_header *channel,
-					__be16 new_udp_length, __u32 padding_sum_removed)
+#ifdef XDPTURN_MUTANT_ENCAP_TTL_DECREMENTED
+/* A router's habit the relay must not have: it forwards at the frame level. */
+static __always_inline void decrement_ttl(struct iphdr *ip)
 {
-	__be16 old_source = udp->source;
-	__be16 old_dest = udp->dest;
-	__be16 old_length = udp->len;
-	__be16 old_check = udp->check;
+	__u32 sum = csum_update_begin(ip->check);
 
-	udp->source = target->allocation_port;
-	udp->dest = target->peer_port;
-	udp->len = new_udp_length;
+	sum = csum_sub(sum, (__u16)(ip->ttl << 8));
+	ip->ttl -= 1;
+	sum = csum_add(sum, (__u16)(ip->ttl << 8));
+	ip->check = csum_update_end(sum);
+}
+#endif
 
-	/* A zero UDP checksum means "none" (RFC 768): it stays zero. */
-	if (old_check == 0)
-		return;
-
+/*
+ * Starts a UDP checksum update for everything the headers change: the
+ * pseudo-header addresses and length, both ports and the length field.
+ * `old_*` are the headers as received, `new_*` as they will be sent.
+ */
+static __always_inline __u32 udp_headers_sum_change(__be16 old_check, const struct iphdr *old_ip,
+						    const struct iphdr *new_ip,
+						    const struct udphdr *old_udp,
+						    const struct udphdr *new_udp)
+{
 	__u32 sum = csum_update_begin(old_check);
+
 	/* Pseudo-header: addresses and UDP length. */
 	sum = csum_sub_addr(sum, old_ip->saddr);
 	sum = csum_sub_addr(sum, old_ip->daddr);
-	sum = csum_sub(sum, bpf_ntohs(old_length));
+	sum = csum_sub(sum, bpf_ntohs(old_udp->len));
 	sum = csum_add_addr(sum, new_ip->saddr);
 	sum = csum_add_addr(sum, new_ip->daddr);
-	sum = csum_add(sum, bpf_ntohs(new_udp_length));
+	sum = csum_add(sum, bpf_ntohs(new_udp->len));
 	/* UDP header. */
 #ifdef XDPTURN_MUTANT_PORTS_NOT_IN_CHECKSUM
-	__be16 summed_source = old_source, summed_dest = old_dest;
+	const struct udphdr *summed = old_udp;
 #else
-	__be16 summed_source = udp->source, summed_dest = udp->dest;
+	const struct udphdr *summed = new_udp;
 #endif
-	sum = csum_sub(sum, bpf_ntohs(old_source));
-	sum = csum_sub(sum, bpf_ntohs(old_dest));
-	sum = csum_add(sum, bpf_ntohs(summed_source));
-	sum = csum_add(sum, bpf_ntohs(summed_dest));
-	sum = csum_sub(sum, bpf_ntohs(old_length));
-	sum = csum_add(sum, bpf_ntohs(new_udp_length));
-	/* The channel header words leave the datagram. */
+	sum = csum_sub(sum, bpf_ntohs(old_udp->source));
+	sum = csum_sub(sum, bpf_ntohs(old_udp->dest));
+	sum = csum_add(sum, bpf_ntohs(summed->source));
+	sum = csum_add(sum, bpf_ntohs(summed->dest));
+	sum = csum_sub(sum, bpf_ntohs(old_udp->len));
+	sum = csum_add(sum, bpf_ntohs(new_udp->len));
+	return sum;
+}
+
+static __always_inline __be16 udp_checksum_end(__u32 sum)
+{
+	__be16 check = csum_update_end(sum);
+
+#ifndef XDPTURN_MUTANT_ZERO_CHECKSUM_SENT
+	/* A computed 0 must be sent as 0xFFFF: 0 would mean "no checksum". */
+	if (check == 0)
+		check = 0xffff;
+#endif
+	return check;
+}
+
+/*
+ * Trims the frame to `kept` bytes (cutting padding and any Ethernet
+ * trailer), then moves its start by `head_delta`. Returns 0, or the verdict
+ * for a failure: PASS while nothing has changed, DROP once it has (row 24).
+ */
+static __always_inline int resize_frame(struct xdp_md *ctx, __u32 kept, int head_delta)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u32 frame = data_end - data;
+	int trimmed = 0;
+
+	if (frame > kept) {
+		if (bpf_xdp_adjust_tail(ctx, -(int)(frame - kept)))
+			return finish(XDP_PASS, XDPTURN_REASON_REWRITE_FAILED);
+		trimmed = 1;
+	}
+	if (bpf_xdp_adjust_head(ctx, head_delta))
+		return finish(trimmed ? XDP_DROP : XDP_PASS, XDPTURN_REASON_REWRITE_FAILED);
+	return 0;
+}
+
+/*
+ * Writes the output headers at the (moved) start of the frame, and the
+ * channel header after them when there is one. Non-zero if the frame is
+ * too short for them, which rows 11-13 rule out.
+ */
+static __always_inline int store_headers(struct xdp_md *ctx, const struct relay_headers *out,
+					 const struct channel_data_header *channel)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	struct iphdr *ip = (void *)(eth + 1);
+	struct udphdr *udp = (void *)(ip + 1);
+	struct channel_data_header *channel_out = (void *)(udp + 1);
+
+	if ((void *)(udp + 1) > data_end)
+		return -1;
+	__builtin_memcpy(eth, &out->eth, sizeof(*eth));
+	__builtin_memcpy(ip, &out->ip, sizeof(*ip));
+	__builtin_memcpy(udp, &out->udp, sizeof(*udp));
+	if (!channel)
+		return 0;
+	if ((void *)(channel_out + 1) > data_end)
+		return -1;
+	__builtin_memcpy(channel_out, channel, sizeof(*channel));
+	return 0;
+}
+
+/* Client -> peer: the UDP checksum also loses the channel header words and
+ * the padding. */
+static __always_inline void relay_udp_checksum(struct relay_headers *out,
+					       const struct relay_headers *in,
+					       const struct channel_data_header *channel,
+					       __u32 padding_sum_removed)
+{
+	/* A zero UDP checksum means "none" (RFC 768): it stays zero. */
+	if (in->udp.check == 0)
+		return;
+	__u32 sum = udp_headers_sum_change(in->udp.check, &in->ip, &out->ip, &in->udp, &out->udp);
 #ifdef XDPTURN_MUTANT_CHANNEL_HEADER_IN_CHECKSUM
 	(void)channel;
 #else
@@ -253,14 +347,7 @@ static __always_inline void rewrite_udp(struct udphdr *udp,
 	sum = csum_sub(sum, bpf_ntohs(channel->length));
 #endif
 	sum += padding_sum_removed; /* already in complemented form */
-
-	__be16 check = csum_update_end(sum);
-#ifndef XDPTURN_MUTANT_ZERO_CHECKSUM_SENT
-	/* A computed 0 must be sent as 0xFFFF: 0 would mean "no checksum". */
-	if (check == 0)
-		check = 0xffff;
-#endif
-	udp->check = check;
+	out->udp.check = udp_checksum_end(sum);
 }
 
 /*
@@ -278,37 +365,27 @@ static __always_inline int relay_to_peer(struct xdp_md *ctx, const struct relay_
 	__u16 udp_length = sizeof(struct udphdr) + app_len;
 
 	swap_macs(&out.eth);
-	rewrite_ipv4(&out.ip, target, bpf_htons(sizeof(struct iphdr) + udp_length));
-	rewrite_udp(&out.udp, target, &in->ip, &out.ip, channel, bpf_htons(udp_length),
-		    padding_sum_removed);
+	/* From the address the frame arrived on to the peer. */
+	rewrite_ipv4(&out.ip, in->ip.daddr, target->peer_addr,
+		     bpf_htons(sizeof(struct iphdr) + udp_length));
+	out.udp.source = target->allocation_port;
+	out.udp.dest = target->peer_port;
+	out.udp.len = bpf_htons(udp_length);
+	relay_udp_checksum(&out, in, channel, padding_sum_removed);
 
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
-	/* Input frame length without the channel header and without anything
-	 * after the relayed data (channel padding, Ethernet trailer). */
+	/* Without the channel header and without anything after the relayed
+	 * data (channel padding, Ethernet trailer). */
 	__u32 kept = RELAY_HEADERS_BYTES + XDPTURN_CHANNEL_HEADER_BYTES + app_len;
-	__u32 frame = data_end - data;
-
 #ifdef XDPTURN_MUTANT_PADDING_RELAYED
 	kept += bpf_ntohs(in->udp.len) - sizeof(struct udphdr) - XDPTURN_CHANNEL_HEADER_BYTES -
 		app_len;
 #endif
-	if (frame > kept && bpf_xdp_adjust_tail(ctx, -(int)(frame - kept)))
-		return finish(XDP_PASS, XDPTURN_REASON_REWRITE_FAILED);
-	/* From here on the frame has changed: a failure must not reach the stack. */
-	if (bpf_xdp_adjust_head(ctx, XDPTURN_CHANNEL_HEADER_BYTES))
-		return finish(XDP_DROP, XDPTURN_REASON_REWRITE_FAILED);
+	int failed = resize_frame(ctx, kept, XDPTURN_CHANNEL_HEADER_BYTES);
+	if (failed)
+		return failed;
 
-	data = (void *)(long)ctx->data;
-	data_end = (void *)(long)ctx->data_end;
-	struct ethhdr *eth = data;
-	struct iphdr *ip = (void *)(eth + 1);
-	struct udphdr *udp = (void *)(ip + 1);
-	if ((void *)(udp + 1) > data_end)
+	if (store_headers(ctx, &out, NULL))
 		return finish(XDP_DROP, XDPTURN_REASON_REWRITE_FAILED);
-	__builtin_memcpy(eth, &out.eth, sizeof(*eth));
-	__builtin_memcpy(ip, &out.ip, sizeof(*ip));
-	__builtin_memcpy(udp, &out.udp, sizeof(*udp));
 	return finish(XDP_TX, XDPTURN_REASON_RELAYED);
 }
 
@@ -319,6 +396,153 @@ static __always_inline int channel_in_range(__u16 channel)
 #else
 	return channel >= channel_min && channel <= channel_max;
 #endif
+}
+
+static __always_inline int relay_port(__u16 port)
+{
+	return port >= relay_port_min && port <= relay_port_max;
+}
+
+/* Rows 14-20: ChannelData from a client to the TURN port. */
+static __always_inline int from_client(struct xdp_md *ctx, const struct ethhdr *eth,
+				       const struct iphdr *ip, const struct udphdr *udp,
+				       void *data_end)
+{
+	__u16 udp_length = bpf_ntohs(udp->len);
+
+	/* Both tests reach one row: the first is the contract (the datagram
+	 * is too short), the second the bounds check the verifier needs. */
+	struct channel_data_header *channel = (void *)(udp + 1);
+	if (udp_length < sizeof(*udp) + sizeof(*channel))
+		return finish(XDP_PASS, XDPTURN_REASON_SHORT_CHANNEL);
+	if ((void *)(channel + 1) > data_end)
+		return finish(XDP_PASS, XDPTURN_REASON_SHORT_CHANNEL);
+
+	if (!channel_in_range(bpf_ntohs(channel->number)))
+		return finish(XDP_PASS, XDPTURN_REASON_CHANNEL_RANGE);
+	__u16 app_len = bpf_ntohs(channel->length);
+	__u16 channel_payload = udp_length - sizeof(*udp) - sizeof(*channel);
+	if (app_len > channel_payload)
+		return finish(XDP_PASS, XDPTURN_REASON_CHANNEL_LENGTH);
+	__u16 padding = channel_payload - app_len;
+	if (padding > XDPTURN_MAX_CHANNEL_PADDING)
+		return finish(XDP_PASS, XDPTURN_REASON_CHANNEL_PADDING);
+
+	struct xdpturn_binding_key key = {
+		.client_addr = ip->saddr,
+		.client_port = udp->source,
+		.channel = channel->number,
+	};
+	struct xdpturn_binding_value *target = bpf_map_lookup_elem(&bindings, &key);
+	if (!target)
+		return finish(XDP_PASS, XDPTURN_REASON_NO_BINDING);
+#ifndef XDPTURN_MUTANT_HAIRPIN_RELAYED
+	/* The peer is an allocation on this relay (its address, a relay
+	 * port): XDP_TX would send the datagram to the wire instead of to
+	 * the relay's own socket. */
+	if (target->peer_addr == ip->daddr && relay_port(bpf_ntohs(target->peer_port)))
+		return finish(XDP_PASS, XDPTURN_REASON_HAIRPIN);
+#endif
+
+	__u32 padding_sum_removed = 0;
+	if (udp->check != 0)
+		padding_sum_removed = csum_sub_padding(0, udp, app_len, padding, data_end);
+
+	struct relay_headers in;
+	copy_headers(&in, eth, ip, udp);
+	struct channel_data_header channel_copy = *channel;
+	return relay_to_peer(ctx, &in, &channel_copy, target, app_len, padding_sum_removed);
+}
+
+/* Peer -> client: the UDP checksum also gains the channel header words. */
+static __always_inline void encapsulated_udp_checksum(struct relay_headers *out,
+						      const struct relay_headers *in,
+						      const struct channel_data_header *channel)
+{
+	if (in->udp.check == 0)
+		return;
+	__u32 sum = udp_headers_sum_change(in->udp.check, &in->ip, &out->ip, &in->udp, &out->udp);
+#ifdef XDPTURN_MUTANT_ENCAP_HEADER_NOT_IN_CHECKSUM
+	(void)channel;
+#else
+	sum = csum_add(sum, bpf_ntohs(channel->number));
+	sum = csum_add(sum, bpf_ntohs(channel->length));
+#endif
+	out->udp.check = udp_checksum_end(sum);
+}
+
+/*
+ * Rewrites the peer's datagram into the ChannelData message for the client
+ * and returns XDP_TX. As in relay_to_peer, nothing is written before the
+ * frame is resized; the headers then start 4 bytes earlier.
+ */
+static __always_inline int encapsulate_to_client(struct xdp_md *ctx, const struct relay_headers *in,
+						 const struct xdpturn_peer_value *client)
+{
+	struct relay_headers out = *in;
+	struct channel_data_header channel;
+	__u16 data_length = bpf_ntohs(in->udp.len) - sizeof(struct udphdr);
+	__u16 udp_length = bpf_ntohs(in->udp.len) + XDPTURN_CHANNEL_HEADER_BYTES;
+
+	channel.number = client->channel;
+#ifdef XDPTURN_MUTANT_ENCAP_LENGTH_WITH_HEADER
+	channel.length = bpf_htons(data_length + XDPTURN_CHANNEL_HEADER_BYTES);
+#else
+	channel.length = bpf_htons(data_length);
+#endif
+	swap_macs(&out.eth);
+	/* From the address the datagram arrived on to the client. */
+	rewrite_ipv4(&out.ip, in->ip.daddr, client->client_addr,
+		     bpf_htons(sizeof(struct iphdr) + udp_length));
+	out.udp.source = bpf_htons(turn_port);
+	out.udp.dest = client->client_port;
+	out.udp.len = bpf_htons(udp_length);
+#ifdef XDPTURN_MUTANT_ENCAP_TTL_DECREMENTED
+	decrement_ttl(&out.ip);
+#endif
+	encapsulated_udp_checksum(&out, in, &channel);
+
+	__u32 kept = RELAY_HEADERS_BYTES + data_length;
+	int failed = resize_frame(ctx, kept, -XDPTURN_CHANNEL_HEADER_BYTES);
+	if (failed)
+		return failed;
+
+	if (store_headers(ctx, &out, &channel))
+		return finish(XDP_DROP, XDPTURN_REASON_REWRITE_FAILED);
+	return finish(XDP_TX, XDPTURN_REASON_ENCAPSULATED);
+}
+
+/* Rows 21-23: a datagram from a peer to an allocation port. */
+static __always_inline int from_peer(struct xdp_md *ctx, const struct ethhdr *eth,
+				     const struct iphdr *ip, const struct udphdr *udp)
+{
+	struct xdpturn_peer_key key = {
+		.peer_addr = ip->saddr,
+		.peer_port = udp->source,
+#ifdef XDPTURN_MUTANT_REVERSE_LOOKUP_BY_SOURCE_PORT
+		.allocation_port = udp->source,
+#else
+		.allocation_port = udp->dest,
+#endif
+	};
+	struct xdpturn_peer_value *client = bpf_map_lookup_elem(&channels_by_peer, &key);
+	/* A number outside the range would reach the client as something
+	 * else (STUN, DTLS, RTP): such a binding is no channel at all. */
+	if (!client || !channel_in_range(bpf_ntohs(client->channel)))
+		return finish(XDP_PASS, XDPTURN_REASON_NO_CHANNEL);
+
+	/* Compared in 32 bits: a total length near 65535 must not wrap. */
+	__u32 out_length = (__u32)bpf_ntohs(ip->tot_len) + XDPTURN_CHANNEL_HEADER_BYTES;
+#ifdef XDPTURN_MUTANT_MTU_OFF_BY_ONE
+	if (out_length >= mtu)
+#else
+	if (out_length > mtu)
+#endif
+		return finish(XDP_PASS, XDPTURN_REASON_TOO_BIG);
+
+	struct relay_headers in;
+	copy_headers(&in, eth, ip, udp);
+	return encapsulate_to_client(ctx, &in, client);
 }
 
 SEC("xdp")
@@ -352,56 +576,22 @@ int xdpturn_relay(struct xdp_md *ctx)
 	struct udphdr *udp = (void *)(ip + 1);
 	if ((void *)(udp + 1) > data_end)
 		return finish(XDP_PASS, XDPTURN_REASON_SHORT_UDP);
-	if (udp->dest != bpf_htons(turn_port))
+	int to_turn_port = udp->dest == bpf_htons(turn_port);
+	if (!to_turn_port && !relay_port(bpf_ntohs(udp->dest)))
 		return finish(XDP_PASS, XDPTURN_REASON_WRONG_PORT);
 
 	__u16 ip_length = bpf_ntohs(ip->tot_len);
 	__u64 ip_bytes_in_frame = data_end - (void *)ip;
 	if (ip_length < sizeof(*ip) + sizeof(*udp) || ip_length > ip_bytes_in_frame)
 		return finish(XDP_PASS, XDPTURN_REASON_IPV4_LENGTH);
-	__u16 udp_length = bpf_ntohs(udp->len);
-	if (udp_length != ip_length - sizeof(*ip))
+	if (bpf_ntohs(udp->len) != ip_length - sizeof(*ip))
 		return finish(XDP_PASS, XDPTURN_REASON_UDP_LENGTH);
 	if (!ipv4_header_checksum_ok(ip))
 		return finish(XDP_PASS, XDPTURN_REASON_IPV4_CHECKSUM);
 
-	/* Both tests reach one row: the first is the contract (the datagram
-	 * is too short), the second the bounds check the verifier needs. */
-	struct channel_data_header *channel = (void *)(udp + 1);
-	if (udp_length < sizeof(*udp) + sizeof(*channel))
-		return finish(XDP_PASS, XDPTURN_REASON_SHORT_CHANNEL);
-	if ((void *)(channel + 1) > data_end)
-		return finish(XDP_PASS, XDPTURN_REASON_SHORT_CHANNEL);
-
-	if (!channel_in_range(bpf_ntohs(channel->number)))
-		return finish(XDP_PASS, XDPTURN_REASON_CHANNEL_RANGE);
-	__u16 app_len = bpf_ntohs(channel->length);
-	__u16 channel_payload = udp_length - sizeof(*udp) - sizeof(*channel);
-	if (app_len > channel_payload)
-		return finish(XDP_PASS, XDPTURN_REASON_CHANNEL_LENGTH);
-	__u16 padding = channel_payload - app_len;
-	if (padding > XDPTURN_MAX_CHANNEL_PADDING)
-		return finish(XDP_PASS, XDPTURN_REASON_CHANNEL_PADDING);
-
-	struct xdpturn_binding_key key = {
-		.client_addr = ip->saddr,
-		.client_port = udp->source,
-		.channel = channel->number,
-	};
-	struct xdpturn_binding_value *target = bpf_map_lookup_elem(&bindings, &key);
-	if (!target)
-		return finish(XDP_PASS, XDPTURN_REASON_NO_BINDING);
-
-	__u32 padding_sum_removed = 0;
-	if (udp->check != 0)
-		padding_sum_removed = csum_sub_padding(0, udp, app_len, padding, data_end);
-
-	struct relay_headers in;
-	__builtin_memcpy(&in.eth, eth, sizeof(in.eth));
-	__builtin_memcpy(&in.ip, ip, sizeof(in.ip));
-	__builtin_memcpy(&in.udp, udp, sizeof(in.udp));
-	struct channel_data_header channel_copy = *channel;
-	return relay_to_peer(ctx, &in, &channel_copy, target, app_len, padding_sum_removed);
+	if (to_turn_port)
+		return from_client(ctx, eth, ip, udp, data_end);
+	return from_peer(ctx, eth, ip, udp);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

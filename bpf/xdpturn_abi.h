@@ -20,12 +20,18 @@
 /* Object names user space resolves (maps, program, globals). */
 #define XDPTURN_PROG_NAME "xdpturn_relay"
 #define XDPTURN_BINDINGS_MAP_NAME "bindings"
+#define XDPTURN_CHANNELS_MAP_NAME "channels_by_peer"
 #define XDPTURN_COUNTERS_MAP_NAME "reason_counters"
 /* .rodata globals, set before load: TURN port and inclusive channel range,
  * all in host byte order (they are configuration, never wire data). */
 #define XDPTURN_RODATA_TURN_PORT "turn_port"
 #define XDPTURN_RODATA_CHANNEL_MIN "channel_min"
 #define XDPTURN_RODATA_CHANNEL_MAX "channel_max"
+/* Inclusive range of allocation (relayed) ports, and the largest IPv4
+ * packet the relay may send (the outgoing link's MTU). */
+#define XDPTURN_RODATA_RELAY_PORT_MIN "relay_port_min"
+#define XDPTURN_RODATA_RELAY_PORT_MAX "relay_port_max"
+#define XDPTURN_RODATA_MTU "mtu"
 /* .bss global holding the reason of the most recent verdict, so the test
  * harness reads it through mmap instead of a syscall per frame. */
 #define XDPTURN_BSS_LAST_REASON "last_reason"
@@ -42,6 +48,24 @@ struct xdpturn_binding_value {
 	__be32 peer_addr;
 	__be16 peer_port;
 	__be16 allocation_port;
+};
+
+/*
+ * The reverse of a binding, for peer -> client: (peer transport address,
+ * allocation port) as seen in a datagram from the peer. User space writes
+ * one entry per binding, so the two maps always describe the same channels.
+ */
+struct xdpturn_peer_key {
+	__be32 peer_addr;
+	__be16 peer_port;
+	__be16 allocation_port;
+};
+
+/* Whom the peer's data goes to, and on which channel. */
+struct xdpturn_peer_value {
+	__be32 client_addr;
+	__be16 client_port;
+	__be16 channel;
 };
 
 /*
@@ -70,7 +94,12 @@ enum xdpturn_reason {
 	XDPTURN_REASON_NO_BINDING = 17,
 	XDPTURN_REASON_RELAYED = 18,
 	XDPTURN_REASON_REWRITE_FAILED = 19,
-	XDPTURN_REASON_COUNT = 20,
+	/* Added with the peer -> client path; codes above stay as they were. */
+	XDPTURN_REASON_HAIRPIN = 20,
+	XDPTURN_REASON_NO_CHANNEL = 21,
+	XDPTURN_REASON_TOO_BIG = 22,
+	XDPTURN_REASON_ENCAPSULATED = 23,
+	XDPTURN_REASON_COUNT = 24,
 };
 
 /* ChannelData framing (RFC 8656 Section 12.4). */

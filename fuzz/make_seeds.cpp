@@ -26,8 +26,12 @@ int main(int argc, char** argv) {
     for (const char* target : {"stun", "reference", "differential"}) std::filesystem::create_directories(root / target);
     int n = 0;
     for (const FixedCase& c : fixed_cases()) {
-        const std::uint8_t config = static_cast<std::uint8_t>((c.config.channels == rfc5766_channels ? 1 : 0) |
-                                                              (c.config.turn_port == 443 ? 2 : 0));
+        const Reason reason = c.expected.reason;
+        const bool from_peer =
+            reason == Reason::no_channel || reason == Reason::too_big || reason == Reason::encapsulated;
+        const std::uint8_t config =
+            static_cast<std::uint8_t>((c.config.channels == rfc5766_channels ? 1 : 0) |
+                                      (c.config.turn_port == 443 ? 2 : 0) | (from_peer ? 4 : 0));
         std::vector<std::uint8_t> reference = {config};
         reference.insert(reference.end(), c.frame.begin(), c.frame.end());
         write(root / "reference" / ("case" + std::to_string(n)), reference);

@@ -1,8 +1,9 @@
 // libFuzzer target: the ChannelData rules and the frame-level reference
 // model. Input: one configuration byte, then an Ethernet frame. The frame's
-// own (source, port, channel) is bound, so the relay path is reachable.
-// Invariants: no crash; XDP_PASS builds no output; every XDP_TX output is a
-// valid relayed frame by the independent validator.
+// own key is bound, as a client's (source, port, channel) or, with bit 2 of
+// the configuration byte, as a peer's (source, port, destination port), so
+// both relay paths are reachable. Invariants: no crash; XDP_PASS builds no
+// output; every XDP_TX output is valid by the independent validator.
 #include <cstdlib>
 #include <iostream>
 
@@ -20,7 +21,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const Bytes frame(data + 1, size - 1);
 
     BindingTable bindings;
-    if (frame.size() >= 46)
+    if ((data[0] & 4) && frame.size() >= 38)
+        bindings.emplace(
+            BindingKey{Endpoint{Ipv4Address{0xC6336407}, 50000}, 0x4000},
+            BindingTarget{load_be16(frame, 36), Endpoint{Ipv4Address{load_be32(frame, 26)}, load_be16(frame, 34)}});
+    else if (frame.size() >= 46)
         bindings.emplace(
             BindingKey{Endpoint{Ipv4Address{load_be32(frame, 26)}, load_be16(frame, 34)}, load_be16(frame, 42)},
             BindingTarget{49152, Endpoint{Ipv4Address{0xCB007109}, 6000}});
@@ -29,8 +34,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const Decision decision = model.decide(frame, relayed);
     if (decision.verdict == Verdict::pass && !relayed.empty()) std::abort();
     if (decision.verdict == Verdict::tx) {
-        if (auto problem = validate_relayed_frame(frame, relayed)) {
-            std::cerr << "invalid relayed frame: " << *problem << "\n";
+        if (auto problem = validate_output(frame, relayed, decision.reason)) {
+            std::cerr << "invalid " << name(decision.reason) << " frame: " << *problem << "\n";
             std::abort();
         }
     }

@@ -1,5 +1,7 @@
 #include "harness/cases/expected_output.hpp"
 
+#include <functional>
+
 namespace xdpturn {
 
 namespace {
@@ -7,13 +9,23 @@ namespace {
 constexpr std::size_t ip_checksum_at = 14 + 10;
 constexpr std::size_t udp_checksum_at = 14 + 20 + 6;
 
+using ExpectedFrame = std::function<FrameSpec(const FrameSpec&)>;
+
 std::uint16_t field16(const std::vector<std::uint8_t>& frame, std::size_t offset) {
     return static_cast<std::uint16_t>((frame[offset] << 8) | frame[offset + 1]);
 }
 
-}  // namespace
+// What the input carries to the other side: ChannelData's application data
+// from a client, the whole UDP payload from a peer.
+std::vector<std::uint8_t>& carried_data(FrameSpec& in) {
+    return in.channel_data ? in.application_data : in.raw_udp_payload;
+}
 
-FrameSpec expected_relayed_frame(const FrameSpec& in, const BindingTarget& target) {
+// The rules both directions share: Ethernet addresses swapped; TOS,
+// identification, flags and TTL kept; the output sent from the address the
+// input arrived on; a zero UDP checksum stays zero and an error stays the
+// same error.
+FrameSpec reversed_headers(const FrameSpec& in) {
     FrameSpec out;
     out.eth_destination = in.eth_source;
     out.eth_source = in.eth_destination;
@@ -23,34 +35,69 @@ FrameSpec expected_relayed_frame(const FrameSpec& in, const BindingTarget& targe
     out.dont_fragment = in.dont_fragment;
     out.ttl = in.ttl;
     out.ip_source = in.ip_destination;
-    out.ip_destination = target.peer.address;
-    out.udp_source = target.allocation_port;
-    out.udp_destination = target.peer.port;
-    out.udp_checksum = in.udp_checksum;  // zero stays zero, an error stays the same error
-    out.channel_data = false;
-    out.raw_udp_payload = in.application_data;
+    out.udp_checksum = in.udp_checksum;
     return out;
 }
 
-void make_relayed_udp_checksum_zero(FrameSpec& in, const BindingTarget& target) {
-    if (in.application_data.size() < 2) return;
-    // The last word that starts at an even offset of the datagram: data
-    // starts at an even offset, so an even index into the data.
-    const std::size_t at = (in.application_data.size() - 2) & ~std::size_t{1};
-    in.application_data[at] = in.application_data[at + 1] = 0;
-    FrameSpec out = expected_relayed_frame(in, target);
+void make_udp_checksum_zero(FrameSpec& in, const ExpectedFrame& expected) {
+    std::vector<std::uint8_t>& data = carried_data(in);
+    if (data.size() < 2) return;
+    // The last word that starts at an even offset of the datagram: the data
+    // starts at an even offset on both sides, so an even index into it.
+    const std::size_t at = (data.size() - 2) & ~std::size_t{1};
+    data[at] = data[at + 1] = 0;
+    FrameSpec out = expected(in);
     out.udp_checksum = {ChecksumMode::valid, 0};
     // With the word zero the datagram sums to S and its checksum is ~S;
     // adding ~S as the word makes it sum to 0xFFFF, so the checksum computes
     // to zero.
     const std::uint16_t fix = field16(build_frame(out), udp_checksum_at);
-    in.application_data[at] = static_cast<std::uint8_t>(fix >> 8);
-    in.application_data[at + 1] = static_cast<std::uint8_t>(fix & 0xFF);
+    data[at] = static_cast<std::uint8_t>(fix >> 8);
+    data[at + 1] = static_cast<std::uint8_t>(fix & 0xFF);
+}
+
+void make_ip_checksum_zero(FrameSpec& in, const ExpectedFrame& expected) {
+    in.identification = 0;
+    in.identification = field16(build_frame(expected(in)), ip_checksum_at);
+}
+
+}  // namespace
+
+FrameSpec expected_relayed_frame(const FrameSpec& in, const BindingTarget& target) {
+    FrameSpec out = reversed_headers(in);
+    out.ip_destination = target.peer.address;
+    out.udp_source = target.allocation_port;
+    out.udp_destination = target.peer.port;
+    out.channel_data = false;
+    out.raw_udp_payload = in.application_data;
+    return out;
+}
+
+FrameSpec expected_encapsulated_frame(const FrameSpec& in, const BindingKey& client, std::uint16_t turn_port) {
+    FrameSpec out = reversed_headers(in);
+    out.ip_destination = client.client.address;
+    out.udp_source = turn_port;
+    out.udp_destination = client.client.port;
+    out.channel_data = true;
+    out.channel = client.channel;
+    out.application_data = in.raw_udp_payload;  // Length is its size, no padding
+    return out;
+}
+
+void make_relayed_udp_checksum_zero(FrameSpec& in, const BindingTarget& target) {
+    make_udp_checksum_zero(in, [&](const FrameSpec& s) { return expected_relayed_frame(s, target); });
+}
+
+void make_encapsulated_udp_checksum_zero(FrameSpec& in, const BindingKey& client, std::uint16_t turn_port) {
+    make_udp_checksum_zero(in, [&](const FrameSpec& s) { return expected_encapsulated_frame(s, client, turn_port); });
 }
 
 void make_relayed_ip_checksum_zero(FrameSpec& in, const BindingTarget& target) {
-    in.identification = 0;
-    in.identification = field16(build_frame(expected_relayed_frame(in, target)), ip_checksum_at);
+    make_ip_checksum_zero(in, [&](const FrameSpec& s) { return expected_relayed_frame(s, target); });
+}
+
+void make_encapsulated_ip_checksum_zero(FrameSpec& in, const BindingKey& client, std::uint16_t turn_port) {
+    make_ip_checksum_zero(in, [&](const FrameSpec& s) { return expected_encapsulated_frame(s, client, turn_port); });
 }
 
 }  // namespace xdpturn

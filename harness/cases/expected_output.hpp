@@ -1,5 +1,5 @@
-// The contract's rewrite rules (docs/datapath.md, row 19) stated in the
-// tests' own terms, as a FrameSpec: a third statement of them, beside the
+// The contract's rewrite rules (docs/datapath.md, rows 20 and 23) stated in
+// the tests' own terms, as FrameSpecs: a third statement of them, beside the
 // XDP program and the reference model, used to write expected frames.
 #pragma once
 
@@ -8,14 +8,21 @@
 
 namespace xdpturn {
 
+// Client -> peer: the UDP datagram the ChannelData frame `in` becomes.
 FrameSpec expected_relayed_frame(const FrameSpec& in, const BindingTarget& target);
 
-// Sets two bytes of the application data (an even-aligned word) so that the
-// relayed datagram's UDP checksum computes to zero (sent as 0xFFFF).
+// Peer -> client: the ChannelData message to `client` that the peer's
+// datagram `in` (a raw UDP payload) becomes, sent from `turn_port`.
+FrameSpec expected_encapsulated_frame(const FrameSpec& in, const BindingKey& client, std::uint16_t turn_port);
+
+// Sets two bytes of the carried data (an even-aligned word) so that the
+// output datagram's UDP checksum computes to zero (sent as 0xFFFF).
 // Needs at least two bytes of data and a valid input checksum.
 void make_relayed_udp_checksum_zero(FrameSpec& in, const BindingTarget& target);
+void make_encapsulated_udp_checksum_zero(FrameSpec& in, const BindingKey& client, std::uint16_t turn_port);
 
-// Sets the IPv4 identification so that the relayed header checksum is 0x0000.
+// Sets the IPv4 identification so that the output header checksum is 0x0000.
 void make_relayed_ip_checksum_zero(FrameSpec& in, const BindingTarget& target);
+void make_encapsulated_ip_checksum_zero(FrameSpec& in, const BindingKey& client, std::uint16_t turn_port);
 
 }  // namespace xdpturn

@@ -14,6 +14,15 @@ const Endpoint relay{Ipv4Address{0xC0000201}, 3478};                            
 const BindingTarget to_peer{49152, Endpoint{Ipv4Address{0xCB007109}, 6000}};        // 203.0.113.9:6000
 const BindingTarget to_peer_high{49153, Endpoint{Ipv4Address{0xCB00710A}, 6001}};   // 203.0.113.10
 const BindingTarget to_peer_5766{49154, Endpoint{Ipv4Address{0xCB00710B}, 40000}};  // 203.0.113.11
+const BindingTarget to_near_miss{49155, Endpoint{Ipv4Address{0xCB00710C}, 6002}};   // 203.0.113.12
+// A peer at the top of the relay port range, and one that is another
+// allocation on this relay (hairpin).
+const BindingTarget to_peer_top{65535, Endpoint{Ipv4Address{0xCB00710D}, 6003}};  // 203.0.113.13
+const BindingTarget to_hairpin{49156, Endpoint{relay.address, 49200}};
+const BindingTarget to_relay_host{49158, Endpoint{relay.address, 3480}};  // a server beside the relay
+const BindingKey client_channel{client, 0x4000};
+const BindingKey client_channel_high{client, 0x4FFF};
+const BindingKey client_channel_top{client, 0x4003};
 
 FrameSpec channel_frame(std::uint16_t channel = 0x4000, std::size_t data_bytes = 20) {
     FrameSpec spec;
@@ -23,6 +32,20 @@ FrameSpec channel_frame(std::uint16_t channel = 0x4000, std::size_t data_bytes =
     spec.udp_destination = relay.port;
     spec.channel = channel;
     spec.application_data = pattern_bytes(data_bytes, static_cast<std::uint8_t>(channel));
+    return spec;
+}
+
+// A datagram from the peer of `target` to its allocation port.
+FrameSpec peer_frame(const BindingTarget& target, std::size_t data_bytes = 20) {
+    FrameSpec spec;
+    spec.eth_destination = {0x02, 0x00, 0x00, 0x00, 0x00, 0x01};
+    spec.eth_source = {0x02, 0x00, 0x00, 0x00, 0x00, 0x03};
+    spec.ip_source = target.peer.address;
+    spec.ip_destination = relay.address;
+    spec.udp_source = target.peer.port;
+    spec.udp_destination = target.allocation_port;
+    spec.channel_data = false;
+    spec.raw_udp_payload = pattern_bytes(data_bytes, 0x77);
     return spec;
 }
 
@@ -51,6 +74,12 @@ class CaseTable {
                                    Decision{Verdict::tx, Reason::relayed}, build_frame(out), false});
     }
 
+    void encapsulate(std::string name, std::string description, const FrameSpec& in, const BindingKey& client) {
+        cases_.push_back(FixedCase{std::move(name), std::move(description), config_, bindings_, build_frame(in),
+                                   Decision{Verdict::tx, Reason::encapsulated},
+                                   build_frame(expected_encapsulated_frame(in, client, config_.turn_port)), false});
+    }
+
     // Cases added inside `body` use this configuration and binding table.
     void with(DatapathConfig config, BindingTable bindings, const std::function<void()>& body) {
         std::swap(config_, config);
@@ -72,6 +101,111 @@ template <class Change>
 FrameSpec changed(FrameSpec spec, Change change) {
     change(spec);
     return spec;
+}
+
+// Rows 21-23: datagrams from peers.
+void add_peer_cases(CaseTable& t) {
+    const FrameSpec from_peer = peer_frame(to_peer);
+
+    // Row 21: near misses of the bound peer key.
+    t.pass("no_channel/other_peer_port", "the bound peer's address from port 6001", Reason::no_channel,
+           changed(from_peer, [](FrameSpec& s) { s.udp_source = 6001; }));
+    t.pass("no_channel/other_peer_address", "port 6000 from 203.0.113.10", Reason::no_channel,
+           changed(from_peer, [](FrameSpec& s) { s.ip_source = Ipv4Address{0xCB00710A}; }));
+    t.pass("no_channel/other_allocation", "the bound peer to allocation port 49157, where it has no channel",
+           Reason::no_channel, changed(from_peer, [](FrameSpec& s) { s.udp_destination = 49157; }));
+    t.pass("no_channel/client_port_as_peer", "the client's own address and port as the source", Reason::no_channel,
+           changed(from_peer, [](FrameSpec& s) {
+               s.ip_source = client.address;
+               s.udp_source = client.port;
+           }));
+    t.with(fixed_case_config(), {},
+           [&] { t.pass("no_channel/empty_table", "no channels at all", Reason::no_channel, from_peer); });
+    {
+        BindingTable bound_too_high = fixed_case_bindings();
+        bound_too_high.erase(client_channel_high);
+        bound_too_high.emplace(BindingKey{client, 0x5000}, to_peer_high);
+        t.with(fixed_case_config(), bound_too_high, [&] {
+            t.pass("no_channel/bound_channel_out_of_range", "the peer's binding has channel 0x5000, outside the range",
+                   Reason::no_channel, peer_frame(to_peer_high));
+        });
+    }
+
+    // Row 22 and its boundary with row 23: the output's IPv4 total length
+    // is the input's + 4.
+    t.encapsulate("encapsulated/exactly_mtu", "an output of exactly 1500 bytes of IPv4",
+                  peer_frame(to_peer, 1500 - 20 - 8 - 4), client_channel);
+    t.pass("too_big/one_over_mtu", "an output one byte over the 1500-byte MTU", Reason::too_big,
+           peer_frame(to_peer, 1500 - 20 - 8 - 4 + 1));
+    t.pass("too_big/full_size_datagram", "a 1500-byte datagram from the peer: 1504 out", Reason::too_big,
+           peer_frame(to_peer, 1500 - 20 - 8));
+
+    // Row 23: encapsulated, with every rewrite rule exercised.
+    t.encapsulate("encapsulated/basic", "20 bytes from the peer on channel 0x4000", from_peer, client_channel);
+    t.encapsulate("encapsulated/channel_0x4fff", "the peer bound on channel 0x4FFF", peer_frame(to_peer_high),
+                  client_channel_high);
+    t.encapsulate("encapsulated/allocation_port_65535", "the top of the relay port range", peer_frame(to_peer_top),
+                  client_channel_top);
+    t.encapsulate("encapsulated/length_0", "an empty datagram: Length 0", peer_frame(to_peer, 0), client_channel);
+    t.encapsulate("encapsulated/odd_length_no_padding", "7 bytes: Length 7 and no padding added",
+                  peer_frame(to_peer, 7), client_channel);
+    t.encapsulate("encapsulated/ethernet_trailer", "a frame padded to 60 bytes by the peer's NIC",
+                  changed(peer_frame(to_peer, 1), [](FrameSpec& s) { s.trailer = std::vector<std::uint8_t>(17, 0); }),
+                  client_channel);
+    t.encapsulate("encapsulated/udp_checksum_zero", "no UDP checksum in: none out",
+                  changed(from_peer,
+                          [](FrameSpec& s) {
+                              s.udp_checksum = {ChecksumMode::zero, 0};
+                          }),
+                  client_channel);
+    t.encapsulate("encapsulated/udp_checksum_wrong", "a wrong UDP checksum keeps its error",
+                  changed(from_peer,
+                          [](FrameSpec& s) {
+                              s.udp_checksum = {ChecksumMode::offset, 0x4321};
+                          }),
+                  client_channel);
+    t.encapsulate("encapsulated/udp_checksum_wrong_odd_length", "a wrong UDP checksum with odd data",
+                  changed(peer_frame(to_peer, 9),
+                          [](FrameSpec& s) {
+                              s.udp_checksum = {ChecksumMode::offset, 0x00FF};
+                          }),
+                  client_channel);
+    t.encapsulate("encapsulated/tos_df_ttl_id_kept", "TOS, DF, reserved flag, TTL and ID are copied",
+                  changed(from_peer,
+                          [](FrameSpec& s) {
+                              s.tos = 0x2E;
+                              s.dont_fragment = true;
+                              s.reserved_flag = true;
+                              s.ttl = 2;
+                              s.identification = 0xCAFE;
+                          }),
+                  client_channel);
+    {
+        FrameSpec in = from_peer;
+        make_encapsulated_udp_checksum_zero(in, client_channel, relay.port);
+        t.encapsulate("encapsulated/computed_zero_udp_checksum", "a computed UDP checksum of 0 is sent as 0xFFFF", in,
+                      client_channel);
+    }
+    {
+        FrameSpec in = from_peer;
+        make_encapsulated_ip_checksum_zero(in, client_channel, relay.port);
+        t.encapsulate("encapsulated/ipv4_checksum_0000", "an encapsulated IPv4 header checksum of 0x0000 stays", in,
+                      client_channel);
+    }
+    DatapathConfig jumbo = fixed_case_config();
+    jumbo.mtu = 9000;
+    t.with(jumbo, fixed_case_bindings(), [&] {
+        t.encapsulate("encapsulated/largest_frame", "a 3520-byte frame grows to 3524 (MTU 9000)",
+                      peer_frame(to_peer, 3520 - 42), client_channel);
+    });
+    DatapathConfig narrow = fixed_case_config();
+    narrow.relay_ports = {49152, 49153};
+    t.with(narrow, fixed_case_bindings(), [&] {
+        t.pass("wrong_port/above_relay_ports", "a bound peer's datagram to 49154, above 49152-49153",
+               Reason::wrong_port, peer_frame(to_peer_5766));
+        t.encapsulate("encapsulated/relay_port_max", "to 49153, the top of 49152-49153", peer_frame(to_peer_high),
+                      client_channel_high);
+    });
 }
 
 std::vector<FixedCase> make_cases() {
@@ -135,11 +269,13 @@ std::vector<FixedCase> make_cases() {
     // Row 10.
     t.pass("wrong_port/3479", "UDP destination port 3479", Reason::wrong_port,
            changed(base, [](FrameSpec& s) { s.udp_destination = 3479; }));
-    t.pass("wrong_port/from_turn_port", "a datagram from port 3478 to another port", Reason::wrong_port,
-           changed(base, [](FrameSpec& s) {
+    t.pass("wrong_port/from_turn_port", "a datagram from port 3478 to a port that is no allocation's",
+           Reason::wrong_port, changed(base, [](FrameSpec& s) {
                s.udp_source = 3478;
-               s.udp_destination = 50000;
+               s.udp_destination = 5000;
            }));
+    t.pass("wrong_port/below_relay_ports", "a bound peer's datagram to 49151, one below the relay ports",
+           Reason::wrong_port, changed(peer_frame(to_peer), [](FrameSpec& s) { s.udp_destination = 49151; }));
 
     // Row 11.
     t.pass("ipv4_length/below_28", "total length 27: no room for a UDP header", Reason::ipv4_length,
@@ -159,6 +295,16 @@ std::vector<FixedCase> make_cases() {
     t.pass("ipv4_checksum/off_by_one", "IPv4 header checksum off by one", Reason::ipv4_checksum,
            changed(base, [](FrameSpec& s) {
                s.ip_checksum = {ChecksumMode::offset, 1};
+           }));
+
+    // Rows 11-13 hold for a peer's datagram too.
+    t.pass("ipv4_length/from_peer_beyond_frame", "a bound peer's datagram with total length past the frame",
+           Reason::ipv4_length, changed(peer_frame(to_peer), [](FrameSpec& s) { s.total_length = 20 + 8 + 20 + 1; }));
+    t.pass("udp_length/from_peer", "a bound peer's datagram with UDP length 1 above the IPv4 payload",
+           Reason::udp_length, changed(peer_frame(to_peer), [](FrameSpec& s) { s.udp_length = 8 + 20 + 1; }));
+    t.pass("ipv4_checksum/from_peer", "a bound peer's datagram with a wrong IPv4 header checksum",
+           Reason::ipv4_checksum, changed(peer_frame(to_peer), [](FrameSpec& s) {
+               s.ip_checksum = {ChecksumMode::offset, 0x100};
            }));
 
     // Row 14.
@@ -205,7 +351,13 @@ std::vector<FixedCase> make_cases() {
     t.with(fixed_case_config(), {},
            [&] { t.pass("no_binding/empty_table", "no bindings at all", Reason::no_binding, base); });
 
-    // Row 19: relayed, with every rewrite rule exercised.
+    // Row 19.
+    t.pass("hairpin/peer_on_this_relay", "bound to a peer at the relay's own address: another allocation",
+           Reason::hairpin, channel_frame(0x4002));
+    t.relay("relayed/peer_on_relay_host", "a peer at the relay's address on port 3480, not a relay port: no hairpin",
+            channel_frame(0x4004), to_relay_host);
+
+    // Row 20: relayed, with every rewrite rule exercised.
     t.relay("relayed/basic", "20 bytes on channel 0x4000", base, to_peer);
     t.relay("relayed/channel_0x4fff", "the top of RFC 8656's range", channel_frame(0x4FFF), to_peer_high);
     for (std::size_t padding = 1; padding <= 3; ++padding) {
@@ -273,6 +425,7 @@ std::vector<FixedCase> make_cases() {
     }
     t.relay("relayed/largest_frame", "a 3520-byte frame, the largest BPF_PROG_TEST_RUN takes linear",
             channel_frame(0x4000, 3520 - 46), to_peer);
+    add_peer_cases(t);
     t.with(DatapathConfig{3478, rfc5766_channels}, fixed_case_bindings(), [&] {
         t.relay("relayed/rfc5766_0x7fff", "channel 0x7FFF with RFC 5766's range configured", channel_frame(0x7FFF),
                 to_peer_5766);
@@ -290,16 +443,19 @@ std::vector<FixedCase> make_cases() {
 }  // namespace
 
 DatapathConfig fixed_case_config() {
-    return DatapathConfig{relay.port, rfc8656_channels};
+    return DatapathConfig{relay.port, rfc8656_channels, dynamic_relay_ports, ethernet_mtu};
 }
 
 BindingTable fixed_case_bindings() {
     BindingTable table;
-    table.emplace(BindingKey{client, 0x4000}, to_peer);
-    table.emplace(BindingKey{client, 0x4FFF}, to_peer_high);
+    table.emplace(client_channel, to_peer);
+    table.emplace(client_channel_high, to_peer_high);
     table.emplace(BindingKey{client, 0x7FFF}, to_peer_5766);
+    table.emplace(client_channel_top, to_peer_top);
+    table.emplace(BindingKey{client, 0x4002}, to_hairpin);
+    table.emplace(BindingKey{client, 0x4004}, to_relay_host);
     // Near misses of the client's own keys, so lookups must match all three fields.
-    table.emplace(BindingKey{Endpoint{Ipv4Address{0xC6336408}, 50001}, 0x4001}, to_peer_high);
+    table.emplace(BindingKey{Endpoint{Ipv4Address{0xC6336408}, 50001}, 0x4001}, to_near_miss);
     return table;
 }
 

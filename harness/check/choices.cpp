@@ -43,7 +43,8 @@ rc::Gen<GeneratedCase> gen_case() {
 
 void showValue(const GeneratedCase& c, std::ostream& os) {
     os << "config: turn_port " << c.config.turn_port << ", channels 0x" << std::hex << c.config.channels.min << "-0x"
-       << c.config.channels.max << std::dec << "\nvariations:";
+       << c.config.channels.max << std::dec << ", relay ports " << c.config.relay_ports.min << "-"
+       << c.config.relay_ports.max << ", MTU " << c.config.mtu << "\nvariations:";
     for (Variation variation : c.variations) os << " " << name(variation);
     if (c.variations.empty()) os << " none";
     os << "\nbindings (" << c.bindings.size() << "):\n";

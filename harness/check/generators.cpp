@@ -81,7 +81,16 @@ class Chooser {
 };
 
 constexpr std::size_t eth_ip_udp_channel_bytes = 14 + 20 + 8 + 4;
+constexpr std::size_t ip_udp_channel_bytes = 20 + 8 + 4;
 constexpr std::uint16_t turn_ports[] = {3478, 443};
+
+// Each TURN port comes with its relay ports and MTU: coturn's defaults for
+// 3478; for 443 a range that holds the background bindings' allocations and
+// a jumbo MTU no test-run frame reaches.
+DatapathConfig config_for(std::uint16_t turn_port, const ChannelRange& channels) {
+    if (turn_port == turn_ports[0]) return DatapathConfig{turn_port, channels, dynamic_relay_ports, ethernet_mtu};
+    return DatapathConfig{turn_port, channels, PortRange{20000, 60000}, 9000};
+}
 
 // Clients come from a small set so that near-miss keys (same address other
 // port, same port other address) and repeated keys are common.
@@ -111,7 +120,7 @@ std::uint16_t pick_channel(Chooser& choose, const ChannelRange& range) {
 // A binding's target: mostly a fixed function of its key (the same key
 // binds the same way in every case, so the map need not change), sometimes
 // anything at all.
-BindingTarget pick_target(Chooser& choose, const BindingKey& key) {
+BindingTarget pick_target(Chooser& choose, const BindingKey& key, const PortRange& relay_ports) {
     std::uint64_t hash =
         (std::uint64_t{key.client.address.value} << 32) ^ (std::uint64_t{key.client.port} << 16) ^ key.channel;
     const bool any = choose.weighted({9, 1}) == 1;
@@ -120,8 +129,33 @@ BindingTarget pick_target(Chooser& choose, const BindingKey& key) {
     hash = (hash ^ (hash >> 31)) * 0x7FB5D329728EA185ull;
     hash = (hash ^ (hash >> 27)) * 0x81DADEF4BC2DD44Dull;
     hash ^= hash >> 33;
-    return BindingTarget{static_cast<std::uint16_t>(hash), Endpoint{Ipv4Address{static_cast<std::uint32_t>(hash >> 16)},
-                                                                    static_cast<std::uint16_t>(hash >> 48)}};
+    // Allocation ports come from the relay port range, as a relay hands
+    // them out; now and then from anywhere (a peer can never reach those).
+    const auto raw_port = static_cast<std::uint16_t>(hash);
+    const std::uint32_t ports = relay_ports.max - relay_ports.min + 1u;
+    const auto allocation_port =
+        any ? raw_port : static_cast<std::uint16_t>(relay_ports.min + static_cast<std::uint32_t>(raw_port) % ports);
+    return BindingTarget{allocation_port, Endpoint{Ipv4Address{static_cast<std::uint32_t>(hash >> 16)},
+                                                   static_cast<std::uint16_t>(hash >> 48)}};
+}
+
+bool is_from_peer(const FrameSpec& s, const DatapathConfig& config) {
+    return s.udp_destination != config.turn_port && !s.channel_data;
+}
+
+// The binding the frame was made for: the client's key for ChannelData, the
+// reverse lookup for a peer's datagram.
+const std::pair<const BindingKey, BindingTarget>* own_binding(const GeneratedCase& c) {
+    const FrameSpec& s = c.spec;
+    if (!is_from_peer(s, c.config)) {
+        const auto found = c.bindings.find(BindingKey{Endpoint{s.ip_source, s.udp_source}, s.channel});
+        return found == c.bindings.end() ? nullptr : &*found;
+    }
+    for (const auto& entry : c.bindings)
+        if (entry.second.peer == Endpoint{s.ip_source, s.udp_source} &&
+            entry.second.allocation_port == s.udp_destination)
+            return &entry;
+    return nullptr;
 }
 
 // The real IPv4 options a sender may put in: NOPs, record route, timestamp,
@@ -146,6 +180,15 @@ std::vector<std::uint8_t> pick_options(Chooser& choose, std::size_t words) {
     }
     if (choose.coin()) options.back() = 0;  // end of options list
     return options;
+}
+
+// The bytes the frame carries across: a client's application data, or a
+// peer's whole UDP payload.
+std::vector<std::uint8_t>& carried(FrameSpec& s) {
+    return s.channel_data ? s.application_data : s.raw_udp_payload;
+}
+std::size_t carried_bytes(FrameSpec& s) {
+    return carried(s).size();
 }
 
 void apply(Variation variation, GeneratedCase& c, Chooser& choose) {
@@ -239,20 +282,72 @@ void apply(Variation variation, GeneratedCase& c, Chooser& choose) {
         case Variation::relayed_udp_checksum_zero:
         case Variation::relayed_ip_checksum_zero: {
             // Aimed at the frame's own binding, if it has one.
-            const auto own = c.bindings.find(BindingKey{Endpoint{s.ip_source, s.udp_source}, s.channel});
-            if (own == c.bindings.end()) break;
-            if (variation == Variation::relayed_ip_checksum_zero)
-                make_relayed_ip_checksum_zero(s, own->second);
-            else if (s.udp_checksum.mode == ChecksumMode::valid)
-                make_relayed_udp_checksum_zero(s, own->second);
+            const auto* own = own_binding(c);
+            if (own == nullptr) break;
+            const bool ip = variation == Variation::relayed_ip_checksum_zero;
+            if (!ip && s.udp_checksum.mode != ChecksumMode::valid) break;
+            if (!is_from_peer(s, c.config)) {
+                if (ip)
+                    make_relayed_ip_checksum_zero(s, own->second);
+                else
+                    make_relayed_udp_checksum_zero(s, own->second);
+            } else {
+                if (ip)
+                    make_encapsulated_ip_checksum_zero(s, own->first, c.config.turn_port);
+                else
+                    make_encapsulated_udp_checksum_zero(s, own->first, c.config.turn_port);
+            }
+            break;
+        }
+        case Variation::hairpin: {
+            // The frame's binding leads back to the address it arrived on.
+            const auto* own = own_binding(c);
+            if (own == nullptr) break;
+            const bool from_peer = is_from_peer(s, c.config);
+            auto& target = c.bindings.at(own->first);
+            target.peer.address = s.ip_destination;
+            // Mostly another allocation's port; sometimes a port outside the
+            // relay ports (a server on the relay's host, not a hairpin).
+            const auto& ports = c.config.relay_ports;
+            if (choose.weighted({3, 1}) == 0) {
+                if (!ports.contains(target.peer.port))
+                    target.peer.port =
+                        static_cast<std::uint16_t>(ports.min + target.peer.port % (ports.max - ports.min + 1u));
+            } else if (ports.contains(target.peer.port)) {
+                target.peer.port = static_cast<std::uint16_t>(ports.min - 1 - target.peer.port % ports.min);
+            }
+            if (from_peer) s.ip_source = s.ip_destination;
+            break;
+        }
+        case Variation::peer_near_miss:
+            switch (choose.below(3)) {
+                case 0: s.udp_source = static_cast<std::uint16_t>(s.udp_source + choose.one_of({1, -1})); break;
+                case 1: s.ip_source.value += choose.one_of<std::uint32_t>({1, 0xFFFFFFFF}); break;
+                default: s.udp_destination = static_cast<std::uint16_t>(s.udp_destination + choose.one_of({1, -1}));
+            }
+            break;
+        case Variation::mtu_boundary: {
+            // The output's IPv4 total length is the input's + 4 for a peer's
+            // datagram: land it on the MTU, one below or one or two above.
+            const std::size_t data = c.config.mtu - ip_udp_channel_bytes + choose.range<std::size_t>(0, 3) - 1;
+            const std::size_t frame_without_data = build_frame(s).size() - carried_bytes(s);
+            if (frame_without_data + data > test_run_max_frame) break;
+            carried(s) = pattern_bytes(data, static_cast<std::uint8_t>(choose.range(0, 255)));
             break;
         }
     }
 }
 
 bool applies_to_finished_frame(Variation variation) {
-    return variation == Variation::ethernet_trailer || variation == Variation::total_length ||
-           variation == Variation::relayed_udp_checksum_zero || variation == Variation::relayed_ip_checksum_zero;
+    switch (variation) {
+        case Variation::ethernet_trailer:
+        case Variation::total_length:
+        case Variation::relayed_udp_checksum_zero:
+        case Variation::relayed_ip_checksum_zero:
+        case Variation::hairpin:
+        case Variation::mtu_boundary: return true;
+        default: return false;
+    }
 }
 
 // Bytes the frame needs besides the application data, given the spec so far.
@@ -286,6 +381,9 @@ std::string_view name(Variation variation) {
         "excess_padding",
         "relayed_udp_checksum_zero",
         "relayed_ip_checksum_zero",
+        "hairpin",
+        "peer_near_miss",
+        "mtu_boundary",
     };
     return names[static_cast<std::size_t>(variation)];
 }
@@ -293,7 +391,8 @@ std::string_view name(Variation variation) {
 std::vector<DatapathConfig> generated_configs() {
     std::vector<DatapathConfig> configs;
     for (std::uint16_t port : turn_ports)
-        for (const ChannelRange& range : {rfc8656_channels, rfc5766_channels}) configs.push_back({port, range});
+        for (const ChannelRange& range : {rfc8656_channels, rfc5766_channels})
+            configs.push_back(config_for(port, range));
     return configs;
 }
 
@@ -304,15 +403,30 @@ std::vector<std::uint8_t> frame_of(const GeneratedCase& c) {
 GeneratedCase interpret_choices(std::span<const std::uint32_t> choices) {
     Chooser choose(choices);
     GeneratedCase c;
-    c.config.channels = choose.coin() ? rfc5766_channels : rfc8656_channels;
-    c.config.turn_port = choose.weighted({4, 1}) == 0 ? turn_ports[0] : turn_ports[1];
+    const ChannelRange channels = choose.coin() ? rfc5766_channels : rfc8656_channels;
+    c.config = config_for(choose.weighted({4, 1}) == 0 ? turn_ports[0] : turn_ports[1], channels);
+    // Zero keeps the simplest case: ChannelData from a client.
+    const bool from_peer = choose.weighted({3, 2}) == 1;
+
+    // The client's key and where it is bound, whichever way the frame goes.
+    const BindingKey own{Endpoint{Ipv4Address{client_addresses[choose.below(3)]}, client_ports[choose.below(3)]},
+                         pick_channel(choose, c.config.channels)};
+    const bool bound = choose.weighted({4, 1}) == 0;
+    const BindingTarget own_target = pick_target(choose, own, c.config.relay_ports);
 
     FrameSpec& s = c.spec;
-    s.ip_source = Ipv4Address{client_addresses[choose.below(3)]};
-    s.udp_source = client_ports[choose.below(3)];
     s.ip_destination = Ipv4Address{choose.one_of<std::uint32_t>({0xC0000201, 0xCB007101, 0x0A0000FE})};
-    s.udp_destination = c.config.turn_port;
-    s.channel = pick_channel(choose, c.config.channels);
+    if (from_peer) {
+        s.ip_source = own_target.peer.address;
+        s.udp_source = own_target.peer.port;
+        s.udp_destination = own_target.allocation_port;
+        s.channel_data = false;
+    } else {
+        s.ip_source = own.client.address;
+        s.udp_source = own.client.port;
+        s.udp_destination = c.config.turn_port;
+        s.channel = own.channel;
+    }
     // Fields the relay copies or ignores: any value.
     s.tos = static_cast<std::uint8_t>(choose.range(0, 255));
     s.identification = choose.range<std::uint16_t>(0, 0xFFFF);
@@ -334,20 +448,24 @@ GeneratedCase interpret_choices(std::span<const std::uint32_t> choices) {
     for (std::size_t i = 0; i < c.variations.size(); ++i)
         if (!applies_to_finished_frame(c.variations[i])) apply(c.variations[i], c, parameters[i]);
 
-    // Application data: mostly small, sometimes up to the largest frame
-    // BPF_PROG_TEST_RUN takes linear (leaving room for a trailer).
+    // Data: mostly small, sometimes up to the largest frame
+    // BPF_PROG_TEST_RUN takes linear (leaving room for a trailer). A peer's
+    // datagram has no channel header or padding: all it carries is data.
     const std::size_t room = test_run_max_frame - std::min(test_run_max_frame, overhead_bytes(s) + 40);
     const std::size_t size_class = choose.weighted({6, 2, 1});
     const auto small = choose.range<std::size_t>(0, 64);
     const auto medium = choose.range<std::size_t>(0, 1500);
     const std::size_t data_bytes = size_class == 0 ? small : size_class == 1 ? medium : room;
-    s.application_data = pattern_bytes(std::min(data_bytes, room), static_cast<std::uint8_t>(choose.range(0, 255)));
+    const auto data = pattern_bytes(std::min(data_bytes, room), static_cast<std::uint8_t>(choose.range(0, 255)));
+    if (s.channel_data) {
+        s.application_data = data;
+    } else if (from_peer) {
+        if (s.raw_udp_payload.empty()) s.raw_udp_payload = data;
+        s.padding.clear();
+    }
 
     // The binding table: the frame's own key or not, near misses, and rarely
     // many unrelated entries.
-    const BindingKey own{Endpoint{s.ip_source, s.udp_source}, s.channel};
-    const bool bound = choose.weighted({4, 1}) == 0;
-    const BindingTarget own_target = pick_target(choose, own);
     if (bound) c.bindings.emplace(own, own_target);
     const std::size_t near_misses = choose.one_of<std::size_t>({0, 0, 0, 1, 1, 3});
     Chooser misses = choose.sub();
@@ -360,7 +478,7 @@ GeneratedCase interpret_choices(std::span<const std::uint32_t> choices) {
             default:  // the same key with the channel's bytes swapped (byte-order bugs)
                 key.channel = static_cast<std::uint16_t>((key.channel << 8) | (key.channel >> 8));
         }
-        const BindingTarget target = pick_target(misses, key);
+        const BindingTarget target = pick_target(misses, key, c.config.relay_ports);
         if (!(key == own)) c.bindings.emplace(key, target);
     }
     const bool many = choose.weighted({49, 1}) == 1;

@@ -41,8 +41,11 @@ enum class Variation : std::uint8_t {
     excess_padding,             // channel_padding
     relayed_udp_checksum_zero,  // relayed: the new UDP checksum computes to 0 (sent as 0xFFFF)
     relayed_ip_checksum_zero,   // relayed: the new IPv4 header checksum is 0x0000
+    hairpin,                    // hairpin (the binding's peer is the relay's own address)
+    peer_near_miss,             // no_channel (peer address, peer port or allocation port off by one)
+    mtu_boundary,               // too_big / encapsulated (output within a byte or two of the MTU)
 };
-inline constexpr std::size_t variation_count = 21;
+inline constexpr std::size_t variation_count = 24;
 
 std::string_view name(Variation variation);
 
@@ -76,8 +79,9 @@ rc::Gen<GeneratedCase> gen_case();
 // always hold all of it).
 const BindingTable& background_bindings();
 
-// Configurations the generator uses: both channel ranges, two TURN ports.
-// (Each configuration is a separately loaded program, so the set is small.)
+// Configurations the generator uses: both channel ranges, two TURN ports,
+// each with its own relay port range and MTU. (Each configuration is a
+// separately loaded program, so the set is small.)
 std::vector<DatapathConfig> generated_configs();
 
 // RapidCheck prints counterexamples with showValue.

@@ -13,12 +13,16 @@ std::optional<PropertyFailure> check_properties(DifferentialEngine& engine, cons
         return PropertyFailure{"unchanged", "XDP_PASS changed the frame:\n" + diff.render("input", "xdp")};
     }
     if (comparison.xdp.decision.verdict == Verdict::tx) {
-        if (auto problem = validate_relayed_frame(frame, comparison.xdp.output))
-            return PropertyFailure{"valid", "the XDP output is not a valid relayed frame: " + *problem};
+        if (auto problem = validate_output(frame, comparison.xdp.output, comparison.xdp.decision.reason))
+            return PropertyFailure{"valid", "the XDP output is not a valid " +
+                                                std::string(name(comparison.xdp.decision.reason)) +
+                                                " frame: " + *problem};
     }
     if (comparison.reference.decision.verdict == Verdict::tx) {
-        if (auto problem = validate_relayed_frame(frame, comparison.reference.output))
-            return PropertyFailure{"valid", "the reference output is not a valid relayed frame: " + *problem};
+        if (auto problem = validate_output(frame, comparison.reference.output, comparison.reference.decision.reason))
+            return PropertyFailure{"valid", "the reference output is not a valid " +
+                                                std::string(name(comparison.reference.decision.reason)) +
+                                                " frame: " + *problem};
     }
     if (!comparison.agree) return PropertyFailure{"agreement", "the engines disagree:\n" + comparison.explain()};
     return std::nullopt;

@@ -55,7 +55,9 @@ Dissection dissect(Bytes frame, const DissectOptions& options) {
     if (!cursor.take("udp.source_port", 2) || !cursor.take("udp.destination_port", 2) ||
         !cursor.take("udp.length", 2) || !cursor.take("udp.checksum", 2))
         return result;
-    if (options.channel_data_port && load_be16(frame, udp_start + 2) == *options.channel_data_port) {
+    // ChannelData goes to the TURN port from clients and comes from it to them.
+    const auto turn_port = options.channel_data_port;
+    if (turn_port && (load_be16(frame, udp_start) == *turn_port || load_be16(frame, udp_start + 2) == *turn_port)) {
         if (cursor.take("channel.number", 2)) cursor.take("channel.length", 2);
     }
     return result;

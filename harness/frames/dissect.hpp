@@ -25,7 +25,7 @@ struct Dissection {
 };
 
 struct DissectOptions {
-    // UDP datagrams to this port carry ChannelData (the relay's TURN port).
+    // UDP datagrams to or from this port carry ChannelData (the relay's TURN port).
     std::optional<std::uint16_t> channel_data_port;
 };
 

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstring>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 namespace xdpturn {
@@ -20,21 +21,28 @@ xdpturn_binding_value to_abi(const BindingTarget& target) {
                                  htons(target.allocation_port)};
 }
 
-Status MapSync::timed_batch(bool remove, std::vector<xdpturn_binding_key>& keys,
-                            std::vector<xdpturn_binding_value>* values) {
+xdpturn_peer_key to_abi(const PeerKey& key) {
+    return xdpturn_peer_key{htonl(key.peer.address.value), htons(key.peer.port), htons(key.allocation_port)};
+}
+
+xdpturn_peer_value to_abi_reverse(const BindingKey& key) {
+    return xdpturn_peer_value{htonl(key.client.address.value), htons(key.client.port), htons(key.channel)};
+}
+
+template <class Key, class Value>
+Status MapSync::timed_batch(int map_fd, const char* map, std::vector<Key>& keys, std::vector<Value>* values) {
     if (keys.empty()) return ok_status();
     auto count = static_cast<__u32>(keys.size());
     const auto start = std::chrono::steady_clock::now();
-    const int status =
-        remove ? bpf_map_delete_batch(program_->bindings_fd(), keys.data(), &count, nullptr)
-               : bpf_map_update_batch(program_->bindings_fd(), keys.data(), values->data(), &count, nullptr);
+    const int status = values == nullptr ? bpf_map_delete_batch(map_fd, keys.data(), &count, nullptr)
+                                         : bpf_map_update_batch(map_fd, keys.data(), values->data(), &count, nullptr);
     const int error = errno;
     syscall_ns_ += static_cast<std::uint64_t>(
         std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count());
     entries_changed_ += keys.size();
     if (status != 0)
-        return Error{std::string(remove ? "cannot delete bindings from" : "cannot write bindings to") +
-                     " the XDP map: " + bpf_error_text(error)};
+        return Error{std::string(values == nullptr ? "cannot delete entries from" : "cannot write entries to") +
+                     " the XDP map '" + map + "': " + bpf_error_text(error)};
     return ok_status();
 }
 
@@ -53,32 +61,106 @@ Status MapSync::replace_layer(const BindingTable& previous, const BindingTable& 
 
 Status MapSync::delete_missing(const BindingTable& candidates, const BindingTable& keep) {
     std::vector<xdpturn_binding_key> stale;
+    std::vector<xdpturn_peer_key> stale_reverse;
     std::vector<BindingKey> stale_keys;
-    for (const auto& [key, target] : candidates)
-        if (!keep.contains(key)) {
-            stale.push_back(to_abi(key));
-            stale_keys.push_back(key);
-        }
-    if (auto deleted = timed_batch(true, stale, nullptr); !deleted) return deleted;
-    for (const BindingKey& key : stale_keys) written_.erase(key);
+    for (const auto& [key, target] : candidates) {
+        if (keep.contains(key)) continue;
+        const auto old = written_.find(key);
+        if (old == written_.end()) continue;
+        stale.push_back(to_abi(key));
+        stale_keys.push_back(key);
+        const PeerKey reverse = peer_key_of(old->second);
+        if (const auto owner = reverse_written_.find(reverse); owner != reverse_written_.end() && owner->second == key)
+            stale_reverse.push_back(to_abi(reverse));
+    }
+    if (auto deleted = timed_batch(program_->bindings_fd(), XDPTURN_BINDINGS_MAP_NAME, stale,
+                                   static_cast<std::vector<xdpturn_binding_value>*>(nullptr));
+        !deleted)
+        return deleted;
+    if (auto deleted = timed_batch(program_->channels_fd(), XDPTURN_CHANNELS_MAP_NAME, stale_reverse,
+                                   static_cast<std::vector<xdpturn_peer_value>*>(nullptr));
+        !deleted)
+        return deleted;
+    for (const BindingKey& key : stale_keys) {
+        const PeerKey reverse = peer_key_of(written_.at(key));
+        if (const auto owner = reverse_written_.find(reverse); owner != reverse_written_.end() && owner->second == key)
+            reverse_written_.erase(owner);
+        written_.erase(key);
+    }
     return ok_status();
 }
 
+std::optional<std::string> MapSync::conflict(const BindingTable& changes) const {
+    std::unordered_map<PeerKey, BindingKey, PeerKeyHash> claimed;
+    for (const auto& [key, target] : changes) {
+        const PeerKey reverse = peer_key_of(target);
+        auto [claim, added] = claimed.emplace(reverse, key);
+        std::optional<BindingKey> other;
+        if (!added) other = claim->second;
+        // An entry already written keeps its peer key unless this change
+        // gives that entry another target.
+        const auto owner = reverse_written_.find(reverse);
+        if (!other && owner != reverse_written_.end() && !(owner->second == key)) {
+            const auto owner_change = changes.find(owner->second);
+            if (owner_change == changes.end() || peer_key_of(owner_change->second) == reverse) other = owner->second;
+        }
+        if (other)
+            return "peer " + to_string(target.peer) + " on allocation port " + std::to_string(target.allocation_port) +
+                   " would be bound to two channels: " + to_string(other->client) + " channel " +
+                   std::to_string(other->channel) + " and " + to_string(key.client) + " channel " +
+                   std::to_string(key.channel);
+    }
+    return std::nullopt;
+}
+
 Status MapSync::overlay(const BindingTable& entries) {
-    std::vector<xdpturn_binding_key> keys;
-    std::vector<xdpturn_binding_value> values;
+    BindingTable changes;
     for (const auto& [key, target] : entries) {
         const auto old = written_.find(key);
-        if (old != written_.end() && old->second == target) continue;
-        keys.push_back(to_abi(key));
-        values.push_back(to_abi(target));
+        if (old == written_.end() || !(old->second == target)) changes.emplace(key, target);
     }
+    if (changes.empty()) return ok_status();
     // Only keys the map does not hold yet take room; changed values do not.
     std::size_t added = 0;
-    for (const auto& [key, target] : entries) added += written_.contains(key) ? 0 : 1;
+    for (const auto& [key, target] : changes) added += written_.contains(key) ? 0 : 1;
     if (written_.size() + added > XDPTURN_MAX_BINDINGS) return Error{"the XDP binding map is full"};
-    if (auto updated = timed_batch(false, keys, &values); !updated) return updated;
-    for (const auto& [key, target] : entries) written_.insert_or_assign(key, target);
+    if (auto clash = conflict(changes)) return Error{"binding table rejected: " + *clash};
+
+    std::vector<xdpturn_binding_key> keys;
+    std::vector<xdpturn_binding_value> values;
+    std::vector<xdpturn_peer_key> freed_reverse;
+    std::vector<xdpturn_peer_key> reverse_keys;
+    std::vector<xdpturn_peer_value> reverse_values;
+    std::unordered_set<PeerKey, PeerKeyHash> claimed;
+    for (const auto& [key, target] : changes) claimed.insert(peer_key_of(target));
+    for (const auto& [key, target] : changes) {
+        keys.push_back(to_abi(key));
+        values.push_back(to_abi(target));
+        reverse_keys.push_back(to_abi(peer_key_of(target)));
+        reverse_values.push_back(to_abi_reverse(key));
+        const auto old = written_.find(key);
+        if (old == written_.end()) continue;
+        // The entry's old peer key goes, unless another change takes it over.
+        const PeerKey old_reverse = peer_key_of(old->second);
+        if (!claimed.contains(old_reverse)) freed_reverse.push_back(to_abi(old_reverse));
+    }
+    if (auto deleted = timed_batch(program_->channels_fd(), XDPTURN_CHANNELS_MAP_NAME, freed_reverse,
+                                   static_cast<std::vector<xdpturn_peer_value>*>(nullptr));
+        !deleted)
+        return deleted;
+    if (auto updated = timed_batch(program_->bindings_fd(), XDPTURN_BINDINGS_MAP_NAME, keys, &values); !updated)
+        return updated;
+    if (auto updated = timed_batch(program_->channels_fd(), XDPTURN_CHANNELS_MAP_NAME, reverse_keys, &reverse_values);
+        !updated)
+        return updated;
+    for (const auto& [key, target] : changes) {
+        if (const auto old = written_.find(key); old != written_.end()) {
+            const auto owner = reverse_written_.find(peer_key_of(old->second));
+            if (owner != reverse_written_.end() && owner->second == key) reverse_written_.erase(owner);
+        }
+        written_.insert_or_assign(key, target);
+    }
+    for (const auto& [key, target] : changes) reverse_written_.insert_or_assign(peer_key_of(target), key);
     return ok_status();
 }
 

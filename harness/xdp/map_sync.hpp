@@ -1,7 +1,12 @@
-// Keeps the XDP binding map equal to a BindingTable. It remembers what it
-// wrote, so a new table costs one batched update and one batched delete for
-// the difference, not a syscall per entry.
+// Keeps the XDP program's two maps equal to a BindingTable: `bindings`
+// (client, channel) -> (allocation port, peer) for client -> peer, and its
+// reverse `channels_by_peer` (peer, allocation port) -> (client, channel)
+// for peer -> client. It remembers what it wrote, so a new table costs a
+// few batched updates and deletes for the difference, not a syscall per
+// entry, and both maps always describe the same channels.
 #pragma once
+
+#include <unordered_map>
 
 #include "harness/xdp/xdp_program.hpp"
 #include "relay/model/bindings.hpp"
@@ -15,18 +20,20 @@ namespace xdpturn {
 
 xdpturn_binding_key to_abi(const BindingKey& key);
 xdpturn_binding_value to_abi(const BindingTarget& target);
+xdpturn_peer_key to_abi(const PeerKey& key);
+xdpturn_peer_value to_abi_reverse(const BindingKey& key);
 
 class MapSync {
   public:
     explicit MapSync(XdpProgram& program) : program_(&program) {}
 
-    // Makes the map equal to `wanted`: one batched delete, one batched update.
+    // Makes the maps equal to `wanted`.
     Status apply(const BindingTable& wanted);
     // Adds or changes only these entries (those that differ from the map),
-    // leaving every other entry in place: one batched update at most.
+    // leaving every other entry in place.
     Status overlay(const BindingTable& entries);
     // Replaces one layer of entries with another, leaving the rest of the
-    // map alone: deletes what only `previous` had, writes what `next` has.
+    // maps alone: deletes what only `previous` had, writes what `next` has.
     // Costs map work in proportion to the layers, not to the whole table.
     Status replace_layer(const BindingTable& previous, const BindingTable& next);
     const BindingTable& written() const { return written_; }
@@ -35,12 +42,16 @@ class MapSync {
     std::uint64_t entries_changed() const { return entries_changed_; }
 
   private:
-    XdpProgram* program_;
-    // Deletes from the map the keys of `candidates` that `keep` lacks.
+    // Deletes from the maps the keys of `candidates` that `keep` lacks.
     Status delete_missing(const BindingTable& candidates, const BindingTable& keep);
-    Status timed_batch(bool remove, std::vector<xdpturn_binding_key>& keys, std::vector<xdpturn_binding_value>* values);
+    // The first peer key the changes would bind to two channels, if any.
+    std::optional<std::string> conflict(const BindingTable& changes) const;
+    template <class Key, class Value>
+    Status timed_batch(int map_fd, const char* map, std::vector<Key>& keys, std::vector<Value>* values);
 
+    XdpProgram* program_;
     BindingTable written_;
+    std::unordered_map<PeerKey, BindingKey, PeerKeyHash> reverse_written_;
     std::uint64_t syscall_ns_ = 0;
     std::uint64_t entries_changed_ = 0;
 };

@@ -131,6 +131,11 @@ constexpr MapShape abi_maps[] = {
      sizeof(xdpturn_binding_key),
      sizeof(xdpturn_binding_value),
      1},
+    {XDPTURN_CHANNELS_MAP_NAME,
+     {BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_LRU_HASH},
+     sizeof(xdpturn_peer_key),
+     sizeof(xdpturn_peer_value),
+     1},
     {XDPTURN_COUNTERS_MAP_NAME,
      {BPF_MAP_TYPE_PERCPU_ARRAY},
      sizeof(std::uint32_t),
@@ -227,10 +232,14 @@ Result<XdpProgram> XdpProgram::load(bpf_object* opened, std::string origin, cons
     program.origin_ = std::move(origin);
     bpf_object* object = program.object_.get();
 
+    if (auto valid = checked_config(config); !valid) return Error{program.origin_ + ": " + valid.error().message};
     if (auto checked = check_abi(object); !checked) return Error{program.origin_ + ": " + checked.error().message};
     for (auto [name, value] : {std::pair{XDPTURN_RODATA_TURN_PORT, config.turn_port},
                                std::pair{XDPTURN_RODATA_CHANNEL_MIN, config.channels.min},
-                               std::pair{XDPTURN_RODATA_CHANNEL_MAX, config.channels.max}}) {
+                               std::pair{XDPTURN_RODATA_CHANNEL_MAX, config.channels.max},
+                               std::pair{XDPTURN_RODATA_RELAY_PORT_MIN, config.relay_ports.min},
+                               std::pair{XDPTURN_RODATA_RELAY_PORT_MAX, config.relay_ports.max},
+                               std::pair{XDPTURN_RODATA_MTU, config.mtu}}) {
         if (auto set = set_rodata_u16(object, name, value); !set)
             return Error{program.origin_ + ": " + set.error().message};
     }
@@ -248,11 +257,13 @@ Result<XdpProgram> XdpProgram::load(bpf_object* opened, std::string origin, cons
 
     bpf_program* prog = bpf_object__find_program_by_name(object, XDPTURN_PROG_NAME);
     bpf_map* bindings = bpf_object__find_map_by_name(object, XDPTURN_BINDINGS_MAP_NAME);
+    bpf_map* channels = bpf_object__find_map_by_name(object, XDPTURN_CHANNELS_MAP_NAME);
     bpf_map* counters = bpf_object__find_map_by_name(object, XDPTURN_COUNTERS_MAP_NAME);
-    if (prog == nullptr || bindings == nullptr || counters == nullptr)
+    if (prog == nullptr || bindings == nullptr || channels == nullptr || counters == nullptr)
         return Error{program.origin_ + ": object lacks the program or maps named in bpf/xdpturn_abi.h"};
     program.program_fd_ = bpf_program__fd(prog);
     program.bindings_fd_ = bpf_map__fd(bindings);
+    program.channels_fd_ = bpf_map__fd(channels);
     program.counters_fd_ = bpf_map__fd(counters);
     program.possible_cpus_ = libbpf_num_possible_cpus();
     if (program.possible_cpus_ <= 0) return Error{"cannot count possible CPUs"};

@@ -43,6 +43,7 @@ class XdpProgram {
 
     int program_fd() const { return program_fd_; }
     int bindings_fd() const { return bindings_fd_; }
+    int channels_fd() const { return channels_fd_; }
     int counters_fd() const { return counters_fd_; }
     const DatapathConfig& config() const { return config_; }
     const std::string& origin() const { return origin_; }
@@ -75,6 +76,7 @@ class XdpProgram {
     std::size_t last_reason_offset_ = 0;
     int program_fd_ = -1;
     int bindings_fd_ = -1;
+    int channels_fd_ = -1;
     int counters_fd_ = -1;
     int possible_cpus_ = 1;
     DatapathConfig config_;

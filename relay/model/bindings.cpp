@@ -27,4 +27,31 @@ Result<ChannelRange> checked_channel_range(std::uint32_t min, std::uint32_t max)
     return ChannelRange{static_cast<std::uint16_t>(min), static_cast<std::uint16_t>(max)};
 }
 
+Result<DatapathConfig> checked_config(const DatapathConfig& config) {
+    if (config.relay_ports.min > config.relay_ports.max)
+        return Error{"relay port range " + std::to_string(config.relay_ports.min) + "-" +
+                     std::to_string(config.relay_ports.max) + " has LO above HI"};
+    if (config.relay_ports.contains(config.turn_port))
+        return Error{"the TURN port " + std::to_string(config.turn_port) + " lies inside the relay port range " +
+                     std::to_string(config.relay_ports.min) + "-" + std::to_string(config.relay_ports.max) +
+                     ": a datagram to it would be both TURN traffic and a peer's data"};
+    if (config.mtu < minimum_ipv4_mtu)
+        return Error{"MTU " + std::to_string(config.mtu) + " is below IPv4's minimum of " +
+                     std::to_string(minimum_ipv4_mtu)};
+    return config;
+}
+
+std::optional<std::string> conflicting_peer_bindings(const BindingTable& table) {
+    std::unordered_map<PeerKey, BindingKey, PeerKeyHash> owners;
+    for (const auto& [key, target] : table) {
+        const auto [owner, added] = owners.emplace(peer_key_of(target), key);
+        if (added) continue;
+        return "peer " + to_string(target.peer) + " on allocation port " + std::to_string(target.allocation_port) +
+               " is bound twice: to " + to_string(owner->second.client) + " channel " +
+               std::to_string(owner->second.channel) + " and to " + to_string(key.client) + " channel " +
+               std::to_string(key.channel);
+    }
+    return std::nullopt;
+}
+
 }  // namespace xdpturn

@@ -38,17 +38,32 @@ Result<ChannelRange> checked_channel_range(std::uint32_t min, std::uint32_t max)
 // widest_channels.
 Result<ChannelRange> parse_channel_range(const std::string& text);
 
+// The range IANA leaves for dynamic ports (RFC 6335), which coturn and most
+// relays allocate relayed (allocation) ports from by default.
+inline constexpr PortRange dynamic_relay_ports{49152, 65535};
+
+// The smallest MTU every IPv4 link must carry (RFC 791), and Ethernet's.
+inline constexpr std::uint16_t minimum_ipv4_mtu = 68;
+inline constexpr std::uint16_t ethernet_mtu = 1500;
+
 struct DatapathConfig {
     std::uint16_t turn_port = 3478;
     ChannelRange channels = rfc8656_channels;
+    PortRange relay_ports = dynamic_relay_ports;  // allocation ports: where peers send
+    // The largest IPv4 packet (total length) the relay sends out.
+    std::uint16_t mtu = ethernet_mtu;
     friend bool operator==(const DatapathConfig&, const DatapathConfig&) = default;
 };
+
+// The configuration, or why it cannot work: the TURN port must not be an
+// allocation port (a frame to it would be both), the MTU at least 68.
+Result<DatapathConfig> checked_config(const DatapathConfig& config);
 
 // An order on configurations, for maps keyed by them.
 struct DatapathConfigLess {
     bool operator()(const DatapathConfig& a, const DatapathConfig& b) const {
-        return std::tie(a.turn_port, a.channels.min, a.channels.max) <
-               std::tie(b.turn_port, b.channels.min, b.channels.max);
+        return std::tie(a.turn_port, a.channels.min, a.channels.max, a.relay_ports.min, a.relay_ports.max, a.mtu) <
+               std::tie(b.turn_port, b.channels.min, b.channels.max, b.relay_ports.min, b.relay_ports.max, b.mtu);
     }
 };
 
@@ -73,5 +88,31 @@ struct BindingKeyHash {
 };
 
 using BindingTable = std::unordered_map<BindingKey, BindingTarget, BindingKeyHash>;
+
+// A binding seen from the peer's side: the datagram's source and the
+// allocation port it was sent to.
+struct PeerKey {
+    Endpoint peer;
+    std::uint16_t allocation_port = 0;
+    friend bool operator==(const PeerKey&, const PeerKey&) = default;
+};
+
+inline PeerKey peer_key_of(const BindingTarget& target) {
+    return PeerKey{target.peer, target.allocation_port};
+}
+
+struct PeerKeyHash {
+    std::size_t operator()(const PeerKey& key) const noexcept {
+        const std::uint64_t packed =
+            (std::uint64_t{key.peer.address.value} << 32) | (std::uint64_t{key.peer.port} << 16) | key.allocation_port;
+        return std::hash<std::uint64_t>{}(packed);
+    }
+};
+
+// Two bindings with one peer on one allocation would send the peer's data
+// to two channels; a TURN server never makes them (RFC 8656 Section 12:
+// a channel is bound to one peer, a peer to one channel). Names the first
+// such pair, or nothing.
+std::optional<std::string> conflicting_peer_bindings(const BindingTable& table);
 
 }  // namespace xdpturn

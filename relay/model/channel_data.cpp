@@ -1,5 +1,7 @@
 #include "relay/model/channel_data.hpp"
 
+#include <algorithm>
+
 namespace xdpturn {
 
 ChannelDataMessage parse_channel_data(Bytes datagram, const ChannelRange& accepted) {
@@ -22,6 +24,14 @@ ChannelDataMessage parse_channel_data(Bytes datagram, const ChannelRange& accept
     }
     message.status = ChannelDataStatus::ok;
     message.application_data = datagram.subspan(channel_header_bytes, message.length);
+    return message;
+}
+
+std::vector<std::uint8_t> encode_channel_data(std::uint16_t channel, Bytes data) {
+    std::vector<std::uint8_t> message(channel_header_bytes + data.size());
+    store_be16(message, 0, channel);
+    store_be16(message, 2, static_cast<std::uint16_t>(data.size()));
+    std::copy(data.begin(), data.end(), message.begin() + channel_header_bytes);
     return message;
 }
 

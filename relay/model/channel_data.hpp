@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "relay/model/bindings.hpp"
 #include "relay/net/bytes.hpp"
@@ -32,5 +33,10 @@ struct ChannelDataMessage {
 
 // `datagram` is the UDP payload, as bounded by the UDP length field.
 ChannelDataMessage parse_channel_data(Bytes datagram, const ChannelRange& accepted);
+
+// The ChannelData message carrying `data` on `channel`, as this relay sends
+// it over UDP: Length = data size, no padding (RFC 8656 Section 12.5 lets a
+// UDP sender leave it out, and every receiver must accept that).
+std::vector<std::uint8_t> encode_channel_data(std::uint16_t channel, Bytes data);
 
 }  // namespace xdpturn

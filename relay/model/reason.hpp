@@ -37,15 +37,19 @@ enum class Reason : std::uint32_t {
     no_binding = XDPTURN_REASON_NO_BINDING,
     relayed = XDPTURN_REASON_RELAYED,
     rewrite_failed = XDPTURN_REASON_REWRITE_FAILED,
+    hairpin = XDPTURN_REASON_HAIRPIN,
+    no_channel = XDPTURN_REASON_NO_CHANNEL,
+    too_big = XDPTURN_REASON_TOO_BIG,
+    encapsulated = XDPTURN_REASON_ENCAPSULATED,
 };
 
 inline constexpr std::size_t reason_count = XDPTURN_REASON_COUNT;
 
 inline constexpr std::array<std::string_view, reason_count> reason_names = {
-    "short_ethernet", "vlan_tagged",     "not_ipv4",      "short_ipv4",    "ipv4_version",
-    "ipv4_options",   "ipv4_fragment",   "not_udp",       "short_udp",     "wrong_port",
-    "ipv4_length",    "udp_length",      "ipv4_checksum", "short_channel", "channel_range",
-    "channel_length", "channel_padding", "no_binding",    "relayed",       "rewrite_failed",
+    "short_ethernet", "vlan_tagged",    "not_ipv4",      "short_ipv4",     "ipv4_version",    "ipv4_options",
+    "ipv4_fragment",  "not_udp",        "short_udp",     "wrong_port",     "ipv4_length",     "udp_length",
+    "ipv4_checksum",  "short_channel",  "channel_range", "channel_length", "channel_padding", "no_binding",
+    "relayed",        "rewrite_failed", "hairpin",       "no_channel",     "too_big",         "encapsulated",
 };
 
 constexpr std::string_view name(Reason reason) {
@@ -77,8 +81,8 @@ inline constexpr auto all_reasons = [] {
     return reasons;
 }();
 
-// Reasons no input frame can reach when the program is correct: rows 1-18
-// rule out every failure of the rewrite helpers (docs/datapath.md), and
+// Reasons no input frame can reach when the program is correct: the rows
+// before it rule out every failure of the rewrite helpers (docs/datapath.md), and
 // BPF_PROG_TEST_RUN refuses frames shorter than an Ethernet header.
 constexpr bool reachable_through_test_run(Reason reason) {
     return reason != Reason::rewrite_failed && reason != Reason::short_ethernet;

@@ -77,7 +77,8 @@ Decision ReferenceModel::decide(Bytes frame, std::vector<std::uint8_t>& relayed)
 
     if (frame.size() < udp_payload_offset) return pass(Reason::short_udp);
     const UdpHeader udp = UdpHeader::read(frame.subspan(udp_offset));
-    if (udp.destination_port != config_.turn_port) return pass(Reason::wrong_port);
+    const bool from_client = udp.destination_port == config_.turn_port;
+    if (!from_client && !config_.relay_ports.contains(udp.destination_port)) return pass(Reason::wrong_port);
 
     const std::size_t ip_bytes_in_frame = frame.size() - ip_offset;
     if (ip.total_length < Ipv4Header::bytes + UdpHeader::bytes || ip.total_length > ip_bytes_in_frame)
@@ -86,43 +87,80 @@ Decision ReferenceModel::decide(Bytes frame, std::vector<std::uint8_t>& relayed)
     if (OnesComplementSum{}.add(frame.subspan(ip_offset, Ipv4Header::bytes)).value() != 0xFFFF)
         return pass(Reason::ipv4_checksum);
 
-    const Bytes in_datagram = frame.subspan(udp_offset, udp.length);
-    const ChannelDataMessage message = parse_channel_data(in_datagram.subspan(UdpHeader::bytes), config_.channels);
+    const Received received{eth, ip, udp, frame.subspan(udp_offset, udp.length)};
+    return from_client ? decide_from_client(received, relayed) : decide_from_peer(received, relayed);
+}
+
+Decision ReferenceModel::decide_from_client(const Received& in, std::vector<std::uint8_t>& relayed) const {
+    const ChannelDataMessage message = parse_channel_data(in.datagram.subspan(UdpHeader::bytes), config_.channels);
     if (message.status != ChannelDataStatus::ok) return pass(reason_for(message.status));
 
-    const auto binding = bindings_->find(BindingKey{Endpoint{ip.source, udp.source_port}, message.channel});
+    const auto binding = bindings_->find(BindingKey{Endpoint{in.ip.source, in.udp.source_port}, message.channel});
     if (binding == bindings_->end()) return pass(Reason::no_binding);
     const BindingTarget& target = binding->second;
+    // The peer is an allocation of this relay (this address, a relay port):
+    // only the relay's own sockets can deliver to it, a frame sent to the
+    // wire cannot.
+    if (target.peer.address == in.ip.destination && config_.relay_ports.contains(target.peer.port))
+        return pass(Reason::hairpin);
 
-    // Build the datagram the relay sends to the peer, from scratch.
-    const std::size_t out_udp_length = UdpHeader::bytes + message.application_data.size();
+    build_output(in, Endpoint{in.ip.destination, target.allocation_port}, target.peer, message.application_data,
+                 relayed);
+    return {Verdict::tx, Reason::relayed};
+}
+
+Decision ReferenceModel::decide_from_peer(const Received& in, std::vector<std::uint8_t>& relayed) const {
+    // The channel bound to this peer on this allocation: a plain search of
+    // the bindings, as a relay with a handful of channels would do it.
+    const PeerKey wanted{Endpoint{in.ip.source, in.udp.source_port}, in.udp.destination_port};
+    const auto binding = std::find_if(bindings_->begin(), bindings_->end(),
+                                      [&](const auto& entry) { return peer_key_of(entry.second) == wanted; });
+    // No channel: user space sends a Data indication if the peer has a
+    // permission, and discards the datagram if not. A binding whose number
+    // this relay does not accept is no channel either: the client would
+    // take the message for STUN, DTLS or RTP (RFC 7983).
+    if (binding == bindings_->end() || !config_.channels.contains(binding->first.channel))
+        return pass(Reason::no_channel);
+    const BindingKey& client = binding->first;
+
+    const std::vector<std::uint8_t> message =
+        encode_channel_data(client.channel, in.datagram.subspan(UdpHeader::bytes));
+    if (Ipv4Header::bytes + UdpHeader::bytes + message.size() > config_.mtu) return pass(Reason::too_big);
+
+    build_output(in, Endpoint{in.ip.destination, config_.turn_port}, client.client, message, relayed);
+    return {Verdict::tx, Reason::encapsulated};
+}
+
+// Builds the frame the relay sends, from scratch: the input's Ethernet
+// addresses swapped, its IPv4 header with new addresses and length, a new
+// UDP header and `payload`, with both checksums computed in full.
+void ReferenceModel::build_output(const Received& in, const Endpoint& from, const Endpoint& to, Bytes payload,
+                                  std::vector<std::uint8_t>& relayed) const {
+    const std::size_t out_udp_length = UdpHeader::bytes + payload.size();
     relayed.resize(udp_offset + out_udp_length);
     const MutableBytes out{relayed};
 
-    EthernetHeader out_eth = eth;
+    EthernetHeader out_eth = in.eth;
     std::swap(out_eth.source, out_eth.destination);
     out_eth.write(out);
 
-    Ipv4Header out_ip = ip;  // keeps TOS, identification, DF and reserved flag, TTL
+    Ipv4Header out_ip = in.ip;  // keeps TOS, identification, DF and reserved flag, TTL
     out_ip.total_length = static_cast<std::uint16_t>(Ipv4Header::bytes + out_udp_length);
-    out_ip.source = ip.destination;  // the address the frame arrived on
-    out_ip.destination = target.peer.address;
+    out_ip.source = from.address;
+    out_ip.destination = to.address;
     out_ip.header_checksum = 0;
     out_ip.write(out.subspan(ip_offset));
     out_ip.header_checksum =
         checksum_from_sum(OnesComplementSum{}.add(out.subspan(ip_offset, Ipv4Header::bytes)).value());
     out_ip.write(out.subspan(ip_offset));
 
-    const UdpHeader out_udp_unchecked{target.allocation_port, target.peer.port,
-                                      static_cast<std::uint16_t>(out_udp_length), 0};
+    const UdpHeader out_udp_unchecked{from.port, to.port, static_cast<std::uint16_t>(out_udp_length), 0};
     out_udp_unchecked.write(out.subspan(udp_offset));
-    std::copy(message.application_data.begin(), message.application_data.end(),
-              out.begin() + static_cast<std::ptrdiff_t>(udp_payload_offset));
+    std::copy(payload.begin(), payload.end(), out.begin() + static_cast<std::ptrdiff_t>(udp_payload_offset));
 
     UdpHeader out_udp = out_udp_unchecked;
-    out_udp.checksum = relayed_udp_checksum(ip, in_datagram, out_ip, out.subspan(udp_offset), udp.checksum);
+    out_udp.checksum = relayed_udp_checksum(in.ip, in.datagram, out_ip, out.subspan(udp_offset), in.udp.checksum);
     out_udp.write(out.subspan(udp_offset));
-    return {Verdict::tx, Reason::relayed};
 }
 
 }  // namespace xdpturn

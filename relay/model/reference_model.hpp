@@ -11,6 +11,7 @@
 #include "relay/model/bindings.hpp"
 #include "relay/model/reason.hpp"
 #include "relay/net/bytes.hpp"
+#include "relay/net/headers.hpp"
 
 namespace xdpturn {
 
@@ -35,6 +36,19 @@ class ReferenceModel {
     const DatapathConfig& config() const { return config_; }
 
   private:
+    // The headers of a frame that passed the rows both directions share,
+    // and its UDP datagram (as bounded by the UDP length).
+    struct Received {
+        EthernetHeader eth;
+        Ipv4Header ip;
+        UdpHeader udp;
+        Bytes datagram;
+    };
+    Decision decide_from_client(const Received& in, std::vector<std::uint8_t>& relayed) const;
+    Decision decide_from_peer(const Received& in, std::vector<std::uint8_t>& relayed) const;
+    void build_output(const Received& in, const Endpoint& from, const Endpoint& to, Bytes payload,
+                      std::vector<std::uint8_t>& relayed) const;
+
     DatapathConfig config_;
     const BindingTable* bindings_;
 };

@@ -30,6 +30,8 @@ Result<Endpoint> parse_endpoint(const std::string& text);
 struct PortRange {
     std::uint16_t min = 1;
     std::uint16_t max = 65535;
+    bool contains(std::uint16_t port) const { return port >= min && port <= max; }
+    friend bool operator==(const PortRange&, const PortRange&) = default;
 };
 // "LO-HI", each decimal or 0x-prefixed hex.
 Result<PortRange> parse_port_range(const std::string& text);

@@ -134,6 +134,12 @@ bool Core::permitted(const Allocation& allocation, const TransportAddress& peer,
 }
 
 std::optional<BindingTarget> Core::live_target(const Allocation& allocation, std::uint16_t number, Time now) const {
+    // The offload sends each direction's output from the address the input
+    // arrived on, so it can only serve an allocation whose relayed address
+    // is the address the client talks to.
+    if (allocation.relayed.ipv6 || allocation.server.ipv6 ||
+        allocation.relayed.v4_value() != allocation.server.v4_value())
+        return std::nullopt;
     const auto channel = allocation.channels.find(number);
     if (channel == allocation.channels.end() || channel->second.peer.ipv6 || channel->second.expires <= now ||
         !permitted(allocation, channel->second.peer, now))
@@ -265,11 +271,8 @@ Output Core::on_peer_datagram(const Datagram& datagram, Time now) {
     }
     for (const auto& [number, channel] : allocation.channels) {
         if (!(channel.peer == datagram.source) || channel.expires <= now) continue;
-        std::vector<std::uint8_t> message(channel_header_bytes + datagram.payload.size());
-        store_be16(message, 0, number);
-        store_be16(message, 2, static_cast<std::uint16_t>(datagram.payload.size()));
-        std::copy(datagram.payload.begin(), datagram.payload.end(), message.begin() + channel_header_bytes);
-        out.datagrams.push_back(Datagram{allocation.server, allocation.client, std::move(message), Carries::to_client});
+        out.datagrams.push_back(Datagram{allocation.server, allocation.client,
+                                         encode_channel_data(number, datagram.payload), Carries::to_client});
         ++stats_.relayed_to_client;
         return out;
     }

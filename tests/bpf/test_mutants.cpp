@@ -24,6 +24,12 @@ const MutantExpectation expectations[] = {
     {"macs_not_swapped", "relayed/basic", "eth.destination"},
     {"options_not_passed", "ipv4_options/ihl6_nops", "xdp decided"},
     {"zero_checksum_sent", "relayed/computed_zero_udp_checksum", "udp.checksum"},
+    {"encap_length_with_header", "encapsulated/basic", "channel.length"},
+    {"encap_header_not_in_checksum", "encapsulated/basic", "udp.checksum"},
+    {"encap_ttl_decremented", "encapsulated/tos_df_ttl_id_kept", "ipv4.ttl"},
+    {"reverse_lookup_by_source_port", "encapsulated/basic", "xdp decided XDP_PASS / no_channel"},
+    {"mtu_off_by_one", "encapsulated/exactly_mtu", "xdp decided XDP_PASS / too_big"},
+    {"hairpin_relayed", "hairpin/peer_on_this_relay", "xdp decided XDP_TX / relayed"},
 };
 
 }  // namespace

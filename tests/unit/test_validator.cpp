@@ -15,7 +15,7 @@ const FixedCase& named(const char* name) {
 }
 
 std::string problem_with(const FixedCase& c, std::vector<std::uint8_t> output) {
-    const auto problem = validate_relayed_frame(c.frame, output);
+    const auto problem = validate_output(c.frame, output, c.expected.reason);
     return problem ? *problem : std::string("valid");
 }
 
@@ -63,4 +63,25 @@ BOOST_AUTO_TEST_CASE(zero_checksum_rules) {
     auto sent_as_zero = computed_zero.expected_output;
     sent_as_zero[14 + 20 + 6] = sent_as_zero[14 + 20 + 7] = 0;
     BOOST_TEST(problem_with(computed_zero, sent_as_zero).find("is 0 (none)") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(each_broken_encapsulation_is_named) {
+    const FixedCase& c = named("encapsulated/basic");
+    auto broken = [&](std::size_t offset, std::uint8_t flip) {
+        auto output = c.expected_output;
+        output[offset] ^= flip;
+        return problem_with(c, output);
+    };
+    BOOST_TEST(broken(14 + 8, 1).find("TTL") != std::string::npos);
+    BOOST_TEST(broken(14 + 20 + 8, 0x80).find("not a channel number") != std::string::npos);
+    BOOST_TEST(broken(14 + 20 + 8 + 3, 4).find("Length") != std::string::npos);
+    BOOST_TEST(broken(14 + 20 + 8 + 4, 1).find("peer's 20 bytes") != std::string::npos);
+    BOOST_TEST(broken(14 + 20 + 6, 1).find("UDP checksum does not verify") != std::string::npos);
+
+    // Padding to a multiple of 4 is allowed by RFC 8656 but not by this
+    // contract: the output ends where the data ends.
+    const FixedCase& odd = named("encapsulated/odd_length_no_padding");
+    auto padded = odd.expected_output;
+    padded.push_back(0);
+    BOOST_TEST(problem_with(odd, padded).find("total length") != std::string::npos);
 }
