@@ -7,6 +7,7 @@
 #include <boost/program_options.hpp>
 
 #include <csignal>
+#include <fstream>
 #include <iostream>
 #include <optional>
 
@@ -135,16 +136,27 @@ Result<turn::ServerConfig> server_config(const RelayFlags& flags) {
     return config;
 }
 
+// The interface's MTU, the largest IPv4 packet the offload may send out of
+// it; Ethernet's when it cannot be read (attaching then fails anyway).
+std::uint16_t interface_mtu(const std::string& interface) {
+    std::ifstream file("/sys/class/net/" + interface + "/mtu");
+    unsigned mtu = 0;
+    if (!(file >> mtu) || mtu < minimum_ipv4_mtu || mtu > 0xFFFF) return ethernet_mtu;
+    return static_cast<std::uint16_t>(mtu);
+}
+
 // Attaches the offload, which relays IPv4 ChannelData arriving at the IPv4
-// listening port, and keeps its map following the core's bindings. Without
+// listening port and peers' datagrams arriving at allocation ports, and
+// keeps its maps following the core's bindings. Without
 // it the relay works all the same: it says why and goes on.
 std::unique_ptr<AttachedProgram> attach_offload(const RelayFlags& flags, const turn::ServerConfig& config,
                                                 turn::Server& server) {
     std::uint16_t turn_port = config.listen.front().port;
     for (const auto& address : config.listen)
         if (!address.ipv6) turn_port = address.port;
-    auto program = AttachedProgram::attach(flags.xdp, flags.xdp_mode == "generic",
-                                           DatapathConfig{turn_port, config.core.channels});
+    const DatapathConfig datapath{turn_port, config.core.channels,
+                                  PortRange{config.core.port_min, config.core.port_max}, interface_mtu(flags.xdp)};
+    auto program = AttachedProgram::attach(flags.xdp, flags.xdp_mode == "generic", datapath);
     if (!program) {
         turn::log_event(std::cerr, {{"event", "xdp_unavailable"},
                                     {"reason", program.error().message.substr(0, 200)},
@@ -166,8 +178,10 @@ void log_counters(const AttachedProgram& attached) {
     if (!counters) return;
     nlohmann::json reasons = nlohmann::json::object();
     for (Reason reason : all_reasons) reasons[std::string(name(reason))] = (*counters)[reason];
-    turn::log_event(std::cout,
-                    {{"event", "xdp_counters"}, {"relayed", (*counters)[Reason::relayed]}, {"reasons", reasons}});
+    turn::log_event(std::cout, {{"event", "xdp_counters"},
+                                {"relayed", (*counters)[Reason::relayed]},
+                                {"encapsulated", (*counters)[Reason::encapsulated]},
+                                {"reasons", reasons}});
 }
 
 }  // namespace
