@@ -45,23 +45,42 @@ bool splice_per_packet(const std::string& report, const std::string& entries_pat
     return true;
 }
 
+// The flags as given, before they are checked.
+struct ReplayFlags {
+    std::vector<std::string> captures;
+    std::string bindings_path, channel_range, relay_ports, object, out_path, mismatches_path, report, junit, shard;
+    Bounded<1, 65535> turn_port;
+    Bounded<68, 65535> mtu{1500};
+    Bounded<0, 1000000> show{5};
+    Bounded<1, max_jobs> jobs{1};
+};
+
 // The binding table and relay settings: the bindings file first, then the
 // flags over it.
-Status load_relay_settings(const po::variables_map& args, const std::string& bindings_path, Bounded<1, 65535> turn_port,
-                           const std::string& channel_range, ReplayOptions& options) {
-    if (!bindings_path.empty()) {
-        auto file = read_bindings_file(bindings_path);
+Status load_relay_settings(const po::variables_map& args, const ReplayFlags& flags, ReplayOptions& options) {
+    if (!flags.bindings_path.empty()) {
+        auto file = read_bindings_file(flags.bindings_path);
         if (!file) return file.error();
         if (file->turn_port) options.config.turn_port = *file->turn_port;
         if (file->channels) options.config.channels = *file->channels;
+        if (file->relay_ports) options.config.relay_ports = *file->relay_ports;
+        if (file->mtu) options.config.mtu = *file->mtu;
         options.bindings = std::move(file->bindings);
     }
-    if (args.count("turn-port")) options.config.turn_port = static_cast<std::uint16_t>(turn_port.value);
-    if (!channel_range.empty()) {
-        auto range = parse_channel_range(channel_range);
+    if (args.count("turn-port")) options.config.turn_port = static_cast<std::uint16_t>(flags.turn_port.value);
+    if (!flags.channel_range.empty()) {
+        auto range = parse_channel_range(flags.channel_range);
         if (!range) return Error{"--channel-range: " + range.error().message};
         options.config.channels = *range;
     }
+    if (!flags.relay_ports.empty()) {
+        auto range = parse_port_range(flags.relay_ports);
+        if (!range) return Error{"--relay-ports: " + range.error().message};
+        options.config.relay_ports = *range;
+    }
+    if (args.count("mtu")) options.config.mtu = static_cast<std::uint16_t>(flags.mtu.value);
+    auto checked = checked_config(options.config);
+    if (!checked) return checked.error();
     return ok_status();
 }
 
@@ -74,21 +93,15 @@ Result<std::vector<std::string>> shard_of(const std::vector<std::string>& captur
     return mine;
 }
 
-// The flags as given, before they are checked.
-struct ReplayFlags {
-    std::vector<std::string> captures;
-    std::string bindings_path, channel_range, object, out_path, mismatches_path, report, junit, shard;
-    Bounded<1, 65535> turn_port;
-    Bounded<0, 1000000> show{5};
-    Bounded<1, max_jobs> jobs{1};
-};
-
 void describe_flags(po::options_description& description, ReplayFlags& flags) {
     description.add_options()("help,h", "show this help")(
         "bindings", po::value(&flags.bindings_path), "binding table and relay settings (JSON, see docs/replay.md)")(
         "turn-port", po::value(&flags.turn_port), "the relay's TURN port (default 3478, or the bindings file's)")(
         "channel-range", po::value(&flags.channel_range),
         "accepted channels LO-HI, decimal or 0x hex (default 0x4000-0x4FFF)")(
+        "relay-ports", po::value(&flags.relay_ports),
+        "allocation ports LO-HI, where peers send (default 49152-65535, or the bindings file's)")(
+        "mtu", po::value(&flags.mtu), "largest IPv4 packet the relay sends (default 1500, or the bindings file's)")(
         "object", po::value(&flags.object), "verify this BPF object instead of the built-in program")(
         "out", po::value(&flags.out_path), "write the XDP program's XDP_TX frames to this pcap")(
         "mismatches", po::value(&flags.mismatches_path),
@@ -136,8 +149,7 @@ int replay_command(int argc, char** argv) {
     }
 
     ReplayOptions options;
-    if (auto settings = load_relay_settings(args, flags.bindings_path, flags.turn_port, flags.channel_range, options);
-        !settings) {
+    if (auto settings = load_relay_settings(args, flags, options); !settings) {
         std::cerr << "xdpturn replay: " << settings.error().message << "\n";
         return exit_usage;
     }

@@ -47,6 +47,21 @@ Result<BindingsFile> parse_bindings_json(const std::string& text) {
             if (!checked) return Error{"relay.channel_range: " + checked.error().message};
             file.channels = *checked;
         }
+        if (const auto range = relay->find("relay_ports"); range != relay->end()) {
+            if (!range->is_array() || range->size() != 2 || !(*range)[0].is_number_unsigned() ||
+                !(*range)[1].is_number_unsigned() || (*range)[0].get<std::uint64_t>() > 0xFFFF ||
+                (*range)[1].get<std::uint64_t>() > 0xFFFF || (*range)[0].get<std::uint64_t>() == 0 ||
+                (*range)[0].get<std::uint64_t>() > (*range)[1].get<std::uint64_t>())
+                return Error{"relay.relay_ports must be [LO, HI] with 1 <= LO <= HI <= 65535"};
+            file.relay_ports = PortRange{(*range)[0].get<std::uint16_t>(), (*range)[1].get<std::uint16_t>()};
+        }
+        if (relay->contains("mtu")) {
+            auto mtu = u16_member(*relay, "mtu", "relay");
+            if (!mtu) return mtu.error();
+            if (*mtu < minimum_ipv4_mtu)
+                return Error{"relay.mtu must be at least " + std::to_string(minimum_ipv4_mtu) + " (IPv4's minimum)"};
+            file.mtu = *mtu;
+        }
     }
     const auto bindings = document.find("bindings");
     if (bindings == document.end()) return file;
@@ -67,6 +82,7 @@ Result<BindingsFile> parse_bindings_json(const std::string& text) {
         if (file.bindings.contains(key)) return Error{where + " repeats an earlier client and channel"};
         file.bindings.emplace(key, BindingTarget{*allocation, *peer});
     }
+    if (auto conflict = conflicting_peer_bindings(file.bindings)) return Error{"bindings: " + *conflict};
     return file;
 }
 
@@ -87,7 +103,11 @@ nlohmann::json bindings_json(const DatapathConfig& config, const BindingTable& b
                         {"channel", key.channel},
                         {"allocation_port", target.allocation_port},
                         {"peer", to_string(target.peer)}});
-    return {{"relay", {{"turn_port", config.turn_port}, {"channel_range", {config.channels.min, config.channels.max}}}},
+    return {{"relay",
+             {{"turn_port", config.turn_port},
+              {"channel_range", {config.channels.min, config.channels.max}},
+              {"relay_ports", {config.relay_ports.min, config.relay_ports.max}},
+              {"mtu", config.mtu}}},
             {"bindings", list}};
 }
 

@@ -1,10 +1,12 @@
 // The binding-table file: relay configuration and bindings, as written for
 // counterexamples and read by `xdpturn replay --bindings`:
-//   {"relay": {"turn_port": 3478, "channel_range": [16384, 32767]},
+//   {"relay": {"turn_port": 3478, "channel_range": [16384, 32767],
+//              "relay_ports": [49152, 65535], "mtu": 1500},
 //    "bindings": [{"client": "198.51.100.7:50000", "channel": 16384,
 //                  "allocation_port": 49152, "peer": "203.0.113.9:6000"}]}
-// Both "relay" members are optional; other top-level members are kept for
-// people (seed, case index) and ignored when reading.
+// Every "relay" member is optional; other top-level members are kept for
+// people (seed, case index) and ignored when reading. A table that binds one
+// peer on one allocation to two channels is refused: no relay makes one.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -20,6 +22,8 @@ namespace xdpturn {
 struct BindingsFile {
     std::optional<std::uint16_t> turn_port;
     std::optional<ChannelRange> channels;
+    std::optional<PortRange> relay_ports;
+    std::optional<std::uint16_t> mtu;
     BindingTable bindings;
 };
 
