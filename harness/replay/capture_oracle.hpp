@@ -1,7 +1,8 @@
-// The third oracle of replay: a capture taken at a relay also holds the UDP
-// datagram the relay really sent to the peer for each ChannelData message it
-// received. Each XDP_TX output is expected to appear in the capture as such
-// a datagram: same source port, destination address and port, and payload.
+// The third oracle of replay: a capture taken at a relay also holds what the
+// relay really sent: the UDP datagram to the peer for each ChannelData
+// message it received, and the ChannelData message to the client for each
+// peer datagram. Each XDP_TX output is expected to appear in the capture as
+// such a datagram: same source port, destination address and port, and payload.
 #pragma once
 
 #include <cstdint>
