@@ -5,7 +5,10 @@
 
 #include <bpf/bpf.h>
 
+#include <arpa/inet.h>
+
 #include <map>
+#include <optional>
 #include <string>
 
 #include "case_report.hpp"
@@ -96,6 +99,79 @@ BOOST_AUTO_TEST_CASE(kernel_linear_limit_matches_the_harness_limit) {
     const auto over_limit = run_raw(test_run_max_frame + 1);
     BOOST_TEST((over_limit.first == Verdict::pass));
     BOOST_TEST(over_limit.second == static_cast<std::uint32_t>(Reason::ipv4_length));
+}
+
+namespace {
+
+template <class Key>
+int count_map_entries(int map_fd) {
+    int count = 0;
+    Key key{}, next{};
+    const void* previous = nullptr;
+    while (bpf_map_get_next_key(map_fd, previous, &next) == 0) {
+        ++count;
+        key = next;
+        previous = &key;
+    }
+    return count;
+}
+
+// The client and channel the reverse map sends the peer's data to, if any.
+std::optional<BindingKey> reverse_entry(const XdpProgram& program, const BindingTarget& target) {
+    xdpturn_peer_key key = to_abi(peer_key_of(target));
+    xdpturn_peer_value value{};
+    if (bpf_map_lookup_elem(program.channels_fd(), &key, &value) != 0) return std::nullopt;
+    return BindingKey{Endpoint{Ipv4Address{ntohl(value.client_addr)}, ntohs(value.client_port)}, ntohs(value.channel)};
+}
+
+}  // namespace
+
+// Every way the table changes keeps channels_by_peer the exact reverse of
+// bindings; a table binding one peer twice is refused, and leaves both maps
+// as they were.
+BOOST_AUTO_TEST_CASE(map_sync_keeps_the_reverse_map_in_step) {
+    auto program = XdpProgram::load_builtin(DatapathConfig{});
+    BOOST_TEST_REQUIRE(program.ok());
+    MapSync sync(*program);
+    const BindingKey a{Endpoint{Ipv4Address{0x0A000001}, 1000}, 0x4000};
+    const BindingKey b{Endpoint{Ipv4Address{0x0A000002}, 1000}, 0x4001};
+    const BindingTarget p1{50000, Endpoint{Ipv4Address{0xCB007101}, 7}};
+    const BindingTarget p2{50001, Endpoint{Ipv4Address{0xCB007102}, 7}};
+    const BindingTarget p3{50002, Endpoint{Ipv4Address{0xCB007103}, 7}};
+    auto both_maps = [&] {
+        return std::pair{count_map_entries<xdpturn_binding_key>(program->bindings_fd()),
+                         count_map_entries<xdpturn_peer_key>(program->channels_fd())};
+    };
+
+    BOOST_TEST_REQUIRE(sync.apply(BindingTable{{a, p1}, {b, p2}}).ok());
+    BOOST_TEST((both_maps() == std::pair{2, 2}));
+    BOOST_TEST((reverse_entry(*program, p1) == a));
+    BOOST_TEST((reverse_entry(*program, p2) == b));
+
+    // Swapped in one overlay: each reverse key changes hands, none is lost.
+    BOOST_TEST_REQUIRE(sync.overlay(BindingTable{{a, p2}, {b, p1}}).ok());
+    BOOST_TEST((both_maps() == std::pair{2, 2}));
+    BOOST_TEST((reverse_entry(*program, p1) == b));
+    BOOST_TEST((reverse_entry(*program, p2) == a));
+
+    // A new target frees the old reverse key.
+    BOOST_TEST_REQUIRE(sync.overlay(BindingTable{{a, p3}}).ok());
+    BOOST_TEST((both_maps() == std::pair{2, 2}));
+    BOOST_TEST(!reverse_entry(*program, p2).has_value());
+    BOOST_TEST((reverse_entry(*program, p3) == a));
+
+    // A second channel for a bound peer on the same allocation: refused.
+    const BindingKey c{Endpoint{Ipv4Address{0x0A000003}, 1000}, 0x4002};
+    const Status refused = sync.overlay(BindingTable{{c, p1}});
+    BOOST_TEST_REQUIRE(!refused.ok());
+    BOOST_TEST(refused.error().message.find("two channels") != std::string::npos);
+    BOOST_TEST((both_maps() == std::pair{2, 2}));
+    BOOST_TEST((reverse_entry(*program, p1) == b));
+
+    // Deleting the binding deletes its reverse entry.
+    BOOST_TEST_REQUIRE(sync.replace_layer(BindingTable{{b, p1}}, BindingTable{}).ok());
+    BOOST_TEST((both_maps() == std::pair{1, 1}));
+    BOOST_TEST(!reverse_entry(*program, p1).has_value());
 }
 
 BOOST_AUTO_TEST_CASE(map_sync_writes_and_removes_exactly_the_table) {
