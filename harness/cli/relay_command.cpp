@@ -29,10 +29,10 @@ namespace {
 class AttachedProgram {
   public:
     static Result<std::unique_ptr<AttachedProgram>> attach(const std::string& interface, bool generic,
-                                                           const DatapathConfig& config) {
+                                                           const ProgramSource& source, const DatapathConfig& config) {
         const unsigned index = if_nametoindex(interface.c_str());
         if (index == 0) return Error{"no interface '" + interface + "'"};
-        auto program = XdpProgram::load_builtin(config);
+        auto program = XdpProgram::load(source, config);
         if (!program) return program.error();
         auto attached = std::unique_ptr<AttachedProgram>(new AttachedProgram(std::move(program).value()));
         attached->flags_ = generic ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
@@ -59,7 +59,7 @@ class AttachedProgram {
 
 // The flags as given, before they are checked.
 struct RelayFlags {
-    std::string ports = "49152-65535", realm = "xdpturn", channel_range, xdp, xdp_mode = "native";
+    std::string ports = "49152-65535", realm = "xdpturn", channel_range, xdp, xdp_mode = "native", xdp_object;
     std::vector<std::string> listens, relay_ips, users, allowed;
     Bounded<1, 1000000> quota{100};
     std::string relay_family = "rfc";
@@ -81,7 +81,9 @@ void describe_flags(po::options_description& description, RelayFlags& flags) {
         "relay-family", po::value(&flags.relay_family)->default_value(flags.relay_family),
         "without REQUESTED-ADDRESS-FAMILY: rfc (IPv4 relay) or keep (the client's family, as coturn's -A keep)")(
         "xdp", po::value(&flags.xdp), "attach the XDP program to this interface and keep its map in sync")(
-        "xdp-mode", po::value(&flags.xdp_mode)->default_value(flags.xdp_mode), "native or generic");
+        "xdp-mode", po::value(&flags.xdp_mode)->default_value(flags.xdp_mode), "native or generic")(
+        "xdp-object", po::value(&flags.xdp_object),
+        "attach this BPF object instead of the built-in program (one that follows bpf/xdpturn_abi.h)");
 }
 
 Status add_addresses(const RelayFlags& flags, turn::ServerConfig& config) {
@@ -111,6 +113,7 @@ Result<turn::ServerConfig> server_config(const RelayFlags& flags) {
     auto port_range = parse_port_range(flags.ports);
     if (!port_range) return Error{"--ports: " + port_range.error().message};
     if (flags.xdp_mode != "native" && flags.xdp_mode != "generic") return Error{"--xdp-mode takes native or generic"};
+    if (!flags.xdp_object.empty() && flags.xdp.empty()) return Error{"--xdp-object needs --xdp INTERFACE"};
     if (auto added = add_addresses(flags, config); !added) return added.error();
     config.core.port_min = port_range->min;
     config.core.port_max = port_range->max;
@@ -156,7 +159,8 @@ std::unique_ptr<AttachedProgram> attach_offload(const RelayFlags& flags, const t
         if (!address.ipv6) turn_port = address.port;
     const DatapathConfig datapath{turn_port, config.core.channels,
                                   PortRange{config.core.port_min, config.core.port_max}, interface_mtu(flags.xdp)};
-    auto program = AttachedProgram::attach(flags.xdp, flags.xdp_mode == "generic", datapath);
+    const ProgramSource source{flags.xdp_object.empty() ? std::nullopt : std::optional<std::string>(flags.xdp_object)};
+    auto program = AttachedProgram::attach(flags.xdp, flags.xdp_mode == "generic", source, datapath);
     if (!program) {
         turn::log_event(std::cerr, {{"event", "xdp_unavailable"},
                                     {"reason", program.error().message.substr(0, 200)},
@@ -164,7 +168,10 @@ std::unique_ptr<AttachedProgram> attach_offload(const RelayFlags& flags, const t
         return nullptr;
     }
     std::unique_ptr<AttachedProgram> attached = std::move(program).value();
-    turn::log_event(std::cerr, {{"event", "xdp_attached"}, {"interface", flags.xdp}, {"mode", flags.xdp_mode}});
+    turn::log_event(std::cerr, {{"event", "xdp_attached"},
+                                {"interface", flags.xdp},
+                                {"mode", flags.xdp_mode},
+                                {"program", source.describe()}});
     server.on_events([raw = attached.get(), &server](const std::vector<turn::BindingEvent>&) {
         if (auto synced = raw->sync(server.core().live_bindings()); !synced)
             turn::log_event(std::cerr, {{"event", "error"}, {"message", synced.error().message}});

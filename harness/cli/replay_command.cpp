@@ -107,6 +107,9 @@ void describe_flags(po::options_description& description, ReplayFlags& flags) {
         "mismatches", po::value(&flags.mismatches_path),
         "write input, reference output and XDP output of each disagreement to this pcap")(
         "learn", "learn bindings from the capture's STUN traffic (Allocate, ChannelBind, Refresh), in capture order")(
+        "live",
+        "the captures come from the far side of a live relay's link: check what its program sent against the "
+        "reference, instead of running a program here")(
         "fix-checksums", "repair partial (offloaded) UDP checksums before replay")("report", po::value(&flags.report),
                                                                                    "write a JSON report")(
         "junit", po::value(&flags.junit), "write a JUnit XML report (a test case per capture)")(
@@ -143,6 +146,12 @@ int replay_command(int argc, char** argv) {
         std::cerr << "xdpturn replay: --per-packet adds entries to the report; give --report FILE\n";
         return exit_usage;
     }
+    if (args.count("live") && (!flags.object.empty() || !flags.out_path.empty() || !flags.mismatches_path.empty() ||
+                               args.count("per-packet") || flags.jobs.value != 1)) {
+        std::cerr << "xdpturn replay: --live checks the program that made the capture; --object, --out, "
+                     "--mismatches, --per-packet and --jobs do not apply\n";
+        return exit_usage;
+    }
     if (flags.captures.empty()) {
         std::cerr << "xdpturn replay: no capture given\n\n" << description;
         return exit_usage;
@@ -165,6 +174,8 @@ int replay_command(int argc, char** argv) {
     if (!flags.object.empty()) options.program.object_path = flags.object;
     options.jobs = static_cast<unsigned>(flags.jobs.value);
     options.learn = args.count("learn") > 0;
+    options.live = args.count("live") > 0;
+    if (options.live) options.program.object_path = "live (from the capture)";
     options.fix_checksums = args.count("fix-checksums") > 0;
     options.out_path = flags.out_path;
     options.mismatches_path = flags.mismatches_path;

@@ -46,10 +46,27 @@ nlohmann::json learned_json(const ReplayOptions& options, const ReplayResult& re
 
 }  // namespace
 
+void print_live(const ReplayResult& result) {
+    std::cout << "live program: the reference relays " << result.live_expected << " frame(s); their outputs in the "
+              << "capture: " << result.live_matched << " exact, " << result.live_differed << " different, "
+              << result.live_missing << " missing";
+    if (result.live_given_up > 0) std::cout << ", " << result.live_given_up << " not checked (too many outstanding)";
+    std::cout << "\n";
+}
+
 void print_replay(const ReplayOptions& options, const ReplayResult& result) {
     for (const ReplayDisagreement& shown : result.first_disagreements)
         std::cout << "disagreement at frame " << shown.index << " of " << shown.capture << ":\n" << shown.diff << "\n";
-    print_reasons(result);
+    if (options.live) {
+        std::cout << "reference decisions:\n";
+        for (Reason reason : all_reasons)
+            if (result.reference[reason] > 0)
+                std::cout << "  " << std::left << std::setw(18) << name(reason) << std::right << std::setw(10)
+                          << result.reference[reason] << "\n";
+        print_live(result);
+    } else {
+        print_reasons(result);
+    }
     std::cout << "\n"
               << result.frames_read << " frames read, " << result.compared << " compared: " << result.agreed
               << " agreed, " << result.disagreed << " disagreed\n";
@@ -60,6 +77,10 @@ void print_replay(const ReplayOptions& options, const ReplayResult& result) {
                      "--fix-checksums repairs them\n";
     if (options.fix_checksums) std::cout << result.checksums_repaired << " partial checksums repaired\n";
     if (options.learn) print_learned(result);
+    if (options.live) {
+        for (const std::string& error : result.input_errors) std::cout << "input error: " << error << "\n";
+        return;
+    }
     std::cout << std::fixed << std::setprecision(0) << result.frames_per_second() << " frames/s with " << options.jobs
               << " job(s); BPF_PROG_TEST_RUN on these frames " << result.cost.test_run_calls_per_second()
               << " calls/s per job; ratio " << std::setprecision(2) << result.ratio_to_bare_per_job(options.jobs)
@@ -102,6 +123,12 @@ nlohmann::json replay_report(const ReplayOptions& options, const ReplayResult& r
                                  {"matched_in_capture", result.oracle_matched},
                                  {"expectations_dropped", result.oracle_dropped}}}};
     if (options.learn) document["learned"] = learned_json(options, result);
+    if (options.live)
+        document["live"] = {{"expected_outputs", result.live_expected},
+                            {"exact", result.live_matched},
+                            {"different", result.live_differed},
+                            {"missing", result.live_missing},
+                            {"not_checked", result.live_given_up}};
     document["timing"] = {{"seconds", result.seconds},
                           {"frames_per_second", result.frames_per_second()},
                           {"test_run_calls_per_second", result.cost.test_run_calls_per_second()},

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -18,6 +19,7 @@
 #include "harness/io/pcap_out.hpp"
 #include "harness/replay/capture_oracle.hpp"
 #include "harness/replay/checksum_offload.hpp"
+#include "harness/replay/live_verifier.hpp"
 #include "harness/replay/replay_pipeline.hpp"
 
 namespace xdpturn {
@@ -47,25 +49,35 @@ std::uint64_t file_size_or_zero(const std::string& path) {
 class ReplayRun {
   public:
     explicit ReplayRun(const ReplayOptions& options)
-        : options_(options), learner_(options.config.turn_port, options.bindings) {}
+        : options_(options), learner_(options.config.turn_port, options.bindings), live_(options.config) {}
 
     Result<ReplayResult> run() {
         if (auto opened = open_outputs(); !opened) return opened.error();
         ReplayPipeline pipeline(options_.jobs, options_.program, options_.config,
                                 [this](ReplayFrame& frame) { merge(frame); });
-        if (auto started = pipeline.start(); !started)
-            return Error{"cannot run the XDP program: " + started.error().message};
+        if (options_.live) {
+            sink_ = [this](ReplayFrame frame) { return judge_live(frame); };
+        } else {
+            if (auto started = pipeline.start(); !started)
+                return Error{"cannot run the XDP program: " + started.error().message};
+            sink_ = [&pipeline](ReplayFrame frame) { return pipeline.push(std::move(frame)); };
+        }
         table_ = std::make_shared<const BindingTable>(options_.bindings);
         for (const std::string& capture : options_.captures)
             result_.per_capture.push_back(CaptureTally{capture, 0, 0, 0, {}, {}});
         const auto start = started_ = std::chrono::steady_clock::now();
         for (const std::string& capture : options_.captures) total_bytes_ += file_size_or_zero(capture);
         for (std::uint32_t capture = 0; capture < options_.captures.size(); ++capture) {
-            if (auto read = read_capture(capture, pipeline); !read) return read.error();
+            if (auto read = read_capture(capture); !read) return read.error();
             finished_bytes_ += file_size_or_zero(options_.captures[capture]);
             current_bytes_ = 0;
         }
-        if (auto finished = pipeline.finish(); !finished) return finished.error();
+        if (options_.live) {
+            live_.finish(settled_);
+            settle_live();
+        } else if (auto finished = pipeline.finish(); !finished) {
+            return finished.error();
+        }
         if (per_packet_.is_open() && !per_packet_.flush())
             keep_first_error(Error{"cannot write '" + options_.per_packet_path + "'"});
         if (!write_error_.empty()) return Error{write_error_};
@@ -91,7 +103,7 @@ class ReplayRun {
         return ok_status();
     }
 
-    Status read_capture(std::uint32_t capture, ReplayPipeline& pipeline) {
+    Status read_capture(std::uint32_t capture) {
         const std::string& path = options_.captures[capture];
         CaptureTally& tally = result_.per_capture[capture];
         auto reader = CaptureReader::open(path);
@@ -117,7 +129,7 @@ class ReplayRun {
             ++result_.frames_read;
             ++tally.frames_read;
             if (options_.progress && tally.frames_read % 4096 == 0) current_bytes_ = reader->bytes_read();
-            if (auto pushed = pipeline.push(prepare(capture, index, **captured, *adapter)); !pushed) return pushed;
+            if (auto pushed = sink_(prepare(capture, index, **captured, *adapter)); !pushed) return pushed;
         }
     }
 
@@ -156,17 +168,48 @@ class ReplayRun {
         return frame;
     }
 
+    // Counts a skipped frame; true if it was one.
+    bool skipped(const ReplayFrame& frame, const std::string& path) {
+        if (frame.skip == SkipReason::none) return false;
+        const std::string why = skip_text(frame.skip, frame.skip_detail);
+        ++result_.skipped[why];
+        if (per_packet_.is_open())
+            per_packet_ << nlohmann::json{{"capture", path}, {"index", frame.index}, {"skipped", why}}.dump() << "\n";
+        return true;
+    }
+
+    // Live mode: the reference decides the frame, the capture shows what the
+    // live program did with it, later on.
+    Status judge_live(const ReplayFrame& frame) {
+        if (skipped(frame, options_.captures[frame.capture])) return ok_status();
+        ++result_.compared;
+        ++result_.per_capture[frame.capture].compared;
+        live_.observe(frame.bytes, frame.capture, frame.index, *frame.table, settled_);
+        settle_live();
+        return ok_status();
+    }
+
+    void settle_live() {
+        for (const LiveOutcome& outcome : settled_) {
+            if (outcome.kind == LiveOutcome::Kind::matched) {
+                ++result_.live_matched;
+                continue;
+            }
+            ++(outcome.kind == LiveOutcome::Kind::differed ? result_.live_differed : result_.live_missing);
+            ++result_.disagreed;
+            CaptureTally& capture = result_.per_capture[outcome.capture];
+            if (capture.disagreed++ == 0) capture.first_diff = outcome.explanation;
+            if (result_.first_disagreements.size() < options_.keep_disagreements)
+                result_.first_disagreements.push_back(
+                    {options_.captures[outcome.capture], outcome.input_index, outcome.explanation});
+        }
+        settled_.clear();
+    }
+
     void merge(ReplayFrame& frame) {
         const std::string& path = options_.captures[frame.capture];
         if (!frame.bytes.empty()) oracle_.observe(frame.bytes);
-        if (frame.skip != SkipReason::none) {
-            const std::string why = skip_text(frame.skip, frame.skip_detail);
-            ++result_.skipped[why];
-            if (per_packet_.is_open())
-                per_packet_ << nlohmann::json{{"capture", path}, {"index", frame.index}, {"skipped", why}}.dump()
-                            << "\n";
-            return;
-        }
+        if (skipped(frame, path)) return;
         tally(frame);
         if (frame.xdp.verdict == Verdict::tx) {
             oracle_.expect(frame.xdp_output);
@@ -229,6 +272,12 @@ class ReplayRun {
         result_.learned = learner_.stats();
         result_.bindings_learned = learner_.bindings_learned();
         result_.final_table = learner_.table();
+        if (options_.live) {
+            result_.reference = live_.reference();
+            result_.live_expected = live_.expected();
+            result_.live_given_up = live_.given_up();
+            result_.agreed = result_.compared - result_.disagreed;
+        }
         result_.oracle_expected = oracle_.expected();
         result_.oracle_matched = oracle_.matched();
         result_.oracle_dropped = oracle_.dropped();
@@ -241,6 +290,9 @@ class ReplayRun {
     ReplayResult result_;
     BindingLearner learner_;
     CaptureOracle oracle_;
+    LiveVerifier live_;
+    std::vector<LiveOutcome> settled_;
+    std::function<Status(ReplayFrame)> sink_;
     std::shared_ptr<const BindingTable> table_;
     std::vector<std::uint8_t> converted_;
     std::optional<PcapWriter> out_, mismatches_;

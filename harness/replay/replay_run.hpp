@@ -28,6 +28,10 @@ struct ReplayOptions {
     std::string per_packet_path;  // one JSON entry per frame, a line each
     std::size_t keep_disagreements = 5;
     bool progress = false;  // a progress line on stderr
+    // The captures were taken on the far side of a live relay's link: check
+    // the live program's outputs in them against the reference instead of
+    // running a program here (live_verifier.hpp).
+    bool live = false;
 };
 
 struct ReplayDisagreement {
@@ -73,6 +77,14 @@ struct ReplayResult {
     LearnerStats learned;
     std::uint64_t bindings_learned = 0;
     BindingTable final_table;
+
+    // With `live`: outputs the reference expects, and what became of them.
+    // Each differed or missing one is also a disagreement.
+    std::uint64_t live_expected = 0;
+    std::uint64_t live_matched = 0;
+    std::uint64_t live_differed = 0;
+    std::uint64_t live_missing = 0;
+    std::uint64_t live_given_up = 0;
 
     // The third oracle.
     std::uint64_t oracle_expected = 0;

@@ -1,0 +1,92 @@
+#include "harness/replay/live_verifier.hpp"
+
+#include "harness/compare/comparator.hpp"
+
+namespace xdpturn {
+
+namespace {
+
+constexpr std::size_t ip_at = 14;
+constexpr std::size_t udp_at = ip_at + 20;
+constexpr std::size_t udp_data_at = udp_at + 8;
+
+}  // namespace
+
+std::size_t LiveVerifier::FlowHash::operator()(const FlowKey& key) const noexcept {
+    const std::uint64_t addresses = (std::uint64_t{key.source} << 32) | key.destination;
+    const std::uint64_t ports = (std::uint64_t{key.source_port} << 16) | key.destination_port;
+    return std::hash<std::uint64_t>{}(addresses ^ (ports * 0x9E3779B97F4A7C15ull));
+}
+
+// Only IPv4 UDP frames without options can be the program's output.
+bool LiveVerifier::flow_of(Bytes frame, FlowKey& key) {
+    if (frame.size() < udp_data_at || load_be16(frame, 12) != 0x0800 || frame[ip_at] != 0x45 || frame[ip_at + 9] != 17)
+        return false;
+    key = FlowKey{load_be32(frame, ip_at + 12), load_be32(frame, ip_at + 16), load_be16(frame, udp_at),
+                  load_be16(frame, udp_at + 2)};
+    return true;
+}
+
+// The relay's user space also answers clients on the TURN port's flow (STUN
+// responses, Data indications): only ChannelData there can be the program's
+// output. From an allocation port to a peer, anything can.
+bool LiveVerifier::could_be_output(const Expected& expected, Bytes frame) const {
+    if (expected.reference.reason != Reason::encapsulated) return true;
+    return frame.size() > udp_data_at && frame[udp_data_at] >= 0x40 && frame[udp_data_at] <= 0x7F;
+}
+
+void LiveVerifier::settle_as_output(Bytes frame, std::vector<LiveOutcome>& settled) {
+    FlowKey key;
+    if (!flow_of(frame, key)) return;
+    const auto flow = pending_.find(key);
+    if (flow == pending_.end() || flow->second.empty() || !could_be_output(flow->second.front(), frame)) return;
+    Expected expected = std::move(flow->second.front());
+    flow->second.pop_front();
+    --pending_count_;
+    if (flow->second.empty()) pending_.erase(flow);
+    LiveOutcome outcome{LiveOutcome::Kind::matched, expected.capture, expected.input_index, expected.reference, {}};
+    if (!std::equal(frame.begin(), frame.end(), expected.output.begin(), expected.output.end())) {
+        outcome.kind = LiveOutcome::Kind::differed;
+        outcome.explanation =
+            "the live program's output for frame " + std::to_string(expected.input_index) + " (" +
+            to_string(expected.reference) + ") differs from the reference's:\n" +
+            compare_frames(expected.output, frame, DissectOptions{config_.turn_port}).render("reference", "live");
+    }
+    settled.push_back(std::move(outcome));
+}
+
+void LiveVerifier::observe(Bytes frame, std::uint32_t capture, std::uint64_t index, const BindingTable& table,
+                           std::vector<LiveOutcome>& settled) {
+    settle_as_output(frame, settled);
+
+    const ReferenceModel model(config_, table);
+    const Decision decision = model.decide(frame, output_);
+    reference_.add(decision.reason);
+    if (decision.verdict != Verdict::tx) return;
+    FlowKey key;
+    if (!flow_of(output_, key)) return;
+    ++expected_;
+    // Too many outstanding (a capture of one direction only, say): later
+    // expectations are given up, not judged, so memory stays flat.
+    if (pending_count_ >= max_pending) {
+        ++given_up_;
+        return;
+    }
+    pending_[key].push_back(Expected{capture, index, decision, output_});
+    ++pending_count_;
+}
+
+void LiveVerifier::finish(std::vector<LiveOutcome>& settled) {
+    for (auto& [key, queue] : pending_)
+        for (Expected& expected : queue)
+            settled.push_back(LiveOutcome{LiveOutcome::Kind::missing, expected.capture, expected.input_index,
+                                          expected.reference,
+                                          "frame " + std::to_string(expected.input_index) + ": the reference decided " +
+                                              to_string(expected.reference) +
+                                              ", but no such output appears in the capture: the live program "
+                                              "did not relay it"});
+    pending_.clear();
+    pending_count_ = 0;
+}
+
+}  // namespace xdpturn

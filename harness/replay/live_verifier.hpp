@@ -1,0 +1,77 @@
+// Checks what a live XDP program did, from a capture taken on the far side
+// of its link: there each frame sent to the relay is followed by what the
+// program made of it. For every frame the reference model would relay, the
+// exact output frame must appear later in the capture, on its own flow (the
+// output's addresses and ports); the next frame on that flow that could be
+// such an output is compared with it byte for byte. Frames the reference
+// passes to user space cannot be checked this way: what user space did with
+// them is not the program's doing.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "relay/model/reference_model.hpp"
+
+namespace xdpturn {
+
+struct LiveOutcome {
+    enum class Kind { matched, differed, missing };
+    Kind kind = Kind::matched;
+    std::uint32_t capture = 0;      // of the input
+    std::uint64_t input_index = 0;  // frame index of the input in its capture
+    Decision reference;
+    std::string explanation;  // for differed and missing
+};
+
+class LiveVerifier {
+  public:
+    // Expected outputs kept at most; beyond, new ones are given up (memory stays flat).
+    static constexpr std::size_t max_pending = 65536;
+
+    explicit LiveVerifier(DatapathConfig config) : config_(config) {}
+
+    // Feeds the capture's frames in order: first as a possible output of an
+    // earlier input, then as an input under `table`. Appends what it settles.
+    void observe(Bytes frame, std::uint32_t capture, std::uint64_t index, const BindingTable& table,
+                 std::vector<LiveOutcome>& settled);
+    // The end of the capture: what is still expected never came.
+    void finish(std::vector<LiveOutcome>& settled);
+
+    const ReasonTally& reference() const { return reference_; }
+    std::uint64_t expected() const { return expected_; }
+    std::uint64_t given_up() const { return given_up_; }
+
+  private:
+    struct Expected {
+        std::uint32_t capture;
+        std::uint64_t input_index;
+        Decision reference;
+        std::vector<std::uint8_t> output;
+    };
+    // IPv4 source and destination, UDP source and destination port.
+    struct FlowKey {
+        std::uint32_t source, destination;
+        std::uint16_t source_port, destination_port;
+        friend bool operator==(const FlowKey&, const FlowKey&) = default;
+    };
+    struct FlowHash {
+        std::size_t operator()(const FlowKey& key) const noexcept;
+    };
+    static bool flow_of(Bytes frame, FlowKey& key);
+    bool could_be_output(const Expected& expected, Bytes frame) const;
+    void settle_as_output(Bytes frame, std::vector<LiveOutcome>& settled);
+
+    DatapathConfig config_;
+    std::unordered_map<FlowKey, std::deque<Expected>, FlowHash> pending_;
+    std::size_t pending_count_ = 0;
+    ReasonTally reference_;
+    std::uint64_t expected_ = 0;
+    std::uint64_t given_up_ = 0;
+    std::vector<std::uint8_t> output_;
+};
+
+}  // namespace xdpturn
