@@ -2,7 +2,9 @@
 // (`xdpturn check --shard K/N --report F`), joined into the report of the
 // whole run: tallies summed, the coverage gate over the summed counts, the
 // failure with the lowest case index (the one the whole run would shrink and
-// save), and the same JSON and JUnit reports `check` writes.
+// save), and the same JSON and JUnit reports `check` writes. Reports of
+// replay shards (`xdpturn replay --shard K/N --report F`) merge the same way
+// into what `replay` prints and writes (replay_merge.cpp).
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
 
@@ -13,6 +15,7 @@
 #include "harness/cli/check_report.hpp"
 #include "harness/cli/commands.hpp"
 #include "harness/cli/options.hpp"
+#include "harness/cli/replay_report.hpp"
 
 namespace xdpturn::cli {
 
@@ -20,13 +23,18 @@ namespace po = boost::program_options;
 
 namespace {
 
+constexpr const char* check_schema = "xdpturn/check/1";
+constexpr const char* replay_schema = "xdpturn/replay/1";
+
 Result<nlohmann::json> read_report(const std::string& path) {
     std::ifstream in(path);
     if (!in) return Error{"cannot read '" + path + "'"};
     nlohmann::json document = nlohmann::json::parse(in, nullptr, false);
     if (document.is_discarded() || !document.is_object()) return Error{"'" + path + "' is not JSON"};
-    if (document.value("schema", "") != "xdpturn/check/1")
-        return Error{"'" + path + "' is not an `xdpturn check` report (schema xdpturn/check/1)"};
+    const std::string schema = document.value("schema", "");
+    if (schema != check_schema && schema != replay_schema)
+        return Error{"'" + path + "' is not a report of `xdpturn check` or `xdpturn replay` (schema " +
+                     std::string(check_schema) + " or " + replay_schema + ")"};
     return document;
 }
 
@@ -92,10 +100,29 @@ Result<CheckOptions> campaign_of(const std::vector<nlohmann::json>& shards) {
     return options;
 }
 
+int merge_replays(const std::vector<nlohmann::json>& shards, const std::vector<std::string>& inputs,
+                  const std::string& report, const std::string& junit) {
+    auto merged = merge_replay_reports(shards);
+    if (!merged) {
+        std::cerr << "xdpturn merge: " << merged.error().message << "\n";
+        return exit_usage;
+    }
+    std::cout << "xdpturn merge: " << shards.size() << " replay reports, " << merged->options.captures.size()
+              << " captures\n";
+    print_replay(merged->options, merged->result);
+    nlohmann::json document = replay_report(merged->options, merged->result);
+    document["merged_from"] = inputs;
+    if (!report.empty() && !write_report("replay", report, document)) return exit_usage;
+    if (!junit.empty() && !write_junit_report("merge", junit, {replay_junit(merged->options, merged->result)}))
+        return exit_usage;
+    return replay_exit_status(merged->result);
+}
+
 }  // namespace
 
 int merge_command(int argc, char** argv) {
-    po::options_description description("xdpturn merge: the shards of a property campaign as one run\n\noptions");
+    po::options_description description(
+        "xdpturn merge: the shards of a property campaign, or of a replay, as one run\n\noptions");
     std::vector<std::string> inputs;
     std::string report, junit;
     description.add_options()("help,h", "show this help")("report", po::value(&report), "write the merged JSON report")(
@@ -122,6 +149,12 @@ int merge_command(int argc, char** argv) {
         }
         shards.push_back(std::move(document).value());
     }
+    for (const nlohmann::json& shard : shards)
+        if (shard.at("schema") != shards.front().at("schema")) {
+            std::cerr << "xdpturn merge: the reports are not all of one command (check or replay)\n";
+            return exit_usage;
+        }
+    if (shards.front().at("schema") == replay_schema) return merge_replays(shards, inputs, report, junit);
     CheckResult merged;
     Result<CheckOptions> options = Error{""};
     try {

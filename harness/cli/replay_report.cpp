@@ -122,6 +122,16 @@ nlohmann::json replay_report(const ReplayOptions& options, const ReplayResult& r
                                 {{"xdp_outputs", result.oracle_expected},
                                  {"matched_in_capture", result.oracle_matched},
                                  {"expectations_dropped", result.oracle_dropped}}}};
+    nlohmann::json per_capture = nlohmann::json::array();
+    for (const CaptureTally& capture : result.per_capture)
+        per_capture.push_back({{"capture", capture.capture},
+                               {"frames_read", capture.frames_read},
+                               {"compared", capture.compared},
+                               {"disagreed", capture.disagreed},
+                               {"first_diff", capture.first_diff},
+                               {"input_error", capture.input_error}});
+    document["per_capture"] = per_capture;
+    document["modes"] = {{"learn", options.learn}, {"fix_checksums", options.fix_checksums}, {"live", options.live}};
     if (options.learn) document["learned"] = learned_json(options, result);
     if (options.live)
         document["live"] = {{"expected_outputs", result.live_expected},

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -19,5 +20,13 @@ JUnitSuite replay_junit(const ReplayOptions& options, const ReplayResult& result
 // The exit status the run deserves: 1 on a disagreement, else 2 on an input
 // error, else 0.
 int replay_exit_status(const ReplayResult& result);
+
+// `xdpturn merge` of replay reports (`replay --shard K/N --report F`): the
+// options and result of the whole run, as far as the reports tell them.
+struct MergedReplay {
+    ReplayOptions options;
+    ReplayResult result;
+};
+Result<MergedReplay> merge_replay_reports(const std::vector<nlohmann::json>& shards);
 
 }  // namespace xdpturn::cli
