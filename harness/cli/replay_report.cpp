@@ -67,9 +67,14 @@ void print_replay(const ReplayOptions& options, const ReplayResult& result) {
     } else {
         print_reasons(result);
     }
-    std::cout << "\n"
-              << result.frames_read << " frames read, " << result.compared << " compared: " << result.agreed
-              << " agreed, " << result.disagreed << " disagreed\n";
+    if (options.live)
+        std::cout << "\n"
+                  << result.frames_read << " frames read, " << result.compared
+                  << " decided by the reference; frames it passes to user space cannot be judged from a capture\n";
+    else
+        std::cout << "\n"
+                  << result.frames_read << " frames read, " << result.compared << " compared: " << result.agreed
+                  << " agreed, " << result.disagreed << " disagreed\n";
     for (const auto& [why, count] : result.skipped) std::cout << count << " skipped: " << why << "\n";
     for (const auto& [state, count] : result.udp_checksums) std::cout << count << " UDP checksums " << state << "\n";
     if (result.udp_checksums.count(partial_checksum_state) && !options.fix_checksums)
