@@ -91,6 +91,7 @@ class CheckJob {
     ReasonTally reference;
     ReasonTally xdp;
     std::array<std::uint64_t, variation_count> variations{};
+    BoundaryTally boundaries{};
     std::uint64_t cases = 0;
     EngineCost cost;
     std::string counter_mismatch;
@@ -135,6 +136,9 @@ class CheckJob {
         xdp.add(xdp_reason);
         (isolated ? isolated_xdp_ : shared_xdp_)[c.config].add(xdp_reason);
         for (Variation variation : c.variations) ++variations[static_cast<std::size_t>(variation)];
+        for (Boundary boundary :
+             classify(c.config, frame, comparison_.reference.decision, comparison_.reference.output))
+            ++boundaries[static_cast<std::size_t>(boundary)];
         if (failure) {
             run_.failed_at(index);
             return false;
@@ -210,6 +214,7 @@ Result<CheckResult> run_jobs(const CheckOptions& options, RunState& run) {
         result.reference_reasons += state->reference;
         result.xdp_reasons += state->xdp;
         for (std::size_t i = 0; i < state->variations.size(); ++i) result.variation_hits[i] += state->variations[i];
+        for (std::size_t i = 0; i < boundary_count; ++i) result.boundary_hits[i] += state->boundaries[i];
     }
     return result;
 }
@@ -222,6 +227,13 @@ std::vector<Reason> CheckResult::uncovered_rows() const {
         if (reachable_through_test_run(reason) && (reference_reasons[reason] == 0 || xdp_reasons[reason] == 0))
             rows.push_back(reason);
     return rows;
+}
+
+std::vector<Boundary> CheckResult::uncovered_boundaries() const {
+    std::vector<Boundary> classes;
+    for (std::size_t i = 0; i < boundary_count; ++i)
+        if (boundary_hits[i] == 0) classes.push_back(static_cast<Boundary>(i));
+    return classes;
 }
 
 Result<CheckResult> run_check(const CheckOptions& options) {

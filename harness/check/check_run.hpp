@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "harness/check/boundaries.hpp"
 #include "harness/check/counterexample.hpp"
 #include "harness/check/generators.hpp"
 #include "harness/compare/differential.hpp"
@@ -53,6 +54,7 @@ struct CheckResult {
     ReasonTally reference_reasons;
     ReasonTally xdp_reasons;
     std::array<std::uint64_t, variation_count> variation_hits{};
+    BoundaryTally boundary_hits{};
     std::optional<CheckFailure> failure;
     std::string counter_mismatch;  // empty when the BPF counters match the verdicts
 
@@ -68,6 +70,8 @@ struct CheckResult {
     }
     // Reachable contract rows no case hit, in either engine.
     std::vector<Reason> uncovered_rows() const;
+    // Boundary classes no case fell in.
+    std::vector<Boundary> uncovered_boundaries() const;
 };
 
 Result<CheckResult> run_check(const CheckOptions& options);

@@ -7,6 +7,7 @@
 #include <span>
 
 #include "harness/cases/expected_output.hpp"
+#include "harness/check/boundaries.hpp"
 #include "harness/frames/dissect.hpp"
 #include "harness/xdp/prog_test_run.hpp"
 
@@ -131,10 +132,15 @@ BindingTarget pick_target(Chooser& choose, const BindingKey& key, const PortRang
     hash ^= hash >> 33;
     // Allocation ports come from the relay port range, as a relay hands
     // them out; now and then from anywhere (a peer can never reach those).
+    // Both ends of the range come up on purpose.
     const auto raw_port = static_cast<std::uint16_t>(hash);
     const std::uint32_t ports = relay_ports.max - relay_ports.min + 1u;
+    const std::size_t edge = choose.weighted({14, 1, 1});
     const auto allocation_port =
-        any ? raw_port : static_cast<std::uint16_t>(relay_ports.min + static_cast<std::uint32_t>(raw_port) % ports);
+        any         ? raw_port
+        : edge == 1 ? relay_ports.min
+        : edge == 2 ? relay_ports.max
+                    : static_cast<std::uint16_t>(relay_ports.min + static_cast<std::uint32_t>(raw_port) % ports);
     return BindingTarget{allocation_port, Endpoint{Ipv4Address{static_cast<std::uint32_t>(hash >> 16)},
                                                    static_cast<std::uint16_t>(hash >> 48)}};
 }
@@ -184,9 +190,28 @@ std::vector<std::uint8_t> pick_options(Chooser& choose, std::size_t words) {
 
 // The bytes the frame carries across: a client's application data, or a
 // peer's whole UDP payload.
+std::vector<std::uint8_t>& carried(FrameSpec& s);
+
+// Sets one even-aligned word of the carried data so that the 32-bit sum the
+// output's UDP checksum is computed from ends in 0xFFFF with a carry above
+// it: folding it once carries again. `expected` builds the output spec.
+template <class Expected>
+void make_output_sum_fold_twice(FrameSpec& in, const Expected& expected) {
+    std::vector<std::uint8_t>& data = carried(in);
+    if (data.size() < 8) return;
+    FrameSpec out = expected(in);
+    const std::uint32_t sum = udp_sum_before_folding(build_frame(out));
+    if (sum < 0x20000) return;  // too small to keep a carry after the change
+    const std::size_t at = (data.size() - 2) & ~std::size_t{1};
+    const std::uint32_t word = (std::uint32_t{data[at]} << 8) | data[at + 1];
+    const std::uint32_t raised = (word + (0xFFFF - (sum & 0xFFFF))) & 0xFFFF;
+    data[at] = static_cast<std::uint8_t>(raised >> 8);
+    data[at + 1] = static_cast<std::uint8_t>(raised & 0xFF);
+}
 std::vector<std::uint8_t>& carried(FrameSpec& s) {
     return s.channel_data ? s.application_data : s.raw_udp_payload;
 }
+
 std::size_t carried_bytes(FrameSpec& s) {
     return carried(s).size();
 }
@@ -229,14 +254,21 @@ void apply(Variation variation, GeneratedCase& c, Chooser& choose) {
             if (s.protocol == 17) s.protocol = 16;
             break;
         case Variation::wrong_port: {
-            const auto port = choose.range<std::uint16_t>(0, 0xFFFF);
+            // Anywhere, or just outside the relay ports.
+            const auto& relay = c.config.relay_ports;
+            const auto port = choose.one_of<std::uint16_t>({choose.range<std::uint16_t>(0, 0xFFFF),
+                                                            static_cast<std::uint16_t>(relay.min - 1),
+                                                            static_cast<std::uint16_t>(relay.max + 1)});
             s.udp_destination = port == c.config.turn_port ? static_cast<std::uint16_t>(port + 1) : port;
             break;
         }
         case Variation::total_length: {
             const auto real = static_cast<int>(build_frame(s).size() - 14 - s.trailer.size() - 4 * s.vlan_tags.size());
             const int delta = choose.range(-40, 40);
-            s.total_length = static_cast<std::uint16_t>(std::clamp(real + delta, 0, 0xFFFF));
+            // Now and then the largest value the field holds.
+            s.total_length = choose.weighted({7, 1}) == 1
+                                 ? std::uint16_t{0xFFFF}
+                                 : static_cast<std::uint16_t>(std::clamp(real + delta, 0, 0xFFFF));
             // Sometimes keep UDP consistent with the new total, so the IPv4
             // length rule alone decides.
             if (choose.coin()) s.udp_length = static_cast<std::uint16_t>(std::max(0, real + delta - 20));
@@ -319,6 +351,30 @@ void apply(Variation variation, GeneratedCase& c, Chooser& choose) {
             if (from_peer) s.ip_source = s.ip_destination;
             break;
         }
+        case Variation::udp_checksum_ffff: {
+            // One even-aligned word of the data chosen so that the input's
+            // checksum computes to 0, which the sender writes as 0xFFFF.
+            std::vector<std::uint8_t>& data = carried(s);
+            if (data.size() < 2 || s.udp_checksum.mode != ChecksumMode::valid) break;
+            const std::size_t at = (data.size() - 2) & ~std::size_t{1};
+            data[at] = data[at + 1] = 0;
+            const std::vector<std::uint8_t> built = build_frame(s);
+            const std::size_t checksum_at =
+                built.size() - s.trailer.size() - (s.channel_data ? 4 + s.padding.size() : 0) - data.size() - 2;
+            data[at] = built[checksum_at];
+            data[at + 1] = built[checksum_at + 1];
+            break;
+        }
+        case Variation::sum_folds_twice: {
+            const auto* own = own_binding(c);
+            if (own == nullptr) break;
+            const bool to_peer = !is_from_peer(s, c.config);
+            make_output_sum_fold_twice(s, [&](const FrameSpec& in) {
+                return to_peer ? expected_relayed_frame(in, own->second)
+                               : expected_encapsulated_frame(in, own->first, c.config.turn_port);
+            });
+            break;
+        }
         case Variation::peer_near_miss:
             switch (choose.below(3)) {
                 case 0: s.udp_source = static_cast<std::uint16_t>(s.udp_source + choose.one_of({1, -1})); break;
@@ -345,7 +401,9 @@ bool applies_to_finished_frame(Variation variation) {
         case Variation::relayed_udp_checksum_zero:
         case Variation::relayed_ip_checksum_zero:
         case Variation::hairpin:
-        case Variation::mtu_boundary: return true;
+        case Variation::mtu_boundary:
+        case Variation::udp_checksum_ffff:
+        case Variation::sum_folds_twice: return true;
         default: return false;
     }
 }
@@ -384,6 +442,8 @@ std::string_view name(Variation variation) {
         "hairpin",
         "peer_near_miss",
         "mtu_boundary",
+        "udp_checksum_ffff",
+        "sum_folds_twice",
     };
     return names[static_cast<std::size_t>(variation)];
 }

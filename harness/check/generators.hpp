@@ -44,8 +44,10 @@ enum class Variation : std::uint8_t {
     hairpin,                    // hairpin (the binding's peer is the relay's own address)
     peer_near_miss,             // no_channel (peer address, peer port or allocation port off by one)
     mtu_boundary,               // too_big / encapsulated (output within a byte or two of the MTU)
+    udp_checksum_ffff,          // relayed, the input's checksum computed to 0 and was sent as 0xFFFF
+    sum_folds_twice,            // the output checksum's sum carries out of its first fold
 };
-inline constexpr std::size_t variation_count = 24;
+inline constexpr std::size_t variation_count = 26;
 
 std::string_view name(Variation variation);
 

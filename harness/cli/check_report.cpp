@@ -26,6 +26,23 @@ void print_coverage(const CheckResult& result) {
     }
 }
 
+// The distribution of boundary classes, as RapidCheck's classify prints it.
+void print_boundaries(const CheckResult& result) {
+    std::cout << "\n"
+              << std::left << std::setw(28) << "boundary class" << std::right << std::setw(12) << "cases"
+              << std::setw(10) << "share"
+              << "\n";
+    for (std::size_t i = 0; i < boundary_count; ++i) {
+        const double share = result.cases_run > 0 ? 100.0 * static_cast<double>(result.boundary_hits[i]) /
+                                                        static_cast<double>(result.cases_run)
+                                                  : 0;
+        std::cout << std::left << std::setw(28) << name(static_cast<Boundary>(i)) << std::right << std::setw(12)
+                  << result.boundary_hits[i] << std::setw(9) << std::fixed << std::setprecision(2) << share << "%"
+                  << (result.boundary_hits[i] == 0 ? "   NO CASE" : "") << "\n";
+    }
+    std::cout.unsetf(std::ios::fixed);
+}
+
 std::string format_ratio(double ratio) {
     std::ostringstream text;
     text << std::fixed << std::setprecision(2) << ratio;
@@ -44,6 +61,11 @@ nlohmann::json result_json(const CheckOptions& options, const CheckResult& resul
         variations[std::string(name(static_cast<Variation>(i)))] = result.variation_hits[i];
     nlohmann::json uncovered = nlohmann::json::array();
     for (Reason reason : result.uncovered_rows()) uncovered.push_back(name(reason));
+    nlohmann::json boundaries = nlohmann::json::object();
+    for (std::size_t i = 0; i < boundary_count; ++i)
+        boundaries[std::string(name(static_cast<Boundary>(i)))] = result.boundary_hits[i];
+    nlohmann::json uncovered_boundaries = nlohmann::json::array();
+    for (Boundary boundary : result.uncovered_boundaries()) uncovered_boundaries.push_back(name(boundary));
     nlohmann::json document = {{"program", options.program.describe()},
                                {"seed", options.seed},
                                {"cases_requested", options.cases},
@@ -62,6 +84,8 @@ nlohmann::json result_json(const CheckOptions& options, const CheckResult& resul
                                {"coverage", coverage},
                                {"uncovered_rows", uncovered},
                                {"variations", variations},
+                               {"boundaries", boundaries},
+                               {"uncovered_boundaries", uncovered_boundaries},
                                {"counters_match_verdicts", result.counter_mismatch.empty()},
                                {"counter_mismatch", result.counter_mismatch},
                                {"failure", nullptr}};
@@ -143,12 +167,21 @@ JUnitSuite result_junit(const CheckOptions& options, const CheckResult& result, 
             row.skipped = "no hits (coverage not required)";
         suite.cases.push_back(std::move(row));
     }
+    for (std::size_t i = 0; i < boundary_count; ++i) {
+        JUnitCase boundary{"check.boundaries", std::string(name(static_cast<Boundary>(i)))};
+        if (result.boundary_hits[i] == 0 && require_coverage)
+            boundary.failure = "no case in " + std::to_string(result.cases_run);
+        else if (result.boundary_hits[i] == 0)
+            boundary.skipped = "no case (coverage not required)";
+        suite.cases.push_back(std::move(boundary));
+    }
     return suite;
 }
 
 int print_outcome(const CheckOptions& options, const CheckResult& result, bool require_coverage,
                   const std::string& object) {
     print_coverage(result);
+    print_boundaries(result);
     int status = exit_equal;
     if (!result.counter_mismatch.empty()) {
         std::cout << "\nFAILED: the BPF reason counters do not match the verdicts:\n" << result.counter_mismatch;
@@ -158,6 +191,13 @@ int print_outcome(const CheckOptions& options, const CheckResult& result, bool r
     if (!uncovered.empty()) {
         std::cout << "\n" << (require_coverage ? "FAILED" : "note") << ": contract rows without hits:";
         for (Reason reason : uncovered) std::cout << " " << name(reason);
+        std::cout << "\n";
+        if (require_coverage) status = exit_disagreement;
+    }
+    const auto unreached = result.uncovered_boundaries();
+    if (!unreached.empty()) {
+        std::cout << "\n" << (require_coverage ? "FAILED" : "note") << ": boundary classes without a case:";
+        for (Boundary boundary : unreached) std::cout << " " << name(boundary);
         std::cout << "\n";
         if (require_coverage) status = exit_disagreement;
     }

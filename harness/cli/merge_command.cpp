@@ -71,6 +71,8 @@ void add_shard(const nlohmann::json& shard, CheckResult& merged) {
     }
     for (std::size_t i = 0; i < variation_count; ++i)
         merged.variation_hits[i] += shard.at("variations").value(std::string(name(static_cast<Variation>(i))), 0ull);
+    for (std::size_t i = 0; i < boundary_count; ++i)
+        merged.boundary_hits[i] += shard.at("boundaries").value(std::string(name(static_cast<Boundary>(i))), 0ull);
     merged.counter_mismatch += shard.at("counter_mismatch").get<std::string>();
     auto failure = failure_of(shard.at("failure"));
     if (failure && (!merged.failure || failure->case_index < merged.failure->case_index)) merged.failure = failure;

@@ -1,0 +1,62 @@
+// Boundary classes: the values where one's-complement and length arithmetic
+// goes wrong, named and counted, in the manner of RapidCheck's classify. A
+// case falls in a class by what its frame and the reference's decision show,
+// not by what the generator meant to make, so the distribution a run prints
+// says which boundaries were really exercised. `check --require-coverage`
+// fails when a class got no case.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "relay/model/reference_model.hpp"
+#include "relay/net/bytes.hpp"
+
+namespace xdpturn {
+
+enum class Boundary : std::uint8_t {
+    udp_checksum_none_in,       // relayed or encapsulated with UDP checksum 0 (none)
+    udp_checksum_ffff_in,       // ... with 0xFFFF in (a checksum that computed to 0)
+    udp_checksum_error_in,      // ... with a wrong checksum, whose error is carried
+    udp_checksum_ffff_out,      // the output's checksum computed to 0, sent as 0xFFFF
+    ip_checksum_0000_out,       // the output's IPv4 header checksum is 0x0000
+    sum_folds_twice,            // the sum the output's UDP checksum comes from needs a second fold
+    data_empty,                 // nothing carried: Length 0, or an empty datagram from a peer
+    data_odd,                   // an odd number of bytes carried (a half word at the end)
+    padding_1,                  // 1, 2, 3 bytes of channel padding removed
+    padding_2,                  //
+    padding_3,                  //
+    ethernet_trailer,           // bytes after the IPv4 packet, cut from the output
+    largest_frame,              // within 48 bytes of the largest frame BPF_PROG_TEST_RUN takes linear
+    channel_at_min,             // relayed on the range's first channel
+    channel_at_max,             // relayed on the range's last channel
+    channel_below_min,          // refused: one below the range
+    channel_above_max,          // refused: one above the range
+    allocation_port_at_min,     // encapsulated from the relay ports' first port
+    allocation_port_at_max,     // encapsulated from the relay ports' last port
+    allocation_port_below_min,  // refused: one below the relay ports
+    allocation_port_above_max,  // refused: one above the relay ports
+    output_at_mtu,              // encapsulated to exactly the MTU
+    output_mtu_plus_1,          // refused as one byte over the MTU
+    total_length_ffff,          // IPv4 total length field 0xFFFF
+    udp_length_below_8,         // UDP length field 0-7 (no room for its own header)
+};
+inline constexpr std::size_t boundary_count = 25;
+
+std::string_view name(Boundary boundary);
+
+// The classes `frame` falls in, given the reference's decision and output
+// under `config`.
+std::vector<Boundary> classify(const DatapathConfig& config, Bytes frame, const Decision& reference,
+                               Bytes reference_output);
+
+using BoundaryTally = std::array<std::uint64_t, boundary_count>;
+
+// The 32-bit sum a UDP checksum is computed from, before any fold: the
+// pseudo-header and the datagram of an untagged IPv4 frame, its checksum
+// field counted as zero.
+std::uint32_t udp_sum_before_folding(Bytes frame);
+
+}  // namespace xdpturn
