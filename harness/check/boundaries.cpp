@@ -86,6 +86,14 @@ std::string_view name(Boundary boundary) {
         "output_mtu_plus_1",
         "total_length_ffff",
         "udp_length_below_8",
+        "total_length_28",
+        "total_length_one_over",
+        "udp_length_ffff",
+        "channel_length_ffff",
+        "channel_length_one_over",
+        "padding_4",
+        "identification_0000",
+        "identification_ffff",
     };
     return names[static_cast<std::size_t>(boundary)];
 }
@@ -99,13 +107,26 @@ std::vector<Boundary> classify(const DatapathConfig& config, Bytes frame, const 
     const auto reason = static_cast<std::uint32_t>(reference.reason);
     if (reason < static_cast<std::uint32_t>(Reason::ipv4_version) || reference.reason == Reason::short_ethernet)
         return classes;
-    if (frame.size() >= udp_at && load_be16(frame, ip_at + 2) == 0xFFFF) classes.push_back(Boundary::total_length_ffff);
+    const std::uint16_t total_length = load_be16(frame, ip_at + 2);
+    if (total_length == 0xFFFF) classes.push_back(Boundary::total_length_ffff);
+    if (total_length == 28) classes.push_back(Boundary::total_length_28);
+    if (reference.reason == Reason::ipv4_length && total_length == frame.size() - ip_at + 1)
+        classes.push_back(Boundary::total_length_one_over);
     if (reference.reason == Reason::short_udp || reference.reason == Reason::ipv4_options ||
         reference.reason == Reason::ipv4_fragment || reference.reason == Reason::not_udp ||
         reference.reason == Reason::ipv4_version || frame.size() < udp_data_at)
         return classes;
     const std::uint16_t destination = load_be16(frame, udp_at + 2);
-    if (load_be16(frame, udp_at + 4) < 8) classes.push_back(Boundary::udp_length_below_8);
+    const std::uint16_t udp_length = load_be16(frame, udp_at + 4);
+    if (udp_length < 8) classes.push_back(Boundary::udp_length_below_8);
+    if (udp_length == 0xFFFF) classes.push_back(Boundary::udp_length_ffff);
+    if (reference.reason == Reason::channel_length) {
+        const std::uint16_t length = load_be16(frame, udp_data_at + 2);
+        if (length == 0xFFFF) classes.push_back(Boundary::channel_length_ffff);
+        if (length == udp_length - 8 - 4 + 1) classes.push_back(Boundary::channel_length_one_over);
+    }
+    if (reference.reason == Reason::channel_padding && udp_length - 8 - 4 - load_be16(frame, udp_data_at + 2) == 4)
+        classes.push_back(Boundary::padding_4);
     if (reference.reason == Reason::wrong_port) {
         if (destination + 1u == config.relay_ports.min) classes.push_back(Boundary::allocation_port_below_min);
         if (destination == config.relay_ports.max + 1u) classes.push_back(Boundary::allocation_port_above_max);
@@ -118,6 +139,8 @@ std::vector<Boundary> classify(const DatapathConfig& config, Bytes frame, const 
     if (reference.reason == Reason::too_big && load_be16(frame, ip_at + 2) + 4u == config.mtu + 1u)
         classes.push_back(Boundary::output_mtu_plus_1);
     if (reference.verdict != Verdict::tx) return classes;
+    if (load_be16(frame, ip_at + 4) == 0) classes.push_back(Boundary::identification_0000);
+    if (load_be16(frame, ip_at + 4) == 0xFFFF) classes.push_back(Boundary::identification_ffff);
     if (reference.reason == Reason::relayed) {
         const std::uint16_t channel = load_be16(frame, udp_data_at);
         if (channel == config.channels.min) classes.push_back(Boundary::channel_at_min);

@@ -265,16 +265,24 @@ void apply(Variation variation, GeneratedCase& c, Chooser& choose) {
         case Variation::total_length: {
             const auto real = static_cast<int>(build_frame(s).size() - 14 - s.trailer.size() - 4 * s.vlan_tags.size());
             const int delta = choose.range(-40, 40);
-            // Now and then the largest value the field holds.
-            s.total_length = choose.weighted({7, 1}) == 1
-                                 ? std::uint16_t{0xFFFF}
-                                 : static_cast<std::uint16_t>(std::clamp(real + delta, 0, 0xFFFF));
+            // Mostly near the real length; on purpose the largest value, the
+            // smallest valid one (28) and one past the frame's end.
+            switch (choose.weighted({8, 1, 1, 1})) {
+                case 1: s.total_length = 0xFFFF; break;
+                case 2: s.total_length = 28; break;
+                case 3:
+                    s.total_length = static_cast<std::uint16_t>(real + static_cast<int>(s.trailer.size()) + 1);
+                    break;
+                default: s.total_length = static_cast<std::uint16_t>(std::clamp(real + delta, 0, 0xFFFF));
+            }
             // Sometimes keep UDP consistent with the new total, so the IPv4
             // length rule alone decides.
             if (choose.coin()) s.udp_length = static_cast<std::uint16_t>(std::max(0, real + delta - 20));
             break;
         }
-        case Variation::udp_length: s.udp_length = choose.range<std::uint16_t>(0, 80); break;
+        case Variation::udp_length:
+            s.udp_length = choose.weighted({7, 1}) == 1 ? std::uint16_t{0xFFFF} : choose.range<std::uint16_t>(0, 80);
+            break;
         case Variation::ip_checksum:
             s.ip_checksum = {ChecksumMode::offset, choose.range<std::uint16_t>(1, 0xFFFE)};
             break;
@@ -303,13 +311,20 @@ void apply(Variation variation, GeneratedCase& c, Chooser& choose) {
             break;
         }
         case Variation::channel_length: {
+            // Measured on the finished data: near it, far from it, one byte
+            // more than the datagram holds, or the largest value.
             const int real = static_cast<int>(s.application_data.size());
             const int delta = choose.coin() ? choose.range(-4, 4) : choose.range(-200, 200);
-            s.channel_length = static_cast<std::uint16_t>(std::clamp(real + delta, 0, 0xFFFF));
+            switch (choose.weighted({6, 1, 1})) {
+                case 1: s.channel_length = 0xFFFF; break;
+                case 2: s.channel_length = static_cast<std::uint16_t>(real + s.padding.size() + 1); break;
+                default: s.channel_length = static_cast<std::uint16_t>(std::clamp(real + delta, 0, 0xFFFF));
+            }
             break;
         }
         case Variation::excess_padding:
-            s.padding.assign(choose.range<std::size_t>(4, 12), choose.one_of<std::uint8_t>({0x00, 0xA5}));
+            s.padding.assign(choose.one_of<std::size_t>({4, choose.range<std::size_t>(4, 12)}),
+                             choose.one_of<std::uint8_t>({0x00, 0xA5}));
             break;
         case Variation::relayed_udp_checksum_zero:
         case Variation::relayed_ip_checksum_zero: {
@@ -398,6 +413,7 @@ bool applies_to_finished_frame(Variation variation) {
     switch (variation) {
         case Variation::ethernet_trailer:
         case Variation::total_length:
+        case Variation::channel_length:
         case Variation::relayed_udp_checksum_zero:
         case Variation::relayed_ip_checksum_zero:
         case Variation::hairpin:
@@ -489,7 +505,10 @@ GeneratedCase interpret_choices(std::span<const std::uint32_t> choices) {
     }
     // Fields the relay copies or ignores: any value.
     s.tos = static_cast<std::uint8_t>(choose.range(0, 255));
-    s.identification = choose.range<std::uint16_t>(0, 0xFFFF);
+    // Fields the relay copies into a checksum: now and then at both ends.
+    s.identification =
+        choose.one_of<std::uint16_t>({choose.range<std::uint16_t>(0, 0xFFFF), choose.range<std::uint16_t>(0, 0xFFFF),
+                                      choose.range<std::uint16_t>(0, 0xFFFF), 0x0000, 0xFFFF});
     s.dont_fragment = choose.coin();
     s.reserved_flag = choose.weighted({9, 1}) == 1;
     s.ttl = static_cast<std::uint8_t>(choose.range(0, 255));

@@ -54,6 +54,11 @@ BOOST_AUTO_TEST_CASE(fixed_cases_on_a_boundary_fall_in_its_class) {
         {"encapsulated/exactly_mtu", Boundary::output_at_mtu},
         {"too_big/one_over_mtu", Boundary::output_mtu_plus_1},
         {"udp_length/below_8", Boundary::udp_length_below_8},
+        {"encapsulated/length_0", Boundary::total_length_28},
+        {"ipv4_length/beyond_frame", Boundary::total_length_one_over},
+        {"channel_length/0xffff", Boundary::channel_length_ffff},
+        {"channel_length/one_over", Boundary::channel_length_one_over},
+        {"channel_padding/4_bytes", Boundary::padding_4},
     };
     for (const auto& [case_name, boundary] : expected)
         BOOST_TEST(falls_in(case_name, boundary), case_name << " is not in " << name(boundary));
