@@ -374,8 +374,10 @@ void apply(Variation variation, GeneratedCase& c, Chooser& choose) {
             const std::size_t at = (data.size() - 2) & ~std::size_t{1};
             data[at] = data[at + 1] = 0;
             const std::vector<std::uint8_t> built = build_frame(s);
-            const std::size_t checksum_at =
-                built.size() - s.trailer.size() - (s.channel_data ? 4 + s.padding.size() : 0) - data.size() - 2;
+            // The checksum field, counted from the start: the frame may be
+            // cut short or carry a trailer.
+            const std::size_t checksum_at = 14 + 4 * s.vlan_tags.size() + 20 + s.ip_options.size() + 6;
+            if (built.size() < checksum_at + 2) break;
             data[at] = built[checksum_at];
             data[at + 1] = built[checksum_at + 1];
             break;
