@@ -67,6 +67,7 @@ void add_tallies(const Json& shard, ReplayResult& result) {
         result.live_differed += live->at("different").get<std::uint64_t>();
         result.live_missing += live->at("missing").get<std::uint64_t>();
         result.live_given_up += live->at("not_checked").get<std::uint64_t>();
+        result.live_in_flight += live->value("in_flight", std::uint64_t{0});
     }
     result.seconds = std::max(result.seconds, shard.at("timing").at("seconds").get<double>());
     result.peak_rss_kib = std::max(result.peak_rss_kib, shard.at("timing").at("peak_rss_kib").get<long>());

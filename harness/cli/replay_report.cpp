@@ -51,6 +51,8 @@ void print_live(const ReplayResult& result) {
               << "capture: " << result.live_matched << " exact, " << result.live_differed << " different, "
               << result.live_missing << " missing";
     if (result.live_given_up > 0) std::cout << ", " << result.live_given_up << " not checked (too many outstanding)";
+    if (result.live_in_flight > 0)
+        std::cout << "; " << result.live_in_flight << " frame(s) not judged (a ChannelBind for them in flight)";
     std::cout << "\n";
 }
 
@@ -139,11 +141,9 @@ nlohmann::json replay_report(const ReplayOptions& options, const ReplayResult& r
     document["modes"] = {{"learn", options.learn}, {"fix_checksums", options.fix_checksums}, {"live", options.live}};
     if (options.learn) document["learned"] = learned_json(options, result);
     if (options.live)
-        document["live"] = {{"expected_outputs", result.live_expected},
-                            {"exact", result.live_matched},
-                            {"different", result.live_differed},
-                            {"missing", result.live_missing},
-                            {"not_checked", result.live_given_up}};
+        document["live"] = {{"expected_outputs", result.live_expected}, {"exact", result.live_matched},
+                            {"different", result.live_differed},        {"missing", result.live_missing},
+                            {"not_checked", result.live_given_up},      {"in_flight", result.live_in_flight}};
     document["timing"] = {{"seconds", result.seconds},
                           {"frames_per_second", result.frames_per_second()},
                           {"test_run_calls_per_second", result.cost.test_run_calls_per_second()},

@@ -47,9 +47,13 @@ bool BindingLearner::handle(const stun::Message& message, const Endpoint& client
         auto number = stun::decode_channel_number(*channel);
         auto address = stun::decode_xor_address(*peer, message.transaction);
         if (!number || !address) return false;
-        PendingBind bind{BindingKey{client, *number}, std::nullopt};
+        PendingBind bind{BindingKey{client, *number}, std::nullopt, now};
         if (!address->ipv6) bind.target = BindingTarget{0, Endpoint{Ipv4Address{address->v4_value()}, address->port}};
         pending_binds_.insert_or_assign(message.transaction, bind);
+        return false;
+    }
+    if (from_server && message.is(Method::channel_bind, Class::error)) {
+        pending_binds_.erase(message.transaction);  // refused: nothing changes
         return false;
     }
     if (!from_server || message.message_class != Class::success) return false;
@@ -151,6 +155,30 @@ bool BindingLearner::expire(std::uint64_t now) {
         }
     }
     return changed;
+}
+
+std::optional<std::pair<BindingKey, BindingTarget>> BindingLearner::change_of(const PendingBind& bind,
+                                                                              std::uint64_t now_us) const {
+    if (!bind.target || now_us > bind.requested_us + in_flight_window_us) return std::nullopt;
+    const auto allocation = allocations_.find(bind.key.client);
+    if (allocation == allocations_.end()) return std::nullopt;
+    BindingTarget target = *bind.target;
+    target.allocation_port = allocation->second.relayed_port;
+    const auto bound = table_.find(bind.key);
+    if (bound != table_.end() && bound->second == target) return std::nullopt;
+    return std::pair{bind.key, target};
+}
+
+bool BindingLearner::bind_in_flight(const BindingKey& key, std::uint64_t now_us) const {
+    for (const auto& [transaction, bind] : pending_binds_)
+        if (bind.key == key && change_of(bind, now_us)) return true;
+    return false;
+}
+
+bool BindingLearner::bind_in_flight(const PeerKey& peer, std::uint64_t now_us) const {
+    for (const auto& [transaction, bind] : pending_binds_)
+        if (const auto change = change_of(bind, now_us); change && peer_key_of(change->second) == peer) return true;
+    return false;
 }
 
 }  // namespace xdpturn

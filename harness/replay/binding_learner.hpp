@@ -49,6 +49,14 @@ class BindingLearner {
     bool observe(Bytes frame, std::uint64_t time_us);
 
     const BindingTable& table() const { return table_; }
+
+    // A ChannelBind that would change the table was requested for this
+    // client key (or for this peer on this allocation port) within the last
+    // few seconds and is not answered yet. Between request and answer the
+    // relay may or may not have bound it: a frame on it cannot be judged.
+    bool bind_in_flight(const BindingKey& key, std::uint64_t now_us) const;
+    bool bind_in_flight(const PeerKey& peer, std::uint64_t now_us) const;
+    static constexpr std::uint64_t in_flight_window_us = 5ull * 1000000;
     const LearnerStats& stats() const { return stats_; }
     std::uint64_t bindings_learned() const { return learned_; }
 
@@ -60,7 +68,11 @@ class BindingLearner {
     struct PendingBind {
         BindingKey key;
         std::optional<BindingTarget> target;  // absent when the peer is not IPv4
+        std::uint64_t requested_us = 0;
     };
+    // The binding a pending bind would make, if it is an IPv4 one whose
+    // allocation is known and the table lacks it.
+    std::optional<std::pair<BindingKey, BindingTarget>> change_of(const PendingBind& bind, std::uint64_t now_us) const;
     struct TransactionHash {
         std::size_t operator()(const stun::TransactionId& id) const noexcept {
             std::uint64_t value = 0;

@@ -56,8 +56,12 @@ void LiveVerifier::settle_as_output(Bytes frame, std::vector<LiveOutcome>& settl
 }
 
 void LiveVerifier::observe(Bytes frame, std::uint32_t capture, std::uint64_t index, const BindingTable& table,
-                           std::vector<LiveOutcome>& settled) {
+                           std::vector<LiveOutcome>& settled, bool judge) {
     settle_as_output(frame, settled);
+    if (!judge) {
+        ++not_judged_;
+        return;
+    }
 
     const ReferenceModel model(config_, table);
     const Decision decision = model.decide(frame, output_);

@@ -36,14 +36,18 @@ class LiveVerifier {
 
     // Feeds the capture's frames in order: first as a possible output of an
     // earlier input, then as an input under `table`. Appends what it settles.
+    // With `judge` false the frame is only looked at as a possible output:
+    // its own fate cannot be told from the capture (a ChannelBind for it in
+    // flight).
     void observe(Bytes frame, std::uint32_t capture, std::uint64_t index, const BindingTable& table,
-                 std::vector<LiveOutcome>& settled);
+                 std::vector<LiveOutcome>& settled, bool judge = true);
     // The end of the capture: what is still expected never came.
     void finish(std::vector<LiveOutcome>& settled);
 
     const ReasonTally& reference() const { return reference_; }
     std::uint64_t expected() const { return expected_; }
     std::uint64_t given_up() const { return given_up_; }
+    std::uint64_t not_judged() const { return not_judged_; }
 
   private:
     struct Expected {
@@ -71,6 +75,7 @@ class LiveVerifier {
     ReasonTally reference_;
     std::uint64_t expected_ = 0;
     std::uint64_t given_up_ = 0;
+    std::uint64_t not_judged_ = 0;
     std::vector<std::uint8_t> output_;
 };
 

@@ -157,6 +157,7 @@ class ReplayRun {
             repair_udp_checksum(frame.bytes);
             ++result_.checksums_repaired;
         }
+        now_us_ = captured.timestamp_us;
         if (options_.learn && learner_.observe(frame.bytes, captured.timestamp_us)) {
             table_ = std::make_shared<const BindingTable>(learner_.table());
             frame.table = table_;
@@ -184,9 +185,25 @@ class ReplayRun {
         if (skipped(frame, options_.captures[frame.capture])) return ok_status();
         ++result_.compared;
         ++result_.per_capture[frame.capture].compared;
-        live_.observe(frame.bytes, frame.capture, frame.index, *frame.table, settled_);
+        live_.observe(frame.bytes, frame.capture, frame.index, *frame.table, settled_, !bind_in_flight(frame.bytes));
         settle_live();
         return ok_status();
+    }
+
+    // Whether the key the frame would be looked up by (a client's, or a
+    // peer's on an allocation) has a ChannelBind in flight: then the capture
+    // cannot say whether the relay had bound it when the frame arrived.
+    bool bind_in_flight(Bytes frame) const {
+        constexpr std::size_t udp_at = 14 + 20;
+        if (!options_.learn || frame.size() < udp_at + 8 || load_be16(frame, 12) != 0x0800 || frame[14] != 0x45 ||
+            frame[14 + 9] != 17)
+            return false;
+        const Endpoint source{Ipv4Address{load_be32(frame, 14 + 12)}, load_be16(frame, udp_at)};
+        const std::uint16_t destination = load_be16(frame, udp_at + 2);
+        if (destination != options_.config.turn_port)
+            return learner_.bind_in_flight(PeerKey{source, destination}, now_us_);
+        return frame.size() >= udp_at + 10 &&
+               learner_.bind_in_flight(BindingKey{source, load_be16(frame, udp_at + 8)}, now_us_);
     }
 
     void settle_live() {
@@ -276,6 +293,7 @@ class ReplayRun {
             result_.reference = live_.reference();
             result_.live_expected = live_.expected();
             result_.live_given_up = live_.given_up();
+            result_.live_in_flight = live_.not_judged();
             result_.agreed = result_.compared - result_.disagreed;
         }
         result_.oracle_expected = oracle_.expected();
@@ -293,6 +311,7 @@ class ReplayRun {
     LiveVerifier live_;
     std::vector<LiveOutcome> settled_;
     std::function<Status(ReplayFrame)> sink_;
+    std::uint64_t now_us_ = 0;  // the capture time of the frame being prepared
     std::shared_ptr<const BindingTable> table_;
     std::vector<std::uint8_t> converted_;
     std::optional<PcapWriter> out_, mismatches_;

@@ -85,6 +85,7 @@ struct ReplayResult {
     std::uint64_t live_differed = 0;
     std::uint64_t live_missing = 0;
     std::uint64_t live_given_up = 0;
+    std::uint64_t live_in_flight = 0;  // inputs not judged: a ChannelBind for them in flight
 
     // The third oracle.
     std::uint64_t oracle_expected = 0;

@@ -176,6 +176,41 @@ BOOST_AUTO_TEST_CASE(learner_binds_refreshes_deletes_and_expires) {
     BOOST_TEST(learner.stats().allocations_deleted == 1u);
 }
 
+// Between a ChannelBind request and its answer the bind is "in flight":
+// for its client key and for its peer on the allocation, for a few seconds,
+// and only while it would change the table.
+BOOST_AUTO_TEST_CASE(learner_knows_binds_in_flight) {
+    using namespace stun;
+    const Endpoint client{Ipv4Address{0x7F000001}, 40000};
+    const BindingKey key{client, 0x4001};
+    const PeerKey peer{Endpoint{Ipv4Address{0x7F000002}, 6000}, 49152};
+    BindingLearner learner(3478, {});
+    const std::uint64_t now = 1'000'000;
+    learner.observe(
+        stun_frame(client, true,
+                   MessageBuilder(Method::allocate, Class::success, TransactionId{1})
+                       .add_xor_address(attribute::xor_relayed_address, TransportAddress::v4(0x7F000001, 49152))
+                       .finish()),
+        now);
+    const auto bind = MessageBuilder(Method::channel_bind, Class::request, TransactionId{2})
+                          .add_channel_number(0x4001)
+                          .add_xor_address(attribute::xor_peer_address, TransportAddress::v4(0x7F000002, 6000))
+                          .finish();
+    BOOST_TEST(!learner.bind_in_flight(key, now));
+    learner.observe(stun_frame(client, false, bind), now);
+    BOOST_TEST(learner.bind_in_flight(key, now + 1));
+    BOOST_TEST(learner.bind_in_flight(peer, now + 1));
+    BOOST_TEST(!learner.bind_in_flight(PeerKey{peer.peer, 49153}, now + 1));
+    BOOST_TEST(!learner.bind_in_flight(key, now + BindingLearner::in_flight_window_us + 1));
+    learner.observe(
+        stun_frame(client, true, MessageBuilder(Method::channel_bind, Class::success, TransactionId{2}).finish()),
+        now + 2);
+    BOOST_TEST(!learner.bind_in_flight(key, now + 2));
+    // A refresh of the same binding changes nothing: not in flight.
+    learner.observe(stun_frame(client, false, bind), now + 3);
+    BOOST_TEST(!learner.bind_in_flight(key, now + 3));
+}
+
 namespace {
 
 void put_le32(std::vector<std::uint8_t>& out, std::uint32_t value) {
