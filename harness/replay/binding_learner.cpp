@@ -49,6 +49,7 @@ bool BindingLearner::handle(const stun::Message& message, const Endpoint& client
         if (!number || !address) return false;
         PendingBind bind{BindingKey{client, *number}, std::nullopt, now};
         if (!address->ipv6) bind.target = BindingTarget{0, Endpoint{Ipv4Address{address->v4_value()}, address->port}};
+        forget_unanswered(now);
         pending_binds_.insert_or_assign(message.transaction, bind);
         return false;
     }
@@ -179,6 +180,12 @@ bool BindingLearner::bind_in_flight(const PeerKey& peer, std::uint64_t now_us) c
     for (const auto& [transaction, bind] : pending_binds_)
         if (const auto change = change_of(bind, now_us); change && peer_key_of(change->second) == peer) return true;
     return false;
+}
+
+void BindingLearner::forget_unanswered(std::uint64_t now_us) {
+    if (pending_binds_.size() < forget_above) return;
+    std::erase_if(pending_binds_,
+                  [&](const auto& entry) { return now_us > entry.second.requested_us + transaction_timeout_us; });
 }
 
 }  // namespace xdpturn

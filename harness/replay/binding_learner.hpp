@@ -57,6 +57,11 @@ class BindingLearner {
     bool bind_in_flight(const BindingKey& key, std::uint64_t now_us) const;
     bool bind_in_flight(const PeerKey& peer, std::uint64_t now_us) const;
     static constexpr std::uint64_t in_flight_window_us = 5ull * 1000000;
+    // A client gives a STUN transaction up after 39.5 s (RFC 8489 Section
+    // 6.2.1); requests unanswered for longer are forgotten once this many
+    // are pending, so a capture of unanswered requests keeps memory flat.
+    static constexpr std::uint64_t transaction_timeout_us = 40ull * 1000000;
+    static constexpr std::size_t forget_above = 4096;
     const LearnerStats& stats() const { return stats_; }
     std::uint64_t bindings_learned() const { return learned_; }
 
@@ -87,6 +92,7 @@ class BindingLearner {
     };
 
     bool expire(std::uint64_t now);
+    void forget_unanswered(std::uint64_t now_us);
     bool handle(const stun::Message& message, const Endpoint& client, bool from_server, std::uint64_t now);
     bool remove_allocation(const Endpoint& client);
 

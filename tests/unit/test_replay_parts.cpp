@@ -211,6 +211,42 @@ BOOST_AUTO_TEST_CASE(learner_knows_binds_in_flight) {
     BOOST_TEST(!learner.bind_in_flight(key, now + 3));
 }
 
+// Requests nobody answers do not pile up: once many are pending, those older
+// than a STUN transaction's timeout are forgotten, and a late answer to one
+// binds nothing.
+BOOST_AUTO_TEST_CASE(learner_forgets_unanswered_binds) {
+    using namespace stun;
+    const Endpoint client{Ipv4Address{0x7F000001}, 40000};
+    BindingLearner learner(3478, {});
+    const std::uint64_t start = 1'000'000;
+    learner.observe(
+        stun_frame(client, true,
+                   MessageBuilder(Method::allocate, Class::success, TransactionId{1})
+                       .add_xor_address(attribute::xor_relayed_address, TransportAddress::v4(0x7F000001, 49152))
+                       .finish()),
+        start);
+    auto request = [&](std::uint32_t n, std::uint64_t at) {
+        TransactionId id{};
+        for (std::size_t i = 0; i < 4; ++i) id[i] = static_cast<std::uint8_t>(n >> (8 * i));
+        id[4] = 0xAB;
+        learner.observe(
+            stun_frame(client, false,
+                       MessageBuilder(Method::channel_bind, Class::request, id)
+                           .add_channel_number(0x4001)
+                           .add_xor_address(attribute::xor_peer_address, TransportAddress::v4(0x7F000002, 6000))
+                           .finish()),
+            at);
+        return id;
+    };
+    const TransactionId first = request(0, start);
+    for (std::uint32_t n = 1; n <= BindingLearner::forget_above; ++n)
+        request(n, start + BindingLearner::transaction_timeout_us + n);
+    learner.observe(stun_frame(client, true, MessageBuilder(Method::channel_bind, Class::success, first).finish()),
+                    start + BindingLearner::transaction_timeout_us + 5000);
+    BOOST_TEST(learner.table().empty());
+    BOOST_TEST(learner.stats().unmatched_responses == 1u);
+}
+
 namespace {
 
 void put_le32(std::vector<std::uint8_t>& out, std::uint32_t value) {
