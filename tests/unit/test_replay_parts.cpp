@@ -127,6 +127,17 @@ std::vector<std::uint8_t> stun_frame(const Endpoint& client, bool from_server, s
     return build_frame(spec);
 }
 
+// A client's allocation on relayed port 49152, as the learner sees it answered.
+void allocate_49152(BindingLearner& learner, const Endpoint& client, std::uint64_t now) {
+    using namespace stun;
+    learner.observe(
+        stun_frame(client, true,
+                   MessageBuilder(Method::allocate, Class::success, TransactionId{1})
+                       .add_xor_address(attribute::xor_relayed_address, TransportAddress::v4(0x7F000001, 49152))
+                       .finish()),
+        now);
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(learner_binds_refreshes_deletes_and_expires) {
@@ -186,12 +197,7 @@ BOOST_AUTO_TEST_CASE(learner_knows_binds_in_flight) {
     const PeerKey peer{Endpoint{Ipv4Address{0x7F000002}, 6000}, 49152};
     BindingLearner learner(3478, {});
     const std::uint64_t now = 1'000'000;
-    learner.observe(
-        stun_frame(client, true,
-                   MessageBuilder(Method::allocate, Class::success, TransactionId{1})
-                       .add_xor_address(attribute::xor_relayed_address, TransportAddress::v4(0x7F000001, 49152))
-                       .finish()),
-        now);
+    allocate_49152(learner, client, now);
     const auto bind = MessageBuilder(Method::channel_bind, Class::request, TransactionId{2})
                           .add_channel_number(0x4001)
                           .add_xor_address(attribute::xor_peer_address, TransportAddress::v4(0x7F000002, 6000))
@@ -219,12 +225,7 @@ BOOST_AUTO_TEST_CASE(learner_forgets_unanswered_binds) {
     const Endpoint client{Ipv4Address{0x7F000001}, 40000};
     BindingLearner learner(3478, {});
     const std::uint64_t start = 1'000'000;
-    learner.observe(
-        stun_frame(client, true,
-                   MessageBuilder(Method::allocate, Class::success, TransactionId{1})
-                       .add_xor_address(attribute::xor_relayed_address, TransportAddress::v4(0x7F000001, 49152))
-                       .finish()),
-        start);
+    allocate_49152(learner, client, start);
     auto request = [&](std::uint32_t n, std::uint64_t at) {
         TransactionId id{};
         for (std::size_t i = 0; i < 4; ++i) id[i] = static_cast<std::uint8_t>(n >> (8 * i));
