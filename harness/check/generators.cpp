@@ -212,10 +212,6 @@ std::vector<std::uint8_t>& carried(FrameSpec& s) {
     return s.channel_data ? s.application_data : s.raw_udp_payload;
 }
 
-std::size_t carried_bytes(FrameSpec& s) {
-    return carried(s).size();
-}
-
 void apply(Variation variation, GeneratedCase& c, Chooser& choose) {
     FrameSpec& s = c.spec;
     switch (variation) {
@@ -403,7 +399,7 @@ void apply(Variation variation, GeneratedCase& c, Chooser& choose) {
             // The output's IPv4 total length is the input's + 4 for a peer's
             // datagram: land it on the MTU, one below or one or two above.
             const std::size_t data = c.config.mtu - ip_udp_channel_bytes + choose.range<std::size_t>(0, 3) - 1;
-            const std::size_t frame_without_data = build_frame(s).size() - carried_bytes(s);
+            const std::size_t frame_without_data = build_frame(s).size() - carried(s).size();
             if (frame_without_data + data > test_run_max_frame) break;
             carried(s) = pattern_bytes(data, static_cast<std::uint8_t>(choose.range(0, 255)));
             break;

@@ -5,6 +5,7 @@
 
 #include "harness/frames/ipv4_udp.hpp"
 #include "harness/frames/textbook_checksum.hpp"
+#include "relay/model/bindings.hpp"
 
 namespace xdpturn {
 
@@ -17,9 +18,6 @@ constexpr std::size_t ttl_at = ip_at + 8;
 constexpr std::size_t udp_at = ip_at + 20;
 constexpr std::size_t udp_data_at = udp_at + 8;
 constexpr std::size_t channel_data_at = udp_data_at + 4;
-// RFC 5766's channel numbers, the widest any configuration accepts.
-constexpr unsigned lowest_channel = 0x4000;
-constexpr unsigned highest_channel = 0x7FFF;
 
 // The UDP checksum residual: textbook_checksum over pseudo-header and datagram
 // with its checksum field in place; 0 for a valid one. 0xFFFF and 0x0000 are
@@ -98,7 +96,8 @@ std::optional<std::string> validate_encapsulated_frame(Bytes input, Bytes output
     if (output.size() < channel_data_at) return "output has no room for a ChannelData header";
     const unsigned channel = load_be16(output, udp_data_at);
     const unsigned length = load_be16(output, udp_data_at + 2);
-    if (channel < lowest_channel || channel > highest_channel)
+    // The widest range any configuration accepts (RFC 5766's).
+    if (!widest_channels.contains(static_cast<std::uint16_t>(channel)))
         return "output channel number " + std::to_string(channel) + " is not a channel number";
     if (length != data_length)
         return "output ChannelData Length " + std::to_string(length) + " is not the peer's " +
