@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * XDP TURN relay data path over IPv4, both directions.
+ * XDP TURN relay data path, both directions, over IPv4 and over IPv6.
  *
  * A ChannelData message from a bound client to the TURN port is rewritten
  * in place into the UDP datagram the relay would send to the peer; a UDP
@@ -24,6 +24,7 @@
 #include <linux/if_ether.h>
 #include <linux/in.h>
 #include <linux/ip.h>
+#include <linux/ipv6.h>
 #include <linux/udp.h>
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
@@ -37,6 +38,8 @@
 /* IHL counts 32-bit words; 5 words is the header without options. */
 #define IPV4_IHL_WITHOUT_OPTIONS 5
 #define IPV4_HEADER_WORDS16 (sizeof(struct iphdr) / sizeof(__u16))
+#define IPV6_VERSION 6
+#define IPV6_ADDR_WORDS16 (sizeof(struct in6_addr) / sizeof(__u16))
 
 /*
  * Linear XDP frames fit in one page, so every in-frame offset is below
@@ -122,6 +125,32 @@ static __always_inline __u32 csum_sub_addr(__u32 sum, __be32 addr)
 	return csum_sub(csum_sub(sum, host >> 16), host & 0xffff);
 }
 
+/*
+ * IPv6 addresses in a pseudo-header: all eight 16-bit words. (The mutant
+ * counts only the last two, as if the address were an IPv4 one.)
+ */
+#ifdef XDPTURN_MUTANT_IPV6_PSEUDO_HEADER_SHORT
+#define IPV6_FIRST_SUMMED_WORD (IPV6_ADDR_WORDS16 - 2)
+#else
+#define IPV6_FIRST_SUMMED_WORD 0
+#endif
+
+static __always_inline __u32 csum_add_addr6(__u32 sum, const struct in6_addr *addr)
+{
+#pragma unroll
+	for (__u32 i = IPV6_FIRST_SUMMED_WORD; i < IPV6_ADDR_WORDS16; i++)
+		sum = csum_add(sum, bpf_ntohs(addr->in6_u.u6_addr16[i]));
+	return sum;
+}
+
+static __always_inline __u32 csum_sub_addr6(__u32 sum, const struct in6_addr *addr)
+{
+#pragma unroll
+	for (__u32 i = IPV6_FIRST_SUMMED_WORD; i < IPV6_ADDR_WORDS16; i++)
+		sum = csum_sub(sum, bpf_ntohs(addr->in6_u.u6_addr16[i]));
+	return sum;
+}
+
 static __always_inline __u16 csum_fold(__u32 sum)
 {
 	sum = (sum & 0xffff) + (sum >> 16);
@@ -172,22 +201,71 @@ static __always_inline __u32 csum_sub_padding(__u32 sum, const struct udphdr *ud
 	return sum;
 }
 
-/* The headers kept in the output, copied out of the frame (not packed:
- * on the stack each header keeps its natural alignment). */
-struct relay_headers {
+/*
+ * The output's headers, built on the stack before anything in the frame
+ * changes: the input's, copied out, then rewritten. The IP header is of the
+ * input's family (`ipv6`). Not packed: each header keeps its alignment.
+ */
+struct output_headers {
 	struct ethhdr eth;
-	struct iphdr ip;
+	union {
+		struct iphdr v4;
+		struct ipv6hdr v6;
+	} ip;
 	struct udphdr udp;
+	int ipv6;
 };
 
-#define RELAY_HEADERS_BYTES (sizeof(struct ethhdr) + sizeof(struct iphdr) + sizeof(struct udphdr))
-
-static __always_inline void copy_headers(struct relay_headers *copy, const struct ethhdr *eth,
-					 const struct iphdr *ip, const struct udphdr *udp)
+static __always_inline __u32 ip_header_bytes(int ipv6)
 {
-	__builtin_memcpy(&copy->eth, eth, sizeof(copy->eth));
-	__builtin_memcpy(&copy->ip, ip, sizeof(copy->ip));
-	__builtin_memcpy(&copy->udp, udp, sizeof(copy->udp));
+	return ipv6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr);
+}
+
+/*
+ * A frame that passed the rows of its family (4-13 or 25-33): where its
+ * headers are, and its addresses in the maps' 16-byte form.
+ */
+struct arrival {
+	struct ethhdr *eth;
+	void *ip; /* struct iphdr, or struct ipv6hdr when ipv6 */
+	struct udphdr *udp;
+	struct in6_addr source;
+	struct in6_addr destination;
+	int ipv6;
+};
+
+/* The IPv4-mapped form ::ffff:a.b.c.d the maps store IPv4 addresses in. */
+static __always_inline void map_ipv4(__u8 *out, __be32 addr)
+{
+	__builtin_memset(out, 0, XDPTURN_V4_MAPPED_PREFIX_BYTES - 2);
+	out[XDPTURN_V4_MAPPED_PREFIX_BYTES - 2] = 0xff;
+	out[XDPTURN_V4_MAPPED_PREFIX_BYTES - 1] = 0xff;
+	__builtin_memcpy(out + XDPTURN_V4_MAPPED_PREFIX_BYTES, &addr, sizeof(addr));
+}
+
+static __always_inline int is_v4_mapped(const __u8 *addr)
+{
+	__u32 prefix[XDPTURN_V4_MAPPED_PREFIX_BYTES / sizeof(__u32)];
+
+	__builtin_memcpy(prefix, addr, sizeof(prefix));
+	return prefix[0] == 0 && prefix[1] == 0 && prefix[2] == bpf_htonl(0x0000ffff);
+}
+
+static __always_inline __be32 mapped_ipv4(const __u8 *addr)
+{
+	__be32 v4;
+
+	__builtin_memcpy(&v4, addr + XDPTURN_V4_MAPPED_PREFIX_BYTES, sizeof(v4));
+	return v4;
+}
+
+static __always_inline int same_address(const __u8 *a, const __u8 *b)
+{
+	__u64 a_words[2], b_words[2];
+
+	__builtin_memcpy(a_words, a, sizeof(a_words));
+	__builtin_memcpy(b_words, b, sizeof(b_words));
+	return a_words[0] == b_words[0] && a_words[1] == b_words[1];
 }
 
 static __always_inline void swap_macs(struct ethhdr *eth)
@@ -220,6 +298,24 @@ static __always_inline void rewrite_ipv4(struct iphdr *ip, __be32 saddr, __be32 
 	ip->check = csum_update_end(sum);
 }
 
+/* New addresses and payload length; IPv6 has no header checksum. Traffic
+ * class, flow label and hop limit are kept. */
+static __always_inline void rewrite_ipv6(struct ipv6hdr *ip, const __u8 *saddr, const __u8 *daddr,
+					 __be16 payload_length)
+{
+	__builtin_memcpy(&ip->saddr, saddr, sizeof(ip->saddr));
+	__builtin_memcpy(&ip->daddr, daddr, sizeof(ip->daddr));
+	ip->payload_len = payload_length;
+#ifdef XDPTURN_MUTANT_IPV6_HOP_LIMIT_DECREMENTED
+	ip->hop_limit -= 1;
+#endif
+#ifdef XDPTURN_MUTANT_IPV6_FLOW_LABEL_CLEARED
+	ip->flow_lbl[0] &= 0xf0;
+	ip->flow_lbl[1] = 0;
+	ip->flow_lbl[2] = 0;
+#endif
+}
+
 #ifdef XDPTURN_MUTANT_ENCAP_TTL_DECREMENTED
 /* A router's habit the relay must not have: it forwards at the frame level. */
 static __always_inline void decrement_ttl(struct iphdr *ip)
@@ -233,26 +329,39 @@ static __always_inline void decrement_ttl(struct iphdr *ip)
 }
 #endif
 
-/*
- * Starts a UDP checksum update for everything the headers change: the
- * pseudo-header addresses and length, both ports and the length field.
- * `old_*` are the headers as received, `new_*` as they will be sent.
- */
-static __always_inline __u32 udp_headers_sum_change(__be16 old_check, const struct iphdr *old_ip,
-						    const struct iphdr *new_ip,
-						    const struct udphdr *old_udp,
-						    const struct udphdr *new_udp)
+/* The UDP checksum's pseudo-header change: addresses and UDP length. */
+static __always_inline __u32 pseudo_header_change4(__u32 sum, const struct arrival *in,
+						   const struct iphdr *new_ip,
+						   const struct udphdr *old_udp,
+						   const struct udphdr *new_udp)
 {
-	__u32 sum = csum_update_begin(old_check);
-
-	/* Pseudo-header: addresses and UDP length. */
-	sum = csum_sub_addr(sum, old_ip->saddr);
-	sum = csum_sub_addr(sum, old_ip->daddr);
+	sum = csum_sub_addr(sum, mapped_ipv4(in->source.in6_u.u6_addr8));
+	sum = csum_sub_addr(sum, mapped_ipv4(in->destination.in6_u.u6_addr8));
 	sum = csum_sub(sum, bpf_ntohs(old_udp->len));
 	sum = csum_add_addr(sum, new_ip->saddr);
 	sum = csum_add_addr(sum, new_ip->daddr);
-	sum = csum_add(sum, bpf_ntohs(new_udp->len));
-	/* UDP header. */
+	return csum_add(sum, bpf_ntohs(new_udp->len));
+}
+
+/* The same over IPv6 (RFC 8200 Section 8.1): 128-bit addresses, and the
+ * length in 32 bits whose upper half is zero for any UDP datagram. */
+static __always_inline __u32 pseudo_header_change6(__u32 sum, const struct arrival *in,
+						   const struct ipv6hdr *new_ip,
+						   const struct udphdr *old_udp,
+						   const struct udphdr *new_udp)
+{
+	sum = csum_sub_addr6(sum, &in->source);
+	sum = csum_sub_addr6(sum, &in->destination);
+	sum = csum_sub(sum, bpf_ntohs(old_udp->len));
+	sum = csum_add_addr6(sum, &new_ip->saddr);
+	sum = csum_add_addr6(sum, &new_ip->daddr);
+	return csum_add(sum, bpf_ntohs(new_udp->len));
+}
+
+/* The UDP header's own change: both ports and the length field. */
+static __always_inline __u32 udp_header_change(__u32 sum, const struct udphdr *old_udp,
+					       const struct udphdr *new_udp)
+{
 #ifdef XDPTURN_MUTANT_PORTS_NOT_IN_CHECKSUM
 	const struct udphdr *summed = old_udp;
 #else
@@ -263,7 +372,34 @@ static __always_inline __u32 udp_headers_sum_change(__be16 old_check, const stru
 	sum = csum_add(sum, bpf_ntohs(summed->source));
 	sum = csum_add(sum, bpf_ntohs(summed->dest));
 	sum = csum_sub(sum, bpf_ntohs(old_udp->len));
-	sum = csum_add(sum, bpf_ntohs(new_udp->len));
+	return csum_add(sum, bpf_ntohs(new_udp->len));
+}
+
+/* Client -> peer: the channel header words and the padding leave the
+ * datagram. `padding_sum_removed` is already in complemented form. */
+static __always_inline __u32 channel_header_removed(__u32 sum,
+						    const struct channel_data_header *channel,
+						    __u32 padding_sum_removed)
+{
+#ifdef XDPTURN_MUTANT_CHANNEL_HEADER_IN_CHECKSUM
+	(void)channel;
+#else
+	sum = csum_sub(sum, bpf_ntohs(channel->number));
+	sum = csum_sub(sum, bpf_ntohs(channel->length));
+#endif
+	return sum + padding_sum_removed;
+}
+
+/* Peer -> client: the channel header words join the datagram. */
+static __always_inline __u32 channel_header_added(__u32 sum,
+						  const struct channel_data_header *channel)
+{
+#ifdef XDPTURN_MUTANT_ENCAP_HEADER_NOT_IN_CHECKSUM
+	(void)channel;
+#else
+	sum = csum_add(sum, bpf_ntohs(channel->number));
+	sum = csum_add(sum, bpf_ntohs(channel->length));
+#endif
 	return sum;
 }
 
@@ -301,26 +437,12 @@ static __always_inline int resize_frame(struct xdp_md *ctx, __u32 kept, int head
 	return 0;
 }
 
-/*
- * Writes the output headers at the (moved) start of the frame, and the
- * channel header after them when there is one. Non-zero if the frame is
- * too short for them, which rows 11-13 rule out.
- */
-static __always_inline int store_headers(struct xdp_md *ctx, const struct relay_headers *out,
-					 const struct channel_data_header *channel)
+/* Stores the channel header at `at`, when there is one. */
+static __always_inline int store_channel(void *at, const struct channel_data_header *channel,
+					 void *data_end)
 {
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
-	struct ethhdr *eth = data;
-	struct iphdr *ip = (void *)(eth + 1);
-	struct udphdr *udp = (void *)(ip + 1);
-	struct channel_data_header *channel_out = (void *)(udp + 1);
+	struct channel_data_header *channel_out = at;
 
-	if ((void *)(udp + 1) > data_end)
-		return -1;
-	__builtin_memcpy(eth, &out->eth, sizeof(*eth));
-	__builtin_memcpy(ip, &out->ip, sizeof(*ip));
-	__builtin_memcpy(udp, &out->udp, sizeof(*udp));
 	if (!channel)
 		return 0;
 	if ((void *)(channel_out + 1) > data_end)
@@ -329,25 +451,87 @@ static __always_inline int store_headers(struct xdp_md *ctx, const struct relay_
 	return 0;
 }
 
-/* Client -> peer: the UDP checksum also loses the channel header words and
- * the padding. */
-static __always_inline void relay_udp_checksum(struct relay_headers *out,
-					       const struct relay_headers *in,
-					       const struct channel_data_header *channel,
-					       __u32 padding_sum_removed)
+/*
+ * Writes the output headers at the (moved) start of the frame, and the
+ * channel header after them when there is one. Non-zero if the frame is
+ * too short for them, which the length rows rule out.
+ */
+static __always_inline int store_headers(struct xdp_md *ctx, const struct output_headers *out,
+					 const struct channel_data_header *channel)
 {
-	/* A zero UDP checksum means "none" (RFC 768): it stays zero. */
-	if (in->udp.check == 0)
-		return;
-	__u32 sum = udp_headers_sum_change(in->udp.check, &in->ip, &out->ip, &in->udp, &out->udp);
-#ifdef XDPTURN_MUTANT_CHANNEL_HEADER_IN_CHECKSUM
-	(void)channel;
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	struct udphdr *udp;
+
+	if (out->ipv6) {
+		struct ipv6hdr *ip = (void *)(eth + 1);
+
+		udp = (void *)(ip + 1);
+		if ((void *)(udp + 1) > data_end)
+			return -1;
+		__builtin_memcpy(ip, &out->ip.v6, sizeof(*ip));
+	} else {
+		struct iphdr *ip = (void *)(eth + 1);
+
+		udp = (void *)(ip + 1);
+		if ((void *)(udp + 1) > data_end)
+			return -1;
+		__builtin_memcpy(ip, &out->ip.v4, sizeof(*ip));
+	}
+	__builtin_memcpy(eth, &out->eth, sizeof(*eth));
+	__builtin_memcpy(udp, &out->udp, sizeof(*udp));
+	return store_channel(udp + 1, channel, data_end);
+}
+
+static __always_inline void copy_headers(struct output_headers *copy, const struct arrival *in)
+{
+	__builtin_memcpy(&copy->eth, in->eth, sizeof(copy->eth));
+	if (in->ipv6)
+		__builtin_memcpy(&copy->ip.v6, in->ip, sizeof(copy->ip.v6));
+	else
+		__builtin_memcpy(&copy->ip.v4, in->ip, sizeof(copy->ip.v4));
+	__builtin_memcpy(&copy->udp, in->udp, sizeof(copy->udp));
+	copy->ipv6 = in->ipv6;
+}
+
+/* New addresses (in the maps' 16-byte form) and lengths for a datagram of
+ * `udp_length` bytes; everything else in the IP header is kept. */
+static __always_inline void readdress(struct output_headers *out, const __u8 *saddr,
+				      const __u8 *daddr, __u16 udp_length)
+{
+	if (out->ipv6)
+		rewrite_ipv6(&out->ip.v6, saddr, daddr, bpf_htons(udp_length));
+	else
+		rewrite_ipv4(&out->ip.v4, mapped_ipv4(saddr), mapped_ipv4(daddr),
+			     bpf_htons(sizeof(struct iphdr) + udp_length));
+	out->udp.len = bpf_htons(udp_length);
+}
+
+/* The UDP checksum's pseudo-header change, in the output's family. */
+static __always_inline __u32 pseudo_header_change(__u32 sum, const struct arrival *in,
+						  const struct output_headers *out,
+						  const struct udphdr *old_udp)
+{
+	if (out->ipv6)
+		return pseudo_header_change6(sum, in, &out->ip.v6, old_udp, &out->udp);
+	return pseudo_header_change4(sum, in, &out->ip.v4, old_udp, &out->udp);
+}
+
+/* Without the channel header and without anything after the relayed data
+ * (channel padding, Ethernet trailer). */
+static __always_inline __u32 relayed_frame_bytes(const struct arrival *in, const struct udphdr *udp,
+						 __u16 app_len)
+{
+	__u32 kept = sizeof(struct ethhdr) + ip_header_bytes(in->ipv6) + sizeof(struct udphdr) +
+		     XDPTURN_CHANNEL_HEADER_BYTES + app_len;
+#ifdef XDPTURN_MUTANT_PADDING_RELAYED
+	kept += bpf_ntohs(udp->len) - sizeof(struct udphdr) - XDPTURN_CHANNEL_HEADER_BYTES -
+		app_len;
 #else
-	sum = csum_sub(sum, bpf_ntohs(channel->number));
-	sum = csum_sub(sum, bpf_ntohs(channel->length));
+	(void)udp;
 #endif
-	sum += padding_sum_removed; /* already in complemented form */
-	out->udp.check = udp_checksum_end(sum);
+	return kept;
 }
 
 /*
@@ -356,34 +540,36 @@ static __always_inline void relay_udp_checksum(struct relay_headers *out,
  * the new headers are built on the stack first, the tail is trimmed, the
  * head moved, and only then are the headers stored.
  */
-static __always_inline int relay_to_peer(struct xdp_md *ctx, const struct relay_headers *in,
+static __always_inline int relay_to_peer(struct xdp_md *ctx, const struct arrival *arrival,
 					 const struct channel_data_header *channel,
 					 const struct xdpturn_binding_value *target, __u16 app_len,
 					 __u32 padding_sum_removed)
 {
-	struct relay_headers out = *in;
-	__u16 udp_length = sizeof(struct udphdr) + app_len;
+	struct output_headers out;
 
+	copy_headers(&out, arrival);
+	struct udphdr in_udp = out.udp;
 	swap_macs(&out.eth);
 	/* From the address the frame arrived on to the peer. */
-	rewrite_ipv4(&out.ip, in->ip.daddr, target->peer_addr,
-		     bpf_htons(sizeof(struct iphdr) + udp_length));
+	readdress(&out, arrival->destination.in6_u.u6_addr8, target->peer_addr,
+		  sizeof(struct udphdr) + app_len);
 	out.udp.source = target->allocation_port;
 	out.udp.dest = target->peer_port;
-	out.udp.len = bpf_htons(udp_length);
-	relay_udp_checksum(&out, in, channel, padding_sum_removed);
+	/* A zero UDP checksum means "none" (RFC 768): it stays zero. Over
+	 * IPv6 it is never zero here (row 33). */
+	if (in_udp.check != 0) {
+		__u32 sum = csum_update_begin(in_udp.check);
 
-	/* Without the channel header and without anything after the relayed
-	 * data (channel padding, Ethernet trailer). */
-	__u32 kept = RELAY_HEADERS_BYTES + XDPTURN_CHANNEL_HEADER_BYTES + app_len;
-#ifdef XDPTURN_MUTANT_PADDING_RELAYED
-	kept += bpf_ntohs(in->udp.len) - sizeof(struct udphdr) - XDPTURN_CHANNEL_HEADER_BYTES -
-		app_len;
-#endif
-	int failed = resize_frame(ctx, kept, XDPTURN_CHANNEL_HEADER_BYTES);
+		sum = pseudo_header_change(sum, arrival, &out, &in_udp);
+		sum = udp_header_change(sum, &in_udp, &out.udp);
+		sum = channel_header_removed(sum, channel, padding_sum_removed);
+		out.udp.check = udp_checksum_end(sum);
+	}
+
+	int failed = resize_frame(ctx, relayed_frame_bytes(arrival, &in_udp, app_len),
+				  XDPTURN_CHANNEL_HEADER_BYTES);
 	if (failed)
 		return failed;
-
 	if (store_headers(ctx, &out, NULL))
 		return finish(XDP_DROP, XDPTURN_REASON_REWRITE_FAILED);
 	return finish(XDP_TX, XDPTURN_REASON_RELAYED);
@@ -403,11 +589,26 @@ static __always_inline int relay_port(__u16 port)
 	return port >= relay_port_min && port <= relay_port_max;
 }
 
-/* Rows 14-20: ChannelData from a client to the TURN port. */
-static __always_inline int from_client(struct xdp_md *ctx, const struct ethhdr *eth,
-				       const struct iphdr *ip, const struct udphdr *udp,
-				       void *data_end)
+/*
+ * The peer is an allocation on this relay (its address, a relay port):
+ * XDP_TX would send the datagram to the wire instead of to the relay's own
+ * socket.
+ */
+static __always_inline int hairpin(const struct xdpturn_binding_value *target,
+				   const struct arrival *in)
 {
+#ifdef XDPTURN_MUTANT_HAIRPIN_RELAYED
+	return 0 && same_address(target->peer_addr, in->destination.in6_u.u6_addr8);
+#else
+	return same_address(target->peer_addr, in->destination.in6_u.u6_addr8) &&
+	       relay_port(bpf_ntohs(target->peer_port));
+#endif
+}
+
+/* Rows 14-20: ChannelData from a client to the TURN port. */
+static __always_inline int from_client(struct xdp_md *ctx, const struct arrival *in, void *data_end)
+{
+	struct udphdr *udp = in->udp;
 	__u16 udp_length = bpf_ntohs(udp->len);
 
 	/* Both tests reach one row: the first is the contract (the datagram
@@ -429,46 +630,37 @@ static __always_inline int from_client(struct xdp_md *ctx, const struct ethhdr *
 		return finish(XDP_PASS, XDPTURN_REASON_CHANNEL_PADDING);
 
 	struct xdpturn_binding_key key = {
-		.client_addr = ip->saddr,
 		.client_port = udp->source,
 		.channel = channel->number,
 	};
+	__builtin_memcpy(key.client_addr, &in->source, sizeof(key.client_addr));
 	struct xdpturn_binding_value *target = bpf_map_lookup_elem(&bindings, &key);
 	if (!target)
 		return finish(XDP_PASS, XDPTURN_REASON_NO_BINDING);
-#ifndef XDPTURN_MUTANT_HAIRPIN_RELAYED
-	/* The peer is an allocation on this relay (its address, a relay
-	 * port): XDP_TX would send the datagram to the wire instead of to
-	 * the relay's own socket. */
-	if (target->peer_addr == ip->daddr && relay_port(bpf_ntohs(target->peer_port)))
+	if (is_v4_mapped(target->peer_addr) == in->ipv6)
+		return finish(XDP_PASS, XDPTURN_REASON_OTHER_FAMILY);
+	if (hairpin(target, in))
 		return finish(XDP_PASS, XDPTURN_REASON_HAIRPIN);
-#endif
 
 	__u32 padding_sum_removed = 0;
 	if (udp->check != 0)
 		padding_sum_removed = csum_sub_padding(0, udp, app_len, padding, data_end);
 
-	struct relay_headers in;
-	copy_headers(&in, eth, ip, udp);
 	struct channel_data_header channel_copy = *channel;
-	return relay_to_peer(ctx, &in, &channel_copy, target, app_len, padding_sum_removed);
+	return relay_to_peer(ctx, in, &channel_copy, target, app_len, padding_sum_removed);
 }
 
-/* Peer -> client: the UDP checksum also gains the channel header words. */
-static __always_inline void encapsulated_udp_checksum(struct relay_headers *out,
-						      const struct relay_headers *in,
-						      const struct channel_data_header *channel)
+/* The ChannelData header for the peer's `data_length` bytes. */
+static __always_inline void channel_header_for(struct channel_data_header *channel,
+					       const struct xdpturn_peer_value *client,
+					       __u16 data_length)
 {
-	if (in->udp.check == 0)
-		return;
-	__u32 sum = udp_headers_sum_change(in->udp.check, &in->ip, &out->ip, &in->udp, &out->udp);
-#ifdef XDPTURN_MUTANT_ENCAP_HEADER_NOT_IN_CHECKSUM
-	(void)channel;
+	channel->number = client->channel;
+#ifdef XDPTURN_MUTANT_ENCAP_LENGTH_WITH_HEADER
+	channel->length = bpf_htons(data_length + XDPTURN_CHANNEL_HEADER_BYTES);
 #else
-	sum = csum_add(sum, bpf_ntohs(channel->number));
-	sum = csum_add(sum, bpf_ntohs(channel->length));
+	channel->length = bpf_htons(data_length);
 #endif
-	out->udp.check = udp_checksum_end(sum);
 }
 
 /*
@@ -476,48 +668,51 @@ static __always_inline void encapsulated_udp_checksum(struct relay_headers *out,
  * and returns XDP_TX. As in relay_to_peer, nothing is written before the
  * frame is resized; the headers then start 4 bytes earlier.
  */
-static __always_inline int encapsulate_to_client(struct xdp_md *ctx, const struct relay_headers *in,
+static __always_inline int encapsulate_to_client(struct xdp_md *ctx, const struct arrival *arrival,
 						 const struct xdpturn_peer_value *client)
 {
-	struct relay_headers out = *in;
+	struct output_headers out;
 	struct channel_data_header channel;
-	__u16 data_length = bpf_ntohs(in->udp.len) - sizeof(struct udphdr);
-	__u16 udp_length = bpf_ntohs(in->udp.len) + XDPTURN_CHANNEL_HEADER_BYTES;
 
-	channel.number = client->channel;
-#ifdef XDPTURN_MUTANT_ENCAP_LENGTH_WITH_HEADER
-	channel.length = bpf_htons(data_length + XDPTURN_CHANNEL_HEADER_BYTES);
-#else
-	channel.length = bpf_htons(data_length);
-#endif
+	copy_headers(&out, arrival);
+	struct udphdr in_udp = out.udp;
+	__u16 data_length = bpf_ntohs(in_udp.len) - sizeof(struct udphdr);
+
+	channel_header_for(&channel, client, data_length);
 	swap_macs(&out.eth);
 	/* From the address the datagram arrived on to the client. */
-	rewrite_ipv4(&out.ip, in->ip.daddr, client->client_addr,
-		     bpf_htons(sizeof(struct iphdr) + udp_length));
+	readdress(&out, arrival->destination.in6_u.u6_addr8, client->client_addr,
+		  bpf_ntohs(in_udp.len) + XDPTURN_CHANNEL_HEADER_BYTES);
 	out.udp.source = bpf_htons(turn_port);
 	out.udp.dest = client->client_port;
-	out.udp.len = bpf_htons(udp_length);
 #ifdef XDPTURN_MUTANT_ENCAP_TTL_DECREMENTED
-	decrement_ttl(&out.ip);
+	if (!out.ipv6)
+		decrement_ttl(&out.ip.v4);
 #endif
-	encapsulated_udp_checksum(&out, in, &channel);
+	if (in_udp.check != 0) {
+		__u32 sum = csum_update_begin(in_udp.check);
 
-	__u32 kept = RELAY_HEADERS_BYTES + data_length;
+		sum = pseudo_header_change(sum, arrival, &out, &in_udp);
+		sum = udp_header_change(sum, &in_udp, &out.udp);
+		sum = channel_header_added(sum, &channel);
+		out.udp.check = udp_checksum_end(sum);
+	}
+
+	__u32 kept = sizeof(struct ethhdr) + ip_header_bytes(arrival->ipv6) +
+		     sizeof(struct udphdr) + data_length;
 	int failed = resize_frame(ctx, kept, -XDPTURN_CHANNEL_HEADER_BYTES);
 	if (failed)
 		return failed;
-
 	if (store_headers(ctx, &out, &channel))
 		return finish(XDP_DROP, XDPTURN_REASON_REWRITE_FAILED);
 	return finish(XDP_TX, XDPTURN_REASON_ENCAPSULATED);
 }
 
 /* Rows 21-23: a datagram from a peer to an allocation port. */
-static __always_inline int from_peer(struct xdp_md *ctx, const struct ethhdr *eth,
-				     const struct iphdr *ip, const struct udphdr *udp)
+static __always_inline int from_peer(struct xdp_md *ctx, const struct arrival *in)
 {
+	struct udphdr *udp = in->udp;
 	struct xdpturn_peer_key key = {
-		.peer_addr = ip->saddr,
 		.peer_port = udp->source,
 #ifdef XDPTURN_MUTANT_REVERSE_LOOKUP_BY_SOURCE_PORT
 		.allocation_port = udp->source,
@@ -525,14 +720,18 @@ static __always_inline int from_peer(struct xdp_md *ctx, const struct ethhdr *et
 		.allocation_port = udp->dest,
 #endif
 	};
+	__builtin_memcpy(key.peer_addr, &in->source, sizeof(key.peer_addr));
 	struct xdpturn_peer_value *client = bpf_map_lookup_elem(&channels_by_peer, &key);
 	/* A number outside the range would reach the client as something
 	 * else (STUN, DTLS, RTP): such a binding is no channel at all. */
 	if (!client || !channel_in_range(bpf_ntohs(client->channel)))
 		return finish(XDP_PASS, XDPTURN_REASON_NO_CHANNEL);
+	if (is_v4_mapped(client->client_addr) == in->ipv6)
+		return finish(XDP_PASS, XDPTURN_REASON_OTHER_FAMILY);
 
-	/* Compared in 32 bits: a total length near 65535 must not wrap. */
-	__u32 out_length = (__u32)bpf_ntohs(ip->tot_len) + XDPTURN_CHANNEL_HEADER_BYTES;
+	/* The output IP packet; in 32 bits, so a length near 65535 cannot wrap. */
+	__u32 out_length = ip_header_bytes(in->ipv6) + (__u32)bpf_ntohs(udp->len) +
+			   XDPTURN_CHANNEL_HEADER_BYTES;
 #ifdef XDPTURN_MUTANT_MTU_OFF_BY_ONE
 	if (out_length >= mtu)
 #else
@@ -540,25 +739,25 @@ static __always_inline int from_peer(struct xdp_md *ctx, const struct ethhdr *et
 #endif
 		return finish(XDP_PASS, XDPTURN_REASON_TOO_BIG);
 
-	struct relay_headers in;
-	copy_headers(&in, eth, ip, udp);
-	return encapsulate_to_client(ctx, &in, client);
+	return encapsulate_to_client(ctx, in, client);
 }
 
-SEC("xdp")
-int xdpturn_relay(struct xdp_md *ctx)
+/* Row 10 sent the frame to one of the two paths by its destination port. */
+static __always_inline int relay_path(struct xdp_md *ctx, const struct arrival *in, void *data_end)
 {
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
+	if (in->udp->dest == bpf_htons(turn_port))
+		return from_client(ctx, in, data_end);
+	return from_peer(ctx, in);
+}
 
-	struct ethhdr *eth = data;
-	if ((void *)(eth + 1) > data_end)
-		return finish(XDP_PASS, XDPTURN_REASON_SHORT_ETHERNET);
-	if (eth->h_proto == bpf_htons(ETH_P_8021Q) || eth->h_proto == bpf_htons(ETH_P_8021AD))
-		return finish(XDP_PASS, XDPTURN_REASON_VLAN_TAGGED);
-	if (eth->h_proto != bpf_htons(ETH_P_IP))
-		return finish(XDP_PASS, XDPTURN_REASON_NOT_IPV4);
+static __always_inline int wrong_port(const struct udphdr *udp)
+{
+	return udp->dest != bpf_htons(turn_port) && !relay_port(bpf_ntohs(udp->dest));
+}
 
+/* Rows 4-13: the IPv4 header and the UDP header after it. */
+static __always_inline int ipv4_frame(struct xdp_md *ctx, struct ethhdr *eth, void *data_end)
+{
 	struct iphdr *ip = (void *)(eth + 1);
 	if ((void *)(ip + 1) > data_end)
 		return finish(XDP_PASS, XDPTURN_REASON_SHORT_IPV4);
@@ -576,8 +775,7 @@ int xdpturn_relay(struct xdp_md *ctx)
 	struct udphdr *udp = (void *)(ip + 1);
 	if ((void *)(udp + 1) > data_end)
 		return finish(XDP_PASS, XDPTURN_REASON_SHORT_UDP);
-	int to_turn_port = udp->dest == bpf_htons(turn_port);
-	if (!to_turn_port && !relay_port(bpf_ntohs(udp->dest)))
+	if (wrong_port(udp))
 		return finish(XDP_PASS, XDPTURN_REASON_WRONG_PORT);
 
 	__u16 ip_length = bpf_ntohs(ip->tot_len);
@@ -589,9 +787,88 @@ int xdpturn_relay(struct xdp_md *ctx)
 	if (!ipv4_header_checksum_ok(ip))
 		return finish(XDP_PASS, XDPTURN_REASON_IPV4_CHECKSUM);
 
-	if (to_turn_port)
-		return from_client(ctx, eth, ip, udp, data_end);
-	return from_peer(ctx, eth, ip, udp);
+	struct arrival in = {.eth = eth, .ip = ip, .udp = udp, .ipv6 = 0};
+	map_ipv4(in.source.in6_u.u6_addr8, ip->saddr);
+	map_ipv4(in.destination.in6_u.u6_addr8, ip->daddr);
+	return relay_path(ctx, &in, data_end);
+}
+
+/* Extension headers (IANA's IPv6 Extension Header Types): hop-by-hop,
+ * routing, fragment, ESP, AH, destination options, mobility, HIP, shim6
+ * and the two experimental values. */
+static __always_inline int ipv6_extension_header(__u8 next_header)
+{
+	switch (next_header) {
+	case IPPROTO_HOPOPTS:
+	case IPPROTO_ROUTING:
+	case IPPROTO_FRAGMENT:
+	case IPPROTO_ESP:
+	case IPPROTO_AH:
+	case IPPROTO_DSTOPTS:
+	case IPPROTO_MH:
+	case 139: /* HIP */
+	case 140: /* shim6 */
+	case 253:
+	case 254: /* experiments */
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* Rows 25-33: the IPv6 header and the UDP header after it. */
+static __always_inline int ipv6_frame(struct xdp_md *ctx, struct ethhdr *eth, void *data_end)
+{
+	struct ipv6hdr *ip = (void *)(eth + 1);
+	if ((void *)(ip + 1) > data_end)
+		return finish(XDP_PASS, XDPTURN_REASON_SHORT_IPV6);
+	if (ip->version != IPV6_VERSION)
+		return finish(XDP_PASS, XDPTURN_REASON_IPV6_VERSION);
+	if (ipv6_extension_header(ip->nexthdr))
+		return finish(XDP_PASS, XDPTURN_REASON_IPV6_EXTENSION);
+	if (ip->nexthdr != IPPROTO_UDP)
+		return finish(XDP_PASS, XDPTURN_REASON_NOT_UDP);
+
+	struct udphdr *udp = (void *)(ip + 1);
+	if ((void *)(udp + 1) > data_end)
+		return finish(XDP_PASS, XDPTURN_REASON_SHORT_UDP);
+	if (wrong_port(udp))
+		return finish(XDP_PASS, XDPTURN_REASON_WRONG_PORT);
+
+	__u16 payload_length = bpf_ntohs(ip->payload_len);
+	__u64 payload_bytes_in_frame = data_end - (void *)udp;
+	if (payload_length < sizeof(*udp) || payload_length > payload_bytes_in_frame)
+		return finish(XDP_PASS, XDPTURN_REASON_IPV6_LENGTH);
+	if (bpf_ntohs(udp->len) != payload_length)
+		return finish(XDP_PASS, XDPTURN_REASON_UDP_LENGTH);
+#ifndef XDPTURN_MUTANT_IPV6_ZERO_CHECKSUM_RELAYED
+	/* Mandatory over IPv6: a zero marks a malformed datagram. */
+	if (udp->check == 0)
+		return finish(XDP_PASS, XDPTURN_REASON_IPV6_ZERO_CHECKSUM);
+#endif
+
+	struct arrival in = {.eth = eth, .ip = ip, .udp = udp, .ipv6 = 1};
+	in.source = ip->saddr;
+	in.destination = ip->daddr;
+	return relay_path(ctx, &in, data_end);
+}
+
+SEC("xdp")
+int xdpturn_relay(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+
+	struct ethhdr *eth = data;
+	if ((void *)(eth + 1) > data_end)
+		return finish(XDP_PASS, XDPTURN_REASON_SHORT_ETHERNET);
+	if (eth->h_proto == bpf_htons(ETH_P_8021Q) || eth->h_proto == bpf_htons(ETH_P_8021AD))
+		return finish(XDP_PASS, XDPTURN_REASON_VLAN_TAGGED);
+	if (eth->h_proto == bpf_htons(ETH_P_IP))
+		return ipv4_frame(ctx, eth, data_end);
+	if (eth->h_proto == bpf_htons(ETH_P_IPV6))
+		return ipv6_frame(ctx, eth, data_end);
+	return finish(XDP_PASS, XDPTURN_REASON_NOT_IP);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -36,16 +36,26 @@
  * harness reads it through mmap instead of a syscall per frame. */
 #define XDPTURN_BSS_LAST_REASON "last_reason"
 
+/*
+ * Addresses of both families are 16 bytes: an IPv6 address as on the wire,
+ * an IPv4 address in its IPv4-mapped form ::ffff:a.b.c.d (RFC 4291 Section
+ * 2.5.5.2). One map then serves both families, and an IPv4 key can never
+ * equal an IPv6 one.
+ */
+#define XDPTURN_ADDR_BYTES 16
+/* Bytes 0-11 of an IPv4-mapped address: ten zero bytes, then 0xff 0xff. */
+#define XDPTURN_V4_MAPPED_PREFIX_BYTES 12
+
 /* (client transport address, channel number) as seen in the arriving frame. */
 struct xdpturn_binding_key {
-	__be32 client_addr;
+	__u8 client_addr[XDPTURN_ADDR_BYTES];
 	__be16 client_port;
 	__be16 channel;
 };
 
 /* Where the channel's data goes: the allocation's relayed port and the peer. */
 struct xdpturn_binding_value {
-	__be32 peer_addr;
+	__u8 peer_addr[XDPTURN_ADDR_BYTES];
 	__be16 peer_port;
 	__be16 allocation_port;
 };
@@ -56,14 +66,14 @@ struct xdpturn_binding_value {
  * one entry per binding, so the two maps always describe the same channels.
  */
 struct xdpturn_peer_key {
-	__be32 peer_addr;
+	__u8 peer_addr[XDPTURN_ADDR_BYTES];
 	__be16 peer_port;
 	__be16 allocation_port;
 };
 
 /* Whom the peer's data goes to, and on which channel. */
 struct xdpturn_peer_value {
-	__be32 client_addr;
+	__u8 client_addr[XDPTURN_ADDR_BYTES];
 	__be16 client_port;
 	__be16 channel;
 };
@@ -76,7 +86,7 @@ struct xdpturn_peer_value {
 enum xdpturn_reason {
 	XDPTURN_REASON_SHORT_ETHERNET = 0,
 	XDPTURN_REASON_VLAN_TAGGED = 1,
-	XDPTURN_REASON_NOT_IPV4 = 2,
+	XDPTURN_REASON_NOT_IP = 2,
 	XDPTURN_REASON_SHORT_IPV4 = 3,
 	XDPTURN_REASON_IPV4_VERSION = 4,
 	XDPTURN_REASON_IPV4_OPTIONS = 5,
@@ -99,7 +109,14 @@ enum xdpturn_reason {
 	XDPTURN_REASON_NO_CHANNEL = 21,
 	XDPTURN_REASON_TOO_BIG = 22,
 	XDPTURN_REASON_ENCAPSULATED = 23,
-	XDPTURN_REASON_COUNT = 24,
+	/* Added with IPv6; code 2 (then not_ipv4) now means "neither family". */
+	XDPTURN_REASON_SHORT_IPV6 = 24,
+	XDPTURN_REASON_IPV6_VERSION = 25,
+	XDPTURN_REASON_IPV6_EXTENSION = 26,
+	XDPTURN_REASON_IPV6_LENGTH = 27,
+	XDPTURN_REASON_IPV6_ZERO_CHECKSUM = 28,
+	XDPTURN_REASON_OTHER_FAMILY = 29,
+	XDPTURN_REASON_COUNT = 30,
 };
 
 /* ChannelData framing (RFC 8656 Section 12.4). */

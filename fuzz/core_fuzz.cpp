@@ -134,7 +134,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         }
         if (maps != core.live_bindings() || core.allocations() > config.allocations_per_user) std::abort();
         for (const auto& [key, target] : maps)
-            if (policy.refusal(TransportAddress::v4(target.peer.address.value, target.peer.port))) std::abort();
+            if (policy.refusal(TransportAddress::v4(target.peer.address.v4().value, target.peer.port))) std::abort();
     }
     return 0;
 }

@@ -6,8 +6,11 @@ namespace xdpturn {
 
 namespace {
 
-constexpr std::size_t ip_checksum_at = 14 + 10;
-constexpr std::size_t udp_checksum_at = 14 + 20 + 6;
+constexpr std::size_t ip_checksum_at = 14 + 10;  // IPv4 only: IPv6 has no header checksum
+
+std::size_t udp_checksum_at(const FrameSpec& spec) {
+    return 14 + (spec.ip_source.is_v4() ? 20 : 40) + 6;
+}
 
 using ExpectedFrame = std::function<FrameSpec(const FrameSpec&)>;
 
@@ -22,9 +25,9 @@ std::vector<std::uint8_t>& carried_data(FrameSpec& in) {
 }
 
 // The rules both directions share: Ethernet addresses swapped; TOS,
-// identification, flags and TTL kept; the output sent from the address the
-// input arrived on; a zero UDP checksum stays zero and an error stays the
-// same error.
+// identification, flags and TTL kept (over IPv6: traffic class, flow label
+// and hop limit); the output sent from the address the input arrived on; a
+// zero UDP checksum stays zero and an error stays the same error.
 FrameSpec reversed_headers(const FrameSpec& in) {
     FrameSpec out;
     out.eth_destination = in.eth_source;
@@ -34,6 +37,7 @@ FrameSpec reversed_headers(const FrameSpec& in) {
     out.reserved_flag = in.reserved_flag;
     out.dont_fragment = in.dont_fragment;
     out.ttl = in.ttl;
+    out.flow_label = in.flow_label;
     out.ip_source = in.ip_destination;
     out.udp_checksum = in.udp_checksum;
     return out;
@@ -51,7 +55,7 @@ void make_udp_checksum_zero(FrameSpec& in, const ExpectedFrame& expected) {
     // With the word zero the datagram sums to S and its checksum is ~S;
     // adding ~S as the word makes it sum to 0xFFFF, so the checksum computes
     // to zero.
-    const std::uint16_t fix = field16(build_frame(out), udp_checksum_at);
+    const std::uint16_t fix = field16(build_frame(out), udp_checksum_at(out));
     data[at] = static_cast<std::uint8_t>(fix >> 8);
     data[at + 1] = static_cast<std::uint8_t>(fix & 0xFF);
 }

@@ -2,6 +2,7 @@
 
 #include <functional>
 
+#include "harness/cases/case_table.hpp"
 #include "harness/cases/expected_output.hpp"
 #include "harness/frames/frame_builder.hpp"
 
@@ -25,82 +26,11 @@ const BindingKey client_channel_high{client, 0x4FFF};
 const BindingKey client_channel_top{client, 0x4003};
 
 FrameSpec channel_frame(std::uint16_t channel = 0x4000, std::size_t data_bytes = 20) {
-    FrameSpec spec;
-    spec.ip_source = client.address;
-    spec.ip_destination = relay.address;
-    spec.udp_source = client.port;
-    spec.udp_destination = relay.port;
-    spec.channel = channel;
-    spec.application_data = pattern_bytes(data_bytes, static_cast<std::uint8_t>(channel));
-    return spec;
+    return channel_data_frame(client, relay, channel, data_bytes);
 }
 
-// A datagram from the peer of `target` to its allocation port.
 FrameSpec peer_frame(const BindingTarget& target, std::size_t data_bytes = 20) {
-    FrameSpec spec;
-    spec.eth_destination = {0x02, 0x00, 0x00, 0x00, 0x00, 0x01};
-    spec.eth_source = {0x02, 0x00, 0x00, 0x00, 0x00, 0x03};
-    spec.ip_source = target.peer.address;
-    spec.ip_destination = relay.address;
-    spec.udp_source = target.peer.port;
-    spec.udp_destination = target.allocation_port;
-    spec.channel_data = false;
-    spec.raw_udp_payload = pattern_bytes(data_bytes, 0x77);
-    return spec;
-}
-
-class CaseTable {
-  public:
-    CaseTable() : config_(fixed_case_config()), bindings_(fixed_case_bindings()) {}
-
-    void pass(std::string name, std::string description, Reason reason, const FrameSpec& spec) {
-        pass_bytes(std::move(name), std::move(description), reason, build_frame(spec));
-    }
-
-    void pass_bytes(std::string name, std::string description, Reason reason, std::vector<std::uint8_t> frame) {
-        FixedCase c{std::move(name),  std::move(description),          config_, bindings_,
-                    std::move(frame), Decision{Verdict::pass, reason}, {},      false};
-        c.expected_output = c.frame;
-        c.refused_by_test_run = c.frame.size() < 14;
-        cases_.push_back(std::move(c));
-    }
-
-    void relay(std::string name, std::string description, const FrameSpec& in, const BindingTarget& target) {
-        relay_expecting(std::move(name), std::move(description), in, expected_relayed_frame(in, target));
-    }
-
-    void relay_expecting(std::string name, std::string description, const FrameSpec& in, const FrameSpec& out) {
-        cases_.push_back(FixedCase{std::move(name), std::move(description), config_, bindings_, build_frame(in),
-                                   Decision{Verdict::tx, Reason::relayed}, build_frame(out), false});
-    }
-
-    void encapsulate(std::string name, std::string description, const FrameSpec& in, const BindingKey& client) {
-        cases_.push_back(FixedCase{std::move(name), std::move(description), config_, bindings_, build_frame(in),
-                                   Decision{Verdict::tx, Reason::encapsulated},
-                                   build_frame(expected_encapsulated_frame(in, client, config_.turn_port)), false});
-    }
-
-    // Cases added inside `body` use this configuration and binding table.
-    void with(DatapathConfig config, BindingTable bindings, const std::function<void()>& body) {
-        std::swap(config_, config);
-        std::swap(bindings_, bindings);
-        body();
-        std::swap(config_, config);
-        std::swap(bindings_, bindings);
-    }
-
-    std::vector<FixedCase> take() { return std::move(cases_); }
-
-  private:
-    DatapathConfig config_;
-    BindingTable bindings_;
-    std::vector<FixedCase> cases_;
-};
-
-template <class Change>
-FrameSpec changed(FrameSpec spec, Change change) {
-    change(spec);
-    return spec;
+    return peer_datagram_frame(target, relay.address, data_bytes, 0x77);
 }
 
 // Rows 21-23: datagrams from peers.
@@ -225,10 +155,11 @@ std::vector<FixedCase> make_cases() {
            changed(base, [](FrameSpec& s) { s.ether_type = 0x88A8; }));
 
     // Row 3.
-    t.pass("not_ipv4/arp", "ARP ethertype", Reason::not_ipv4,
-           changed(base, [](FrameSpec& s) { s.ether_type = 0x0806; }));
-    t.pass("not_ipv4/ipv6", "IPv6 ethertype (IPv6 is not offloaded)", Reason::not_ipv4,
-           changed(base, [](FrameSpec& s) { s.ether_type = 0x86DD; }));
+    t.pass("not_ip/arp", "ARP ethertype", Reason::not_ip, changed(base, [](FrameSpec& s) { s.ether_type = 0x0806; }));
+    t.pass("not_ip/ipv4_neighbour", "EtherType 0x0801, one above IPv4", Reason::not_ip,
+           changed(base, [](FrameSpec& s) { s.ether_type = 0x0801; }));
+    t.pass("not_ip/ipv6_neighbour", "EtherType 0x86DE, one above IPv6", Reason::not_ip,
+           changed(base, [](FrameSpec& s) { s.ether_type = 0x86DE; }));
 
     // Row 4.
     t.pass("short_ipv4/33_bytes", "Ethernet header and 19 bytes of IPv4 header", Reason::short_ipv4,
@@ -426,6 +357,7 @@ std::vector<FixedCase> make_cases() {
     t.relay("relayed/largest_frame", "a 3520-byte frame, the largest BPF_PROG_TEST_RUN takes linear",
             channel_frame(0x4000, 3520 - 46), to_peer);
     add_peer_cases(t);
+    add_ipv6_cases(t);
     t.with(DatapathConfig{3478, rfc5766_channels}, fixed_case_bindings(), [&] {
         t.relay("relayed/rfc5766_0x7fff", "channel 0x7FFF with RFC 5766's range configured", channel_frame(0x7FFF),
                 to_peer_5766);
@@ -442,6 +374,31 @@ std::vector<FixedCase> make_cases() {
 
 }  // namespace
 
+FrameSpec channel_data_frame(const Endpoint& from, const Endpoint& to, std::uint16_t channel, std::size_t data_bytes) {
+    FrameSpec spec;
+    spec.ip_source = from.address;
+    spec.ip_destination = to.address;
+    spec.udp_source = from.port;
+    spec.udp_destination = to.port;
+    spec.channel = channel;
+    spec.application_data = pattern_bytes(data_bytes, static_cast<std::uint8_t>(channel));
+    return spec;
+}
+
+FrameSpec peer_datagram_frame(const BindingTarget& target, const IpAddress& relay_address, std::size_t data_bytes,
+                              std::uint8_t seed) {
+    FrameSpec spec;
+    spec.eth_destination = {0x02, 0x00, 0x00, 0x00, 0x00, 0x01};
+    spec.eth_source = {0x02, 0x00, 0x00, 0x00, 0x00, 0x03};
+    spec.ip_source = target.peer.address;
+    spec.ip_destination = relay_address;
+    spec.udp_source = target.peer.port;
+    spec.udp_destination = target.allocation_port;
+    spec.channel_data = false;
+    spec.raw_udp_payload = pattern_bytes(data_bytes, seed);
+    return spec;
+}
+
 DatapathConfig fixed_case_config() {
     return DatapathConfig{relay.port, rfc8656_channels, dynamic_relay_ports, ethernet_mtu};
 }
@@ -456,6 +413,7 @@ BindingTable fixed_case_bindings() {
     table.emplace(BindingKey{client, 0x4004}, to_relay_host);
     // Near misses of the client's own keys, so lookups must match all three fields.
     table.emplace(BindingKey{Endpoint{Ipv4Address{0xC6336408}, 50001}, 0x4001}, to_near_miss);
+    add_ipv6_bindings(table);
     return table;
 }
 

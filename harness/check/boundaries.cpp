@@ -8,9 +8,27 @@ namespace xdpturn {
 namespace {
 
 constexpr std::size_t ip_at = 14;
-constexpr std::size_t udp_at = ip_at + 20;
-constexpr std::size_t udp_data_at = udp_at + 8;
-constexpr std::size_t channel_data_at = udp_data_at + 4;
+
+// Where the headers after the IP header are, for an untagged frame of
+// either family (the EtherType decides; only the IPv6 rows read it as 6).
+struct Offsets {
+    bool ipv6 = false;
+    std::size_t udp_at = ip_at + 20;
+    std::size_t udp_data_at = udp_at + 8;
+    std::size_t channel_data_at = udp_data_at + 4;
+};
+
+Offsets offsets_of(Bytes frame) {
+    const bool ipv6 = load_be16(frame, 12) == 0x86DD;
+    const std::size_t udp_at = ip_at + (ipv6 ? 40 : 20);
+    return Offsets{ipv6, udp_at, udp_at + 8, udp_at + 12};
+}
+
+// The IP length field in IPv4's terms (total length, header included), so
+// that one set of classes serves both families.
+std::size_t ip_total_length(const Offsets& at, Bytes frame) {
+    return at.ipv6 ? 40u + load_be16(frame, ip_at + 4) : load_be16(frame, ip_at + 2);
+}
 
 // A second fold is needed when the first one carries.
 bool folds_twice(Bytes output) {
@@ -20,24 +38,27 @@ bool folds_twice(Bytes output) {
 
 // A UDP checksum that is neither 0 nor valid: pseudo-header and datagram,
 // checksum included, do not sum to 0xFFFF.
-bool checksum_wrong(Bytes frame) {
-    const std::size_t udp_length = load_be16(frame, udp_at + 4);
-    return textbook_sum(frame.subspan(udp_at, udp_length),
-                        textbook_udp_pseudo_header_sum(frame.subspan(ip_at), udp_length)) != 0xFFFF;
+bool checksum_wrong(const Offsets& at, Bytes frame) {
+    const std::size_t udp_length = load_be16(frame, at.udp_at + 4);
+    const std::uint32_t pseudo_header = at.ipv6 ? textbook_udp6_pseudo_header_sum(frame.subspan(ip_at), udp_length)
+                                                : textbook_udp_pseudo_header_sum(frame.subspan(ip_at), udp_length);
+    return textbook_sum(frame.subspan(at.udp_at, udp_length), pseudo_header) != 0xFFFF;
 }
 
-void classify_output(Bytes frame, const Decision& reference, Bytes output, std::vector<Boundary>& classes) {
+void classify_output(const Offsets& at, Bytes frame, const Decision& reference, Bytes output,
+                     std::vector<Boundary>& classes) {
+    const std::size_t udp_at = at.udp_at;
     const std::uint16_t in_checksum = load_be16(frame, udp_at + 6);
     if (in_checksum == 0) classes.push_back(Boundary::udp_checksum_none_in);
     if (in_checksum == 0xFFFF) classes.push_back(Boundary::udp_checksum_ffff_in);
-    if (in_checksum != 0 && checksum_wrong(frame)) classes.push_back(Boundary::udp_checksum_error_in);
+    if (in_checksum != 0 && checksum_wrong(at, frame)) classes.push_back(Boundary::udp_checksum_error_in);
     if (load_be16(output, udp_at + 6) == 0xFFFF) classes.push_back(Boundary::udp_checksum_ffff_out);
-    if (load_be16(output, ip_at + 10) == 0) classes.push_back(Boundary::ip_checksum_0000_out);
+    if (!at.ipv6 && load_be16(output, ip_at + 10) == 0) classes.push_back(Boundary::ip_checksum_0000_out);
     if (folds_twice(output)) classes.push_back(Boundary::sum_folds_twice);
     const std::size_t in_udp_length = load_be16(frame, udp_at + 4);
     const std::size_t carried = reference.reason == Reason::encapsulated
                                     ? in_udp_length - 8
-                                    : static_cast<std::size_t>(load_be16(frame, udp_data_at + 2));
+                                    : static_cast<std::size_t>(load_be16(frame, at.udp_data_at + 2));
     if (carried == 0) classes.push_back(Boundary::data_empty);
     if (carried % 2 == 1) classes.push_back(Boundary::data_odd);
     if (reference.reason == Reason::relayed) {
@@ -45,14 +66,20 @@ void classify_output(Bytes frame, const Decision& reference, Bytes output, std::
         if (padding >= 1 && padding <= 3)
             classes.push_back(static_cast<Boundary>(static_cast<std::size_t>(Boundary::padding_1) + padding - 1));
     }
-    if (frame.size() > ip_at + load_be16(frame, ip_at + 2)) classes.push_back(Boundary::ethernet_trailer);
+    if (frame.size() > ip_at + ip_total_length(at, frame)) classes.push_back(Boundary::ethernet_trailer);
+    if (at.ipv6)
+        classes.push_back(reference.reason == Reason::relayed ? Boundary::ipv6_relayed : Boundary::ipv6_encapsulated);
 }
 
 }  // namespace
 
 std::uint32_t udp_sum_before_folding(Bytes frame) {
-    std::uint32_t sum = 17u + load_be16(frame, udp_at + 4);  // pseudo-header: protocol, UDP length
-    for (std::size_t at = ip_at + 12; at < udp_at; at += 2) sum += load_be16(frame, at);
+    const std::size_t udp_at = offsets_of(frame).udp_at;
+    // Pseudo-header: protocol, UDP length and both addresses, which end
+    // where UDP begins in either family (IPv4 bytes 12-19, IPv6 8-39).
+    const std::size_t addresses_at = ip_at + (offsets_of(frame).ipv6 ? 8 : 12);
+    std::uint32_t sum = 17u + load_be16(frame, udp_at + 4);
+    for (std::size_t at = addresses_at; at < udp_at; at += 2) sum += load_be16(frame, at);
     const Bytes datagram = frame.subspan(udp_at, load_be16(frame, udp_at + 4));
     for (std::size_t i = 0; i + 1 < datagram.size(); i += 2) sum += load_be16(datagram, i);
     if (datagram.size() % 2 == 1) sum += static_cast<std::uint32_t>(datagram.back()) << 8;
@@ -94,28 +121,65 @@ std::string_view name(Boundary boundary) {
         "padding_4",
         "identification_0000",
         "identification_ffff",
+        "ipv6_relayed",
+        "ipv6_encapsulated",
+        "payload_length_8",
     };
     return names[static_cast<std::size_t>(boundary)];
 }
+
+namespace {
+
+// Reasons decided before a whole IP header and UDP header are known.
+bool decided_before_udp(Reason reason) {
+    switch (reason) {
+        case Reason::short_ethernet:
+        case Reason::vlan_tagged:
+        case Reason::not_ip:
+        case Reason::short_ipv4:
+        case Reason::short_ipv6: return true;
+        default: return false;
+    }
+}
+
+bool decided_before_udp_header(Reason reason) {
+    switch (reason) {
+        case Reason::short_udp:
+        case Reason::ipv4_version:
+        case Reason::ipv4_options:
+        case Reason::ipv4_fragment:
+        case Reason::not_udp:
+        case Reason::ipv6_version:
+        case Reason::ipv6_extension: return true;
+        default: return false;
+    }
+}
+
+// Classes of the IP length field: its extremes, the smallest valid value
+// (a bare UDP header) and one past the frame.
+void classify_ip_length(const Offsets& at, Bytes frame, const Decision& reference, std::vector<Boundary>& classes) {
+    const std::uint16_t field = load_be16(frame, ip_at + (at.ipv6 ? 4 : 2));
+    if (field == 0xFFFF) classes.push_back(Boundary::total_length_ffff);
+    if (!at.ipv6 && field == 28) classes.push_back(Boundary::total_length_28);
+    if (at.ipv6 && field == 8) classes.push_back(Boundary::payload_length_8);
+    const bool length_row = reference.reason == Reason::ipv4_length || reference.reason == Reason::ipv6_length;
+    if (length_row && ip_total_length(at, frame) == frame.size() - ip_at + 1)
+        classes.push_back(Boundary::total_length_one_over);
+}
+
+}  // namespace
 
 std::vector<Boundary> classify(const DatapathConfig& config, Bytes frame, const Decision& reference,
                                Bytes reference_output) {
     std::vector<Boundary> classes;
     if (frame.size() + 48 >= test_run_max_frame) classes.push_back(Boundary::largest_frame);
-    // Every reason from row 5 on has an untagged IPv4 header at offset 14,
-    // and from row 10 on a UDP header after it.
-    const auto reason = static_cast<std::uint32_t>(reference.reason);
-    if (reason < static_cast<std::uint32_t>(Reason::ipv4_version) || reference.reason == Reason::short_ethernet)
-        return classes;
-    const std::uint16_t total_length = load_be16(frame, ip_at + 2);
-    if (total_length == 0xFFFF) classes.push_back(Boundary::total_length_ffff);
-    if (total_length == 28) classes.push_back(Boundary::total_length_28);
-    if (reference.reason == Reason::ipv4_length && total_length == frame.size() - ip_at + 1)
-        classes.push_back(Boundary::total_length_one_over);
-    if (reference.reason == Reason::short_udp || reference.reason == Reason::ipv4_options ||
-        reference.reason == Reason::ipv4_fragment || reference.reason == Reason::not_udp ||
-        reference.reason == Reason::ipv4_version || frame.size() < udp_data_at)
-        return classes;
+    // Every later reason has an untagged IP header at offset 14.
+    if (decided_before_udp(reference.reason)) return classes;
+    const Offsets at = offsets_of(frame);
+    classify_ip_length(at, frame, reference, classes);
+    if (decided_before_udp_header(reference.reason) || frame.size() < at.udp_data_at) return classes;
+    const std::size_t udp_at = at.udp_at;
+    const std::size_t udp_data_at = at.udp_data_at;
     const std::uint16_t destination = load_be16(frame, udp_at + 2);
     const std::uint16_t udp_length = load_be16(frame, udp_at + 4);
     if (udp_length < 8) classes.push_back(Boundary::udp_length_below_8);
@@ -131,16 +195,16 @@ std::vector<Boundary> classify(const DatapathConfig& config, Bytes frame, const 
         if (destination + 1u == config.relay_ports.min) classes.push_back(Boundary::allocation_port_below_min);
         if (destination == config.relay_ports.max + 1u) classes.push_back(Boundary::allocation_port_above_max);
     }
-    if (reference.reason == Reason::channel_range && frame.size() >= channel_data_at) {
+    if (reference.reason == Reason::channel_range && frame.size() >= at.channel_data_at) {
         const std::uint16_t channel = load_be16(frame, udp_data_at);
         if (channel + 1u == config.channels.min) classes.push_back(Boundary::channel_below_min);
         if (channel == config.channels.max + 1u) classes.push_back(Boundary::channel_above_max);
     }
-    if (reference.reason == Reason::too_big && load_be16(frame, ip_at + 2) + 4u == config.mtu + 1u)
+    if (reference.reason == Reason::too_big && ip_total_length(at, frame) + 4u == config.mtu + 1u)
         classes.push_back(Boundary::output_mtu_plus_1);
     if (reference.verdict != Verdict::tx) return classes;
-    if (load_be16(frame, ip_at + 4) == 0) classes.push_back(Boundary::identification_0000);
-    if (load_be16(frame, ip_at + 4) == 0xFFFF) classes.push_back(Boundary::identification_ffff);
+    if (!at.ipv6 && load_be16(frame, ip_at + 4) == 0) classes.push_back(Boundary::identification_0000);
+    if (!at.ipv6 && load_be16(frame, ip_at + 4) == 0xFFFF) classes.push_back(Boundary::identification_ffff);
     if (reference.reason == Reason::relayed) {
         const std::uint16_t channel = load_be16(frame, udp_data_at);
         if (channel == config.channels.min) classes.push_back(Boundary::channel_at_min);
@@ -148,9 +212,9 @@ std::vector<Boundary> classify(const DatapathConfig& config, Bytes frame, const 
     } else {
         if (destination == config.relay_ports.min) classes.push_back(Boundary::allocation_port_at_min);
         if (destination == config.relay_ports.max) classes.push_back(Boundary::allocation_port_at_max);
-        if (load_be16(reference_output, ip_at + 2) == config.mtu) classes.push_back(Boundary::output_at_mtu);
+        if (ip_total_length(at, reference_output) == config.mtu) classes.push_back(Boundary::output_at_mtu);
     }
-    classify_output(frame, reference, reference_output, classes);
+    classify_output(at, frame, reference, reference_output, classes);
     return classes;
 }
 

@@ -40,18 +40,21 @@ enum class Boundary : std::uint8_t {
     allocation_port_above_max,  // refused: one above the relay ports
     output_at_mtu,              // encapsulated to exactly the MTU
     output_mtu_plus_1,          // refused as one byte over the MTU
-    total_length_ffff,          // IPv4 total length field 0xFFFF
+    total_length_ffff,          // IPv4 total length (IPv6 payload length) field 0xFFFF
     udp_length_below_8,         // UDP length field 0-7 (no room for its own header)
     total_length_28,            // IPv4 total length 28: a UDP header and nothing else
-    total_length_one_over,      // refused: total length one byte past the frame
+    total_length_one_over,      // refused: total (payload) length one byte past the frame
     udp_length_ffff,            // UDP length field 0xFFFF
     channel_length_ffff,        // refused: ChannelData Length 0xFFFF
     channel_length_one_over,    // refused: Length one byte more than the datagram holds
     padding_4,                  // refused: 4 bytes after Length, one more than padding
     identification_0000,        // relayed or encapsulated with IPv4 identification 0x0000
     identification_ffff,        // ... with 0xFFFF (summed into the header checksum)
+    ipv6_relayed,               // relayed over IPv6
+    ipv6_encapsulated,          // encapsulated over IPv6
+    payload_length_8,           // IPv6 payload length 8: a UDP header and nothing else
 };
-inline constexpr std::size_t boundary_count = 33;
+inline constexpr std::size_t boundary_count = 36;
 
 std::string_view name(Boundary boundary);
 

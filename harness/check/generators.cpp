@@ -81,8 +81,13 @@ class Chooser {
     std::uint64_t stream_state_ = 0;
 };
 
-constexpr std::size_t eth_ip_udp_channel_bytes = 14 + 20 + 8 + 4;
-constexpr std::size_t ip_udp_channel_bytes = 20 + 8 + 4;
+constexpr std::size_t udp_channel_bytes = 8 + 4;
+
+// The IP header of the frame's family (its options or extension headers
+// not counted).
+std::size_t ip_header_bytes(const FrameSpec& s) {
+    return s.ip_source.is_v4() ? 20 : 40;
+}
 constexpr std::uint16_t turn_ports[] = {3478, 443};
 
 // Each TURN port comes with its relay ports and MTU: coturn's defaults for
@@ -97,6 +102,23 @@ DatapathConfig config_for(std::uint16_t turn_port, const ChannelRange& channels)
 // port, same port other address) and repeated keys are common.
 constexpr std::uint32_t client_addresses[] = {0xC6336407, 0xC6336408, 0x0A000001};
 constexpr std::uint16_t client_ports[] = {50000, 50001, 1};
+// The same for IPv6: two neighbours, and one whose upper 96 bits differ
+// from every other address's (a pseudo-header summed over the last 32 bits
+// alone goes unnoticed when only those differ).
+constexpr Ipv6Bytes client_addresses6[] = {
+    {0x20, 0x01, 0x0D, 0xB8, 0, 0x0C, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x07},
+    {0x20, 0x01, 0x0D, 0xB8, 0, 0x0C, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x08},
+    {0xFD, 0x12, 0x34, 0x56, 0x78, 0x9A, 0xBC, 0xDE, 0xF0, 0x11, 0x22, 0x33, 0, 0, 0, 0x01}};
+// Addresses frames arrive on: the relay's, and others.
+constexpr std::uint32_t relay_addresses[] = {0xC0000201, 0xCB007101, 0x0A0000FE};
+constexpr Ipv6Bytes relay_addresses6[] = {{0x20, 0x01, 0x0D, 0xB8, 0, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01},
+                                          {0x20, 0x01, 0x0D, 0xB8, 0xFF, 0xFF, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFE},
+                                          {0xFE, 0x80, 0, 0, 0, 0, 0, 0, 0x02, 0, 0, 0xFF, 0xFE, 0, 0, 0x01}};
+
+IpAddress pick_address(Chooser& choose, bool ipv6, std::span<const std::uint32_t> v4, std::span<const Ipv6Bytes> v6) {
+    const std::uint32_t index = choose.below(3);
+    return ipv6 ? IpAddress::from_bytes(v6[index]) : IpAddress{Ipv4Address{v4[index]}};
+}
 
 // Channels that bindings use most: both range ends, coturn's test client's
 // numbers, and values whose two bytes differ in every way (byte-order bugs).
@@ -118,14 +140,40 @@ std::uint16_t pick_channel(Chooser& choose, const ChannelRange& range) {
     }
 }
 
+// An address of the same family as `like`, its bits from `bits`: an IPv4
+// address, or one in 2001:db8::/32 (RFC 3849, documentation).
+IpAddress address_like(const IpAddress& like, std::uint64_t bits) {
+    if (like.is_v4()) return Ipv4Address{static_cast<std::uint32_t>(bits)};
+    Ipv6Bytes bytes{0x20, 0x01, 0x0D, 0xB8};
+    for (std::size_t i = 8; i < bytes.size(); ++i) bytes[i] = static_cast<std::uint8_t>(bits >> (8 * (i - 8)));
+    return IpAddress::from_bytes(bytes);
+}
+
+// An address of the other family, to make address_like switch families.
+IpAddress other_family_address(const IpAddress& address) {
+    return address.is_v4() ? IpAddress::from_bytes(Ipv6Bytes{0x20, 0x01, 0x0D, 0xB8}) : IpAddress{Ipv4Address{}};
+}
+
+// `address` with `delta` added to its last 32 bits: a neighbour, of the
+// same family.
+IpAddress next_to(const IpAddress& address, std::uint32_t delta) {
+    Ipv6Bytes bytes = address.bytes();
+    std::uint32_t low = 0;
+    for (std::size_t i = 12; i < 16; ++i) low = (low << 8) | bytes[i];
+    low += delta;
+    for (std::size_t i = 12; i < 16; ++i) bytes[i] = static_cast<std::uint8_t>(low >> (8 * (15 - i)));
+    return IpAddress::from_bytes(bytes);
+}
+
 // A binding's target: mostly a fixed function of its key (the same key
 // binds the same way in every case, so the map need not change), sometimes
 // anything at all.
 BindingTarget pick_target(Chooser& choose, const BindingKey& key, const PortRange& relay_ports) {
-    std::uint64_t hash =
-        (std::uint64_t{key.client.address.value} << 32) ^ (std::uint64_t{key.client.port} << 16) ^ key.channel;
+    std::uint64_t hash = hash_value(key.client.address) ^ (std::uint64_t{key.client.port} << 16) ^ key.channel;
     const bool any = choose.weighted({9, 1}) == 1;
     const auto noise = choose.range<std::uint32_t>(0, 0xFFFFFFFF);
+    // Now and then the peer is of the other family (an RFC 6156 allocation).
+    const bool other_family = choose.weighted({15, 1}) == 1;
     if (any) hash ^= noise;
     hash = (hash ^ (hash >> 31)) * 0x7FB5D329728EA185ull;
     hash = (hash ^ (hash >> 27)) * 0x81DADEF4BC2DD44Dull;
@@ -141,8 +189,9 @@ BindingTarget pick_target(Chooser& choose, const BindingKey& key, const PortRang
         : edge == 1 ? relay_ports.min
         : edge == 2 ? relay_ports.max
                     : static_cast<std::uint16_t>(relay_ports.min + static_cast<std::uint32_t>(raw_port) % ports);
-    return BindingTarget{allocation_port, Endpoint{Ipv4Address{static_cast<std::uint32_t>(hash >> 16)},
-                                                   static_cast<std::uint16_t>(hash >> 48)}};
+    const IpAddress like = other_family ? other_family_address(key.client.address) : key.client.address;
+    return BindingTarget{allocation_port,
+                         Endpoint{address_like(like, hash >> 16), static_cast<std::uint16_t>(hash >> 48)}};
 }
 
 bool is_from_peer(const FrameSpec& s, const DatapathConfig& config) {
@@ -188,6 +237,24 @@ std::vector<std::uint8_t> pick_options(Chooser& choose, std::size_t words) {
     return options;
 }
 
+// One or two real IPv6 extension headers before UDP (RFC 8200 Section 4):
+// hop-by-hop or destination options padded with PadN, or a routing header
+// with no segments left. Each is 8 bytes.
+void add_extension_headers(FrameSpec& s, Chooser& choose) {
+    const std::size_t count = choose.range<std::size_t>(1, 2);
+    std::vector<std::uint8_t> types;
+    for (std::size_t i = 0; i < count; ++i) types.push_back(choose.one_of<std::uint8_t>({0, 60, 43}));
+    s.protocol = types.front();
+    s.extension_headers.clear();
+    for (std::size_t i = 0; i < count; ++i) {
+        const std::uint8_t next = i + 1 < count ? types[i + 1] : 17;
+        if (types[i] == 43)
+            s.extension_headers.insert(s.extension_headers.end(), {next, 0, 0, 0, 0, 0, 0, 0});
+        else
+            s.extension_headers.insert(s.extension_headers.end(), {next, 0, 1, 4, 0, 0, 0, 0});
+    }
+}
+
 // The bytes the frame carries across: a client's application data, or a
 // peer's whole UDP payload.
 std::vector<std::uint8_t>& carried(FrameSpec& s);
@@ -214,11 +281,15 @@ std::vector<std::uint8_t>& carried(FrameSpec& s) {
 
 void apply(Variation variation, GeneratedCase& c, Chooser& choose) {
     FrameSpec& s = c.spec;
+    const bool ipv6 = !s.ip_source.is_v4();
     switch (variation) {
         case Variation::ether_type:
-            s.ether_type = choose.one_of<std::uint16_t>(
-                {0x0806, 0x86DD, 0x88A8, 0x88CC, 0x8100, choose.range<std::uint16_t>(0, 0xFFFF)});
-            if (s.ether_type == 0x0800) s.ether_type = 0x0801;
+            // Another protocol, or the other IP version's EtherType over
+            // this version's header.
+            s.ether_type =
+                choose.one_of<std::uint16_t>({0x0806, ipv6 ? std::uint16_t{0x0800} : std::uint16_t{0x86DD}, 0x88A8,
+                                              0x88CC, 0x8100, 0x86DE, choose.range<std::uint16_t>(0, 0xFFFF)});
+            if (s.ether_type == (ipv6 ? 0x86DD : 0x0800)) s.ether_type = 0x0801;
             break;
         case Variation::vlan_tag:
             s.vlan_tags.resize(choose.range<std::size_t>(1, 3));
@@ -233,20 +304,51 @@ void apply(Variation variation, GeneratedCase& c, Chooser& choose) {
             if (bytes == 0 && unpadded < 60) s.trailer.assign(60 - unpadded, 0);
             break;
         }
-        case Variation::truncated: s.truncate_to = choose.range<std::size_t>(test_run_min_frame, 46); break;
+        case Variation::truncated:
+            // Anywhere inside the headers, up to the channel header.
+            s.truncate_to = choose.range<std::size_t>(test_run_min_frame, 14 + ip_header_bytes(s) + udp_channel_bytes);
+            break;
         case Variation::ip_version:
-            s.ip_version = choose.one_of<std::uint8_t>({6, 0, 15, choose.range<std::uint8_t>(0, 15)});
+            s.ip_version = ipv6 ? choose.one_of<std::uint8_t>({4, 0, 15, choose.range<std::uint8_t>(0, 15)})
+                                : choose.one_of<std::uint8_t>({6, 0, 15, choose.range<std::uint8_t>(0, 15)});
             break;
-        case Variation::ip_options: s.ip_options = pick_options(choose, choose.range<std::size_t>(1, 10)); break;
-        case Variation::ip_ihl_below_5: s.ihl = choose.range<std::uint8_t>(0, 4); break;
-        case Variation::fragment:
-            s.more_fragments = choose.coin();
-            s.fragment_offset =
-                s.more_fragments ? choose.one_of<std::uint16_t>({0, 1, 185}) : choose.range<std::uint16_t>(1, 0x1FFF);
-            if (!s.more_fragments && s.fragment_offset == 0) s.fragment_offset = 1;
+        case Variation::ip_options:
+            if (ipv6)
+                add_extension_headers(s, choose);
+            else
+                s.ip_options = pick_options(choose, choose.range<std::size_t>(1, 10));
             break;
+        case Variation::ip_ihl_below_5:
+            // IPv6 has no IHL; its counterpart is a Next Header that names
+            // an extension header (with no such header behind it).
+            if (ipv6)
+                s.protocol = choose.one_of<std::uint8_t>({0, 43, 44, 50, 51, 60, 135, 139, 140, 253, 254});
+            else
+                s.ihl = choose.range<std::uint8_t>(0, 4);
+            break;
+        case Variation::fragment: {
+            const bool more = choose.coin();
+            auto offset = more ? choose.one_of<std::uint16_t>({0, 1, 185}) : choose.range<std::uint16_t>(1, 0x1FFF);
+            if (!more && offset == 0) offset = 1;
+            if (ipv6) {
+                // A fragment header (RFC 8200 Section 4.5) before UDP.
+                s.protocol = 44;
+                s.extension_headers = {17,
+                                       0,
+                                       static_cast<std::uint8_t>(offset >> 5),
+                                       static_cast<std::uint8_t>(((offset & 0x1F) << 3) | (more ? 1 : 0)),
+                                       0,
+                                       0,
+                                       0,
+                                       1};
+            } else {
+                s.more_fragments = more;
+                s.fragment_offset = offset;
+            }
+            break;
+        }
         case Variation::protocol:
-            s.protocol = choose.one_of<std::uint8_t>({6, 1, 47, 136, choose.range<std::uint8_t>(0, 255)});
+            s.protocol = choose.one_of<std::uint8_t>({6, 1, 47, 136, 58, 59, choose.range<std::uint8_t>(0, 255)});
             if (s.protocol == 17) s.protocol = 16;
             break;
         case Variation::wrong_port: {
@@ -259,21 +361,25 @@ void apply(Variation variation, GeneratedCase& c, Chooser& choose) {
             break;
         }
         case Variation::total_length: {
-            const auto real = static_cast<int>(build_frame(s).size() - 14 - s.trailer.size() - 4 * s.vlan_tags.size());
+            // IPv4's total length counts its header, IPv6's payload length
+            // does not: `header` is what the field counts besides UDP.
+            const int header = ipv6 ? 0 : 20;
+            const auto real = static_cast<int>(build_frame(s).size() - 14 - s.trailer.size() - 4 * s.vlan_tags.size() -
+                                               (ipv6 ? 40 : 0));
             const int delta = choose.range(-40, 40);
             // Mostly near the real length; on purpose the largest value, the
-            // smallest valid one (28) and one past the frame's end.
+            // smallest valid one (a bare UDP header) and one past the frame's end.
             switch (choose.weighted({8, 1, 1, 1})) {
                 case 1: s.total_length = 0xFFFF; break;
-                case 2: s.total_length = 28; break;
+                case 2: s.total_length = static_cast<std::uint16_t>(header + 8); break;
                 case 3:
                     s.total_length = static_cast<std::uint16_t>(real + static_cast<int>(s.trailer.size()) + 1);
                     break;
                 default: s.total_length = static_cast<std::uint16_t>(std::clamp(real + delta, 0, 0xFFFF));
             }
-            // Sometimes keep UDP consistent with the new total, so the IPv4
+            // Sometimes keep UDP consistent with the new length, so the IP
             // length rule alone decides.
-            if (choose.coin()) s.udp_length = static_cast<std::uint16_t>(std::max(0, real + delta - 20));
+            if (choose.coin()) s.udp_length = static_cast<std::uint16_t>(std::max(0, real + delta - header));
             break;
         }
         case Variation::udp_length:
@@ -328,6 +434,7 @@ void apply(Variation variation, GeneratedCase& c, Chooser& choose) {
             const auto* own = own_binding(c);
             if (own == nullptr) break;
             const bool ip = variation == Variation::relayed_ip_checksum_zero;
+            if (ip && ipv6) break;  // no header checksum
             if (!ip && s.udp_checksum.mode != ChecksumMode::valid) break;
             if (!is_from_peer(s, c.config)) {
                 if (ip)
@@ -372,7 +479,8 @@ void apply(Variation variation, GeneratedCase& c, Chooser& choose) {
             const std::vector<std::uint8_t> built = build_frame(s);
             // The checksum field, counted from the start: the frame may be
             // cut short or carry a trailer.
-            const std::size_t checksum_at = 14 + 4 * s.vlan_tags.size() + 20 + s.ip_options.size() + 6;
+            const std::size_t checksum_at =
+                14 + 4 * s.vlan_tags.size() + ip_header_bytes(s) + s.ip_options.size() + s.extension_headers.size() + 6;
             if (built.size() < checksum_at + 2) break;
             data[at] = built[checksum_at];
             data[at + 1] = built[checksum_at + 1];
@@ -391,17 +499,45 @@ void apply(Variation variation, GeneratedCase& c, Chooser& choose) {
         case Variation::peer_near_miss:
             switch (choose.below(3)) {
                 case 0: s.udp_source = static_cast<std::uint16_t>(s.udp_source + choose.one_of({1, -1})); break;
-                case 1: s.ip_source.value += choose.one_of<std::uint32_t>({1, 0xFFFFFFFF}); break;
+                case 1: s.ip_source = next_to(s.ip_source, choose.one_of<std::uint32_t>({1, 0xFFFFFFFF})); break;
                 default: s.udp_destination = static_cast<std::uint16_t>(s.udp_destination + choose.one_of({1, -1}));
             }
             break;
         case Variation::mtu_boundary: {
             // The output's IPv4 total length is the input's + 4 for a peer's
             // datagram: land it on the MTU, one below or one or two above.
-            const std::size_t data = c.config.mtu - ip_udp_channel_bytes + choose.range<std::size_t>(0, 3) - 1;
+            const std::size_t data =
+                c.config.mtu - ip_header_bytes(s) - udp_channel_bytes + choose.range<std::size_t>(0, 3) - 1;
             const std::size_t frame_without_data = build_frame(s).size() - carried(s).size();
             if (frame_without_data + data > test_run_max_frame) break;
             carried(s) = pattern_bytes(data, static_cast<std::uint8_t>(choose.range(0, 255)));
+            break;
+        }
+        case Variation::other_family: {
+            // The frame's binding gets a far end of the other family: the
+            // peer of a client's channel, or the client of a peer's.
+            const auto* own = own_binding(c);
+            if (own == nullptr) break;
+            const BindingKey key = own->first;
+            BindingTarget target = own->second;
+            c.bindings.erase(key);
+            if (!is_from_peer(s, c.config)) {
+                target.peer.address =
+                    address_like(other_family_address(target.peer.address), choose.range<std::uint32_t>(0, 0xFFFFFFFF));
+                c.bindings.emplace(key, target);
+            } else {
+                BindingKey moved = key;
+                moved.client.address =
+                    address_like(other_family_address(key.client.address), choose.range<std::uint32_t>(0, 0xFFFFFFFF));
+                // On a neighbouring allocation port: other cases of a shared
+                // block may bind this peer on the old one to the old client,
+                // and one peer on one allocation has one channel.
+                const auto& ports = c.config.relay_ports;
+                const int step = target.allocation_port < ports.max ? 1 : -1;
+                target.allocation_port = static_cast<std::uint16_t>(target.allocation_port + step);
+                s.udp_destination = target.allocation_port;
+                c.bindings.emplace(moved, target);
+            }
             break;
         }
     }
@@ -417,15 +553,16 @@ bool applies_to_finished_frame(Variation variation) {
         case Variation::hairpin:
         case Variation::mtu_boundary:
         case Variation::udp_checksum_ffff:
-        case Variation::sum_folds_twice: return true;
+        case Variation::sum_folds_twice:
+        case Variation::other_family: return true;
         default: return false;
     }
 }
 
 // Bytes the frame needs besides the application data, given the spec so far.
 std::size_t overhead_bytes(const FrameSpec& s) {
-    return eth_ip_udp_channel_bytes + 4 * s.vlan_tags.size() + s.ip_options.size() + s.padding.size() +
-           s.trailer.size();
+    return 14 + ip_header_bytes(s) + udp_channel_bytes + 4 * s.vlan_tags.size() + s.ip_options.size() +
+           s.extension_headers.size() + s.padding.size() + s.trailer.size();
 }
 
 }  // namespace
@@ -458,6 +595,7 @@ std::string_view name(Variation variation) {
         "mtu_boundary",
         "udp_checksum_ffff",
         "sum_folds_twice",
+        "other_family",
     };
     return names[static_cast<std::size_t>(variation)];
 }
@@ -479,17 +617,21 @@ GeneratedCase interpret_choices(std::span<const std::uint32_t> choices) {
     GeneratedCase c;
     const ChannelRange channels = choose.coin() ? rfc5766_channels : rfc8656_channels;
     c.config = config_for(choose.weighted({4, 1}) == 0 ? turn_ports[0] : turn_ports[1], channels);
-    // Zero keeps the simplest case: ChannelData from a client.
+    // Zero keeps the simplest case: ChannelData from an IPv4 client.
     const bool from_peer = choose.weighted({3, 2}) == 1;
+    const bool ipv6_client = choose.weighted({3, 2}) == 1;
 
     // The client's key and where it is bound, whichever way the frame goes.
-    const BindingKey own{Endpoint{Ipv4Address{client_addresses[choose.below(3)]}, client_ports[choose.below(3)]},
-                         pick_channel(choose, c.config.channels)};
+    const BindingKey own{
+        Endpoint{pick_address(choose, ipv6_client, client_addresses, client_addresses6), client_ports[choose.below(3)]},
+        pick_channel(choose, c.config.channels)};
     const bool bound = choose.weighted({4, 1}) == 0;
     const BindingTarget own_target = pick_target(choose, own, c.config.relay_ports);
 
     FrameSpec& s = c.spec;
-    s.ip_destination = Ipv4Address{choose.one_of<std::uint32_t>({0xC0000201, 0xCB007101, 0x0A0000FE})};
+    // The frame arrives on an address of its sender's family.
+    const bool ipv6_frame = from_peer ? !own_target.peer.address.is_v4() : ipv6_client;
+    s.ip_destination = pick_address(choose, ipv6_frame, relay_addresses, relay_addresses6);
     if (from_peer) {
         s.ip_source = own_target.peer.address;
         s.udp_source = own_target.peer.port;
@@ -510,6 +652,7 @@ GeneratedCase interpret_choices(std::span<const std::uint32_t> choices) {
     s.dont_fragment = choose.coin();
     s.reserved_flag = choose.weighted({9, 1}) == 1;
     s.ttl = static_cast<std::uint8_t>(choose.range(0, 255));
+    s.flow_label = choose.one_of<std::uint32_t>({0, 0xFFFFF, choose.range<std::uint32_t>(0, 0xFFFFF)});
     s.eth_source[5] = static_cast<std::uint8_t>(choose.range(0, 255));
     s.padding.assign(choose.weighted({3, 1, 1, 1}), choose.one_of<std::uint8_t>({0x00, 0xA5}));
 
@@ -551,7 +694,9 @@ GeneratedCase interpret_choices(std::span<const std::uint32_t> choices) {
         switch (misses.below(4)) {
             case 0: key.channel = static_cast<std::uint16_t>(key.channel + misses.one_of({1, -1, 0x100})); break;
             case 1: key.client.port = static_cast<std::uint16_t>(key.client.port + misses.one_of({1, -1})); break;
-            case 2: key.client.address.value += misses.one_of<std::uint32_t>({1, 0xFFFFFFFF}); break;
+            case 2:
+                key.client.address = next_to(key.client.address, misses.one_of<std::uint32_t>({1, 0xFFFFFFFF}));
+                break;
             default:  // the same key with the channel's bytes swapped (byte-order bugs)
                 key.channel = static_cast<std::uint16_t>((key.channel << 8) | (key.channel >> 8));
         }

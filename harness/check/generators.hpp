@@ -20,20 +20,20 @@ namespace xdpturn {
 
 // The variations a case can carry, each aimed at one or more contract rows.
 enum class Variation : std::uint8_t {
-    ether_type,                 // not_ipv4
+    ether_type,                 // not_ip (and the other version's header behind an EtherType)
     vlan_tag,                   // vlan_tagged
-    ethernet_trailer,           // bytes after the IPv4 packet (relayed, cut off)
-    truncated,                  // short_ipv4, short_udp (cut inside the headers)
-    ip_version,                 // ipv4_version
-    ip_options,                 // ipv4_options (real option bytes, IHL 6..15)
-    ip_ihl_below_5,             // ipv4_options (invalid IHL)
-    fragment,                   // ipv4_fragment
+    ethernet_trailer,           // bytes after the IP packet (relayed, cut off)
+    truncated,                  // short_ipv4, short_ipv6, short_udp (cut inside the headers)
+    ip_version,                 // ipv4_version, ipv6_version
+    ip_options,                 // ipv4_options (real option bytes, IHL 6..15); ipv6_extension (real headers)
+    ip_ihl_below_5,             // ipv4_options (invalid IHL); ipv6_extension (Next Header alone)
+    fragment,                   // ipv4_fragment; ipv6_extension (a fragment header)
     protocol,                   // not_udp
     wrong_port,                 // wrong_port
-    total_length,               // ipv4_length (and udp_length when it stays consistent)
+    total_length,               // ipv4_length, ipv6_length (and udp_length when it stays consistent)
     udp_length,                 // udp_length
-    ip_checksum,                // ipv4_checksum
-    udp_checksum_zero,          // relayed, checksum 0 kept
+    ip_checksum,                // ipv4_checksum (IPv6 has none: no change)
+    udp_checksum_zero,          // relayed, checksum 0 kept; ipv6_zero_checksum
     udp_checksum_wrong,         // relayed, error carried
     short_channel,              // short_channel
     stun_message,               // channel_range (STUN first bytes)
@@ -46,8 +46,9 @@ enum class Variation : std::uint8_t {
     mtu_boundary,               // too_big / encapsulated (output within a byte or two of the MTU)
     udp_checksum_ffff,          // relayed, the input's checksum computed to 0 and was sent as 0xFFFF
     sum_folds_twice,            // the output checksum's sum carries out of its first fold
+    other_family,               // other_family (the binding's far end is of the other family)
 };
-inline constexpr std::size_t variation_count = 26;
+inline constexpr std::size_t variation_count = 27;
 
 std::string_view name(Variation variation);
 

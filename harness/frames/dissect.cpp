@@ -1,7 +1,8 @@
 #include "harness/frames/dissect.hpp"
 
-#include "harness/frames/ipv4_udp.hpp"
+#include "harness/frames/udp_view.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace xdpturn {
@@ -29,7 +30,32 @@ class FieldCursor {
 };
 
 constexpr std::uint16_t ether_ipv4 = 0x0800;
+constexpr std::uint16_t ether_ipv6 = 0x86DD;
 constexpr std::uint8_t ip_udp = 17;
+
+// The IPv4 header and options; true if a UDP header follows.
+bool take_ipv4(Bytes frame, FieldCursor& cursor) {
+    const std::size_t ip_start = cursor.offset();
+    if (!cursor.take("ipv4.version_ihl", 1) || !cursor.take("ipv4.tos", 1) || !cursor.take("ipv4.total_length", 2) ||
+        !cursor.take("ipv4.identification", 2) || !cursor.take("ipv4.flags_fragment", 2) ||
+        !cursor.take("ipv4.ttl", 1) || !cursor.take("ipv4.protocol", 1) || !cursor.take("ipv4.checksum", 2) ||
+        !cursor.take("ipv4.source", 4) || !cursor.take("ipv4.destination", 4))
+        return false;
+    const std::size_t header_length = std::size_t{frame[ip_start] & 0x0Fu} * 4;
+    if (header_length > 20 && !cursor.take("ipv4.options", header_length - 20)) return false;
+    const bool fragment = ipv4_is_fragment(frame.subspan(ip_start));
+    return frame[ip_start + 9] == ip_udp && !fragment && header_length >= 20;
+}
+
+// The fixed IPv6 header; true if UDP follows it directly.
+bool take_ipv6(Bytes frame, FieldCursor& cursor) {
+    const std::size_t ip_start = cursor.offset();
+    if (!cursor.take("ipv6.version_class_flow", 4) || !cursor.take("ipv6.payload_length", 2) ||
+        !cursor.take("ipv6.next_header", 1) || !cursor.take("ipv6.hop_limit", 1) || !cursor.take("ipv6.source", 16) ||
+        !cursor.take("ipv6.destination", 16))
+        return false;
+    return frame[ip_start + 6] == ip_udp;
+}
 
 }  // namespace
 
@@ -38,18 +64,10 @@ Dissection dissect(Bytes frame, const DissectOptions& options) {
     FieldCursor cursor(frame, result);
     if (!cursor.take("eth.destination", 6) || !cursor.take("eth.source", 6) || !cursor.take("eth.type", 2))
         return result;
-    if (load_be16(frame, 12) != ether_ipv4) return result;
-
-    const std::size_t ip_start = cursor.offset();
-    if (!cursor.take("ipv4.version_ihl", 1) || !cursor.take("ipv4.tos", 1) || !cursor.take("ipv4.total_length", 2) ||
-        !cursor.take("ipv4.identification", 2) || !cursor.take("ipv4.flags_fragment", 2) ||
-        !cursor.take("ipv4.ttl", 1) || !cursor.take("ipv4.protocol", 1) || !cursor.take("ipv4.checksum", 2) ||
-        !cursor.take("ipv4.source", 4) || !cursor.take("ipv4.destination", 4))
-        return result;
-    const std::size_t header_length = std::size_t{frame[ip_start] & 0x0Fu} * 4;
-    if (header_length > 20 && !cursor.take("ipv4.options", header_length - 20)) return result;
-    const bool fragment = ipv4_is_fragment(frame.subspan(ip_start));
-    if (frame[ip_start + 9] != ip_udp || fragment || header_length < 20) return result;
+    const std::uint16_t ether_type = load_be16(frame, 12);
+    if (ether_type == ether_ipv4 && !take_ipv4(frame, cursor)) return result;
+    if (ether_type == ether_ipv6 && !take_ipv6(frame, cursor)) return result;
+    if (ether_type != ether_ipv4 && ether_type != ether_ipv6) return result;
 
     const std::size_t udp_start = cursor.offset();
     if (!cursor.take("udp.source_port", 2) || !cursor.take("udp.destination_port", 2) ||
@@ -71,6 +89,10 @@ std::string render_field(const FrameField& field, Bytes frame) {
                       bytes[4], bytes[5]);
     } else if (field.length == 4 && (field.name == "ipv4.source" || field.name == "ipv4.destination")) {
         std::snprintf(text, sizeof(text), "%u.%u.%u.%u", bytes[0], bytes[1], bytes[2], bytes[3]);
+    } else if (field.length == 16 && field.name.starts_with("ipv6.")) {
+        Ipv6Bytes address{};
+        std::copy(bytes.begin(), bytes.end(), address.begin());
+        return to_string(IpAddress::from_bytes(address));
     } else if (field.length == 1) {
         std::snprintf(text, sizeof(text), "%u (0x%02x)", bytes[0], bytes[0]);
     } else if (field.length == 2) {

@@ -42,36 +42,24 @@ std::vector<std::uint8_t> pattern_bytes(std::size_t count, std::uint8_t seed) {
     return bytes;
 }
 
-std::vector<std::uint8_t> build_frame(const FrameSpec& spec) {
-    const std::size_t udp_payload_bytes =
-        spec.channel_data ? 4 + spec.application_data.size() + spec.padding.size() : spec.raw_udp_payload.size();
-    const auto real_udp_length = static_cast<std::uint16_t>(8 + udp_payload_bytes);
-    const auto header_length = static_cast<std::uint16_t>(20 + spec.ip_options.size());
-    const auto real_total_length = static_cast<std::uint16_t>(header_length + real_udp_length);
+namespace {
 
-    std::vector<std::uint8_t> frame;
-    frame.reserve(14 + 4 * spec.vlan_tags.size() + real_total_length + spec.trailer.size());
-    frame.insert(frame.end(), spec.eth_destination.begin(), spec.eth_destination.end());
-    frame.insert(frame.end(), spec.eth_source.begin(), spec.eth_source.end());
-    for (std::uint16_t tci : spec.vlan_tags) {
-        put16(frame, 0x8100);
-        put16(frame, tci);
-    }
-    put16(frame, spec.ether_type);
-
+// Appends the IPv4 header and its options.
+void put_ipv4_header(std::vector<std::uint8_t>& frame, const FrameSpec& spec, std::size_t udp_length) {
     const std::size_t ip_at = frame.size();
+    const auto header_length = static_cast<std::uint16_t>(20 + spec.ip_options.size());
     const std::uint8_t ihl = spec.ihl.value_or(static_cast<std::uint8_t>(header_length / 4));
-    frame.push_back(static_cast<std::uint8_t>((spec.ip_version << 4) | (ihl & 0x0F)));
+    frame.push_back(static_cast<std::uint8_t>((spec.ip_version.value_or(4) << 4) | (ihl & 0x0F)));
     frame.push_back(spec.tos);
-    put16(frame, spec.total_length.value_or(real_total_length));
+    put16(frame, spec.total_length.value_or(static_cast<std::uint16_t>(header_length + udp_length)));
     put16(frame, spec.identification);
     put16(frame, static_cast<std::uint16_t>((spec.reserved_flag ? 0x8000 : 0) | (spec.dont_fragment ? 0x4000 : 0) |
                                             (spec.more_fragments ? 0x2000 : 0) | (spec.fragment_offset & 0x1FFF)));
     frame.push_back(spec.ttl);
     frame.push_back(spec.protocol);
     put16(frame, 0);  // header checksum, below
-    put32(frame, spec.ip_source.value);
-    put32(frame, spec.ip_destination.value);
+    put32(frame, spec.ip_source.v4().value);
+    put32(frame, spec.ip_destination.v4().value);
     frame.insert(frame.end(), spec.ip_options.begin(), spec.ip_options.end());
     const std::uint16_t ip_valid = textbook_checksum(std::span(frame).subspan(ip_at, header_length));
     switch (spec.ip_checksum.mode) {
@@ -79,6 +67,45 @@ std::vector<std::uint8_t> build_frame(const FrameSpec& spec) {
         case ChecksumMode::zero: break;
         case ChecksumMode::offset: store_be16(frame, ip_at + 10, add_error(ip_valid, spec.ip_checksum.error)); break;
     }
+}
+
+// Appends the IPv6 header and the extension header bytes.
+void put_ipv6_header(std::vector<std::uint8_t>& frame, const FrameSpec& spec, std::size_t udp_length) {
+    const std::size_t extensions = spec.extension_headers.size();
+    const std::uint32_t first_word = (std::uint32_t{spec.ip_version.value_or(6)} << 28) |
+                                     (std::uint32_t{spec.tos} << 20) | (spec.flow_label & 0xFFFFF);
+    put32(frame, first_word);
+    put16(frame, spec.total_length.value_or(static_cast<std::uint16_t>(extensions + udp_length)));
+    frame.push_back(spec.protocol);
+    frame.push_back(spec.ttl);
+    frame.insert(frame.end(), spec.ip_source.bytes().begin(), spec.ip_source.bytes().end());
+    frame.insert(frame.end(), spec.ip_destination.bytes().begin(), spec.ip_destination.bytes().end());
+    frame.insert(frame.end(), spec.extension_headers.begin(), spec.extension_headers.end());
+}
+
+}  // namespace
+
+std::vector<std::uint8_t> build_frame(const FrameSpec& spec) {
+    const bool ipv6 = spec.ipv6_header.value_or(!spec.ip_source.is_v4());
+    const std::size_t udp_payload_bytes =
+        spec.channel_data ? 4 + spec.application_data.size() + spec.padding.size() : spec.raw_udp_payload.size();
+    const auto real_udp_length = static_cast<std::uint16_t>(8 + udp_payload_bytes);
+
+    std::vector<std::uint8_t> frame;
+    frame.reserve(14 + 4 * spec.vlan_tags.size() + 60 + real_udp_length + spec.trailer.size());
+    frame.insert(frame.end(), spec.eth_destination.begin(), spec.eth_destination.end());
+    frame.insert(frame.end(), spec.eth_source.begin(), spec.eth_source.end());
+    for (std::uint16_t tci : spec.vlan_tags) {
+        put16(frame, 0x8100);
+        put16(frame, tci);
+    }
+    put16(frame, spec.ether_type.value_or(ipv6 ? 0x86DD : 0x0800));
+
+    const std::size_t ip_at = frame.size();
+    if (ipv6)
+        put_ipv6_header(frame, spec, real_udp_length);
+    else
+        put_ipv4_header(frame, spec, real_udp_length);
 
     const std::size_t udp_at = frame.size();
     const std::uint16_t udp_length_field = spec.udp_length.value_or(real_udp_length);
@@ -96,8 +123,9 @@ std::vector<std::uint8_t> build_frame(const FrameSpec& spec) {
     }
     // The checksum covers the pseudo-header (with the length field as sent)
     // and the datagram as it is really carried.
-    const std::uint32_t pseudo_header =
-        textbook_udp_pseudo_header_sum(std::span(frame).subspan(ip_at), udp_length_field);
+    const std::span<const std::uint8_t> ip_header = std::span(frame).subspan(ip_at);
+    const std::uint32_t pseudo_header = ipv6 ? textbook_udp6_pseudo_header_sum(ip_header, udp_length_field)
+                                             : textbook_udp_pseudo_header_sum(ip_header, udp_length_field);
     std::uint16_t udp_valid =
         static_cast<std::uint16_t>(~textbook_sum(std::span(frame).subspan(udp_at), pseudo_header) & 0xFFFF);
     if (udp_valid == 0) udp_valid = 0xFFFF;

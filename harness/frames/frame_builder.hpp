@@ -28,12 +28,17 @@ struct ChecksumSpec {
 struct FrameSpec {
     std::array<std::uint8_t, 6> eth_destination{0x02, 0x00, 0x00, 0x00, 0x00, 0x01};
     std::array<std::uint8_t, 6> eth_source{0x02, 0x00, 0x00, 0x00, 0x00, 0x02};
-    std::vector<std::uint16_t> vlan_tags;  // 802.1Q TCIs, outermost first
-    std::uint16_t ether_type = 0x0800;
+    std::vector<std::uint16_t> vlan_tags;     // 802.1Q TCIs, outermost first
+    std::optional<std::uint16_t> ether_type;  // forces it; else 0x0800 or 0x86DD by family
 
-    std::uint8_t ip_version = 4;
-    std::vector<std::uint8_t> ip_options;  // appended after the 20 bytes; IHL follows
-    std::optional<std::uint8_t> ihl;       // forces the IHL nibble
+    // The family of ip_source picks the header: IPv4 (20 bytes and options)
+    // or IPv6 (40 bytes and extension headers). Fields of the other family
+    // are ignored; tos and ttl serve as IPv6's traffic class and hop limit,
+    // protocol as its Next Header.
+    std::optional<std::uint8_t> ip_version;  // forces the version nibble
+    std::optional<bool> ipv6_header;         // forces the header: IPv4-mapped addresses in IPv6
+    std::vector<std::uint8_t> ip_options;    // appended after the 20 bytes; IHL follows
+    std::optional<std::uint8_t> ihl;         // forces the IHL nibble
     std::uint8_t tos = 0;
     std::uint16_t identification = 0x1234;
     bool reserved_flag = false;
@@ -42,10 +47,12 @@ struct FrameSpec {
     std::uint16_t fragment_offset = 0;
     std::uint8_t ttl = 64;
     std::uint8_t protocol = 17;
-    Ipv4Address ip_source{0xC6336407};          // 198.51.100.7
-    Ipv4Address ip_destination{0xC0000201};     // 192.0.2.1, the relay
-    std::optional<std::uint16_t> total_length;  // forces the field
-    ChecksumSpec ip_checksum;
+    IpAddress ip_source{Ipv4Address{0xC6336407}};       // 198.51.100.7
+    IpAddress ip_destination{Ipv4Address{0xC0000201}};  // 192.0.2.1, the relay
+    std::optional<std::uint16_t> total_length;          // forces the field (IPv6: Payload Length)
+    ChecksumSpec ip_checksum;                           // IPv4 only
+    std::uint32_t flow_label = 0;                       // IPv6 only, 20 bits
+    std::vector<std::uint8_t> extension_headers;        // IPv6 only: bytes between its header and UDP
 
     std::uint16_t udp_source = 50000;
     std::uint16_t udp_destination = 3478;

@@ -3,37 +3,48 @@
 #include <algorithm>
 #include <vector>
 
-#include "harness/frames/ipv4_udp.hpp"
 #include "harness/frames/textbook_checksum.hpp"
+#include "harness/frames/udp_view.hpp"
 #include "relay/model/bindings.hpp"
 
 namespace xdpturn {
 
 namespace {
 
-// Offsets, written out as the RFCs draw the headers.
+// Offsets, written out as the RFCs draw the headers. Everything after the
+// IP header moves with its size: 20 bytes for IPv4, 40 for IPv6.
 constexpr std::size_t ethernet_bytes = 14;
 constexpr std::size_t ip_at = ethernet_bytes;
-constexpr std::size_t ttl_at = ip_at + 8;
-constexpr std::size_t udp_at = ip_at + 20;
-constexpr std::size_t udp_data_at = udp_at + 8;
-constexpr std::size_t channel_data_at = udp_data_at + 4;
+constexpr std::size_t ipv4_ttl_at = ip_at + 8;
+constexpr std::size_t ipv6_hop_limit_at = ip_at + 7;
+
+struct Layout {
+    bool ipv6 = false;
+    std::size_t udp_at = ip_at + 20;
+    std::size_t udp_data_at() const { return udp_at + 8; }
+    std::size_t channel_data_at() const { return udp_data_at() + 4; }
+};
+
+// The layout the input's EtherType announces; the output must have the same.
+Layout layout_of(Bytes frame) {
+    const bool ipv6 = frame.size() >= ethernet_bytes && load_be16(frame, 12) == 0x86DD;
+    return Layout{ipv6, ip_at + (ipv6 ? 40u : 20u)};
+}
 
 // The UDP checksum residual: textbook_checksum over pseudo-header and datagram
 // with its checksum field in place; 0 for a valid one. 0xFFFF and 0x0000 are
 // both "zero" in one's complement, so the result is normalised to 0..0xFFFE.
-unsigned udp_residual(Bytes frame, std::size_t udp_length) {
-    const std::uint32_t sum = textbook_sum(frame.subspan(udp_at, udp_length),
-                                           textbook_udp_pseudo_header_sum(frame.subspan(ip_at), udp_length));
+unsigned udp_residual(const Layout& layout, Bytes frame, std::size_t udp_length) {
+    const std::uint32_t pseudo_header = layout.ipv6 ? textbook_udp6_pseudo_header_sum(frame.subspan(ip_at), udp_length)
+                                                    : textbook_udp_pseudo_header_sum(frame.subspan(ip_at), udp_length);
+    const std::uint32_t sum = textbook_sum(frame.subspan(layout.udp_at, udp_length), pseudo_header);
     const unsigned residual = ~sum & 0xFFFF;
     return residual == 0xFFFF ? 0 : residual;
 }
 
 // An Ethernet + 20-byte IPv4 + UDP frame whose lengths end at the frame's
 // end and whose header checksum verifies, with the input's TTL.
-std::optional<std::string> check_headers(Bytes input, Bytes output) {
-    if (output.size() < udp_data_at) return "output shorter than Ethernet + IPv4 + UDP headers";
-    if (load_be16(output, 12) != 0x0800) return "output EtherType is not IPv4";
+std::optional<std::string> check_ipv4_header(Bytes input, Bytes output) {
     if (output[ip_at] != 0x45) return "output IPv4 version/IHL is not 4/5";
     const unsigned total_length = load_be16(output, ip_at + 2);
     if (total_length != output.size() - ethernet_bytes)
@@ -42,25 +53,55 @@ std::optional<std::string> check_headers(Bytes input, Bytes output) {
     if (ipv4_is_fragment(output.subspan(ip_at))) return "output is marked as a fragment";
     if (output[ip_at + 9] != 17) return "output protocol is not UDP";
     // The relay forwards at the frame level: it is not a router.
-    if (input.size() > ttl_at && output[ttl_at] != input[ttl_at])
-        return "output TTL " + std::to_string(output[ttl_at]) + " is not the input's " + std::to_string(input[ttl_at]);
+    if (input.size() > ipv4_ttl_at && output[ipv4_ttl_at] != input[ipv4_ttl_at])
+        return "output TTL " + std::to_string(output[ipv4_ttl_at]) + " is not the input's " +
+               std::to_string(input[ipv4_ttl_at]);
     if (textbook_checksum(output.subspan(ip_at, 20)) != 0) return "output IPv4 header checksum does not verify";
-    if (load_be16(output, udp_at + 4) != total_length - 20)
+    if (load_be16(output, ip_at + 20 + 4) != total_length - 20)
         return "output UDP length disagrees with the IPv4 total length";
     return std::nullopt;
 }
 
+// An Ethernet + IPv6 + UDP frame, no extension headers, whose payload
+// length ends at the frame's end, with the input's version, traffic class,
+// flow label and hop limit.
+std::optional<std::string> check_ipv6_header(Bytes input, Bytes output) {
+    if (input.size() < ip_at + 40) return "input too short for an IPv6 header";
+    if (!std::equal(output.begin() + ip_at, output.begin() + ip_at + 4, input.begin() + ip_at))
+        return "output IPv6 version, traffic class or flow label is not the input's";
+    const unsigned payload_length = load_be16(output, ip_at + 4);
+    if (payload_length != output.size() - ethernet_bytes - 40)
+        return "output IPv6 payload length " + std::to_string(payload_length) + " does not end at the frame's end (" +
+               std::to_string(output.size() - ethernet_bytes - 40) + " bytes)";
+    if (output[ip_at + 6] != 17) return "output Next Header is not UDP";
+    if (output[ipv6_hop_limit_at] != input[ipv6_hop_limit_at])
+        return "output hop limit " + std::to_string(output[ipv6_hop_limit_at]) + " is not the input's " +
+               std::to_string(input[ipv6_hop_limit_at]);
+    if (load_be16(output, ip_at + 40 + 4) != payload_length) return "output UDP length is not the payload length";
+    return std::nullopt;
+}
+
+std::optional<std::string> check_headers(const Layout& layout, Bytes input, Bytes output) {
+    if (output.size() < layout.udp_data_at()) return "output shorter than Ethernet + IP + UDP headers";
+    const unsigned ether_type = layout.ipv6 ? 0x86DD : 0x0800;
+    if (load_be16(output, 12) != ether_type)
+        return std::string("output EtherType is not ") + (layout.ipv6 ? "IPv6" : "IPv4") + ", the input's";
+    return layout.ipv6 ? check_ipv6_header(input, output) : check_ipv4_header(input, output);
+}
+
 // Zero stays zero (no checksum), anything else keeps the input's error.
-std::optional<std::string> check_udp_checksum(Bytes input, Bytes output) {
-    const unsigned in_checksum = load_be16(input, udp_at + 6);
-    const unsigned out_checksum = load_be16(output, udp_at + 6);
+std::optional<std::string> check_udp_checksum(const Layout& layout, Bytes input, Bytes output) {
+    const std::size_t checksum_at = layout.udp_at + 6;
+    const unsigned in_checksum = load_be16(input, checksum_at);
+    const unsigned out_checksum = load_be16(output, checksum_at);
     if (in_checksum == 0) {
+        if (layout.ipv6) return "input had no UDP checksum, which IPv6 does not allow";
         if (out_checksum != 0) return "input had no UDP checksum (0) but the output has one";
         return std::nullopt;
     }
     if (out_checksum == 0) return "output UDP checksum is 0 (none) although the input had one";
-    const unsigned in_residual = udp_residual(input, load_be16(input, udp_at + 4));
-    const unsigned out_residual = udp_residual(output, load_be16(output, udp_at + 4));
+    const unsigned in_residual = udp_residual(layout, input, load_be16(input, layout.udp_at + 4));
+    const unsigned out_residual = udp_residual(layout, output, load_be16(output, layout.udp_at + 4));
     if (in_residual != out_residual)
         return in_residual == 0 ? std::string("output UDP checksum does not verify")
                                 : "output UDP checksum error differs from the input's error";
@@ -70,8 +111,12 @@ std::optional<std::string> check_udp_checksum(Bytes input, Bytes output) {
 }  // namespace
 
 std::optional<std::string> validate_relayed_frame(Bytes input, Bytes output) {
-    if (auto problem = check_headers(input, output)) return problem;
-    // The input: a 20-byte IPv4 header (only those are relayed), ChannelData.
+    const Layout layout = layout_of(input);
+    if (auto problem = check_headers(layout, input, output)) return problem;
+    // The input: an IP header without options or extensions, ChannelData.
+    const std::size_t udp_at = layout.udp_at;
+    const std::size_t udp_data_at = layout.udp_data_at();
+    const std::size_t channel_data_at = layout.channel_data_at();
     if (input.size() < channel_data_at) return "input too short to have been relayed";
     const unsigned length = load_be16(input, udp_data_at + 2);
     if (channel_data_at + length > input.size()) return "input Length exceeds the input frame";
@@ -82,12 +127,17 @@ std::optional<std::string> validate_relayed_frame(Bytes input, Bytes output) {
     if (!std::equal(output.begin() + udp_data_at, output.end(), input.begin() + channel_data_at,
                     input.begin() + channel_data_at + length))
         return "output data is not the input's " + std::to_string(length) + " bytes of application data";
-    return check_udp_checksum(input, output);
+    return check_udp_checksum(layout, input, output);
 }
 
 std::optional<std::string> validate_encapsulated_frame(Bytes input, Bytes output) {
-    if (auto problem = check_headers(input, output)) return problem;
-    // The input: a 20-byte IPv4 header and a UDP datagram of any content.
+    const Layout layout = layout_of(input);
+    if (auto problem = check_headers(layout, input, output)) return problem;
+    // The input: an IP header without options or extensions and a UDP
+    // datagram of any content.
+    const std::size_t udp_at = layout.udp_at;
+    const std::size_t udp_data_at = layout.udp_data_at();
+    const std::size_t channel_data_at = layout.channel_data_at();
     if (input.size() < udp_data_at) return "input too short to have been encapsulated";
     const unsigned in_udp_length = load_be16(input, udp_at + 4);
     if (in_udp_length < 8 || udp_at + in_udp_length > input.size()) return "input UDP length exceeds the frame";
@@ -108,7 +158,7 @@ std::optional<std::string> validate_encapsulated_frame(Bytes input, Bytes output
     if (!std::equal(output.begin() + channel_data_at, output.end(), input.begin() + udp_data_at,
                     input.begin() + udp_data_at + data_length))
         return "output data is not the peer's " + std::to_string(data_length) + " bytes";
-    return check_udp_checksum(input, output);
+    return check_udp_checksum(layout, input, output);
 }
 
 std::optional<std::string> validate_output(Bytes input, Bytes output, Reason reason) {

@@ -22,4 +22,16 @@ std::uint32_t textbook_udp_pseudo_header_sum(std::span<const std::uint8_t> ipv4_
     return textbook_sum(protocol_and_length, textbook_sum(ipv4_header.subspan(12, 8), 0));
 }
 
+std::uint32_t textbook_udp6_pseudo_header_sum(std::span<const std::uint8_t> ipv6_header, std::size_t udp_length) {
+    const std::uint8_t length_zeros_and_next_header[] = {static_cast<std::uint8_t>(udp_length >> 24),
+                                                         static_cast<std::uint8_t>(udp_length >> 16),
+                                                         static_cast<std::uint8_t>(udp_length >> 8),
+                                                         static_cast<std::uint8_t>(udp_length & 0xFF),
+                                                         0,
+                                                         0,
+                                                         0,
+                                                         17};
+    return textbook_sum(length_zeros_and_next_header, textbook_sum(ipv6_header.subspan(8, 32), 0));
+}
+
 }  // namespace xdpturn

@@ -20,4 +20,10 @@ std::uint16_t textbook_checksum(std::span<const std::uint8_t> bytes);
 // protocol 17 and the UDP length.
 std::uint32_t textbook_udp_pseudo_header_sum(std::span<const std::uint8_t> ipv4_header, std::size_t udp_length);
 
+// The IPv6 pseudo-header of RFC 8200 Section 8.1, summed: the 128-bit
+// source and destination addresses as the IPv6 header holds them (its bytes
+// 8-39), the upper-layer length in 32 bits, three zero bytes and next
+// header 17.
+std::uint32_t textbook_udp6_pseudo_header_sum(std::span<const std::uint8_t> ipv6_header, std::size_t udp_length);
+
 }  // namespace xdpturn

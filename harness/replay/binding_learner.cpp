@@ -1,6 +1,6 @@
 #include "harness/replay/binding_learner.hpp"
 
-#include "harness/frames/ipv4_udp.hpp"
+#include "harness/frames/udp_view.hpp"
 
 #include <algorithm>
 #include <climits>
@@ -23,7 +23,7 @@ bool BindingLearner::observe(Bytes frame, std::uint64_t time_us) {
     bool changed = expire(time_us);
     // IPv4 UDP only: the control traffic of IPv6 clients cannot produce
     // bindings the XDP program could use.
-    const auto datagram = find_ipv4_udp(frame);
+    const auto datagram = find_udp(frame);
     if (!datagram || !stun::looks_like_stun(datagram->payload)) return changed;
     const bool from_server = datagram->source.port == turn_port_;
     if (!from_server && datagram->destination.port != turn_port_) return changed;

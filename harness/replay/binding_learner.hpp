@@ -87,7 +87,7 @@ class BindingLearner {
     };
     struct EndpointLess {
         bool operator()(const Endpoint& a, const Endpoint& b) const {
-            return std::tie(a.address.value, a.port) < std::tie(b.address.value, b.port);
+            return std::tie(a.address, a.port) < std::tie(b.address, b.port);
         }
     };
 

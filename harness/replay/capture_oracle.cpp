@@ -2,7 +2,7 @@
 
 #include <string_view>
 
-#include "harness/frames/ipv4_udp.hpp"
+#include "harness/frames/udp_view.hpp"
 
 namespace xdpturn {
 
@@ -11,11 +11,11 @@ namespace xdpturn {
 // relay may send from another local address than the one the XDP program
 // copies from the arriving frame.
 std::uint64_t CaptureOracle::key_of(Bytes frame) {
-    const auto udp = find_ipv4_udp(frame);
+    const auto udp = find_udp(frame);
     if (!udp) return 0;
     const std::string_view payload(reinterpret_cast<const char*>(udp->payload.data()), udp->payload.size());
-    const std::uint64_t where = (std::uint64_t{udp->destination.address.value} << 32) |
-                                (std::uint64_t{udp->source.port} << 16) | udp->destination.port;
+    const std::uint64_t where =
+        hash_value(udp->destination.address) ^ ((std::uint64_t{udp->source.port} << 16) | udp->destination.port);
     const std::uint64_t key = std::hash<std::string_view>{}(payload) ^ (where * 0x9E3779B97F4A7C15ull);
     return key == 0 ? 1 : key;
 }

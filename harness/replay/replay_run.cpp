@@ -28,7 +28,7 @@ namespace {
 
 const char* checksum_state_name(UdpChecksumState state) {
     switch (state) {
-        case UdpChecksumState::not_applicable: return "not IPv4 UDP";
+        case UdpChecksumState::not_applicable: return "not UDP";
         case UdpChecksumState::none: return "none (0)";
         case UdpChecksumState::valid: return "valid";
         case UdpChecksumState::partial: return partial_checksum_state;

@@ -12,21 +12,49 @@
 
 namespace xdpturn {
 
+namespace {
+void copy_address(std::uint8_t (&to)[XDPTURN_ADDR_BYTES], const IpAddress& from) {
+    static_assert(sizeof(to) == std::tuple_size_v<Ipv6Bytes>);
+    std::memcpy(to, from.bytes().data(), sizeof(to));
+}
+}  // namespace
+
 xdpturn_binding_key to_abi(const BindingKey& key) {
-    return xdpturn_binding_key{htonl(key.client.address.value), htons(key.client.port), htons(key.channel)};
+    xdpturn_binding_key abi{};
+    copy_address(abi.client_addr, key.client.address);
+    abi.client_port = htons(key.client.port);
+    abi.channel = htons(key.channel);
+    return abi;
 }
 
 xdpturn_binding_value to_abi(const BindingTarget& target) {
-    return xdpturn_binding_value{htonl(target.peer.address.value), htons(target.peer.port),
-                                 htons(target.allocation_port)};
+    xdpturn_binding_value abi{};
+    copy_address(abi.peer_addr, target.peer.address);
+    abi.peer_port = htons(target.peer.port);
+    abi.allocation_port = htons(target.allocation_port);
+    return abi;
 }
 
 xdpturn_peer_key to_abi(const PeerKey& key) {
-    return xdpturn_peer_key{htonl(key.peer.address.value), htons(key.peer.port), htons(key.allocation_port)};
+    xdpturn_peer_key abi{};
+    copy_address(abi.peer_addr, key.peer.address);
+    abi.peer_port = htons(key.peer.port);
+    abi.allocation_port = htons(key.allocation_port);
+    return abi;
 }
 
 xdpturn_peer_value to_abi_reverse(const BindingKey& key) {
-    return xdpturn_peer_value{htonl(key.client.address.value), htons(key.client.port), htons(key.channel)};
+    xdpturn_peer_value abi{};
+    copy_address(abi.client_addr, key.client.address);
+    abi.client_port = htons(key.client.port);
+    abi.channel = htons(key.channel);
+    return abi;
+}
+
+BindingKey from_abi(const xdpturn_peer_value& value) {
+    Ipv6Bytes address{};
+    std::memcpy(address.data(), value.client_addr, address.size());
+    return BindingKey{Endpoint{IpAddress::from_bytes(address), ntohs(value.client_port)}, ntohs(value.channel)};
 }
 
 template <class Key, class Value>

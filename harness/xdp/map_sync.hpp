@@ -22,6 +22,7 @@ xdpturn_binding_key to_abi(const BindingKey& key);
 xdpturn_binding_value to_abi(const BindingTarget& target);
 xdpturn_peer_key to_abi(const PeerKey& key);
 xdpturn_peer_value to_abi_reverse(const BindingKey& key);
+BindingKey from_abi(const xdpturn_peer_value& value);
 
 class MapSync {
   public:

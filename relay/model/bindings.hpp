@@ -81,9 +81,8 @@ struct BindingTarget {
 
 struct BindingKeyHash {
     std::size_t operator()(const BindingKey& key) const noexcept {
-        const std::uint64_t packed =
-            (std::uint64_t{key.client.address.value} << 32) | (std::uint64_t{key.client.port} << 16) | key.channel;
-        return std::hash<std::uint64_t>{}(packed);
+        const std::uint64_t packed = (std::uint64_t{key.client.port} << 16) | key.channel;
+        return hash_value(key.client.address) ^ std::hash<std::uint64_t>{}(packed);
     }
 };
 
@@ -103,9 +102,8 @@ inline PeerKey peer_key_of(const BindingTarget& target) {
 
 struct PeerKeyHash {
     std::size_t operator()(const PeerKey& key) const noexcept {
-        const std::uint64_t packed =
-            (std::uint64_t{key.peer.address.value} << 32) | (std::uint64_t{key.peer.port} << 16) | key.allocation_port;
-        return std::hash<std::uint64_t>{}(packed);
+        const std::uint64_t packed = (std::uint64_t{key.peer.port} << 16) | key.allocation_port;
+        return hash_value(key.peer.address) ^ std::hash<std::uint64_t>{}(packed);
     }
 };
 

@@ -15,8 +15,6 @@ std::string to_string(const Decision& decision) {
 namespace {
 
 constexpr std::size_t ip_offset = EthernetHeader::bytes;
-constexpr std::size_t udp_offset = ip_offset + Ipv4Header::bytes;
-constexpr std::size_t udp_payload_offset = udp_offset + UdpHeader::bytes;
 constexpr std::uint8_t ihl_without_options = Ipv4Header::bytes / 4;
 
 Decision pass(Reason reason) {
@@ -34,21 +32,27 @@ Reason reason_for(ChannelDataStatus status) {
     return Reason::relayed;
 }
 
+std::size_t ip_header_bytes(bool ipv6) {
+    return ipv6 ? Ipv6Header::bytes : Ipv4Header::bytes;
+}
+
 // The UDP checksum of the relayed datagram. A zero input checksum means the
-// sender computed none, and the relay computes none either (RFC 768). A
-// wrong input checksum is not repaired: the output carries the same error
-// (its residual sum equals the input's), so the peer's stack discards it
-// exactly as the relay's own stack would have discarded the input.
-std::uint16_t relayed_udp_checksum(const Ipv4Header& in_ip, Bytes in_datagram, const Ipv4Header& out_ip,
+// sender computed none, and the relay computes none either (RFC 768; over
+// IPv6 a zero never gets this far). A wrong input checksum is not repaired:
+// the output carries the same error (its residual sum equals the input's),
+// so the receiver's stack discards it exactly as the relay's own stack
+// would have discarded the input.
+std::uint16_t relayed_udp_checksum(const IpAddress& in_source, const IpAddress& in_destination, Bytes in_datagram,
+                                   const Endpoint& out_source, const Endpoint& out_destination,
                                    Bytes out_datagram_with_zero_checksum, std::uint16_t in_checksum) {
     if (in_checksum == 0) return 0;
 
     OnesComplementSum in_residual;
-    add_udp_pseudo_header(in_residual, in_ip.source, in_ip.destination, static_cast<std::uint16_t>(in_datagram.size()));
+    add_udp_pseudo_header(in_residual, in_source, in_destination, static_cast<std::uint16_t>(in_datagram.size()));
     in_residual.add(in_datagram);  // a valid datagram sums to 0xFFFF ("zero")
 
     OnesComplementSum out_sum;
-    add_udp_pseudo_header(out_sum, out_ip.source, out_ip.destination,
+    add_udp_pseudo_header(out_sum, out_source.address, out_destination.address,
                           static_cast<std::uint16_t>(out_datagram_with_zero_checksum.size()));
     out_sum.add(out_datagram_with_zero_checksum);
 
@@ -59,6 +63,14 @@ std::uint16_t relayed_udp_checksum(const Ipv4Header& in_ip, Bytes in_datagram, c
 
 }  // namespace
 
+IpAddress ReferenceModel::Received::source() const {
+    return std::visit([](const auto& header) { return IpAddress{header.source}; }, ip);
+}
+
+IpAddress ReferenceModel::Received::destination() const {
+    return std::visit([](const auto& header) { return IpAddress{header.destination}; }, ip);
+}
+
 Decision ReferenceModel::decide(Bytes frame, std::vector<std::uint8_t>& relayed) const {
     relayed.clear();
 
@@ -66,8 +78,13 @@ Decision ReferenceModel::decide(Bytes frame, std::vector<std::uint8_t>& relayed)
     const EthernetHeader eth = EthernetHeader::read(frame);
     if (eth.ether_type == EthernetHeader::type_vlan || eth.ether_type == EthernetHeader::type_qinq)
         return pass(Reason::vlan_tagged);
-    if (eth.ether_type != EthernetHeader::type_ipv4) return pass(Reason::not_ipv4);
+    if (eth.ether_type == EthernetHeader::type_ipv4) return decide_ipv4(frame, eth, relayed);
+    if (eth.ether_type == EthernetHeader::type_ipv6) return decide_ipv6(frame, eth, relayed);
+    return pass(Reason::not_ip);
+}
 
+Decision ReferenceModel::decide_ipv4(Bytes frame, const EthernetHeader& eth, std::vector<std::uint8_t>& relayed) const {
+    const std::size_t udp_offset = ip_offset + Ipv4Header::bytes;
     if (frame.size() < udp_offset) return pass(Reason::short_ipv4);
     const Ipv4Header ip = Ipv4Header::read(frame.subspan(ip_offset));
     if (ip.version != 4) return pass(Reason::ipv4_version);
@@ -75,10 +92,10 @@ Decision ReferenceModel::decide(Bytes frame, std::vector<std::uint8_t>& relayed)
     if (ip.more_fragments || ip.fragment_offset != 0) return pass(Reason::ipv4_fragment);
     if (ip.protocol != Ipv4Header::protocol_udp) return pass(Reason::not_udp);
 
-    if (frame.size() < udp_payload_offset) return pass(Reason::short_udp);
+    if (frame.size() < udp_offset + UdpHeader::bytes) return pass(Reason::short_udp);
     const UdpHeader udp = UdpHeader::read(frame.subspan(udp_offset));
-    const bool from_client = udp.destination_port == config_.turn_port;
-    if (!from_client && !config_.relay_ports.contains(udp.destination_port)) return pass(Reason::wrong_port);
+    if (udp.destination_port != config_.turn_port && !config_.relay_ports.contains(udp.destination_port))
+        return pass(Reason::wrong_port);
 
     const std::size_t ip_bytes_in_frame = frame.size() - ip_offset;
     if (ip.total_length < Ipv4Header::bytes + UdpHeader::bytes || ip.total_length > ip_bytes_in_frame)
@@ -87,24 +104,55 @@ Decision ReferenceModel::decide(Bytes frame, std::vector<std::uint8_t>& relayed)
     if (OnesComplementSum{}.add(frame.subspan(ip_offset, Ipv4Header::bytes)).value() != 0xFFFF)
         return pass(Reason::ipv4_checksum);
 
-    const Received received{eth, ip, udp, frame.subspan(udp_offset, udp.length)};
-    return from_client ? decide_from_client(received, relayed) : decide_from_peer(received, relayed);
+    return decide_path(Received{eth, ip, udp, frame.subspan(udp_offset, udp.length)}, relayed);
+}
+
+Decision ReferenceModel::decide_ipv6(Bytes frame, const EthernetHeader& eth, std::vector<std::uint8_t>& relayed) const {
+    const std::size_t udp_offset = ip_offset + Ipv6Header::bytes;
+    if (frame.size() < udp_offset) return pass(Reason::short_ipv6);
+    const Ipv6Header ip = Ipv6Header::read(frame.subspan(ip_offset));
+    if (ip.version != 6) return pass(Reason::ipv6_version);
+    if (is_ipv6_extension_header(ip.next_header)) return pass(Reason::ipv6_extension);
+    if (ip.next_header != Ipv6Header::next_header_udp) return pass(Reason::not_udp);
+
+    if (frame.size() < udp_offset + UdpHeader::bytes) return pass(Reason::short_udp);
+    const UdpHeader udp = UdpHeader::read(frame.subspan(udp_offset));
+    if (udp.destination_port != config_.turn_port && !config_.relay_ports.contains(udp.destination_port))
+        return pass(Reason::wrong_port);
+
+    const std::size_t payload_bytes_in_frame = frame.size() - udp_offset;
+    if (ip.payload_length < UdpHeader::bytes || ip.payload_length > payload_bytes_in_frame)
+        return pass(Reason::ipv6_length);
+    if (udp.length != ip.payload_length) return pass(Reason::udp_length);
+    // Mandatory over IPv6 (RFC 8200 Section 8.1): a zero marks a malformed
+    // datagram, which the relay must not turn into a valid one.
+    if (udp.checksum == 0) return pass(Reason::ipv6_zero_checksum);
+
+    return decide_path(Received{eth, ip, udp, frame.subspan(udp_offset, udp.length)}, relayed);
+}
+
+Decision ReferenceModel::decide_path(const Received& in, std::vector<std::uint8_t>& relayed) const {
+    return in.udp.destination_port == config_.turn_port ? decide_from_client(in, relayed)
+                                                        : decide_from_peer(in, relayed);
 }
 
 Decision ReferenceModel::decide_from_client(const Received& in, std::vector<std::uint8_t>& relayed) const {
     const ChannelDataMessage message = parse_channel_data(in.datagram.subspan(UdpHeader::bytes), config_.channels);
     if (message.status != ChannelDataStatus::ok) return pass(reason_for(message.status));
 
-    const auto binding = bindings_->find(BindingKey{Endpoint{in.ip.source, in.udp.source_port}, message.channel});
+    const auto binding = bindings_->find(BindingKey{Endpoint{in.source(), in.udp.source_port}, message.channel});
     if (binding == bindings_->end()) return pass(Reason::no_binding);
     const BindingTarget& target = binding->second;
+    // A peer of the other family needs a relayed address of that family
+    // and a new IP header: not offloaded (yet).
+    if (target.peer.address.is_v4() != !in.ipv6()) return pass(Reason::other_family);
     // The peer is an allocation of this relay (this address, a relay port):
     // only the relay's own sockets can deliver to it, a frame sent to the
     // wire cannot.
-    if (target.peer.address == in.ip.destination && config_.relay_ports.contains(target.peer.port))
+    if (target.peer.address == in.destination() && config_.relay_ports.contains(target.peer.port))
         return pass(Reason::hairpin);
 
-    build_output(in, Endpoint{in.ip.destination, target.allocation_port}, target.peer, message.application_data,
+    build_output(in, Endpoint{in.destination(), target.allocation_port}, target.peer, message.application_data,
                  relayed);
     return {Verdict::tx, Reason::relayed};
 }
@@ -112,7 +160,7 @@ Decision ReferenceModel::decide_from_client(const Received& in, std::vector<std:
 Decision ReferenceModel::decide_from_peer(const Received& in, std::vector<std::uint8_t>& relayed) const {
     // The channel bound to this peer on this allocation: a plain search of
     // the bindings, as a relay with a handful of channels would do it.
-    const PeerKey wanted{Endpoint{in.ip.source, in.udp.source_port}, in.udp.destination_port};
+    const PeerKey wanted{Endpoint{in.source(), in.udp.source_port}, in.udp.destination_port};
     const auto binding = std::find_if(bindings_->begin(), bindings_->end(),
                                       [&](const auto& entry) { return peer_key_of(entry.second) == wanted; });
     // No channel: user space sends a Data indication if the peer has a
@@ -122,20 +170,23 @@ Decision ReferenceModel::decide_from_peer(const Received& in, std::vector<std::u
     if (binding == bindings_->end() || !config_.channels.contains(binding->first.channel))
         return pass(Reason::no_channel);
     const BindingKey& client = binding->first;
+    if (client.client.address.is_v4() != !in.ipv6()) return pass(Reason::other_family);
 
     const std::vector<std::uint8_t> message =
         encode_channel_data(client.channel, in.datagram.subspan(UdpHeader::bytes));
-    if (Ipv4Header::bytes + UdpHeader::bytes + message.size() > config_.mtu) return pass(Reason::too_big);
+    if (ip_header_bytes(in.ipv6()) + UdpHeader::bytes + message.size() > config_.mtu) return pass(Reason::too_big);
 
-    build_output(in, Endpoint{in.ip.destination, config_.turn_port}, client.client, message, relayed);
+    build_output(in, Endpoint{in.destination(), config_.turn_port}, client.client, message, relayed);
     return {Verdict::tx, Reason::encapsulated};
 }
 
 // Builds the frame the relay sends, from scratch: the input's Ethernet
-// addresses swapped, its IPv4 header with new addresses and length, a new
-// UDP header and `payload`, with both checksums computed in full.
+// addresses swapped, its IP header with new addresses and length (every
+// other field kept), a new UDP header and `payload`, with every checksum
+// computed in full.
 void ReferenceModel::build_output(const Received& in, const Endpoint& from, const Endpoint& to, Bytes payload,
                                   std::vector<std::uint8_t>& relayed) const {
+    const std::size_t udp_offset = ip_offset + ip_header_bytes(in.ipv6());
     const std::size_t out_udp_length = UdpHeader::bytes + payload.size();
     relayed.resize(udp_offset + out_udp_length);
     const MutableBytes out{relayed};
@@ -144,22 +195,31 @@ void ReferenceModel::build_output(const Received& in, const Endpoint& from, cons
     std::swap(out_eth.source, out_eth.destination);
     out_eth.write(out);
 
-    Ipv4Header out_ip = in.ip;  // keeps TOS, identification, DF and reserved flag, TTL
-    out_ip.total_length = static_cast<std::uint16_t>(Ipv4Header::bytes + out_udp_length);
-    out_ip.source = from.address;
-    out_ip.destination = to.address;
-    out_ip.header_checksum = 0;
-    out_ip.write(out.subspan(ip_offset));
-    out_ip.header_checksum =
-        checksum_from_sum(OnesComplementSum{}.add(out.subspan(ip_offset, Ipv4Header::bytes)).value());
-    out_ip.write(out.subspan(ip_offset));
+    if (in.ipv6()) {
+        Ipv6Header out_ip = std::get<Ipv6Header>(in.ip);  // keeps traffic class, flow label, hop limit
+        out_ip.payload_length = static_cast<std::uint16_t>(out_udp_length);
+        out_ip.source = from.address;
+        out_ip.destination = to.address;
+        out_ip.write(out.subspan(ip_offset));
+    } else {
+        Ipv4Header out_ip = std::get<Ipv4Header>(in.ip);  // keeps TOS, identification, DF and reserved flag, TTL
+        out_ip.total_length = static_cast<std::uint16_t>(Ipv4Header::bytes + out_udp_length);
+        out_ip.source = from.address.v4();
+        out_ip.destination = to.address.v4();
+        out_ip.header_checksum = 0;
+        out_ip.write(out.subspan(ip_offset));
+        out_ip.header_checksum =
+            checksum_from_sum(OnesComplementSum{}.add(out.subspan(ip_offset, Ipv4Header::bytes)).value());
+        out_ip.write(out.subspan(ip_offset));
+    }
 
     const UdpHeader out_udp_unchecked{from.port, to.port, static_cast<std::uint16_t>(out_udp_length), 0};
     out_udp_unchecked.write(out.subspan(udp_offset));
-    std::copy(payload.begin(), payload.end(), out.begin() + static_cast<std::ptrdiff_t>(udp_payload_offset));
+    std::copy(payload.begin(), payload.end(), out.begin() + static_cast<std::ptrdiff_t>(udp_offset + UdpHeader::bytes));
 
     UdpHeader out_udp = out_udp_unchecked;
-    out_udp.checksum = relayed_udp_checksum(in.ip, in.datagram, out_ip, out.subspan(udp_offset), in.udp.checksum);
+    out_udp.checksum = relayed_udp_checksum(in.source(), in.destination(), in.datagram, from, to,
+                                            out.subspan(udp_offset), in.udp.checksum);
     out_udp.write(out.subspan(udp_offset));
 }
 

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "relay/model/bindings.hpp"
@@ -40,10 +41,17 @@ class ReferenceModel {
     // and its UDP datagram (as bounded by the UDP length).
     struct Received {
         EthernetHeader eth;
-        Ipv4Header ip;
+        std::variant<Ipv4Header, Ipv6Header> ip;
         UdpHeader udp;
         Bytes datagram;
+
+        bool ipv6() const { return std::holds_alternative<Ipv6Header>(ip); }
+        IpAddress source() const;
+        IpAddress destination() const;
     };
+    Decision decide_ipv4(Bytes frame, const EthernetHeader& eth, std::vector<std::uint8_t>& relayed) const;
+    Decision decide_ipv6(Bytes frame, const EthernetHeader& eth, std::vector<std::uint8_t>& relayed) const;
+    Decision decide_path(const Received& in, std::vector<std::uint8_t>& relayed) const;
     Decision decide_from_client(const Received& in, std::vector<std::uint8_t>& relayed) const;
     Decision decide_from_peer(const Received& in, std::vector<std::uint8_t>& relayed) const;
     void build_output(const Received& in, const Endpoint& from, const Endpoint& to, Bytes payload,

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <charconv>
 
 namespace xdpturn {
@@ -19,8 +20,60 @@ Result<Ipv4Address> parse_ipv4(const std::string& text) {
     return Ipv4Address{ntohl(raw.s_addr)};
 }
 
+namespace {
+constexpr std::size_t mapped_prefix_bytes = 12;  // ::ffff: before the IPv4 address
+constexpr Ipv6Bytes v4_mapped_prefix{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF};
+}  // namespace
+
+IpAddress::IpAddress(Ipv4Address v4) : bytes_(v4_mapped_prefix) {
+    for (std::size_t i = 0; i < 4; ++i)
+        bytes_[mapped_prefix_bytes + i] = static_cast<std::uint8_t>(v4.value >> (24 - 8 * i));
+}
+
+IpAddress IpAddress::from_bytes(const Ipv6Bytes& bytes) {
+    IpAddress address;
+    address.bytes_ = bytes;
+    return address;
+}
+
+bool IpAddress::is_v4() const {
+    return std::equal(bytes_.begin(), bytes_.begin() + mapped_prefix_bytes, v4_mapped_prefix.begin());
+}
+
+Ipv4Address IpAddress::v4() const {
+    std::uint32_t value = 0;
+    for (std::size_t i = 0; i < 4; ++i) value = (value << 8) | bytes_[mapped_prefix_bytes + i];
+    return Ipv4Address{value};
+}
+
+std::string to_string(const IpAddress& address) {
+    if (address.is_v4()) return to_string(address.v4());
+    char text[INET6_ADDRSTRLEN];
+    inet_ntop(AF_INET6, address.bytes().data(), text, sizeof(text));
+    return text;
+}
+
+Result<IpAddress> parse_ip(const std::string& text) {
+    if (text.find(':') == std::string::npos) {
+        auto v4 = parse_ipv4(text);
+        if (!v4) return v4.error();
+        return IpAddress{*v4};
+    }
+    Ipv6Bytes bytes{};
+    if (inet_pton(AF_INET6, text.c_str(), bytes.data()) != 1) return Error{"not an IPv6 address: '" + text + "'"};
+    return IpAddress::from_bytes(bytes);
+}
+
+std::size_t hash_value(const IpAddress& address) {
+    // FNV-1a over the 16 bytes: cheap, and every byte counts.
+    std::uint64_t hash = 0xcbf29ce484222325;
+    for (const std::uint8_t byte : address.bytes()) hash = (hash ^ byte) * 0x100000001b3;
+    return static_cast<std::size_t>(hash);
+}
+
 std::string to_string(const Endpoint& endpoint) {
-    return to_string(endpoint.address) + ":" + std::to_string(endpoint.port);
+    if (endpoint.address.is_v4()) return to_string(endpoint.address) + ":" + std::to_string(endpoint.port);
+    return "[" + to_string(endpoint.address) + "]:" + std::to_string(endpoint.port);
 }
 
 Result<std::uint32_t> parse_number(std::string_view text, std::uint32_t max) {
@@ -39,7 +92,13 @@ Result<std::uint32_t> parse_number(std::string_view text, std::uint32_t max) {
 Result<Endpoint> parse_endpoint(const std::string& text) {
     const auto colon = text.rfind(':');
     if (colon == std::string::npos) return Error{"expected ADDRESS:PORT, got '" + text + "'"};
-    auto address = parse_ipv4(text.substr(0, colon));
+    std::string host = text.substr(0, colon);
+    const bool bracketed = host.size() >= 2 && host.front() == '[' && host.back() == ']';
+    if (bracketed) host = host.substr(1, host.size() - 2);
+    // An IPv6 address needs brackets, or its last group would read as the port.
+    if (!bracketed && host.find(':') != std::string::npos)
+        return Error{"expected [IPV6]:PORT for an IPv6 endpoint, got '" + text + "'"};
+    auto address = parse_ip(host);
     if (!address) return address.error();
     auto port = parse_number(std::string_view(text).substr(colon + 1), 0xFFFF);
     if (!port) return Error{"bad port in '" + text + "': " + port.error().message};

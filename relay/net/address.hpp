@@ -1,6 +1,7 @@
-// IPv4 addresses and endpoints in host byte order, and their text forms.
+// IPv4 and IPv6 addresses and endpoints, and their text forms.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -17,12 +18,42 @@ struct Ipv4Address {
 std::string to_string(Ipv4Address address);
 Result<Ipv4Address> parse_ipv4(const std::string& text);
 
+using Ipv6Bytes = std::array<std::uint8_t, 16>;  // network order, as on the wire
+
+// An IPv4 or IPv6 address. IPv4 is held in its IPv4-mapped IPv6 form
+// (::ffff:a.b.c.d, RFC 4291 Section 2.5.5.2), so every address is 16
+// bytes, exactly as the map ABI stores it, and the two families can never
+// compare equal. The default is IPv4 0.0.0.0.
+class IpAddress {
+  public:
+    IpAddress() : IpAddress(Ipv4Address{}) {}
+    IpAddress(Ipv4Address v4);  // NOLINT: an IPv4 address is an IpAddress
+    // 16 bytes as on the wire; the IPv4-mapped form is the IPv4 address.
+    static IpAddress from_bytes(const Ipv6Bytes& bytes);
+
+    bool is_v4() const;
+    Ipv4Address v4() const;  // is_v4() only
+    const Ipv6Bytes& bytes() const { return bytes_; }
+
+    friend bool operator==(const IpAddress&, const IpAddress&) = default;
+    friend auto operator<=>(const IpAddress&, const IpAddress&) = default;
+
+  private:
+    Ipv6Bytes bytes_{};
+};
+
+std::string to_string(const IpAddress& address);
+// Either family's text form: "192.0.2.1" or "2001:db8::1".
+Result<IpAddress> parse_ip(const std::string& text);
+std::size_t hash_value(const IpAddress& address);
+
 struct Endpoint {
-    Ipv4Address address;
+    IpAddress address;
     std::uint16_t port = 0;
     friend bool operator==(const Endpoint&, const Endpoint&) = default;
 };
 
+// "192.0.2.1:3478", "[2001:db8::1]:3478".
 std::string to_string(const Endpoint& endpoint);
 Result<Endpoint> parse_endpoint(const std::string& text);
 

@@ -63,6 +63,50 @@ void Ipv4Header::write(MutableBytes header) const {
     store_be32(header, 16, destination.value);
 }
 
+Ipv6Header Ipv6Header::read(Bytes header) {
+    Ipv6Header ip;
+    const std::uint32_t first_word = load_be32(header, 0);
+    ip.version = static_cast<std::uint8_t>(first_word >> 28);
+    ip.traffic_class = static_cast<std::uint8_t>(first_word >> 20);
+    ip.flow_label = first_word & 0xFFFFF;
+    ip.payload_length = load_be16(header, 4);
+    ip.next_header = header[6];
+    ip.hop_limit = header[7];
+    Ipv6Bytes address{};
+    std::copy_n(header.begin() + 8, address.size(), address.begin());
+    ip.source = IpAddress::from_bytes(address);
+    std::copy_n(header.begin() + 24, address.size(), address.begin());
+    ip.destination = IpAddress::from_bytes(address);
+    return ip;
+}
+
+void Ipv6Header::write(MutableBytes header) const {
+    store_be32(header, 0,
+               (std::uint32_t{version} << 28) | (std::uint32_t{traffic_class} << 20) | (flow_label & 0xFFFFF));
+    store_be16(header, 4, payload_length);
+    header[6] = next_header;
+    header[7] = hop_limit;
+    std::copy(source.bytes().begin(), source.bytes().end(), header.begin() + 8);
+    std::copy(destination.bytes().begin(), destination.bytes().end(), header.begin() + 24);
+}
+
+bool is_ipv6_extension_header(std::uint8_t next_header) {
+    switch (next_header) {
+        case 0:    // hop-by-hop options
+        case 43:   // routing
+        case 44:   // fragment
+        case 50:   // encapsulating security payload
+        case 51:   // authentication header
+        case 60:   // destination options
+        case 135:  // mobility
+        case 139:  // host identity protocol
+        case 140:  // shim6
+        case 253:  // experimentation and testing
+        case 254: return true;
+        default: return false;
+    }
+}
+
 UdpHeader UdpHeader::read(Bytes header) {
     return UdpHeader{load_be16(header, 0), load_be16(header, 2), load_be16(header, 4), load_be16(header, 6)};
 }
@@ -74,9 +118,13 @@ void UdpHeader::write(MutableBytes header) const {
     store_be16(header, 6, checksum);
 }
 
-void add_udp_pseudo_header(OnesComplementSum& sum, Ipv4Address source, Ipv4Address destination,
+void add_udp_pseudo_header(OnesComplementSum& sum, const IpAddress& source, const IpAddress& destination,
                            std::uint16_t udp_length) {
-    sum.add32(source.value).add32(destination.value).add16(Ipv4Header::protocol_udp).add16(udp_length);
+    if (source.is_v4()) {
+        sum.add32(source.v4().value).add32(destination.v4().value).add16(Ipv4Header::protocol_udp).add16(udp_length);
+        return;
+    }
+    sum.add(source.bytes()).add(destination.bytes()).add32(udp_length).add32(Ipv6Header::next_header_udp);
 }
 
 }  // namespace xdpturn

@@ -54,6 +54,29 @@ struct Ipv4Header {
     void write(MutableBytes header) const;
 };
 
+struct Ipv6Header {
+    static constexpr std::size_t bytes = 40;  // the fixed header, without extension headers
+    static constexpr std::uint8_t next_header_udp = 17;
+
+    std::uint8_t version = 6;
+    std::uint8_t traffic_class = 0;  // DSCP and ECN, as IPv4's TOS
+    std::uint32_t flow_label = 0;    // 20 bits
+    std::uint16_t payload_length = 0;
+    std::uint8_t next_header = next_header_udp;
+    std::uint8_t hop_limit = 64;
+    IpAddress source;  // of the IPv6 family (a mapped IPv4 form is read as IPv4)
+    IpAddress destination;
+
+    static Ipv6Header read(Bytes header);  // header.size() >= bytes
+    void write(MutableBytes header) const;
+};
+
+// Next Header values that name an IPv6 extension header (IANA's "IPv6
+// Extension Header Types" registry, RFC 8200 Section 4 and later): hop-by-hop
+// options, routing, fragment, ESP, AH, destination options, mobility, HIP,
+// shim6 and the two experimental values.
+bool is_ipv6_extension_header(std::uint8_t next_header);
+
 struct UdpHeader {
     static constexpr std::size_t bytes = 8;
 
@@ -66,9 +89,11 @@ struct UdpHeader {
     void write(MutableBytes header) const;
 };
 
-// The IPv4 pseudo-header of RFC 768, added to a running checksum sum.
+// The UDP pseudo-header added to a running checksum sum: RFC 768's for
+// IPv4 addresses, RFC 8200 Section 8.1's (128-bit addresses, 32-bit length)
+// for IPv6. Both addresses must be of one family.
 class OnesComplementSum;
-void add_udp_pseudo_header(OnesComplementSum& sum, Ipv4Address source, Ipv4Address destination,
+void add_udp_pseudo_header(OnesComplementSum& sum, const IpAddress& source, const IpAddress& destination,
                            std::uint16_t udp_length);
 
 }  // namespace xdpturn

@@ -3,6 +3,9 @@
 // aimed at it, with a problem report that names the broken field or decision.
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
+#include <sstream>
+
 #include "case_report.hpp"
 #include "harness/cases/fixed_case_check.hpp"
 
@@ -30,9 +33,27 @@ const MutantExpectation expectations[] = {
     {"reverse_lookup_by_source_port", "encapsulated/basic", "xdp decided XDP_PASS / no_channel"},
     {"mtu_off_by_one", "encapsulated/exactly_mtu", "xdp decided XDP_PASS / too_big"},
     {"hairpin_relayed", "hairpin/peer_on_this_relay", "xdp decided XDP_TX / relayed"},
+    {"ipv6_pseudo_header_short", "relayed/ipv6_basic", "udp.checksum"},
+    {"ipv6_hop_limit_decremented", "relayed/ipv6_class_flow_hop_kept", "ipv6.hop_limit"},
+    {"ipv6_flow_label_cleared", "relayed/ipv6_class_flow_hop_kept", "ipv6.version_class_flow"},
+    {"ipv6_zero_checksum_relayed", "ipv6_zero_checksum/from_client", "xdp decided XDP_TX / relayed"},
 };
 
 }  // namespace
+
+// A mutant built without an expectation here would be proven by nothing.
+BOOST_AUTO_TEST_CASE(every_built_mutant_has_an_aimed_case) {
+    std::istringstream built(XDPTURN_MUTANT_NAMES);
+    std::string mutant;
+    int count = 0;
+    while (built >> mutant) {
+        ++count;
+        const bool expected = std::any_of(std::begin(expectations), std::end(expectations),
+                                          [&](const MutantExpectation& e) { return mutant == e.mutant; });
+        BOOST_TEST(expected, "mutant " << mutant << " has no aimed fixed case in test_mutants.cpp");
+    }
+    BOOST_TEST(count == static_cast<int>(std::size(expectations)));
+}
 
 BOOST_AUTO_TEST_CASE(every_mutant_is_caught_with_a_named_difference) {
     for (const MutantExpectation& expectation : expectations) {

@@ -121,7 +121,7 @@ std::optional<BindingKey> reverse_entry(const XdpProgram& program, const Binding
     xdpturn_peer_key key = to_abi(peer_key_of(target));
     xdpturn_peer_value value{};
     if (bpf_map_lookup_elem(program.channels_fd(), &key, &value) != 0) return std::nullopt;
-    return BindingKey{Endpoint{Ipv4Address{ntohl(value.client_addr)}, ntohs(value.client_port)}, ntohs(value.channel)};
+    return from_abi(value);
 }
 
 }  // namespace

@@ -114,10 +114,34 @@ BOOST_AUTO_TEST_CASE(channel_range_parsing) {
 BOOST_AUTO_TEST_CASE(endpoint_parsing) {
     auto endpoint = parse_endpoint("198.51.100.7:50000");
     BOOST_TEST(endpoint.ok());
-    BOOST_TEST(endpoint->address.value == 0xC6336407u);
+    BOOST_TEST(endpoint->address.is_v4());
+    BOOST_TEST(endpoint->address.v4().value == 0xC6336407u);
     BOOST_TEST(endpoint->port == 50000);
     BOOST_TEST(to_string(*endpoint) == "198.51.100.7:50000");
     BOOST_TEST(!parse_endpoint("198.51.100.7").ok());
     BOOST_TEST(!parse_endpoint("198.51.100.7:70000").ok());
     BOOST_TEST(!parse_endpoint("host:1").ok());
+}
+
+// IPv6 endpoints are bracketed, and an IPv4 address is never equal to the
+// IPv6 address whose last 32 bits it shares.
+BOOST_AUTO_TEST_CASE(ipv6_endpoint_parsing) {
+    auto endpoint = parse_endpoint("[2001:db8::7]:50000");
+    BOOST_TEST_REQUIRE(endpoint.ok());
+    BOOST_TEST(!endpoint->address.is_v4());
+    BOOST_TEST(endpoint->address.bytes()[0] == 0x20);
+    BOOST_TEST(endpoint->address.bytes()[15] == 0x07);
+    BOOST_TEST(to_string(*endpoint) == "[2001:db8::7]:50000");
+    BOOST_TEST(!parse_endpoint("2001:db8::7:50000").ok());  // no brackets: the port is ambiguous
+    BOOST_TEST(!parse_endpoint("[2001:db8::g]:1").ok());
+    BOOST_TEST(!parse_endpoint("[2001:db8::7]:70000").ok());
+
+    const IpAddress v4 = Ipv4Address{0x00000007};
+    auto v6 = parse_ip("::7");
+    BOOST_TEST_REQUIRE(v6.ok());
+    BOOST_TEST(!(v4 == *v6));
+    BOOST_TEST(to_string(v4) == "0.0.0.7");
+    auto mapped = parse_ip("::ffff:192.0.2.1");
+    BOOST_TEST_REQUIRE(mapped.ok());
+    BOOST_TEST((*mapped == IpAddress{Ipv4Address{0xC0000201}}));
 }

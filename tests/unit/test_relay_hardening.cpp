@@ -221,7 +221,7 @@ RC_BOOST_PROP(the_xdp_table_never_holds_a_refused_peer, ()) {
         client.bind(channel++, TransportAddress::v4(ip, port));
     }
     for (const auto& [key, target] : core.live_bindings()) {
-        const auto refusal = policy.refusal(TransportAddress::v4(target.peer.address.value, target.peer.port));
+        const auto refusal = policy.refusal(TransportAddress::v4(target.peer.address.v4().value, target.peer.port));
         RC_ASSERT(!refusal.has_value());
     }
 }

@@ -85,3 +85,35 @@ BOOST_AUTO_TEST_CASE(each_broken_encapsulation_is_named) {
     padded.push_back(0);
     BOOST_TEST(problem_with(odd, padded).find("total length") != std::string::npos);
 }
+
+// Over IPv6 the offsets move by 20 bytes and the rules change: no header
+// checksum, the whole first word (version, traffic class, flow label) and
+// the hop limit kept, the 128-bit pseudo-header in the UDP checksum.
+BOOST_AUTO_TEST_CASE(each_broken_ipv6_output_is_named) {
+    const FixedCase& c = named("relayed/ipv6_class_flow_hop_kept");
+    auto broken = [&](std::size_t offset, std::uint8_t flip) {
+        auto output = c.expected_output;
+        output[offset] ^= flip;
+        return problem_with(c, output);
+    };
+    BOOST_TEST(broken(12, 0xFF).find("EtherType is not IPv6") != std::string::npos);
+    BOOST_TEST(broken(14 + 3, 1).find("flow label") != std::string::npos);
+    BOOST_TEST(broken(14 + 1, 0x10).find("traffic class") != std::string::npos);
+    BOOST_TEST(broken(14 + 7, 1).find("hop limit") != std::string::npos);
+    BOOST_TEST(broken(14 + 6, 1).find("Next Header") != std::string::npos);
+    // A changed address bit anywhere in the 128 bits breaks the checksum.
+    BOOST_TEST(broken(14 + 24, 0x01).find("UDP checksum does not verify") != std::string::npos);
+    BOOST_TEST(broken(14 + 40 + 6, 1).find("UDP checksum does not verify") != std::string::npos);
+    BOOST_TEST(broken(14 + 40 + 8 + 3, 1).find("application data") != std::string::npos);
+    auto longer = c.expected_output;
+    longer.push_back(0);
+    BOOST_TEST(problem_with(c, longer).find("payload length") != std::string::npos);
+
+    const FixedCase& encapsulated = named("encapsulated/ipv6_basic");
+    auto zeroed = encapsulated.expected_output;
+    zeroed[14 + 40 + 6] = zeroed[14 + 40 + 7] = 0;
+    BOOST_TEST(problem_with(encapsulated, zeroed).find("is 0 (none)") != std::string::npos);
+    auto lengthened = encapsulated.expected_output;
+    lengthened[14 + 40 + 8 + 3] ^= 4;
+    BOOST_TEST(problem_with(encapsulated, lengthened).find("Length") != std::string::npos);
+}

@@ -38,7 +38,7 @@ int xdpturn_relay(struct xdp_md *ctx)
 	(void)ctx;
 	if (counter)
 		*counter += 1;
-	last_reason = XDPTURN_REASON_NOT_IPV4;
+	last_reason = XDPTURN_REASON_NOT_IP;
 	return XDP_PASS;
 }
 

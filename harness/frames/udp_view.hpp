@@ -1,6 +1,7 @@
-// Finds the UDP datagram of an unfragmented IPv4 frame, for the replay
-// helpers that look at captured traffic (checksum repair, learning, the
-// relay-output oracle). Tolerant of any bytes: anything else is nothing.
+// Finds the UDP datagram of an unfragmented IPv4 frame, or of an IPv6 frame
+// whose header is followed directly by UDP, for the replay helpers that look
+// at captured traffic (checksum repair, learning, the relay-output oracle).
+// Tolerant of any bytes: anything else is nothing.
 #pragma once
 
 #include <cstddef>
@@ -11,8 +12,9 @@
 
 namespace xdpturn {
 
-struct Ipv4UdpView {
+struct UdpView {
     static constexpr std::size_t ip_at = 14;
+    bool ipv6 = false;
     std::size_t udp_at = 0;      // offset of the UDP header in the frame
     std::size_t udp_length = 0;  // from the UDP header, checked against the frame
     Endpoint source;
@@ -20,7 +22,7 @@ struct Ipv4UdpView {
     Bytes payload;  // the UDP data
 };
 
-std::optional<Ipv4UdpView> find_ipv4_udp(Bytes frame);
+std::optional<UdpView> find_udp(Bytes frame);
 
 // True when an IPv4 header (at least 8 bytes of it) marks its packet as a
 // fragment: More Fragments set or a non-zero offset. Only the first fragment

@@ -1,0 +1,225 @@
+// The IPv6 rows (docs/datapath.md rows 25-33) and both paths over IPv6, and
+// the family rows (34, 35): a binding whose two ends are of different
+// families is left to user space.
+#include "harness/cases/case_table.hpp"
+
+namespace xdpturn {
+
+namespace {
+
+IpAddress v6(const char* text) {
+    return *parse_ip(text);
+}
+
+// Addresses from 2001:db8::/32, the documentation prefix (RFC 3849).
+const Endpoint client6{v6("2001:db8:c::7"), 50000};
+const Endpoint relay6{v6("2001:db8:1::1"), 3478};
+const BindingTarget to_peer6{49160, Endpoint{v6("2001:db8:9::9"), 6000}};
+const BindingTarget to_near_miss6{49161, Endpoint{v6("2001:db8:9::c"), 6002}};
+const BindingTarget to_hairpin6{49162, Endpoint{relay6.address, 49200}};
+const BindingKey client6_channel{client6, 0x4000};
+
+// One binding across families each way: an IPv4 client with an IPv6 peer,
+// an IPv6 client with an IPv4 peer (RFC 6156 allocations).
+const Endpoint client4{Ipv4Address{0xC6336407}, 50000};  // the IPv4 cases' client
+const BindingKey client4_to_v6{client4, 0x4005};
+const BindingTarget to_peer_v6_of_v4{49163, Endpoint{v6("2001:db8:9::a"), 6004}};
+const BindingKey client6_to_v4{client6, 0x4001};
+const BindingTarget to_peer_v4_of_v6{49164, Endpoint{Ipv4Address{0xCB00710E}, 6005}};  // 203.0.113.14
+
+FrameSpec channel_frame6(std::uint16_t channel = 0x4000, std::size_t data_bytes = 20) {
+    return channel_data_frame(client6, relay6, channel, data_bytes);
+}
+
+// A datagram from `target`'s peer, to the relay's address of its family.
+FrameSpec peer_frame6(const BindingTarget& target, std::size_t data_bytes = 20) {
+    const IpAddress relay_address = target.peer.address.is_v4() ? IpAddress{Ipv4Address{0xC0000201}} : relay6.address;
+    return peer_datagram_frame(target, relay_address, data_bytes, 0x66);
+}
+
+// An extension header of 8 bytes whose Next Header is UDP: its own type
+// goes in the IPv6 header's Next Header.
+std::vector<std::uint8_t> extension_before_udp(std::uint8_t type) {
+    if (type == 44) return {17, 0, 0x00, 0x01, 0x12, 0x34, 0x56, 0x78};  // fragment: offset 0, M set
+    return {17, 0, 1, 4, 0, 0, 0, 0};                                    // options header: one PadN option of 4 bytes
+}
+
+// Rows 25-33 and the shared rows they lead to.
+void add_ipv6_header_cases(CaseTable& t, const FrameSpec& base) {
+    t.pass("short_ipv6/53_bytes", "Ethernet header and 39 bytes of IPv6 header", Reason::short_ipv6,
+           changed(base, [](FrameSpec& s) { s.truncate_to = 53; }));
+    t.pass("ipv6_version/4", "IPv6 EtherType, version nibble 4", Reason::ipv6_version,
+           changed(base, [](FrameSpec& s) { s.ip_version = 4; }));
+    t.pass("ipv6_version/ipv4_packet", "a whole IPv4 packet behind the IPv6 EtherType", Reason::ipv6_version,
+           changed(base, [](FrameSpec& s) {
+               s.ip_source = Ipv4Address{0xC6336407};
+               s.ip_destination = Ipv4Address{0xC0000201};
+               s.ether_type = 0x86DD;
+           }));
+    for (const auto& [type, name] : {std::pair<std::uint8_t, const char*>{0, "hop_by_hop"},
+                                     {43, "routing"},
+                                     {44, "fragment"},
+                                     {60, "destination_options"}}) {
+        t.pass(std::string("ipv6_extension/") + name, std::string("a bound ChannelData behind a ") + name + " header",
+               Reason::ipv6_extension, changed(base, [type](FrameSpec& s) {
+                   s.protocol = type;
+                   s.extension_headers = extension_before_udp(type);
+               }));
+    }
+    t.pass("not_udp/ipv6_tcp", "Next Header 6 (TCP)", Reason::not_udp,
+           changed(base, [](FrameSpec& s) { s.protocol = 6; }));
+    t.pass("not_udp/ipv6_no_next_header", "Next Header 59: no next header, not an extension", Reason::not_udp,
+           changed(base, [](FrameSpec& s) { s.protocol = 59; }));
+    t.pass("short_udp/ipv6_61_bytes", "an IPv6 header and 7 bytes of UDP header", Reason::short_udp,
+           changed(base, [](FrameSpec& s) { s.truncate_to = 14 + 40 + 7; }));
+    t.pass("wrong_port/ipv6", "a bound ChannelData to port 3479", Reason::wrong_port,
+           changed(base, [](FrameSpec& s) { s.udp_destination = 3479; }));
+    t.pass("ipv6_length/over_frame", "Payload Length one byte more than the frame holds", Reason::ipv6_length,
+           changed(base, [](FrameSpec& s) { s.total_length = 8 + 4 + 20 + 1; }));
+    t.pass("ipv6_length/below_udp_header", "Payload Length 7", Reason::ipv6_length,
+           changed(base, [](FrameSpec& s) { s.total_length = 7; }));
+    t.pass("ipv6_length/zero_jumbogram", "Payload Length 0, as in a jumbogram without its option", Reason::ipv6_length,
+           changed(base, [](FrameSpec& s) { s.total_length = 0; }));
+    t.pass("udp_length/ipv6_shorter", "UDP length 4 below Payload Length", Reason::udp_length,
+           changed(base, [](FrameSpec& s) { s.udp_length = 8 + 20; }));
+    t.pass("ipv6_zero_checksum/from_client", "a bound ChannelData without a UDP checksum", Reason::ipv6_zero_checksum,
+           changed(base, [](FrameSpec& s) {
+               s.udp_checksum = {ChecksumMode::zero, 0};
+           }));
+    t.pass("ipv6_zero_checksum/from_peer", "a bound peer's datagram without a UDP checksum", Reason::ipv6_zero_checksum,
+           changed(peer_frame6(to_peer6), [](FrameSpec& s) {
+               s.udp_checksum = {ChecksumMode::zero, 0};
+           }));
+}
+
+// Rows 14-20 over IPv6.
+void add_ipv6_client_cases(CaseTable& t, const FrameSpec& base) {
+    t.pass("channel_range/ipv6_stun", "a STUN message over IPv6", Reason::channel_range,
+           changed(base, [](FrameSpec& s) { s.channel = 0x0001; }));
+    t.pass("channel_padding/ipv6_4_bytes", "4 bytes after the data", Reason::channel_padding,
+           changed(base, [](FrameSpec& s) {
+               s.padding = {0, 0, 0, 0};
+           }));
+    t.pass("no_binding/ipv6_near_miss_port", "the bound IPv6 client from port 50001", Reason::no_binding,
+           changed(base, [](FrameSpec& s) { s.udp_source = 50001; }));
+    t.pass("no_binding/ipv6_near_miss_address", "2001:db8:c::8, one above the bound client", Reason::no_binding,
+           changed(base, [](FrameSpec& s) { s.ip_source = v6("2001:db8:c::8"); }));
+    t.pass("hairpin/ipv6", "the IPv6 peer is another allocation on this relay", Reason::hairpin,
+           channel_frame6(0x4002));
+
+    t.relay("relayed/ipv6_basic", "20 bytes to the IPv6 peer", base, to_peer6);
+    t.relay("relayed/ipv6_length_0", "an empty ChannelData message", channel_frame6(0x4000, 0), to_peer6);
+    t.relay("relayed/ipv6_padding_3", "5 bytes and 3 bytes of padding, removed with their checksum share",
+            changed(channel_frame6(0x4000, 5),
+                    [](FrameSpec& s) {
+                        s.padding = {0xAA, 0xBB, 0xCC};
+                    }),
+            to_peer6);
+    t.relay("relayed/ipv6_ethernet_trailer", "junk after the IPv6 packet is cut",
+            changed(base, [](FrameSpec& s) { s.trailer = {1, 2, 3, 4, 5, 6}; }), to_peer6);
+    t.relay("relayed/ipv6_class_flow_hop_kept", "traffic class, flow label and hop limit are copied",
+            changed(base,
+                    [](FrameSpec& s) {
+                        s.tos = 0xB9;
+                        s.flow_label = 0xABCDE;
+                        s.ttl = 1;
+                    }),
+            to_peer6);
+    t.relay("relayed/ipv6_udp_checksum_wrong", "a wrong UDP checksum keeps its error",
+            changed(base,
+                    [](FrameSpec& s) {
+                        s.udp_checksum = {ChecksumMode::offset, 0x1234};
+                    }),
+            to_peer6);
+    FrameSpec zero_sum = base;
+    make_relayed_udp_checksum_zero(zero_sum, to_peer6);
+    t.relay("relayed/ipv6_computed_zero_udp_checksum", "a computed UDP checksum of 0 is sent as 0xFFFF", zero_sum,
+            to_peer6);
+}
+
+// Rows 21-23 over IPv6.
+void add_ipv6_peer_cases(CaseTable& t) {
+    const FrameSpec from_peer = peer_frame6(to_peer6);
+    t.pass("no_channel/ipv6_other_peer_port", "the bound IPv6 peer from port 6001", Reason::no_channel,
+           changed(from_peer, [](FrameSpec& s) { s.udp_source = 6001; }));
+    t.pass("no_channel/ipv6_other_peer_address", "port 6000 from 2001:db8:9::8", Reason::no_channel,
+           changed(from_peer, [](FrameSpec& s) { s.ip_source = v6("2001:db8:9::8"); }));
+
+    // The output's IPv6 packet is 40 + 8 + 4 + data bytes.
+    t.encapsulate("encapsulated/ipv6_exactly_mtu", "an output of exactly 1500 bytes of IPv6",
+                  peer_frame6(to_peer6, 1500 - 40 - 8 - 4), client6_channel);
+    t.pass("too_big/ipv6_one_over_mtu", "an IPv6 output one byte over the 1500-byte MTU", Reason::too_big,
+           peer_frame6(to_peer6, 1500 - 40 - 8 - 4 + 1));
+
+    t.encapsulate("encapsulated/ipv6_basic", "20 bytes from the IPv6 peer on channel 0x4000", from_peer,
+                  client6_channel);
+    t.encapsulate("encapsulated/ipv6_odd_length", "7 bytes: Length 7 and no padding added", peer_frame6(to_peer6, 7),
+                  client6_channel);
+    t.encapsulate("encapsulated/ipv6_class_flow_hop_kept", "traffic class, flow label and hop limit are copied",
+                  changed(from_peer,
+                          [](FrameSpec& s) {
+                              s.tos = 0x03;
+                              s.flow_label = 0xFFFFF;
+                              s.ttl = 255;
+                          }),
+                  client6_channel);
+    t.encapsulate("encapsulated/ipv6_udp_checksum_wrong", "a wrong UDP checksum keeps its error",
+                  changed(from_peer,
+                          [](FrameSpec& s) {
+                              s.udp_checksum = {ChecksumMode::offset, 0x00FF};
+                          }),
+                  client6_channel);
+    t.encapsulate("encapsulated/ipv6_ethernet_trailer", "junk after the IPv6 packet is cut",
+                  changed(from_peer, [](FrameSpec& s) { s.trailer = std::vector<std::uint8_t>(9, 0xEE); }),
+                  client6_channel);
+    FrameSpec zero_sum = from_peer;
+    make_encapsulated_udp_checksum_zero(zero_sum, client6_channel, relay6.port);
+    t.encapsulate("encapsulated/ipv6_computed_zero_udp_checksum", "a computed UDP checksum of 0 is sent as 0xFFFF",
+                  zero_sum, client6_channel);
+}
+
+// Rows 34 and 35: the binding's other end is of the other family.
+void add_other_family_cases(CaseTable& t) {
+    FrameSpec from_v4_client;
+    from_v4_client.ip_source = client4.address;
+    from_v4_client.udp_source = client4.port;
+    from_v4_client.channel = client4_to_v6.channel;
+    from_v4_client.application_data = pattern_bytes(20, 5);
+    t.pass("other_family/ipv4_client_ipv6_peer", "ChannelData from an IPv4 client bound to an IPv6 peer",
+           Reason::other_family, from_v4_client);
+    t.pass("other_family/ipv6_client_ipv4_peer", "ChannelData from an IPv6 client bound to an IPv4 peer",
+           Reason::other_family, channel_frame6(client6_to_v4.channel));
+    t.pass("other_family/ipv6_peer_ipv4_client", "a datagram from an IPv6 peer bound to an IPv4 client",
+           Reason::other_family, peer_frame6(to_peer_v6_of_v4));
+    t.pass("other_family/ipv4_peer_ipv6_client", "a datagram from an IPv4 peer bound to an IPv6 client",
+           Reason::other_family, peer_frame6(to_peer_v4_of_v6));
+    // An IPv6 header whose source is an IPv4-mapped address reads as the
+    // IPv4 client: its key finds the IPv4 binding, which is then of the
+    // other family. It is never relayed as if it were IPv4.
+    t.pass("other_family/ipv4_mapped_source", "IPv6 from ::ffff:198.51.100.7, the IPv4 client's key",
+           Reason::other_family, changed(channel_frame6(), [](FrameSpec& s) {
+               s.ipv6_header = true;
+               s.ip_source = client4.address;
+               s.udp_source = client4.port;
+           }));
+}
+
+}  // namespace
+
+void add_ipv6_cases(CaseTable& t) {
+    const FrameSpec base = channel_frame6();
+    add_ipv6_header_cases(t, base);
+    add_ipv6_client_cases(t, base);
+    add_ipv6_peer_cases(t);
+    add_other_family_cases(t);
+}
+
+void add_ipv6_bindings(BindingTable& table) {
+    table.emplace(client6_channel, to_peer6);
+    table.emplace(BindingKey{Endpoint{v6("2001:db8:c::8"), 50001}, 0x4001}, to_near_miss6);
+    table.emplace(BindingKey{client6, 0x4002}, to_hairpin6);
+    table.emplace(client4_to_v6, to_peer_v6_of_v4);
+    table.emplace(client6_to_v4, to_peer_v4_of_v6);
+}
+
+}  // namespace xdpturn
