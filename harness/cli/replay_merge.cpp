@@ -99,7 +99,7 @@ void add_lists(const Json& shard, ReplayOptions& options, ReplayResult& result) 
         result.learned.allocations_deleted += learned->at("allocations_deleted").get<std::uint64_t>();
         result.learned.allocations_expired += learned->at("allocations_expired").get<std::uint64_t>();
         result.learned.bindings_expired += learned->at("bindings_expired").get<std::uint64_t>();
-        result.learned.not_ipv4 += learned->at("not_ipv4").get<std::uint64_t>();
+        result.learned.without_allocation += learned->at("without_allocation").get<std::uint64_t>();
         result.learned.unmatched_responses += learned->at("unmatched_responses").get<std::uint64_t>();
         result.bindings_learned += learned->at("distinct_bindings").get<std::uint64_t>();
         if (auto live = parse_bindings_json(Json{{"bindings", learned->at("live_at_end")}}.dump()))

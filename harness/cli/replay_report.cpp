@@ -39,7 +39,7 @@ nlohmann::json learned_json(const ReplayOptions& options, const ReplayResult& re
             {"allocations_deleted", learned.allocations_deleted},
             {"allocations_expired", learned.allocations_expired},
             {"bindings_expired", learned.bindings_expired},
-            {"not_ipv4", learned.not_ipv4},
+            {"without_allocation", learned.without_allocation},
             {"unmatched_responses", learned.unmatched_responses},
             {"live_at_end", bindings_json(options.config, result.final_table)["bindings"]}};
 }

@@ -21,8 +21,6 @@ std::optional<std::uint64_t> lifetime_us(const stun::Message& message) {
 
 bool BindingLearner::observe(Bytes frame, std::uint64_t time_us) {
     bool changed = expire(time_us);
-    // IPv4 UDP only: the control traffic of IPv6 clients cannot produce
-    // bindings the XDP program could use.
     const auto datagram = find_udp(frame);
     if (!datagram || !stun::looks_like_stun(datagram->payload)) return changed;
     const bool from_server = datagram->source.port == turn_port_;
@@ -47,8 +45,7 @@ bool BindingLearner::handle(const stun::Message& message, const Endpoint& client
         auto number = stun::decode_channel_number(*channel);
         auto address = stun::decode_xor_address(*peer, message.transaction);
         if (!number || !address) return false;
-        PendingBind bind{BindingKey{client, *number}, std::nullopt, now};
-        if (!address->ipv6) bind.target = BindingTarget{0, Endpoint{Ipv4Address{address->v4_value()}, address->port}};
+        const PendingBind bind{BindingKey{client, *number}, BindingTarget{0, endpoint_of(*address)}, now};
         forget_unanswered(now);
         pending_binds_.insert_or_assign(message.transaction, bind);
         return false;
@@ -64,10 +61,6 @@ bool BindingLearner::handle(const stun::Message& message, const Endpoint& client
         if (relayed == nullptr) return false;
         auto address = stun::decode_xor_address(*relayed, message.transaction);
         if (!address) return false;
-        if (address->ipv6) {
-            ++stats_.not_ipv4;
-            return false;
-        }
         ++stats_.allocations;
         const std::uint64_t expires = now + lifetime_us(message).value_or(default_allocation_lifetime_us);
         allocations_[client] = Allocation{address->port, expires};
@@ -96,12 +89,12 @@ bool BindingLearner::handle(const stun::Message& message, const Endpoint& client
         const PendingBind bind = pending->second;
         pending_binds_.erase(pending);
         const auto allocation = allocations_.find(bind.key.client);
-        if (!bind.target || allocation == allocations_.end()) {
-            ++stats_.not_ipv4;
+        if (allocation == allocations_.end()) {
+            ++stats_.without_allocation;
             return false;
         }
         ++stats_.channel_binds;
-        BindingTarget target = *bind.target;
+        BindingTarget target = bind.target;
         target.allocation_port = allocation->second.relayed_port;
         binding_expiry_[bind.key] = now + channel_lifetime_us;
         next_expiry_us_ = std::min(next_expiry_us_, now + channel_lifetime_us);
@@ -160,10 +153,10 @@ bool BindingLearner::expire(std::uint64_t now) {
 
 std::optional<std::pair<BindingKey, BindingTarget>> BindingLearner::change_of(const PendingBind& bind,
                                                                               std::uint64_t now_us) const {
-    if (!bind.target || now_us > bind.requested_us + in_flight_window_us) return std::nullopt;
+    if (now_us > bind.requested_us + in_flight_window_us) return std::nullopt;
     const auto allocation = allocations_.find(bind.key.client);
     if (allocation == allocations_.end()) return std::nullopt;
-    BindingTarget target = *bind.target;
+    BindingTarget target = bind.target;
     target.allocation_port = allocation->second.relayed_port;
     const auto bound = table_.find(bind.key);
     if (bound != table_.end() && bound->second == target) return std::nullopt;

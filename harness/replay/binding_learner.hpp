@@ -33,7 +33,7 @@ struct LearnerStats {
     std::uint64_t allocations_deleted = 0;
     std::uint64_t allocations_expired = 0;
     std::uint64_t bindings_expired = 0;
-    std::uint64_t not_ipv4 = 0;  // allocations or bindings the XDP program cannot take
+    std::uint64_t without_allocation = 0;  // channel binds granted on an allocation the capture never showed
     std::uint64_t unmatched_responses = 0;
 };
 
@@ -72,7 +72,7 @@ class BindingLearner {
     };
     struct PendingBind {
         BindingKey key;
-        std::optional<BindingTarget> target;  // absent when the peer is not IPv4
+        BindingTarget target;  // its allocation port filled in when the bind succeeds
         std::uint64_t requested_us = 0;
     };
     // The binding a pending bind would make, if it is an IPv4 one whose

@@ -71,6 +71,11 @@ std::uint32_t TransportAddress::v4_value() const {
     return load_be32(address, 0);
 }
 
+Endpoint endpoint_of(const TransportAddress& address) {
+    if (!address.ipv6) return Endpoint{Ipv4Address{address.v4_value()}, address.port};
+    return Endpoint{IpAddress::from_bytes(address.address), address.port};
+}
+
 std::string TransportAddress::to_string() const {
     char text[INET6_ADDRSTRLEN] = {};
     inet_ntop(ipv6 ? AF_INET6 : AF_INET, address.data(), text, sizeof(text));

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "relay/net/address.hpp"
 #include "relay/net/bytes.hpp"
 #include "relay/net/result.hpp"
 
@@ -72,6 +73,9 @@ struct TransportAddress {
     std::string to_string() const;
     friend bool operator==(const TransportAddress&, const TransportAddress&) = default;
 };
+
+// The same transport address as the data path's Endpoint (either family).
+Endpoint endpoint_of(const TransportAddress& address);
 
 struct Attribute {
     std::uint16_t type = 0;

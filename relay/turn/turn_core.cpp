@@ -136,21 +136,20 @@ bool Core::permitted(const Allocation& allocation, const TransportAddress& peer,
 std::optional<BindingTarget> Core::live_target(const Allocation& allocation, std::uint16_t number, Time now) const {
     // The offload sends each direction's output from the address the input
     // arrived on, so it can only serve an allocation whose relayed address
-    // is the address the client talks to.
-    if (allocation.relayed.ipv6 || allocation.server.ipv6 ||
-        allocation.relayed.v4_value() != allocation.server.v4_value())
-        return std::nullopt;
+    // is the address the client talks to (which also makes client, relayed
+    // address and peer one family: RFC 6156 gives the peer the relayed
+    // address's family).
+    if (endpoint_of(allocation.relayed).address != endpoint_of(allocation.server).address) return std::nullopt;
     const auto channel = allocation.channels.find(number);
-    if (channel == allocation.channels.end() || channel->second.peer.ipv6 || channel->second.expires <= now ||
-        !permitted(allocation, channel->second.peer, now))
+    if (channel == allocation.channels.end() || channel->second.peer.ipv6 != allocation.relayed.ipv6 ||
+        channel->second.expires <= now || !permitted(allocation, channel->second.peer, now))
         return std::nullopt;
-    const TransportAddress& peer = channel->second.peer;
-    return BindingTarget{allocation.relayed_port, Endpoint{Ipv4Address{peer.v4_value()}, peer.port}};
+    return BindingTarget{allocation.relayed_port, endpoint_of(channel->second.peer)};
 }
 
 void Core::set_binding(Allocation& allocation, std::uint16_t number, std::optional<BindingTarget> target, bool rebound,
                        Output& out) {
-    const BindingKey key{Endpoint{Ipv4Address{allocation.client.v4_value()}, allocation.client.port}, number};
+    const BindingKey key{endpoint_of(allocation.client), number};
     const auto existing = xdp_bindings_.find(key);
     if (!target) {
         if (existing == xdp_bindings_.end()) return;
@@ -167,13 +166,10 @@ void Core::set_binding(Allocation& allocation, std::uint16_t number, std::option
 }
 
 void Core::sync_channel(Allocation& allocation, std::uint16_t number, Time now, Output& out, bool rebound) {
-    // Only what the XDP program can relay: an IPv4 client and an IPv4 peer.
-    if (allocation.client.ipv6) return;
     set_binding(allocation, number, live_target(allocation, number, now), rebound, out);
 }
 
 void Core::sync_bindings(Allocation& allocation, Time now, Output& out, std::optional<std::uint16_t> rebound) {
-    if (allocation.client.ipv6) return;
     // The allocation's own entries only: the cost follows its channels, not
     // every binding of every client.
     const std::set<std::uint16_t> held = allocation.xdp_channels;

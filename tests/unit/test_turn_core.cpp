@@ -81,6 +81,47 @@ BOOST_AUTO_TEST_CASE(relay_address_family) {
     BOOST_TEST(asks_ipv6.bind(0x4000, peer).error == 443);
 }
 
+// The offload relays IPv6 as well: an IPv6 allocation whose relayed address
+// is the address its client talks to publishes its channels for the maps,
+// with 16-byte addresses; one relayed from another address does not.
+BOOST_AUTO_TEST_CASE(ipv6_channels_are_published_for_the_offload) {
+    CoreConfig config = test_config();
+    TransportAddress relay6;
+    relay6.ipv6 = true;
+    relay6.address = {0x20, 0x01, 0x0D, 0xB8, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};  // 2001:db8:1::1
+    config.relay_address6 = relay6;
+    config.keep_client_family = true;
+    config.allowed_peers.push_back(*parse_cidr("2001:db8:1::/64"));  // documentation, refused by default
+    Core core(config);
+    TransportAddress client6 = relay6;
+    client6.address[15] = 7;
+    client6.port = 40000;
+    TransportAddress peer6 = relay6;
+    peer6.address[15] = 9;
+    peer6.port = 6000;
+
+    Client on_relay_address(core, client6);
+    on_relay_address.to_server = relay6;
+    on_relay_address.to_server.port = 3478;
+    BOOST_TEST_REQUIRE(on_relay_address.allocate().message->is(Method::allocate, Class::success));
+    Reply bound = on_relay_address.bind(0x4000, peer6);
+    BOOST_TEST_REQUIRE(bound.output.events.size() == 1u);
+    const BindingEvent& event = bound.output.events.front();
+    BOOST_TEST(!event.key.client.address.is_v4());
+    BOOST_TEST((event.key.client == endpoint_of(client6)));
+    BOOST_TEST((event.target.peer == endpoint_of(peer6)));
+    BOOST_TEST(to_string(event.target.peer) == "[2001:db8:1::9]:6000");
+
+    client6.port = 40001;
+    Client on_other_address(core, client6);
+    on_other_address.to_server = relay6;
+    on_other_address.to_server.address[15] = 2;  // 2001:db8:1::2, not the relayed address
+    on_other_address.to_server.port = 3478;
+    BOOST_TEST_REQUIRE(on_other_address.allocate().message->is(Method::allocate, Class::success));
+    BOOST_TEST(on_other_address.bind(0x4000, peer6).output.events.empty());
+    BOOST_TEST(core.live_bindings().size() == 1u);
+}
+
 BOOST_AUTO_TEST_CASE(bad_credentials_and_stale_nonces_are_refused) {
     Core core(test_config());
     Client wrong(core, TransportAddress::v4(0xC6336407, 40000), "alice", "wrong");

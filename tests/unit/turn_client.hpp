@@ -49,6 +49,8 @@ class Client {
         : core_(core), address_(address), user_(std::move(user)), password_(std::move(password)) {}
 
     Time now = 0ms;
+    // The server address this client talks to.
+    TransportAddress to_server = server;
 
     // When false, the shell cannot bind new relayed sockets.
     bool sockets_bind = true;
@@ -56,7 +58,7 @@ class Client {
     std::vector<std::uint8_t> last_request;
 
     Reply send(std::vector<std::uint8_t> payload, TransportAddress from) {
-        Output output = core_.on_client_datagram(Datagram{from, server, std::move(payload)}, now);
+        Output output = core_.on_client_datagram(Datagram{from, to_server, std::move(payload)}, now);
         // What the socket server does with a new allocation (RelayOpening).
         for (const RelayOpening& opening : output.relays_opened) {
             if (sockets_bind) {
