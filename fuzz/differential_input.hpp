@@ -2,12 +2,17 @@
 //   byte 0      number of bindings (mod 4); with 3, the frame's own key is bound too
 //   byte 1      configuration: bit 0 RFC 5766 range, bit 1 TURN port 443;
 //               bit 2: the frame's own key is a peer's (source address and
-//               port, destination port as the allocation), not a client's
-//   16 bytes    per binding: client address, port, channel; allocation port,
-//               peer address, peer port (all big-endian)
+//               port, destination port as the allocation), not a client's;
+//               bit 3: the binding entries hold IPv6 addresses
+//   per binding client address, port, channel; allocation port, peer
+//               address, peer port (all big-endian): 16 bytes with IPv4
+//               addresses, 40 with IPv6 ones
 //   the rest    the Ethernet frame
 #pragma once
 
+#include <algorithm>
+
+#include "harness/frames/udp_view.hpp"
 #include "relay/model/bindings.hpp"
 #include "relay/net/bytes.hpp"
 
@@ -19,10 +24,40 @@ struct DifferentialInput {
     Bytes frame;
 };
 
+// An address of `bytes.size()` (4 or 16) bytes.
+inline IpAddress address_at(Bytes bytes) {
+    if (bytes.size() == 4) return Ipv4Address{load_be32(bytes, 0)};
+    Ipv6Bytes address{};
+    std::copy(bytes.begin(), bytes.end(), address.begin());
+    return IpAddress::from_bytes(address);
+}
+
+// A far end for the frame's own key, of the frame's family.
+inline IpAddress far_end_like(const IpAddress& frame_address, std::uint32_t v4, const char* v6) {
+    return frame_address.is_v4() ? IpAddress{Ipv4Address{v4}} : *parse_ip(v6);
+}
+
+// The binding that makes `frame` reach a relay path, whichever family it
+// is: a client's key (source, channel) bound to a peer, or, `as_peer`, a
+// client bound to the frame's source on its destination port. Nothing when
+// the frame holds no UDP datagram.
+inline std::optional<std::pair<BindingKey, BindingTarget>> own_binding(Bytes frame, bool as_peer) {
+    const auto udp = find_udp(frame);
+    if (!udp) return std::nullopt;
+    const IpAddress& source = udp->source.address;
+    if (as_peer)
+        return std::pair{BindingKey{Endpoint{far_end_like(source, 0xC6336407, "2001:db8:c::7"), 50000}, 0x4000},
+                         BindingTarget{udp->destination.port, udp->source}};
+    if (udp->payload.size() < 2) return std::nullopt;
+    return std::pair{BindingKey{udp->source, load_be16(udp->payload, 0)},
+                     BindingTarget{49152, Endpoint{far_end_like(source, 0xCB007109, "2001:db8:9::9"), 6000}}};
+}
+
 inline bool decode_differential_input(Bytes data, DifferentialInput& input) {
-    constexpr std::size_t binding_bytes = 16;
     if (data.size() < 2) return false;
     const std::size_t count = data[0] % 4;
+    const std::size_t address_bytes = (data[1] & 8) ? 16 : 4;
+    const std::size_t binding_bytes = 2 * address_bytes + 8;
     input.config.channels = (data[1] & 1) ? rfc5766_channels : rfc8656_channels;
     input.config.turn_port = (data[1] & 2) ? 443 : 3478;
     input.bindings.clear();
@@ -36,20 +71,16 @@ inline bool decode_differential_input(Bytes data, DifferentialInput& input) {
     };
     for (std::size_t i = 0; i < count && at + binding_bytes <= data.size(); ++i, at += binding_bytes) {
         const Bytes entry = data.subspan(at, binding_bytes);
-        bind(BindingKey{Endpoint{Ipv4Address{load_be32(entry, 0)}, load_be16(entry, 4)}, load_be16(entry, 6)},
-             BindingTarget{load_be16(entry, 8), Endpoint{Ipv4Address{load_be32(entry, 10)}, load_be16(entry, 14)}});
+        const std::size_t ports_at = address_bytes;
+        const std::size_t peer_at = address_bytes + 6;
+        bind(BindingKey{Endpoint{address_at(entry.subspan(0, address_bytes)), load_be16(entry, ports_at)},
+                        load_be16(entry, ports_at + 2)},
+             BindingTarget{load_be16(entry, ports_at + 4), Endpoint{address_at(entry.subspan(peer_at, address_bytes)),
+                                                                    load_be16(entry, peer_at + address_bytes)}});
     }
     input.frame = data.subspan(at);
-    // The frame's own key, so the relay paths are reachable.
-    constexpr std::size_t udp_at = 14 + 20;
-    if (count == 3 && (data[1] & 4) && input.frame.size() >= udp_at + 4)
-        bind(BindingKey{Endpoint{Ipv4Address{0xC6336407}, 50000}, 0x4000},
-             BindingTarget{load_be16(input.frame, udp_at + 2),
-                           Endpoint{Ipv4Address{load_be32(input.frame, 26)}, load_be16(input.frame, udp_at)}});
-    else if (count == 3 && input.frame.size() >= 46)
-        bind(BindingKey{Endpoint{Ipv4Address{load_be32(input.frame, 26)}, load_be16(input.frame, 34)},
-                        load_be16(input.frame, 42)},
-             BindingTarget{49152, Endpoint{Ipv4Address{0xCB007109}, 6000}});
+    if (count == 3)
+        if (const auto own = own_binding(input.frame, data[1] & 4)) bind(own->first, own->second);
     return true;
 }
 

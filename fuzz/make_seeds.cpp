@@ -7,6 +7,7 @@
 #include <string>
 
 #include "harness/cases/fixed_cases.hpp"
+#include "harness/frames/udp_view.hpp"
 #include "relay/turn/stun.hpp"
 
 using namespace xdpturn;
@@ -26,17 +27,17 @@ int main(int argc, char** argv) {
     for (const char* target : {"stun", "reference", "differential"}) std::filesystem::create_directories(root / target);
     int n = 0;
     for (const FixedCase& c : fixed_cases()) {
-        const Reason reason = c.expected.reason;
-        const bool from_peer =
-            reason == Reason::no_channel || reason == Reason::too_big || reason == Reason::encapsulated;
+        const auto udp = find_udp(c.frame);
+        const bool from_peer = udp && udp->destination.port != c.config.turn_port;
+        const bool ipv6 = udp && udp->ipv6;
         const std::uint8_t config =
             static_cast<std::uint8_t>((c.config.channels == rfc5766_channels ? 1 : 0) |
-                                      (c.config.turn_port == 443 ? 2 : 0) | (from_peer ? 4 : 0));
+                                      (c.config.turn_port == 443 ? 2 : 0) | (from_peer ? 4 : 0) | (ipv6 ? 8 : 0));
         std::vector<std::uint8_t> reference = {config};
         reference.insert(reference.end(), c.frame.begin(), c.frame.end());
         write(root / "reference" / ("case" + std::to_string(n)), reference);
         std::vector<std::uint8_t> differential = {3, config};  // three bindings: the frame's own is added
-        differential.resize(2 + 3 * 16, 0);
+        differential.resize(2 + 3 * (ipv6 ? 40 : 16), 0);
         differential.insert(differential.end(), c.frame.begin(), c.frame.end());
         write(root / "differential" / ("case" + std::to_string(n)), differential);
         ++n;

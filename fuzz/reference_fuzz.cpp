@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "differential_input.hpp"
 #include "harness/frames/frame_validator.hpp"
 #include "relay/model/channel_data.hpp"
 #include "relay/model/reference_model.hpp"
@@ -21,14 +22,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const Bytes frame(data + 1, size - 1);
 
     BindingTable bindings;
-    if ((data[0] & 4) && frame.size() >= 38)
-        bindings.emplace(
-            BindingKey{Endpoint{Ipv4Address{0xC6336407}, 50000}, 0x4000},
-            BindingTarget{load_be16(frame, 36), Endpoint{Ipv4Address{load_be32(frame, 26)}, load_be16(frame, 34)}});
-    else if (frame.size() >= 46)
-        bindings.emplace(
-            BindingKey{Endpoint{Ipv4Address{load_be32(frame, 26)}, load_be16(frame, 34)}, load_be16(frame, 42)},
-            BindingTarget{49152, Endpoint{Ipv4Address{0xCB007109}, 6000}});
+    if (const auto own = fuzz::own_binding(frame, data[0] & 4)) bindings.insert(*own);
     const ReferenceModel model(config, bindings);
     std::vector<std::uint8_t> relayed;
     const Decision decision = model.decide(frame, relayed);
@@ -39,6 +33,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             std::abort();
         }
     }
-    if (frame.size() > 42) (void)parse_channel_data(frame.subspan(42), config.channels);
+    if (const auto udp = find_udp(frame)) (void)parse_channel_data(udp->payload, config.channels);
     return 0;
 }

@@ -38,6 +38,7 @@ FrameSpec reversed_headers(const FrameSpec& in) {
     out.dont_fragment = in.dont_fragment;
     out.ttl = in.ttl;
     out.flow_label = in.flow_label;
+    out.ipv6_header = in.ipv6_header.value_or(!in.ip_source.is_v4());  // the input's family, whatever the addresses
     out.ip_source = in.ip_destination;
     out.udp_checksum = in.udp_checksum;
     return out;

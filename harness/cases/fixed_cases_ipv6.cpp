@@ -56,14 +56,17 @@ void add_ipv6_header_cases(CaseTable& t, const FrameSpec& base) {
                s.ip_destination = Ipv4Address{0xC0000201};
                s.ether_type = 0x86DD;
            }));
-    for (const auto& [type, name] : {std::pair<std::uint8_t, const char*>{0, "hop_by_hop"},
-                                     {43, "routing"},
-                                     {44, "fragment"},
-                                     {60, "destination_options"}}) {
-        t.pass(std::string("ipv6_extension/") + name, std::string("a bound ChannelData behind a ") + name + " header",
-               Reason::ipv6_extension, changed(base, [type](FrameSpec& s) {
-                   s.protocol = type;
-                   s.extension_headers = extension_before_udp(type);
+    struct Extension {
+        std::uint8_t type;
+        const char* name;
+    };
+    for (const Extension extension : {Extension{0, "hop_by_hop"}, Extension{43, "routing"}, Extension{44, "fragment"},
+                                      Extension{60, "destination_options"}}) {
+        t.pass(std::string("ipv6_extension/") + extension.name,
+               std::string("a bound ChannelData behind a ") + extension.name + " header", Reason::ipv6_extension,
+               changed(base, [extension](FrameSpec& s) {
+                   s.protocol = extension.type;
+                   s.extension_headers = extension_before_udp(extension.type);
                }));
     }
     t.pass("not_udp/ipv6_tcp", "Next Header 6 (TCP)", Reason::not_udp,
@@ -131,6 +134,11 @@ void add_ipv6_client_cases(CaseTable& t, const FrameSpec& base) {
                         s.udp_checksum = {ChecksumMode::offset, 0x1234};
                     }),
             to_peer6);
+    // An IPv6 header may carry an IPv4-mapped address as its destination:
+    // the output is sent from it, and its checksum sums it as 16 bytes of
+    // an IPv6 header (a fuzzer found the reference summing it as IPv4).
+    t.relay("relayed/ipv6_mapped_arrival_address", "to ::ffff:192.0.2.1 in an IPv6 header",
+            changed(base, [](FrameSpec& s) { s.ip_destination = Ipv4Address{0xC0000201}; }), to_peer6);
     FrameSpec zero_sum = base;
     make_relayed_udp_checksum_zero(zero_sum, to_peer6);
     t.relay("relayed/ipv6_computed_zero_udp_checksum", "a computed UDP checksum of 0 is sent as 0xFFFF", zero_sum,
@@ -171,6 +179,9 @@ void add_ipv6_peer_cases(CaseTable& t) {
                   client6_channel);
     t.encapsulate("encapsulated/ipv6_ethernet_trailer", "junk after the IPv6 packet is cut",
                   changed(from_peer, [](FrameSpec& s) { s.trailer = std::vector<std::uint8_t>(9, 0xEE); }),
+                  client6_channel);
+    t.encapsulate("encapsulated/ipv6_mapped_arrival_address", "to ::ffff:0.0.0.1 in an IPv6 header",
+                  changed(from_peer, [](FrameSpec& s) { s.ip_destination = Ipv4Address{0x00000001}; }),
                   client6_channel);
     FrameSpec zero_sum = from_peer;
     make_encapsulated_udp_checksum_zero(zero_sum, client6_channel, relay6.port);

@@ -42,17 +42,18 @@ std::size_t ip_header_bytes(bool ipv6) {
 // the output carries the same error (its residual sum equals the input's),
 // so the receiver's stack discards it exactly as the relay's own stack
 // would have discarded the input.
-std::uint16_t relayed_udp_checksum(const IpAddress& in_source, const IpAddress& in_destination, Bytes in_datagram,
-                                   const Endpoint& out_source, const Endpoint& out_destination,
+std::uint16_t relayed_udp_checksum(IpFamily family, const IpAddress& in_source, const IpAddress& in_destination,
+                                   Bytes in_datagram, const Endpoint& out_source, const Endpoint& out_destination,
                                    Bytes out_datagram_with_zero_checksum, std::uint16_t in_checksum) {
     if (in_checksum == 0) return 0;
 
     OnesComplementSum in_residual;
-    add_udp_pseudo_header(in_residual, in_source, in_destination, static_cast<std::uint16_t>(in_datagram.size()));
+    add_udp_pseudo_header(in_residual, family, in_source, in_destination,
+                          static_cast<std::uint16_t>(in_datagram.size()));
     in_residual.add(in_datagram);  // a valid datagram sums to 0xFFFF ("zero")
 
     OnesComplementSum out_sum;
-    add_udp_pseudo_header(out_sum, out_source.address, out_destination.address,
+    add_udp_pseudo_header(out_sum, family, out_source.address, out_destination.address,
                           static_cast<std::uint16_t>(out_datagram_with_zero_checksum.size()));
     out_sum.add(out_datagram_with_zero_checksum);
 
@@ -218,8 +219,8 @@ void ReferenceModel::build_output(const Received& in, const Endpoint& from, cons
     std::copy(payload.begin(), payload.end(), out.begin() + static_cast<std::ptrdiff_t>(udp_offset + UdpHeader::bytes));
 
     UdpHeader out_udp = out_udp_unchecked;
-    out_udp.checksum = relayed_udp_checksum(in.source(), in.destination(), in.datagram, from, to,
-                                            out.subspan(udp_offset), in.udp.checksum);
+    out_udp.checksum = relayed_udp_checksum(in.ipv6() ? IpFamily::v6 : IpFamily::v4, in.source(), in.destination(),
+                                            in.datagram, from, to, out.subspan(udp_offset), in.udp.checksum);
     out_udp.write(out.subspan(udp_offset));
 }
 

@@ -118,9 +118,9 @@ void UdpHeader::write(MutableBytes header) const {
     store_be16(header, 6, checksum);
 }
 
-void add_udp_pseudo_header(OnesComplementSum& sum, const IpAddress& source, const IpAddress& destination,
-                           std::uint16_t udp_length) {
-    if (source.is_v4()) {
+void add_udp_pseudo_header(OnesComplementSum& sum, IpFamily header, const IpAddress& source,
+                           const IpAddress& destination, std::uint16_t udp_length) {
+    if (header == IpFamily::v4) {
         sum.add32(source.v4().value).add32(destination.v4().value).add16(Ipv4Header::protocol_udp).add16(udp_length);
         return;
     }

@@ -89,11 +89,14 @@ struct UdpHeader {
     void write(MutableBytes header) const;
 };
 
-// The UDP pseudo-header added to a running checksum sum: RFC 768's for
-// IPv4 addresses, RFC 8200 Section 8.1's (128-bit addresses, 32-bit length)
-// for IPv6. Both addresses must be of one family.
+// The UDP pseudo-header added to a running checksum sum: RFC 768's under
+// an IPv4 header, RFC 8200 Section 8.1's (128-bit addresses, 32-bit length)
+// under an IPv6 one. The header's family decides, not the addresses': an
+// IPv6 header may carry an IPv4-mapped address, and it is summed as the 16
+// bytes it is there.
 class OnesComplementSum;
-void add_udp_pseudo_header(OnesComplementSum& sum, const IpAddress& source, const IpAddress& destination,
-                           std::uint16_t udp_length);
+enum class IpFamily { v4, v6 };
+void add_udp_pseudo_header(OnesComplementSum& sum, IpFamily header, const IpAddress& source,
+                           const IpAddress& destination, std::uint16_t udp_length);
 
 }  // namespace xdpturn
