@@ -1,29 +1,21 @@
 #include "harness/replay/live_verifier.hpp"
 
 #include "harness/compare/comparator.hpp"
+#include "harness/frames/udp_view.hpp"
 
 namespace xdpturn {
 
-namespace {
-
-constexpr std::size_t ip_at = 14;
-constexpr std::size_t udp_at = ip_at + 20;
-constexpr std::size_t udp_data_at = udp_at + 8;
-
-}  // namespace
-
 std::size_t LiveVerifier::FlowHash::operator()(const FlowKey& key) const noexcept {
-    const std::uint64_t addresses = (std::uint64_t{key.source} << 32) | key.destination;
-    const std::uint64_t ports = (std::uint64_t{key.source_port} << 16) | key.destination_port;
-    return std::hash<std::uint64_t>{}(addresses ^ (ports * 0x9E3779B97F4A7C15ull));
+    const std::uint64_t ports = (std::uint64_t{key.source.port} << 16) | key.destination.port;
+    return hash_value(key.source.address) ^ (hash_value(key.destination.address) * 31) ^
+           (ports * 0x9E3779B97F4A7C15ull);
 }
 
-// Only IPv4 UDP frames without options can be the program's output.
+// Only UDP frames of either family can be the program's output.
 bool LiveVerifier::flow_of(Bytes frame, FlowKey& key) {
-    if (frame.size() < udp_data_at || load_be16(frame, 12) != 0x0800 || frame[ip_at] != 0x45 || frame[ip_at + 9] != 17)
-        return false;
-    key = FlowKey{load_be32(frame, ip_at + 12), load_be32(frame, ip_at + 16), load_be16(frame, udp_at),
-                  load_be16(frame, udp_at + 2)};
+    const auto udp = find_udp(frame);
+    if (!udp) return false;
+    key = FlowKey{udp->source, udp->destination};
     return true;
 }
 
@@ -32,7 +24,8 @@ bool LiveVerifier::flow_of(Bytes frame, FlowKey& key) {
 // output. From an allocation port to a peer, anything can.
 bool LiveVerifier::could_be_output(const Expected& expected, Bytes frame) const {
     if (expected.reference.reason != Reason::encapsulated) return true;
-    return frame.size() > udp_data_at && frame[udp_data_at] >= 0x40 && frame[udp_data_at] <= 0x7F;
+    const auto udp = find_udp(frame);
+    return udp && !udp->payload.empty() && udp->payload[0] >= 0x40 && udp->payload[0] <= 0x7F;
 }
 
 void LiveVerifier::settle_as_output(Bytes frame, std::vector<LiveOutcome>& settled) {

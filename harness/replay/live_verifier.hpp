@@ -58,8 +58,7 @@ class LiveVerifier {
     };
     // IPv4 source and destination, UDP source and destination port.
     struct FlowKey {
-        std::uint32_t source, destination;
-        std::uint16_t source_port, destination_port;
+        Endpoint source, destination;
         friend bool operator==(const FlowKey&, const FlowKey&) = default;
     };
     struct FlowHash {
