@@ -64,13 +64,6 @@ Result<IpAddress> parse_ip(const std::string& text) {
     return IpAddress::from_bytes(bytes);
 }
 
-std::size_t hash_value(const IpAddress& address) {
-    // FNV-1a over the 16 bytes: cheap, and every byte counts.
-    std::uint64_t hash = 0xcbf29ce484222325;
-    for (const std::uint8_t byte : address.bytes()) hash = (hash ^ byte) * 0x100000001b3;
-    return static_cast<std::size_t>(hash);
-}
-
 std::string to_string(const Endpoint& endpoint) {
     if (endpoint.address.is_v4()) return to_string(endpoint.address) + ":" + std::to_string(endpoint.port);
     return "[" + to_string(endpoint.address) + "]:" + std::to_string(endpoint.port);

@@ -3,10 +3,12 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
 #include "relay/net/result.hpp"
+#include "relay/net/splitmix.hpp"
 
 namespace xdpturn {
 
@@ -35,8 +37,16 @@ class IpAddress {
     Ipv4Address v4() const;  // is_v4() only
     const Ipv6Bytes& bytes() const { return bytes_; }
 
-    friend bool operator==(const IpAddress&, const IpAddress&) = default;
+    // Two 64-bit words each: lookups compare and hash addresses per frame.
+    friend bool operator==(const IpAddress& a, const IpAddress& b) {
+        return a.word(0) == b.word(0) && a.word(1) == b.word(1);
+    }
     friend auto operator<=>(const IpAddress&, const IpAddress&) = default;
+    std::uint64_t word(std::size_t index) const {  // index 0 or 1, in host order of the bytes' copy
+        std::uint64_t word = 0;
+        std::memcpy(&word, bytes_.data() + index * sizeof(word), sizeof(word));
+        return word;
+    }
 
   private:
     Ipv6Bytes bytes_{};
@@ -45,7 +55,10 @@ class IpAddress {
 std::string to_string(const IpAddress& address);
 // Either family's text form: "192.0.2.1" or "2001:db8::1".
 Result<IpAddress> parse_ip(const std::string& text);
-std::size_t hash_value(const IpAddress& address);
+// Both 64-bit halves, mixed: every bit counts, in two loads.
+inline std::size_t hash_value(const IpAddress& address) {
+    return static_cast<std::size_t>(splitmix64_mix(address.word(1) ^ splitmix64_mix(address.word(0))));
+}
 
 struct Endpoint {
     IpAddress address;
