@@ -1,7 +1,10 @@
 #include "harness/io/bindings_json.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
+#include <tuple>
+#include <vector>
 
 namespace xdpturn {
 
@@ -97,12 +100,22 @@ Result<BindingsFile> read_bindings_file(const std::string& path) {
 }
 
 nlohmann::json bindings_json(const DatapathConfig& config, const BindingTable& bindings) {
+    // In key order, not the hash table's: files written for the same table
+    // are the same bytes, whatever the hash function.
+    std::vector<const BindingTable::value_type*> sorted;
+    for (const auto& entry : bindings) sorted.push_back(&entry);
+    std::sort(sorted.begin(), sorted.end(), [](const auto* a, const auto* b) {
+        return std::tie(a->first.client.address, a->first.client.port, a->first.channel) <
+               std::tie(b->first.client.address, b->first.client.port, b->first.channel);
+    });
     nlohmann::json list = nlohmann::json::array();
-    for (const auto& [key, target] : bindings)
+    for (const auto* entry : sorted) {
+        const auto& [key, target] = *entry;
         list.push_back({{"client", to_string(key.client)},
                         {"channel", key.channel},
                         {"allocation_port", target.allocation_port},
                         {"peer", to_string(target.peer)}});
+    }
     return {{"relay",
              {{"turn_port", config.turn_port},
               {"channel_range", {config.channels.min, config.channels.max}},
