@@ -597,12 +597,14 @@ static __always_inline int relay_port(__u16 port)
 static __always_inline int hairpin(const struct xdpturn_binding_value *target,
 				   const struct arrival *in)
 {
+	int to_this_relay = same_address(target->peer_addr, in->destination.in6_u.u6_addr8) &&
+			    relay_port(bpf_ntohs(target->peer_port));
+
 #ifdef XDPTURN_MUTANT_HAIRPIN_RELAYED
-	return 0 && same_address(target->peer_addr, in->destination.in6_u.u6_addr8);
-#else
-	return same_address(target->peer_addr, in->destination.in6_u.u6_addr8) &&
-	       relay_port(bpf_ntohs(target->peer_port));
+	/* The planted bug: a hairpin is relayed to the wire like any peer. */
+	to_this_relay = 0;
 #endif
+	return to_this_relay;
 }
 
 /* Rows 14-20: ChannelData from a client to the TURN port. */
