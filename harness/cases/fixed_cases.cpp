@@ -10,20 +10,20 @@ namespace xdpturn {
 
 namespace {
 
-const Endpoint client{Ipv4Address{0xC6336407}, 50000};                              // 198.51.100.7:50000
-const Endpoint relay{Ipv4Address{0xC0000201}, 3478};                                // 192.0.2.1:3478
-const BindingTarget to_peer{49152, Endpoint{Ipv4Address{0xCB007109}, 6000}};        // 203.0.113.9:6000
-const BindingTarget to_peer_high{49153, Endpoint{Ipv4Address{0xCB00710A}, 6001}};   // 203.0.113.10
-const BindingTarget to_peer_5766{49154, Endpoint{Ipv4Address{0xCB00710B}, 40000}};  // 203.0.113.11
-const BindingTarget to_near_miss{49155, Endpoint{Ipv4Address{0xCB00710C}, 6002}};   // 203.0.113.12
+constexpr Endpoint client{Ipv4Address{0xC6336407}, 50000};                              // 198.51.100.7:50000
+constexpr Endpoint relay{Ipv4Address{0xC0000201}, 3478};                                // 192.0.2.1:3478
+constexpr BindingTarget to_peer{49152, Endpoint{Ipv4Address{0xCB007109}, 6000}};        // 203.0.113.9:6000
+constexpr BindingTarget to_peer_high{49153, Endpoint{Ipv4Address{0xCB00710A}, 6001}};   // 203.0.113.10
+constexpr BindingTarget to_peer_5766{49154, Endpoint{Ipv4Address{0xCB00710B}, 40000}};  // 203.0.113.11
+constexpr BindingTarget to_near_miss{49155, Endpoint{Ipv4Address{0xCB00710C}, 6002}};   // 203.0.113.12
 // A peer at the top of the relay port range, and one that is another
 // allocation on this relay (hairpin).
-const BindingTarget to_peer_top{65535, Endpoint{Ipv4Address{0xCB00710D}, 6003}};  // 203.0.113.13
-const BindingTarget to_hairpin{49156, Endpoint{relay.address, 49200}};
-const BindingTarget to_relay_host{49158, Endpoint{relay.address, 3480}};  // a server beside the relay
-const BindingKey client_channel{client, 0x4000};
-const BindingKey client_channel_high{client, 0x4FFF};
-const BindingKey client_channel_top{client, 0x4003};
+constexpr BindingTarget to_peer_top{65535, Endpoint{Ipv4Address{0xCB00710D}, 6003}};  // 203.0.113.13
+constexpr BindingTarget to_hairpin{49156, Endpoint{relay.address, 49200}};
+constexpr BindingTarget to_relay_host{49158, Endpoint{relay.address, 3480}};  // a server beside the relay
+constexpr BindingKey client_channel{client, 0x4000};
+constexpr BindingKey client_channel_high{client, 0x4FFF};
+constexpr BindingKey client_channel_top{client, 0x4003};
 
 FrameSpec channel_frame(std::uint16_t channel = 0x4000, std::size_t data_bytes = 20) {
     return channel_data_frame(client, relay, channel, data_bytes);

@@ -25,17 +25,6 @@ constexpr std::size_t mapped_prefix_bytes = 12;  // ::ffff: before the IPv4 addr
 constexpr Ipv6Bytes v4_mapped_prefix{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF};
 }  // namespace
 
-IpAddress::IpAddress(Ipv4Address v4) : bytes_(v4_mapped_prefix) {
-    for (std::size_t i = 0; i < 4; ++i)
-        bytes_[mapped_prefix_bytes + i] = static_cast<std::uint8_t>(v4.value >> (24 - 8 * i));
-}
-
-IpAddress IpAddress::from_bytes(const Ipv6Bytes& bytes) {
-    IpAddress address;
-    address.bytes_ = bytes;
-    return address;
-}
-
 bool IpAddress::is_v4() const {
     return std::equal(bytes_.begin(), bytes_.begin() + mapped_prefix_bytes, v4_mapped_prefix.begin());
 }

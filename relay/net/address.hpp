@@ -26,12 +26,34 @@ using Ipv6Bytes = std::array<std::uint8_t, 16>;  // network order, as on the wir
 // (::ffff:a.b.c.d, RFC 4291 Section 2.5.5.2), so every address is 16
 // bytes, exactly as the map ABI stores it, and the two families can never
 // compare equal. The default is IPv4 0.0.0.0.
+// Constant-initializable (constexpr), so that addresses at namespace scope
+// are ready before any other static initializer can use them.
 class IpAddress {
   public:
-    IpAddress() : IpAddress(Ipv4Address{}) {}
-    IpAddress(Ipv4Address v4);  // NOLINT: an IPv4 address is an IpAddress
+    constexpr IpAddress() : IpAddress(Ipv4Address{}) {}
+    constexpr IpAddress(Ipv4Address v4)  // NOLINT: an IPv4 address is an IpAddress
+        : bytes_{0,
+                 0,
+                 0,
+                 0,
+                 0,
+                 0,
+                 0,
+                 0,
+                 0,
+                 0,
+                 0xFF,
+                 0xFF,
+                 static_cast<std::uint8_t>(v4.value >> 24),
+                 static_cast<std::uint8_t>(v4.value >> 16),
+                 static_cast<std::uint8_t>(v4.value >> 8),
+                 static_cast<std::uint8_t>(v4.value)} {}
     // 16 bytes as on the wire; the IPv4-mapped form is the IPv4 address.
-    static IpAddress from_bytes(const Ipv6Bytes& bytes);
+    static constexpr IpAddress from_bytes(const Ipv6Bytes& bytes) {
+        IpAddress address;
+        address.bytes_ = bytes;
+        return address;
+    }
 
     bool is_v4() const;
     Ipv4Address v4() const;  // is_v4() only
