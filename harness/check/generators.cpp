@@ -515,23 +515,25 @@ void apply(Variation variation, GeneratedCase& c, Chooser& choose) {
         }
         case Variation::other_family: {
             // The frame's binding gets a far end of the other family: the
-            // peer of a client's channel, or the client of a peer's.
+            // peer of a client's channel, or the client of a peer's. The new
+            // end is a function of the old key, so that two cases of a
+            // shared block that move the same binding move it alike (one
+            // peer on one allocation has one channel).
             const auto* own = own_binding(c);
             if (own == nullptr) break;
             const BindingKey key = own->first;
             BindingTarget target = own->second;
+            const std::uint64_t bits =
+                hash_value(key.client.address) ^ (std::uint64_t{key.client.port} << 16) ^ key.channel;
             c.bindings.erase(key);
             if (!is_from_peer(s, c.config)) {
-                target.peer.address =
-                    address_like(other_family_address(target.peer.address), choose.range<std::uint32_t>(0, 0xFFFFFFFF));
+                target.peer.address = address_like(other_family_address(target.peer.address), bits);
                 c.bindings.emplace(key, target);
             } else {
                 BindingKey moved = key;
-                moved.client.address =
-                    address_like(other_family_address(key.client.address), choose.range<std::uint32_t>(0, 0xFFFFFFFF));
-                // On a neighbouring allocation port: other cases of a shared
-                // block may bind this peer on the old one to the old client,
-                // and one peer on one allocation has one channel.
+                moved.client.address = address_like(other_family_address(key.client.address), bits);
+                // On a neighbouring allocation port: other cases of the
+                // block may bind this peer on the old one to the old client.
                 const auto& ports = c.config.relay_ports;
                 const int step = target.allocation_port < ports.max ? 1 : -1;
                 target.allocation_port = static_cast<std::uint16_t>(target.allocation_port + step);
