@@ -21,15 +21,56 @@ std::vector<GeneratedCase> block_of(std::uint64_t seed, std::uint64_t block, std
     return cases;
 }
 
-LayerByConfig block_layers(const std::vector<GeneratedCase>& cases) {
-    const BindingTable& background = background_bindings();
-    LayerByConfig layers;
-    for (const GeneratedCase& c : cases) {
-        BindingTable& layer = layers[c.config];
-        for (const auto& entry : c.bindings)
-            if (!background.contains(entry.first)) layer.insert(entry);
+LaidTable::LaidTable(BindingTable table) : table_(std::move(table)) {
+    for (const auto& [key, target] : table_) owners_.insert_or_assign(peer_key_of(target), key);
+}
+
+const BindingKey* LaidTable::owner(const PeerKey& peer) const {
+    const auto found = owners_.find(peer);
+    return found == owners_.end() ? nullptr : &found->second;
+}
+
+BindingTable LaidTable::lay(const BindingTable& entries) {
+    // The entries' keys give up the peer keys they held, so that an entry
+    // moving to a new peer frees its old one.
+    for (const auto& [key, target] : entries)
+        if (const auto old = table_.find(key); old != table_.end()) {
+            const auto held = owners_.find(peer_key_of(old->second));
+            if (held != owners_.end() && held->second == key) owners_.erase(held);
+        }
+    BindingTable displaced;
+    for (const auto& [key, target] : entries) {
+        const PeerKey peer = peer_key_of(target);
+        if (const auto held = owners_.find(peer); held != owners_.end() && !entries.contains(held->second)) {
+            displaced.insert(*table_.find(held->second));
+            table_.erase(held->second);
+        }
+        table_.insert_or_assign(key, target);
+        owners_.insert_or_assign(peer, key);
     }
-    return layers;
+    return displaced;
+}
+
+BindingTable with_layer(const BindingTable& layer) {
+    BindingTable table = background_bindings();
+    table.insert(layer.begin(), layer.end());
+    return table;
+}
+
+BlockPlan plan_block(const std::vector<GeneratedCase>& cases) {
+    BlockPlan plan;
+    std::map<DatapathConfig, LaidTable, DatapathConfigLess> starts;
+    for (const GeneratedCase& c : cases) {
+        LaidTable& start = starts.try_emplace(c.config, background_bindings()).first->second;
+        BindingTable& layer = plan.layers[c.config];
+        for (const auto& entry : c.bindings) {
+            if (start.table().contains(entry.first) || start.owner(peer_key_of(entry.second)) != nullptr) continue;
+            layer.insert(entry);
+            start.lay({entry});
+        }
+    }
+    for (const GeneratedCase& c : cases) plan.displaced.push_back(starts.at(c.config).lay(c.bindings));
+    return plan;
 }
 
 BindingTable table_met_by(std::uint64_t seed, std::uint64_t index, std::uint64_t total_cases) {
@@ -37,13 +78,10 @@ BindingTable table_met_by(std::uint64_t seed, std::uint64_t index, std::uint64_t
     if (block_isolated(seed, block)) return {};
     const std::vector<GeneratedCase> cases = block_of(seed, block, total_cases);
     const DatapathConfig& config = cases[index % block_cases].config;
-    BindingTable table = background_bindings();
-    LayerByConfig layers = block_layers(cases);  // named: the loop below must not outlive it
-    for (const auto& entry : layers[config]) table.insert(entry);
+    LaidTable table(with_layer(plan_block(cases).layers.at(config)));
     for (std::uint64_t k = 0; k < index % block_cases; ++k)
-        if (cases[k].config == config)
-            for (const auto& [key, target] : cases[k].bindings) table.insert_or_assign(key, target);
-    return table;
+        if (cases[k].config == config) table.lay(cases[k].bindings);
+    return table.table();
 }
 
 }  // namespace xdpturn

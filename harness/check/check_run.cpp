@@ -101,33 +101,37 @@ class CheckJob {
     bool run_block(std::uint64_t block) {
         const std::vector<GeneratedCase> cases_of_block = block_of(options_.seed, block, options_.cases);
         const bool isolated = block_isolated(options_.seed, block);
-        if (!isolated && !swap_layers(block_layers(cases_of_block))) return false;
+        BlockPlan plan;
+        if (!isolated) {
+            plan = plan_block(cases_of_block);
+            if (!start_block(block, plan.layers)) return false;
+        }
         for (std::size_t k = 0; k < cases_of_block.size(); ++k) {
             const std::uint64_t index = block * block_cases + k;
-            if (index >= run_.lowest_failure.load() || !run_case(cases_of_block[k], index, isolated)) break;
+            if (index >= run_.lowest_failure.load()) break;
+            if (!run_case(cases_of_block[k], index, isolated ? nullptr : &plan.displaced[k])) break;
         }
         return error.empty();
     }
 
-    // Swaps each shared map's layer for the block's, the first time laying
-    // the background underneath.
-    bool swap_layers(LayerByConfig layers) {
-        for (auto& [config, layer] : layers) {
-            auto [previous, first_use] = current_layers_.try_emplace(config);
-            Status set = first_use ? shared_.set_table(config, background_bindings()) : ok_status();
-            if (set) set = shared_.replace_layer(config, previous->second, layer);
-            if (!set) return stop_with(set.error().message);
-            previous->second = std::move(layer);
-        }
+    // Makes each shared map the background plus the block's layer (only the
+    // entries that differ are written): what the previous block's cases
+    // changed or displaced, the background included, is put back.
+    bool start_block(std::uint64_t block, const LayerByConfig& layers) {
+        for (const auto& [config, layer] : layers)
+            if (Status set = shared_.set_table(config, with_layer(layer)); !set)
+                return stop_with("block " + std::to_string(block) + ": " + set.error().message);
         return true;
     }
 
     // False when the run must stop here: a harness error or a failure.
-    bool run_case(const GeneratedCase& c, std::uint64_t index, bool isolated) {
+    // `displaced`: the shared map's entries this case's entries displace.
+    bool run_case(const GeneratedCase& c, std::uint64_t index, const BindingTable* displaced) {
+        const bool isolated = displaced == nullptr;
         DifferentialEngine& engine = isolated ? isolated_ : shared_;
         const std::vector<std::uint8_t> frame = frame_of(c);
         const auto failure =
-            isolated ? check_case_alone(engine, c, frame, comparison_) : overlay_and_check(engine, c, frame);
+            isolated ? check_case_alone(engine, c, frame, comparison_) : lay_and_check(engine, c, *displaced, frame);
         if (failure && failure->property == "harness")
             return stop_with("case " + std::to_string(index) + ": " + failure->details);
         ++cases;
@@ -149,9 +153,10 @@ class CheckJob {
         return true;
     }
 
-    std::optional<PropertyFailure> overlay_and_check(DifferentialEngine& engine, const GeneratedCase& c,
-                                                     const std::vector<std::uint8_t>& frame) {
-        if (auto laid = engine.overlay(c.config, c.bindings); !laid)
+    std::optional<PropertyFailure> lay_and_check(DifferentialEngine& engine, const GeneratedCase& c,
+                                                 const BindingTable& displaced,
+                                                 const std::vector<std::uint8_t>& frame) {
+        if (auto laid = engine.replace_layer(c.config, displaced, c.bindings); !laid)
             return PropertyFailure{"harness", laid.error().message};
         return check_properties(engine, c, frame, comparison_);
     }
@@ -166,7 +171,6 @@ class CheckJob {
     RunState& run_;
     DifferentialEngine shared_;
     DifferentialEngine isolated_;
-    LayerByConfig current_layers_;  // the layer each shared map holds now
     TallyByConfig shared_xdp_;
     TallyByConfig isolated_xdp_;
     Comparison comparison_;

@@ -25,9 +25,9 @@ class Shrinker {
           engine_(options.program, CounterCheck::last_reason_only) {}
 
     GeneratedCase with_background(GeneratedCase c) const {
-        BindingTable table = background_;
-        for (const auto& [key, target] : c.bindings) table.insert_or_assign(key, target);
-        c.bindings = std::move(table);
+        LaidTable table(background_);
+        table.lay(c.bindings);
+        c.bindings = table.table();
         return c;
     }
 
