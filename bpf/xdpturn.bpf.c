@@ -40,6 +40,9 @@
 #define IPV4_HEADER_WORDS16 (sizeof(struct iphdr) / sizeof(__u16))
 #define IPV6_VERSION 6
 #define IPV6_ADDR_WORDS16 (sizeof(struct in6_addr) / sizeof(__u16))
+/* What a 6 -> 4 output sets in the flags field: Don't Fragment, since its
+ * IPv6 sender expects no fragmentation on the way. */
+#define IPV4_DONT_FRAGMENT 0x4000
 
 /*
  * Linear XDP frames fit in one page, so every in-frame offset is below
@@ -61,6 +64,11 @@ const volatile __u16 channel_max = 0;
 const volatile __u16 relay_port_min = 0;
 const volatile __u16 relay_port_max = 0;
 const volatile __u16 mtu = 0;
+
+/* The relay's own address of each family, in the maps' 16-byte form (all
+ * zero: none): the source of an output of the other family than its input. */
+const volatile __u64 relay_address_ipv4[XDPTURN_ADDR_BYTES / sizeof(__u64)] = {};
+const volatile __u64 relay_address_ipv6[XDPTURN_ADDR_BYTES / sizeof(__u64)] = {};
 
 /* Reason of the latest verdict, read by the test harness through mmap. */
 __u32 last_reason = 0;
@@ -158,7 +166,7 @@ static __always_inline __u16 csum_fold(__u32 sum)
 	return sum;
 }
 
-static __always_inline int ipv4_header_checksum_ok(const struct iphdr *ip)
+static __always_inline __u16 ipv4_header_sum(const struct iphdr *ip)
 {
 	const __u16 *word = (const __u16 *)ip;
 	__u32 sum = 0;
@@ -166,7 +174,12 @@ static __always_inline int ipv4_header_checksum_ok(const struct iphdr *ip)
 #pragma unroll
 	for (__u32 i = 0; i < IPV4_HEADER_WORDS16; i++)
 		sum = csum_add(sum, bpf_ntohs(word[i]));
-	return csum_fold(sum) == 0xffff;
+	return csum_fold(sum);
+}
+
+static __always_inline int ipv4_header_checksum_ok(const struct iphdr *ip)
+{
+	return ipv4_header_sum(ip) == 0xffff;
 }
 
 /* Starts an RFC 1624 update: HC' = ~(~HC + ~m + m'). */
@@ -203,8 +216,9 @@ static __always_inline __u32 csum_sub_padding(__u32 sum, const struct udphdr *ud
 
 /*
  * The output's headers, built on the stack before anything in the frame
- * changes: the input's, copied out, then rewritten. The IP header is of the
- * input's family (`ipv6`). Not packed: each header keeps its alignment.
+ * changes: the input's, copied out (or, across families, built from it),
+ * then rewritten. The IP header is of the output's family (`ipv6`). Not
+ * packed: each header keeps its alignment.
  */
 struct output_headers {
 	struct ethhdr eth;
@@ -329,33 +343,34 @@ static __always_inline void decrement_ttl(struct iphdr *ip)
 }
 #endif
 
-/* The UDP checksum's pseudo-header change: addresses and UDP length. */
-static __always_inline __u32 pseudo_header_change4(__u32 sum, const struct arrival *in,
-						   const struct iphdr *new_ip,
-						   const struct udphdr *old_udp,
-						   const struct udphdr *new_udp)
+/* The input's pseudo-header leaves the UDP checksum: its addresses and UDP
+ * length. Over IPv6 (RFC 8200 Section 8.1) the addresses are 128 bits and
+ * the length 32, whose upper half is zero for any UDP datagram; the next
+ * header word is 17 in both families, so it never changes. */
+static __always_inline __u32 pseudo_header_removed(__u32 sum, const struct arrival *in,
+						   const struct udphdr *old_udp)
 {
-	sum = csum_sub_addr(sum, mapped_ipv4(in->source.in6_u.u6_addr8));
-	sum = csum_sub_addr(sum, mapped_ipv4(in->destination.in6_u.u6_addr8));
-	sum = csum_sub(sum, bpf_ntohs(old_udp->len));
-	sum = csum_add_addr(sum, new_ip->saddr);
-	sum = csum_add_addr(sum, new_ip->daddr);
-	return csum_add(sum, bpf_ntohs(new_udp->len));
+	if (in->ipv6) {
+		sum = csum_sub_addr6(sum, &in->source);
+		sum = csum_sub_addr6(sum, &in->destination);
+	} else {
+		sum = csum_sub_addr(sum, mapped_ipv4(in->source.in6_u.u6_addr8));
+		sum = csum_sub_addr(sum, mapped_ipv4(in->destination.in6_u.u6_addr8));
+	}
+	return csum_sub(sum, bpf_ntohs(old_udp->len));
 }
 
-/* The same over IPv6 (RFC 8200 Section 8.1): 128-bit addresses, and the
- * length in 32 bits whose upper half is zero for any UDP datagram. */
-static __always_inline __u32 pseudo_header_change6(__u32 sum, const struct arrival *in,
-						   const struct ipv6hdr *new_ip,
-						   const struct udphdr *old_udp,
-						   const struct udphdr *new_udp)
+/* The output's pseudo-header joins it, in the output's family. */
+static __always_inline __u32 pseudo_header_added(__u32 sum, const struct output_headers *out)
 {
-	sum = csum_sub_addr6(sum, &in->source);
-	sum = csum_sub_addr6(sum, &in->destination);
-	sum = csum_sub(sum, bpf_ntohs(old_udp->len));
-	sum = csum_add_addr6(sum, &new_ip->saddr);
-	sum = csum_add_addr6(sum, &new_ip->daddr);
-	return csum_add(sum, bpf_ntohs(new_udp->len));
+	if (out->ipv6) {
+		sum = csum_add_addr6(sum, &out->ip.v6.saddr);
+		sum = csum_add_addr6(sum, &out->ip.v6.daddr);
+	} else {
+		sum = csum_add_addr(sum, out->ip.v4.saddr);
+		sum = csum_add_addr(sum, out->ip.v4.daddr);
+	}
+	return csum_add(sum, bpf_ntohs(out->udp.len));
 }
 
 /* The UDP header's own change: both ports and the length field. */
@@ -484,15 +499,58 @@ static __always_inline int store_headers(struct xdp_md *ctx, const struct output
 	return store_channel(udp + 1, channel, data_end);
 }
 
-static __always_inline void copy_headers(struct output_headers *copy, const struct arrival *in)
+/*
+ * 6 -> 4: TOS from the traffic class, TTL from the hop limit, identification
+ * 0 and DF set; the flow label has no place. Addresses and length stay 0
+ * for readdress() to fill in, the header checksum is already valid for them.
+ */
+static __always_inline void ipv4_from_ipv6(struct iphdr *v4, const struct ipv6hdr *v6)
+{
+	__builtin_memset(v4, 0, sizeof(*v4));
+	v4->version = IPV4_VERSION;
+	v4->ihl = IPV4_IHL_WITHOUT_OPTIONS;
+	v4->tos = (__u8)(v6->priority << 4) | (v6->flow_lbl[0] >> 4);
+#ifndef XDPTURN_MUTANT_ACROSS_DF_NOT_SET
+	v4->frag_off = bpf_htons(IPV4_DONT_FRAGMENT);
+#endif
+	v4->ttl = v6->hop_limit;
+	v4->protocol = IPPROTO_UDP;
+	v4->check = bpf_htons((__u16)~ipv4_header_sum(v4));
+}
+
+/* 4 -> 6: traffic class from TOS, flow label 0, hop limit from TTL. */
+static __always_inline void ipv6_from_ipv4(struct ipv6hdr *v6, const struct iphdr *v4)
+{
+	__builtin_memset(v6, 0, sizeof(*v6));
+	v6->version = IPV6_VERSION;
+	v6->priority = v4->tos >> 4;
+	v6->flow_lbl[0] = (__u8)(v4->tos << 4);
+	v6->nexthdr = IPPROTO_UDP;
+#ifdef XDPTURN_MUTANT_ACROSS_HOP_LIMIT_DEFAULT
+	/* The planted bug: a fresh header's default instead of the TTL. */
+	v6->hop_limit = 64;
+#else
+	v6->hop_limit = v4->ttl;
+#endif
+}
+
+/* The input's headers as the output's start: its IP header copied, or
+ * across families one of the other family built from it. */
+static __always_inline void copy_headers(struct output_headers *copy, const struct arrival *in,
+					 int out_ipv6)
 {
 	__builtin_memcpy(&copy->eth, in->eth, sizeof(copy->eth));
-	if (in->ipv6)
+	if (in->ipv6 && out_ipv6)
 		__builtin_memcpy(&copy->ip.v6, in->ip, sizeof(copy->ip.v6));
+	else if (out_ipv6)
+		ipv6_from_ipv4(&copy->ip.v6, in->ip);
+	else if (in->ipv6)
+		ipv4_from_ipv6(&copy->ip.v4, in->ip);
 	else
 		__builtin_memcpy(&copy->ip.v4, in->ip, sizeof(copy->ip.v4));
+	copy->eth.h_proto = bpf_htons(out_ipv6 ? ETH_P_IPV6 : ETH_P_IP);
 	__builtin_memcpy(&copy->udp, in->udp, sizeof(copy->udp));
-	copy->ipv6 = in->ipv6;
+	copy->ipv6 = out_ipv6;
 }
 
 /* New addresses (in the maps' 16-byte form) and lengths for a datagram of
@@ -508,14 +566,22 @@ static __always_inline void readdress(struct output_headers *out, const __u8 *sa
 	out->udp.len = bpf_htons(udp_length);
 }
 
-/* The UDP checksum's pseudo-header change, in the output's family. */
+/* The UDP checksum's pseudo-header change, from the input's family to the
+ * output's. */
 static __always_inline __u32 pseudo_header_change(__u32 sum, const struct arrival *in,
 						  const struct output_headers *out,
 						  const struct udphdr *old_udp)
 {
-	if (out->ipv6)
-		return pseudo_header_change6(sum, in, &out->ip.v6, old_udp, &out->udp);
-	return pseudo_header_change4(sum, in, &out->ip.v4, old_udp, &out->udp);
+	return pseudo_header_added(pseudo_header_removed(sum, in, old_udp), out);
+}
+
+/* How far the frame's start moves when the input's IP header is replaced by
+ * the output's and `channel_delta` bytes of channel header go (+4) or come
+ * (-4): forward for a smaller header, back into the headroom for a larger. */
+static __always_inline int head_delta(const struct arrival *in, const struct output_headers *out,
+				      int channel_delta)
+{
+	return (int)ip_header_bytes(in->ipv6) - (int)ip_header_bytes(out->ipv6) + channel_delta;
 }
 
 /* Without the channel header and without anything after the relayed data
@@ -542,21 +608,20 @@ static __always_inline __u32 relayed_frame_bytes(const struct arrival *in, const
  */
 static __always_inline int relay_to_peer(struct xdp_md *ctx, const struct arrival *arrival,
 					 const struct channel_data_header *channel,
-					 const struct xdpturn_binding_value *target, __u16 app_len,
+					 const struct xdpturn_binding_value *target,
+					 const struct in6_addr *from, __u16 app_len,
 					 __u32 padding_sum_removed)
 {
 	struct output_headers out;
 
-	copy_headers(&out, arrival);
+	copy_headers(&out, arrival, !is_v4_mapped(target->peer_addr));
 	struct udphdr in_udp = out.udp;
 	swap_macs(&out.eth);
-	/* From the address the frame arrived on to the peer. */
-	readdress(&out, arrival->destination.in6_u.u6_addr8, target->peer_addr,
-		  sizeof(struct udphdr) + app_len);
+	readdress(&out, from->in6_u.u6_addr8, target->peer_addr, sizeof(struct udphdr) + app_len);
 	out.udp.source = target->allocation_port;
 	out.udp.dest = target->peer_port;
-	/* A zero UDP checksum means "none" (RFC 768): it stays zero. Over
-	 * IPv6 it is never zero here (row 33). */
+	/* A zero UDP checksum means "none" (RFC 768): it stays zero. It is
+	 * never zero here over IPv6 (row 33) nor into IPv6 (row 36). */
 	if (in_udp.check != 0) {
 		__u32 sum = csum_update_begin(in_udp.check);
 
@@ -567,7 +632,7 @@ static __always_inline int relay_to_peer(struct xdp_md *ctx, const struct arriva
 	}
 
 	int failed = resize_frame(ctx, relayed_frame_bytes(arrival, &in_udp, app_len),
-				  XDPTURN_CHANNEL_HEADER_BYTES);
+				  head_delta(arrival, &out, XDPTURN_CHANNEL_HEADER_BYTES));
 	if (failed)
 		return failed;
 	if (store_headers(ctx, &out, NULL))
@@ -590,14 +655,14 @@ static __always_inline int relay_port(__u16 port)
 }
 
 /*
- * The peer is an allocation on this relay (its address, a relay port):
- * XDP_TX would send the datagram to the wire instead of to the relay's own
- * socket.
+ * The peer is an allocation on this relay (the address the output would be
+ * sent from, a relay port): XDP_TX would send the datagram to the wire
+ * instead of to the relay's own socket.
  */
 static __always_inline int hairpin(const struct xdpturn_binding_value *target,
-				   const struct arrival *in)
+				   const struct in6_addr *from)
 {
-	int to_this_relay = same_address(target->peer_addr, in->destination.in6_u.u6_addr8) &&
+	int to_this_relay = same_address(target->peer_addr, from->in6_u.u6_addr8) &&
 			    relay_port(bpf_ntohs(target->peer_port));
 
 #ifdef XDPTURN_MUTANT_HAIRPIN_RELAYED
@@ -605,6 +670,50 @@ static __always_inline int hairpin(const struct xdpturn_binding_value *target,
 	to_this_relay = 0;
 #endif
 	return to_this_relay;
+}
+
+/*
+ * The address the output is sent from: the one the frame arrived on, or
+ * across families the relay's configured address of the output's family.
+ * Non-zero when there is none (rows 34, 35).
+ */
+static __always_inline int output_source(const struct arrival *in, int out_ipv6,
+					 struct in6_addr *from)
+{
+	__u64 words[2];
+
+	if (out_ipv6 == in->ipv6) {
+		*from = in->destination;
+		return 0;
+	}
+	words[0] = out_ipv6 ? relay_address_ipv6[0] : relay_address_ipv4[0];
+	words[1] = out_ipv6 ? relay_address_ipv6[1] : relay_address_ipv4[1];
+	__builtin_memcpy(from, words, sizeof(*from));
+	return words[0] == 0 && words[1] == 0;
+}
+
+/* An IPv4 datagram without a UDP checksum cannot become an IPv6 one, where
+ * the checksum is mandatory and computing it means summing the whole
+ * payload (rows 36, 38). */
+static __always_inline int no_checksum_into_ipv6(const struct arrival *in, int out_ipv6)
+{
+#ifdef XDPTURN_MUTANT_ACROSS_ZERO_CHECKSUM_RELAYED
+	(void)in;
+	(void)out_ipv6;
+	return 0;
+#else
+	return out_ipv6 && !in->ipv6 && in->udp->check == 0;
+#endif
+}
+
+/* The output IP packet would not fit the link (rows 22, 37). */
+static __always_inline int too_big(__u32 out_length)
+{
+#ifdef XDPTURN_MUTANT_MTU_OFF_BY_ONE
+	return out_length >= mtu;
+#else
+	return out_length > mtu;
+#endif
 }
 
 /* Rows 14-20: ChannelData from a client to the TURN port. */
@@ -639,17 +748,29 @@ static __always_inline int from_client(struct xdp_md *ctx, const struct arrival 
 	struct xdpturn_binding_value *target = bpf_map_lookup_elem(&bindings, &key);
 	if (!target)
 		return finish(XDP_PASS, XDPTURN_REASON_NO_BINDING);
-	if (is_v4_mapped(target->peer_addr) == in->ipv6)
+	int out_ipv6 = !is_v4_mapped(target->peer_addr);
+	struct in6_addr from;
+	if (output_source(in, out_ipv6, &from))
 		return finish(XDP_PASS, XDPTURN_REASON_OTHER_FAMILY);
-	if (hairpin(target, in))
+	if (no_checksum_into_ipv6(in, out_ipv6))
+		return finish(XDP_PASS, XDPTURN_REASON_ZERO_CHECKSUM_ACROSS);
+	if (hairpin(target, &from))
 		return finish(XDP_PASS, XDPTURN_REASON_HAIRPIN);
+		/* Only a 4 -> 6 output grows: 20 bytes more of IP header. */
+#ifdef XDPTURN_MUTANT_ACROSS_MTU_UNCHECKED
+	if (0 &&
+#else
+	if (out_ipv6 != in->ipv6 &&
+#endif
+	    too_big(ip_header_bytes(out_ipv6) + sizeof(*udp) + (__u32)app_len))
+		return finish(XDP_PASS, XDPTURN_REASON_TOO_BIG);
 
 	__u32 padding_sum_removed = 0;
 	if (udp->check != 0)
 		padding_sum_removed = csum_sub_padding(0, udp, app_len, padding, data_end);
 
 	struct channel_data_header channel_copy = *channel;
-	return relay_to_peer(ctx, in, &channel_copy, target, app_len, padding_sum_removed);
+	return relay_to_peer(ctx, in, &channel_copy, target, &from, app_len, padding_sum_removed);
 }
 
 /* The ChannelData header for the peer's `data_length` bytes. */
@@ -671,19 +792,19 @@ static __always_inline void channel_header_for(struct channel_data_header *chann
  * frame is resized; the headers then start 4 bytes earlier.
  */
 static __always_inline int encapsulate_to_client(struct xdp_md *ctx, const struct arrival *arrival,
-						 const struct xdpturn_peer_value *client)
+						 const struct xdpturn_peer_value *client,
+						 const struct in6_addr *from)
 {
 	struct output_headers out;
 	struct channel_data_header channel;
 
-	copy_headers(&out, arrival);
+	copy_headers(&out, arrival, !is_v4_mapped(client->client_addr));
 	struct udphdr in_udp = out.udp;
 	__u16 data_length = bpf_ntohs(in_udp.len) - sizeof(struct udphdr);
 
 	channel_header_for(&channel, client, data_length);
 	swap_macs(&out.eth);
-	/* From the address the datagram arrived on to the client. */
-	readdress(&out, arrival->destination.in6_u.u6_addr8, client->client_addr,
+	readdress(&out, from->in6_u.u6_addr8, client->client_addr,
 		  bpf_ntohs(in_udp.len) + XDPTURN_CHANNEL_HEADER_BYTES);
 	out.udp.source = bpf_htons(turn_port);
 	out.udp.dest = client->client_port;
@@ -702,7 +823,8 @@ static __always_inline int encapsulate_to_client(struct xdp_md *ctx, const struc
 
 	__u32 kept = sizeof(struct ethhdr) + ip_header_bytes(arrival->ipv6) +
 		     sizeof(struct udphdr) + data_length;
-	int failed = resize_frame(ctx, kept, -XDPTURN_CHANNEL_HEADER_BYTES);
+	int failed =
+		resize_frame(ctx, kept, head_delta(arrival, &out, -XDPTURN_CHANNEL_HEADER_BYTES));
 	if (failed)
 		return failed;
 	if (store_headers(ctx, &out, &channel))
@@ -728,20 +850,18 @@ static __always_inline int from_peer(struct xdp_md *ctx, const struct arrival *i
 	 * else (STUN, DTLS, RTP): such a binding is no channel at all. */
 	if (!client || !channel_in_range(bpf_ntohs(client->channel)))
 		return finish(XDP_PASS, XDPTURN_REASON_NO_CHANNEL);
-	if (is_v4_mapped(client->client_addr) == in->ipv6)
+	int out_ipv6 = !is_v4_mapped(client->client_addr);
+	struct in6_addr from;
+	if (output_source(in, out_ipv6, &from))
 		return finish(XDP_PASS, XDPTURN_REASON_OTHER_FAMILY);
-
+	if (no_checksum_into_ipv6(in, out_ipv6))
+		return finish(XDP_PASS, XDPTURN_REASON_ZERO_CHECKSUM_ACROSS);
 	/* The output IP packet; in 32 bits, so a length near 65535 cannot wrap. */
-	__u32 out_length = ip_header_bytes(in->ipv6) + (__u32)bpf_ntohs(udp->len) +
-			   XDPTURN_CHANNEL_HEADER_BYTES;
-#ifdef XDPTURN_MUTANT_MTU_OFF_BY_ONE
-	if (out_length >= mtu)
-#else
-	if (out_length > mtu)
-#endif
+	if (too_big(ip_header_bytes(out_ipv6) + (__u32)bpf_ntohs(udp->len) +
+		    XDPTURN_CHANNEL_HEADER_BYTES))
 		return finish(XDP_PASS, XDPTURN_REASON_TOO_BIG);
 
-	return encapsulate_to_client(ctx, in, client);
+	return encapsulate_to_client(ctx, in, client, &from);
 }
 
 /* Row 10 sent the frame to one of the two paths by its destination port. */

@@ -32,6 +32,11 @@
 #define XDPTURN_RODATA_RELAY_PORT_MIN "relay_port_min"
 #define XDPTURN_RODATA_RELAY_PORT_MAX "relay_port_max"
 #define XDPTURN_RODATA_MTU "mtu"
+/* The relay's own address of each family, 16 bytes in the maps' form (see
+ * below; all zero: none), the source of an output whose family differs
+ * from its input's (RFC 6156 allocations, "4<->6"). */
+#define XDPTURN_RODATA_RELAY_ADDRESS_IPV4 "relay_address_ipv4"
+#define XDPTURN_RODATA_RELAY_ADDRESS_IPV6 "relay_address_ipv6"
 /* .bss global holding the reason of the most recent verdict, so the test
  * harness reads it through mmap instead of a syscall per frame. */
 #define XDPTURN_BSS_LAST_REASON "last_reason"
@@ -116,7 +121,9 @@ enum xdpturn_reason {
 	XDPTURN_REASON_IPV6_LENGTH = 27,
 	XDPTURN_REASON_IPV6_ZERO_CHECKSUM = 28,
 	XDPTURN_REASON_OTHER_FAMILY = 29,
-	XDPTURN_REASON_COUNT = 30,
+	/* Added with 4<->6. */
+	XDPTURN_REASON_ZERO_CHECKSUM_ACROSS = 30,
+	XDPTURN_REASON_COUNT = 31,
 };
 
 /* ChannelData framing (RFC 8656 Section 12.4). */

@@ -3,7 +3,10 @@
 //   byte 1      configuration: bit 0 RFC 5766 range, bit 1 TURN port 443;
 //               bit 2: the frame's own key is a peer's (source address and
 //               port, destination port as the allocation), not a client's;
-//               bit 3: the binding entries hold IPv6 addresses
+//               bit 3: the binding entries hold IPv6 addresses;
+//               bit 4: the relay has an address of each family (so bindings
+//               across families are relayed); bit 5: the frame's own key is
+//               bound across families (its far end of the other family)
 //   per binding client address, port, channel; allocation port, peer
 //               address, peer port (all big-endian): 16 bytes with IPv4
 //               addresses, 40 with IPv6 ones
@@ -32,25 +35,34 @@ inline IpAddress address_at(Bytes bytes) {
     return IpAddress::from_bytes(address);
 }
 
-// A far end for the frame's own key, of the frame's family.
-inline IpAddress far_end_like(const IpAddress& frame_address, std::uint32_t v4, const char* v6) {
-    return frame_address.is_v4() ? IpAddress{Ipv4Address{v4}} : *parse_ip(v6);
+// A far end for the frame's own key, of the frame's family or `across`.
+inline IpAddress far_end_like(const IpAddress& frame_address, bool across, std::uint32_t v4, const char* v6) {
+    return frame_address.is_v4() != across ? IpAddress{Ipv4Address{v4}} : *parse_ip(v6);
+}
+
+// Bit 4 of the configuration byte: the relay's own address of each family.
+inline void configure_relay_addresses(DatapathConfig& config, bool configured) {
+    config.relay_ipv4.reset();
+    config.relay_ipv6.reset();
+    if (!configured) return;
+    config.relay_ipv4 = IpAddress{Ipv4Address{0xC0000201}};
+    config.relay_ipv6 = *parse_ip("2001:db8:1::1");
 }
 
 // The binding that makes `frame` reach a relay path, whichever family it
 // is: a client's key (source, channel) bound to a peer, or, `as_peer`, a
 // client bound to the frame's source on its destination port. Nothing when
 // the frame holds no UDP datagram.
-inline std::optional<std::pair<BindingKey, BindingTarget>> own_binding(Bytes frame, bool as_peer) {
+inline std::optional<std::pair<BindingKey, BindingTarget>> own_binding(Bytes frame, bool as_peer, bool across) {
     const auto udp = find_udp(frame);
     if (!udp) return std::nullopt;
     const IpAddress& source = udp->source.address;
     if (as_peer)
-        return std::pair{BindingKey{Endpoint{far_end_like(source, 0xC6336407, "2001:db8:c::7"), 50000}, 0x4000},
+        return std::pair{BindingKey{Endpoint{far_end_like(source, across, 0xC6336407, "2001:db8:c::7"), 50000}, 0x4000},
                          BindingTarget{udp->destination.port, udp->source}};
     if (udp->payload.size() < 2) return std::nullopt;
     return std::pair{BindingKey{udp->source, load_be16(udp->payload, 0)},
-                     BindingTarget{49152, Endpoint{far_end_like(source, 0xCB007109, "2001:db8:9::9"), 6000}}};
+                     BindingTarget{49152, Endpoint{far_end_like(source, across, 0xCB007109, "2001:db8:9::9"), 6000}}};
 }
 
 inline bool decode_differential_input(Bytes data, DifferentialInput& input) {
@@ -60,6 +72,7 @@ inline bool decode_differential_input(Bytes data, DifferentialInput& input) {
     const std::size_t binding_bytes = 2 * address_bytes + 8;
     input.config.channels = (data[1] & 1) ? rfc5766_channels : rfc8656_channels;
     input.config.turn_port = (data[1] & 2) ? 443 : 3478;
+    configure_relay_addresses(input.config, data[1] & 16);
     input.bindings.clear();
     std::size_t at = 2;
     // Entries that would bind a peer already bound (to another key) are left
@@ -80,7 +93,7 @@ inline bool decode_differential_input(Bytes data, DifferentialInput& input) {
     }
     input.frame = data.subspan(at);
     if (count == 3)
-        if (const auto own = own_binding(input.frame, data[1] & 4)) bind(own->first, own->second);
+        if (const auto own = own_binding(input.frame, data[1] & 4, data[1] & 32)) bind(own->first, own->second);
     return true;
 }
 

@@ -19,6 +19,20 @@ void write(const std::filesystem::path& path, const std::vector<std::uint8_t>& b
     out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
 }
 
+// The case's frame reaches a binding whose far end is of the other family.
+bool bound_across(const FixedCase& c) {
+    const auto udp = find_udp(c.frame);
+    if (!udp) return false;
+    for (const auto& [key, target] : c.bindings) {
+        const bool client_key =
+            udp->payload.size() >= 2 && key.client == udp->source && key.channel == load_be16(udp->payload, 0);
+        const bool peer_key = target.peer == udp->source && target.allocation_port == udp->destination.port;
+        if (client_key) return target.peer.address.is_v4() != udp->source.address.is_v4();
+        if (peer_key) return key.client.address.is_v4() != udp->source.address.is_v4();
+    }
+    return false;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -30,9 +44,9 @@ int main(int argc, char** argv) {
         const auto udp = find_udp(c.frame);
         const bool from_peer = udp && udp->destination.port != c.config.turn_port;
         const bool ipv6 = udp && udp->ipv6;
-        const std::uint8_t config =
-            static_cast<std::uint8_t>((c.config.channels == rfc5766_channels ? 1 : 0) |
-                                      (c.config.turn_port == 443 ? 2 : 0) | (from_peer ? 4 : 0) | (ipv6 ? 8 : 0));
+        const std::uint8_t config = static_cast<std::uint8_t>(
+            (c.config.channels == rfc5766_channels ? 1 : 0) | (c.config.turn_port == 443 ? 2 : 0) |
+            (from_peer ? 4 : 0) | (ipv6 ? 8 : 0) | (c.config.relay_ipv4 ? 16 : 0) | (bound_across(c) ? 32 : 0));
         std::vector<std::uint8_t> reference = {config};
         reference.insert(reference.end(), c.frame.begin(), c.frame.end());
         write(root / "reference" / ("case" + std::to_string(n)), reference);

@@ -2,8 +2,10 @@
 // model. Input: one configuration byte, then an Ethernet frame. The frame's
 // own key is bound, as a client's (source, port, channel) or, with bit 2 of
 // the configuration byte, as a peer's (source, port, destination port), so
-// both relay paths are reachable. Invariants: no crash; XDP_PASS builds no
-// output; every XDP_TX output is valid by the independent validator.
+// both relay paths are reachable; bit 4 gives the relay an address of each
+// family and bit 5 binds the key across families (4<->6). Invariants: no
+// crash; XDP_PASS builds no output; every XDP_TX output is valid by the
+// independent validator.
 #include <cstdlib>
 #include <iostream>
 
@@ -19,10 +21,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     DatapathConfig config;
     config.channels = (data[0] & 1) ? rfc5766_channels : rfc8656_channels;
     config.turn_port = (data[0] & 2) ? 443 : 3478;
+    fuzz::configure_relay_addresses(config, data[0] & 16);
     const Bytes frame(data + 1, size - 1);
 
     BindingTable bindings;
-    if (const auto own = fuzz::own_binding(frame, data[0] & 4)) bindings.insert(*own);
+    if (const auto own = fuzz::own_binding(frame, data[0] & 4, data[0] & 32)) bindings.insert(*own);
     const ReferenceModel model(config, bindings);
     std::vector<std::uint8_t> relayed;
     const Decision decision = model.decide(frame, relayed);

@@ -28,19 +28,33 @@ std::vector<std::uint8_t>& carried_data(FrameSpec& in) {
 // identification, flags and TTL kept (over IPv6: traffic class, flow label
 // and hop limit); the output sent from the address the input arrived on; a
 // zero UDP checksum stays zero and an error stays the same error.
-FrameSpec reversed_headers(const FrameSpec& in) {
+// Across families (an output to `to` of the other family): TOS and traffic
+// class, TTL and hop limit carry over (FrameSpec keeps both in tos and ttl);
+// flow label 0; into IPv4 identification 0 and DF; sent from the relay's
+// configured address of the output's family.
+FrameSpec reversed_headers(const FrameSpec& in, const IpAddress& to, const DatapathConfig& config) {
+    const bool in_ipv6 = in.ipv6_header.value_or(!in.ip_source.is_v4());  // whatever the addresses
+    const bool out_ipv6 = !to.is_v4();
     FrameSpec out;
     out.eth_destination = in.eth_source;
     out.eth_source = in.eth_destination;
     out.tos = in.tos;
-    out.identification = in.identification;
-    out.reserved_flag = in.reserved_flag;
-    out.dont_fragment = in.dont_fragment;
     out.ttl = in.ttl;
-    out.flow_label = in.flow_label;
-    out.ipv6_header = in.ipv6_header.value_or(!in.ip_source.is_v4());  // the input's family, whatever the addresses
-    out.ip_source = in.ip_destination;
     out.udp_checksum = in.udp_checksum;
+    out.ip_destination = to;
+    if (in_ipv6 == out_ipv6) {
+        out.identification = in.identification;
+        out.reserved_flag = in.reserved_flag;
+        out.dont_fragment = in.dont_fragment;
+        out.flow_label = in.flow_label;
+        out.ipv6_header = in_ipv6;
+        out.ip_source = in.ip_destination;
+        return out;
+    }
+    out.identification = 0;
+    out.dont_fragment = !out_ipv6;
+    out.flow_label = 0;
+    out.ip_source = config.relay_address(out_ipv6).value_or(IpAddress{});
     return out;
 }
 
@@ -68,9 +82,8 @@ void make_ip_checksum_zero(FrameSpec& in, const ExpectedFrame& expected) {
 
 }  // namespace
 
-FrameSpec expected_relayed_frame(const FrameSpec& in, const BindingTarget& target) {
-    FrameSpec out = reversed_headers(in);
-    out.ip_destination = target.peer.address;
+FrameSpec expected_relayed_frame(const FrameSpec& in, const BindingTarget& target, const DatapathConfig& config) {
+    FrameSpec out = reversed_headers(in, target.peer.address, config);
     out.udp_source = target.allocation_port;
     out.udp_destination = target.peer.port;
     out.channel_data = false;
@@ -78,10 +91,9 @@ FrameSpec expected_relayed_frame(const FrameSpec& in, const BindingTarget& targe
     return out;
 }
 
-FrameSpec expected_encapsulated_frame(const FrameSpec& in, const BindingKey& client, std::uint16_t turn_port) {
-    FrameSpec out = reversed_headers(in);
-    out.ip_destination = client.client.address;
-    out.udp_source = turn_port;
+FrameSpec expected_encapsulated_frame(const FrameSpec& in, const BindingKey& client, const DatapathConfig& config) {
+    FrameSpec out = reversed_headers(in, client.client.address, config);
+    out.udp_source = config.turn_port;
     out.udp_destination = client.client.port;
     out.channel_data = true;
     out.channel = client.channel;
@@ -89,20 +101,20 @@ FrameSpec expected_encapsulated_frame(const FrameSpec& in, const BindingKey& cli
     return out;
 }
 
-void make_relayed_udp_checksum_zero(FrameSpec& in, const BindingTarget& target) {
-    make_udp_checksum_zero(in, [&](const FrameSpec& s) { return expected_relayed_frame(s, target); });
+void make_relayed_udp_checksum_zero(FrameSpec& in, const BindingTarget& target, const DatapathConfig& config) {
+    make_udp_checksum_zero(in, [&](const FrameSpec& s) { return expected_relayed_frame(s, target, config); });
 }
 
-void make_encapsulated_udp_checksum_zero(FrameSpec& in, const BindingKey& client, std::uint16_t turn_port) {
-    make_udp_checksum_zero(in, [&](const FrameSpec& s) { return expected_encapsulated_frame(s, client, turn_port); });
+void make_encapsulated_udp_checksum_zero(FrameSpec& in, const BindingKey& client, const DatapathConfig& config) {
+    make_udp_checksum_zero(in, [&](const FrameSpec& s) { return expected_encapsulated_frame(s, client, config); });
 }
 
-void make_relayed_ip_checksum_zero(FrameSpec& in, const BindingTarget& target) {
-    make_ip_checksum_zero(in, [&](const FrameSpec& s) { return expected_relayed_frame(s, target); });
+void make_relayed_ip_checksum_zero(FrameSpec& in, const BindingTarget& target, const DatapathConfig& config) {
+    make_ip_checksum_zero(in, [&](const FrameSpec& s) { return expected_relayed_frame(s, target, config); });
 }
 
-void make_encapsulated_ip_checksum_zero(FrameSpec& in, const BindingKey& client, std::uint16_t turn_port) {
-    make_ip_checksum_zero(in, [&](const FrameSpec& s) { return expected_encapsulated_frame(s, client, turn_port); });
+void make_encapsulated_ip_checksum_zero(FrameSpec& in, const BindingKey& client, const DatapathConfig& config) {
+    make_ip_checksum_zero(in, [&](const FrameSpec& s) { return expected_encapsulated_frame(s, client, config); });
 }
 
 }  // namespace xdpturn

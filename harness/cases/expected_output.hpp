@@ -8,21 +8,24 @@
 
 namespace xdpturn {
 
+// `config` gives the TURN port, and the relay address an output of the other
+// family than its input is sent from.
+
 // Client -> peer: the UDP datagram the ChannelData frame `in` becomes.
-FrameSpec expected_relayed_frame(const FrameSpec& in, const BindingTarget& target);
+FrameSpec expected_relayed_frame(const FrameSpec& in, const BindingTarget& target, const DatapathConfig& config);
 
 // Peer -> client: the ChannelData message to `client` that the peer's
-// datagram `in` (a raw UDP payload) becomes, sent from `turn_port`.
-FrameSpec expected_encapsulated_frame(const FrameSpec& in, const BindingKey& client, std::uint16_t turn_port);
+// datagram `in` (a raw UDP payload) becomes, sent from the TURN port.
+FrameSpec expected_encapsulated_frame(const FrameSpec& in, const BindingKey& client, const DatapathConfig& config);
 
 // Sets two bytes of the carried data (an even-aligned word) so that the
 // output datagram's UDP checksum computes to zero (sent as 0xFFFF).
 // Needs at least two bytes of data and a valid input checksum.
-void make_relayed_udp_checksum_zero(FrameSpec& in, const BindingTarget& target);
-void make_encapsulated_udp_checksum_zero(FrameSpec& in, const BindingKey& client, std::uint16_t turn_port);
+void make_relayed_udp_checksum_zero(FrameSpec& in, const BindingTarget& target, const DatapathConfig& config);
+void make_encapsulated_udp_checksum_zero(FrameSpec& in, const BindingKey& client, const DatapathConfig& config);
 
 // Sets the IPv4 identification so that the output header checksum is 0x0000.
-void make_relayed_ip_checksum_zero(FrameSpec& in, const BindingTarget& target);
-void make_encapsulated_ip_checksum_zero(FrameSpec& in, const BindingKey& client, std::uint16_t turn_port);
+void make_relayed_ip_checksum_zero(FrameSpec& in, const BindingTarget& target, const DatapathConfig& config);
+void make_encapsulated_ip_checksum_zero(FrameSpec& in, const BindingKey& client, const DatapathConfig& config);
 
 }  // namespace xdpturn

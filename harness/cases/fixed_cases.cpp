@@ -112,13 +112,13 @@ void add_peer_cases(CaseTable& t) {
                   client_channel);
     {
         FrameSpec in = from_peer;
-        make_encapsulated_udp_checksum_zero(in, client_channel, relay.port);
+        make_encapsulated_udp_checksum_zero(in, client_channel, fixed_case_config());
         t.encapsulate("encapsulated/computed_zero_udp_checksum", "a computed UDP checksum of 0 is sent as 0xFFFF", in,
                       client_channel);
     }
     {
         FrameSpec in = from_peer;
-        make_encapsulated_ip_checksum_zero(in, client_channel, relay.port);
+        make_encapsulated_ip_checksum_zero(in, client_channel, fixed_case_config());
         t.encapsulate("encapsulated/ipv4_checksum_0000", "an encapsulated IPv4 header checksum of 0x0000 stays", in,
                       client_channel);
     }
@@ -346,25 +346,30 @@ std::vector<FixedCase> make_cases() {
             to_peer);
     {
         FrameSpec in = base;
-        make_relayed_udp_checksum_zero(in, to_peer);
+        make_relayed_udp_checksum_zero(in, to_peer, fixed_case_config());
         t.relay("relayed/computed_zero_udp_checksum", "a computed UDP checksum of 0 is sent as 0xFFFF", in, to_peer);
     }
     {
         FrameSpec in = base;
-        make_relayed_ip_checksum_zero(in, to_peer);
+        make_relayed_ip_checksum_zero(in, to_peer, fixed_case_config());
         t.relay("relayed/ipv4_checksum_0000", "a relayed IPv4 header checksum of 0x0000 stays 0x0000", in, to_peer);
     }
     t.relay("relayed/largest_frame", "a 3520-byte frame, the largest BPF_PROG_TEST_RUN takes linear",
             channel_frame(0x4000, 3520 - 46), to_peer);
     add_peer_cases(t);
     add_ipv6_cases(t);
-    t.with(DatapathConfig{3478, rfc5766_channels}, fixed_case_bindings(), [&] {
+    add_across_cases(t);
+    DatapathConfig rfc5766_config = fixed_case_config();
+    rfc5766_config.channels = rfc5766_channels;
+    t.with(rfc5766_config, fixed_case_bindings(), [&] {
         t.relay("relayed/rfc5766_0x7fff", "channel 0x7FFF with RFC 5766's range configured", channel_frame(0x7FFF),
                 to_peer_5766);
         t.pass("channel_range/0x8000_rfc5766", "channel 0x8000, above RFC 5766's range", Reason::channel_range,
                channel_frame(0x8000));
     });
-    t.with(DatapathConfig{443, rfc8656_channels}, fixed_case_bindings(), [&] {
+    DatapathConfig port_443 = fixed_case_config();
+    port_443.turn_port = 443;
+    t.with(port_443, fixed_case_bindings(), [&] {
         t.relay("relayed/turn_port_443", "a relay configured for port 443",
                 changed(base, [](FrameSpec& s) { s.udp_destination = 443; }), to_peer);
         t.pass("wrong_port/3478_when_443", "port 3478 when the relay listens on 443", Reason::wrong_port, base);
@@ -400,7 +405,9 @@ FrameSpec peer_datagram_frame(const BindingTarget& target, const IpAddress& rela
 }
 
 DatapathConfig fixed_case_config() {
-    return DatapathConfig{relay.port, rfc8656_channels, dynamic_relay_ports, ethernet_mtu};
+    DatapathConfig config;
+    config.turn_port = relay.port;
+    return config;
 }
 
 BindingTable fixed_case_bindings() {

@@ -11,37 +11,10 @@ IpAddress v6(const char* text) {
     return *parse_ip(text);
 }
 
-// 2001:db8:GROUP3::LAST, from the documentation prefix (RFC 3849), as a
-// constant: namespace-scope addresses must not wait for dynamic
-// initialization (fixed_cases() may run during another file's).
-constexpr IpAddress documentation_v6(std::uint8_t group3, std::uint8_t last) {
-    return IpAddress::from_bytes(Ipv6Bytes{0x20, 0x01, 0x0D, 0xB8, 0, group3, 0, 0, 0, 0, 0, 0, 0, 0, 0, last});
-}
-
-constexpr Endpoint client6{documentation_v6(0x0C, 0x07), 50000};  // [2001:db8:c::7]:50000
-constexpr Endpoint relay6{documentation_v6(0x01, 0x01), 3478};    // [2001:db8:1::1]:3478
 constexpr BindingTarget to_peer6{49160, Endpoint{documentation_v6(0x09, 0x09), 6000}};
 constexpr BindingTarget to_near_miss6{49161, Endpoint{documentation_v6(0x09, 0x0C), 6002}};
 constexpr BindingTarget to_hairpin6{49162, Endpoint{relay6.address, 49200}};
 constexpr BindingKey client6_channel{client6, 0x4000};
-
-// One binding across families each way: an IPv4 client with an IPv6 peer,
-// an IPv6 client with an IPv4 peer (RFC 6156 allocations).
-constexpr Endpoint client4{Ipv4Address{0xC6336407}, 50000};  // the IPv4 cases' client
-constexpr BindingKey client4_to_v6{client4, 0x4005};
-constexpr BindingTarget to_peer_v6_of_v4{49163, Endpoint{documentation_v6(0x09, 0x0A), 6004}};
-constexpr BindingKey client6_to_v4{client6, 0x4001};
-constexpr BindingTarget to_peer_v4_of_v6{49164, Endpoint{Ipv4Address{0xCB00710E}, 6005}};  // 203.0.113.14
-
-FrameSpec channel_frame6(std::uint16_t channel = 0x4000, std::size_t data_bytes = 20) {
-    return channel_data_frame(client6, relay6, channel, data_bytes);
-}
-
-// A datagram from `target`'s peer, to the relay's address of its family.
-FrameSpec peer_frame6(const BindingTarget& target, std::size_t data_bytes = 20) {
-    const IpAddress relay_address = target.peer.address.is_v4() ? IpAddress{Ipv4Address{0xC0000201}} : relay6.address;
-    return peer_datagram_frame(target, relay_address, data_bytes, 0x66);
-}
 
 // An extension header of 8 bytes whose Next Header is UDP: its own type
 // goes in the IPv6 header's Next Header.
@@ -146,7 +119,7 @@ void add_ipv6_client_cases(CaseTable& t, const FrameSpec& base) {
     t.relay("relayed/ipv6_mapped_arrival_address", "to ::ffff:192.0.2.1 in an IPv6 header",
             changed(base, [](FrameSpec& s) { s.ip_destination = Ipv4Address{0xC0000201}; }), to_peer6);
     FrameSpec zero_sum = base;
-    make_relayed_udp_checksum_zero(zero_sum, to_peer6);
+    make_relayed_udp_checksum_zero(zero_sum, to_peer6, fixed_case_config());
     t.relay("relayed/ipv6_computed_zero_udp_checksum", "a computed UDP checksum of 0 is sent as 0xFFFF", zero_sum,
             to_peer6);
 }
@@ -190,7 +163,7 @@ void add_ipv6_peer_cases(CaseTable& t) {
                   changed(from_peer, [](FrameSpec& s) { s.ip_destination = Ipv4Address{0x00000001}; }),
                   client6_channel);
     FrameSpec zero_sum = from_peer;
-    make_encapsulated_udp_checksum_zero(zero_sum, client6_channel, relay6.port);
+    make_encapsulated_udp_checksum_zero(zero_sum, client6_channel, fixed_case_config());
     t.encapsulate("encapsulated/ipv6_computed_zero_udp_checksum", "a computed UDP checksum of 0 is sent as 0xFFFF",
                   zero_sum, client6_channel);
 }

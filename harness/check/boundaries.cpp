@@ -48,12 +48,14 @@ bool checksum_wrong(const Offsets& at, Bytes frame) {
 void classify_output(const Offsets& at, Bytes frame, const Decision& reference, Bytes output,
                      std::vector<Boundary>& classes) {
     const std::size_t udp_at = at.udp_at;
+    // The output's own layout: across families its IP header is the other's.
+    const Offsets out = offsets_of(output);
     const std::uint16_t in_checksum = load_be16(frame, udp_at + 6);
     if (in_checksum == 0) classes.push_back(Boundary::udp_checksum_none_in);
     if (in_checksum == 0xFFFF) classes.push_back(Boundary::udp_checksum_ffff_in);
     if (in_checksum != 0 && checksum_wrong(at, frame)) classes.push_back(Boundary::udp_checksum_error_in);
-    if (load_be16(output, udp_at + 6) == 0xFFFF) classes.push_back(Boundary::udp_checksum_ffff_out);
-    if (!at.ipv6 && load_be16(output, ip_at + 10) == 0) classes.push_back(Boundary::ip_checksum_0000_out);
+    if (load_be16(output, out.udp_at + 6) == 0xFFFF) classes.push_back(Boundary::udp_checksum_ffff_out);
+    if (!out.ipv6 && load_be16(output, ip_at + 10) == 0) classes.push_back(Boundary::ip_checksum_0000_out);
     if (folds_twice(output)) classes.push_back(Boundary::sum_folds_twice);
     const std::size_t in_udp_length = load_be16(frame, udp_at + 4);
     const std::size_t carried = reference.reason == Reason::encapsulated
@@ -67,8 +69,9 @@ void classify_output(const Offsets& at, Bytes frame, const Decision& reference, 
             classes.push_back(static_cast<Boundary>(static_cast<std::size_t>(Boundary::padding_1) + padding - 1));
     }
     if (frame.size() > ip_at + ip_total_length(at, frame)) classes.push_back(Boundary::ethernet_trailer);
-    if (at.ipv6)
+    if (at.ipv6 && out.ipv6)
         classes.push_back(reference.reason == Reason::relayed ? Boundary::ipv6_relayed : Boundary::ipv6_encapsulated);
+    if (at.ipv6 != out.ipv6) classes.push_back(at.ipv6 ? Boundary::ipv6_to_ipv4 : Boundary::ipv4_to_ipv6);
 }
 
 }  // namespace
@@ -124,6 +127,8 @@ std::string_view name(Boundary boundary) {
         "ipv6_relayed",
         "ipv6_encapsulated",
         "payload_length_8",
+        "ipv4_to_ipv6",
+        "ipv6_to_ipv4",
     };
     return names[static_cast<std::size_t>(boundary)];
 }
@@ -212,8 +217,9 @@ std::vector<Boundary> classify(const DatapathConfig& config, Bytes frame, const 
     } else {
         if (destination == config.relay_ports.min) classes.push_back(Boundary::allocation_port_at_min);
         if (destination == config.relay_ports.max) classes.push_back(Boundary::allocation_port_at_max);
-        if (ip_total_length(at, reference_output) == config.mtu) classes.push_back(Boundary::output_at_mtu);
     }
+    if (ip_total_length(offsets_of(reference_output), reference_output) == config.mtu)
+        classes.push_back(Boundary::output_at_mtu);
     classify_output(at, frame, reference, reference_output, classes);
     return classes;
 }

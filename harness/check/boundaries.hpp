@@ -38,7 +38,7 @@ enum class Boundary : std::uint8_t {
     allocation_port_at_max,     // encapsulated from the relay ports' last port
     allocation_port_below_min,  // refused: one below the relay ports
     allocation_port_above_max,  // refused: one above the relay ports
-    output_at_mtu,              // encapsulated to exactly the MTU
+    output_at_mtu,              // an output of exactly the MTU
     output_mtu_plus_1,          // refused as one byte over the MTU
     total_length_ffff,          // IPv4 total length (IPv6 payload length) field 0xFFFF
     udp_length_below_8,         // UDP length field 0-7 (no room for its own header)
@@ -50,11 +50,13 @@ enum class Boundary : std::uint8_t {
     padding_4,                  // refused: 4 bytes after Length, one more than padding
     identification_0000,        // relayed or encapsulated with IPv4 identification 0x0000
     identification_ffff,        // ... with 0xFFFF (summed into the header checksum)
-    ipv6_relayed,               // relayed over IPv6
-    ipv6_encapsulated,          // encapsulated over IPv6
+    ipv6_relayed,               // relayed over IPv6, to IPv6
+    ipv6_encapsulated,          // encapsulated over IPv6, to IPv6
     payload_length_8,           // IPv6 payload length 8: a UDP header and nothing else
+    ipv4_to_ipv6,               // relayed or encapsulated across families, IPv4 in, IPv6 out
+    ipv6_to_ipv4,               // ... IPv6 in, IPv4 out
 };
-inline constexpr std::size_t boundary_count = 36;
+inline constexpr std::size_t boundary_count = 38;
 
 std::string_view name(Boundary boundary);
 

@@ -90,12 +90,29 @@ std::size_t ip_header_bytes(const FrameSpec& s) {
 }
 constexpr std::uint16_t turn_ports[] = {3478, 443};
 
-// Each TURN port comes with its relay ports and MTU: coturn's defaults for
-// 3478; for 443 a range that holds the background bindings' allocations and
-// a jumbo MTU no test-run frame reaches.
+// Addresses frames arrive on: the relay's, and others.
+constexpr std::uint32_t relay_addresses[] = {0xC0000201, 0xCB007101, 0x0A0000FE};
+constexpr Ipv6Bytes relay_addresses6[] = {{0x20, 0x01, 0x0D, 0xB8, 0, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01},
+                                          {0x20, 0x01, 0x0D, 0xB8, 0xFF, 0xFF, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFE},
+                                          {0xFE, 0x80, 0, 0, 0, 0, 0, 0, 0x02, 0, 0, 0xFF, 0xFE, 0, 0, 0x01}};
+
+// Each TURN port comes with its relay ports, MTU and relay addresses:
+// coturn's defaults for 3478, with a relay address of each family (so
+// bindings across families are relayed); for 443 a range that holds the
+// background bindings' allocations, a jumbo MTU no test-run frame reaches,
+// and no relay addresses (so they go to user space).
 DatapathConfig config_for(std::uint16_t turn_port, const ChannelRange& channels) {
-    if (turn_port == turn_ports[0]) return DatapathConfig{turn_port, channels, dynamic_relay_ports, ethernet_mtu};
-    return DatapathConfig{turn_port, channels, PortRange{20000, 60000}, 9000};
+    DatapathConfig config;
+    config.turn_port = turn_port;
+    config.channels = channels;
+    if (turn_port == turn_ports[0]) {
+        config.relay_ipv4 = IpAddress{Ipv4Address{relay_addresses[0]}};
+        config.relay_ipv6 = IpAddress::from_bytes(relay_addresses6[0]);
+    } else {
+        config.relay_ports = PortRange{20000, 60000};
+        config.mtu = 9000;
+    }
+    return config;
 }
 
 // Clients come from a small set so that near-miss keys (same address other
@@ -109,12 +126,6 @@ constexpr Ipv6Bytes client_addresses6[] = {
     {0x20, 0x01, 0x0D, 0xB8, 0, 0x0C, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x07},
     {0x20, 0x01, 0x0D, 0xB8, 0, 0x0C, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x08},
     {0xFD, 0x12, 0x34, 0x56, 0x78, 0x9A, 0xBC, 0xDE, 0xF0, 0x11, 0x22, 0x33, 0, 0, 0, 0x01}};
-// Addresses frames arrive on: the relay's, and others.
-constexpr std::uint32_t relay_addresses[] = {0xC0000201, 0xCB007101, 0x0A0000FE};
-constexpr Ipv6Bytes relay_addresses6[] = {{0x20, 0x01, 0x0D, 0xB8, 0, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01},
-                                          {0x20, 0x01, 0x0D, 0xB8, 0xFF, 0xFF, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFE},
-                                          {0xFE, 0x80, 0, 0, 0, 0, 0, 0, 0x02, 0, 0, 0xFF, 0xFE, 0, 0, 0x01}};
-
 IpAddress pick_address(Chooser& choose, bool ipv6, std::span<const std::uint32_t> v4, std::span<const Ipv6Bytes> v6) {
     const std::uint32_t index = choose.below(3);
     return ipv6 ? IpAddress::from_bytes(v6[index]) : IpAddress{Ipv4Address{v4[index]}};
@@ -279,6 +290,34 @@ std::vector<std::uint8_t>& carried(FrameSpec& s) {
     return s.channel_data ? s.application_data : s.raw_udp_payload;
 }
 
+// The frame's binding gets a far end of the other family: the peer of a
+// client's channel, or the client of a peer's. The new end is a function of
+// the old key, so that two cases of a shared block that move the same
+// binding move it alike (one peer on one allocation has one channel).
+void move_far_end_across(GeneratedCase& c) {
+    FrameSpec& s = c.spec;
+    const auto* own = own_binding(c);
+    if (own == nullptr) return;
+    const BindingKey key = own->first;
+    BindingTarget target = own->second;
+    const std::uint64_t bits = hash_value(key.client.address) ^ (std::uint64_t{key.client.port} << 16) ^ key.channel;
+    c.bindings.erase(key);
+    if (!is_from_peer(s, c.config)) {
+        target.peer.address = address_like(other_family_address(target.peer.address), bits);
+        c.bindings.emplace(key, target);
+        return;
+    }
+    BindingKey moved = key;
+    moved.client.address = address_like(other_family_address(key.client.address), bits);
+    // On a neighbouring allocation port: other cases of the block may bind
+    // this peer on the old one to the old client.
+    const auto& ports = c.config.relay_ports;
+    const int step = target.allocation_port < ports.max ? 1 : -1;
+    target.allocation_port = static_cast<std::uint16_t>(target.allocation_port + step);
+    s.udp_destination = target.allocation_port;
+    c.bindings.emplace(moved, target);
+}
+
 void apply(Variation variation, GeneratedCase& c, Chooser& choose) {
     FrameSpec& s = c.spec;
     const bool ipv6 = !s.ip_source.is_v4();
@@ -438,24 +477,29 @@ void apply(Variation variation, GeneratedCase& c, Chooser& choose) {
             if (!ip && s.udp_checksum.mode != ChecksumMode::valid) break;
             if (!is_from_peer(s, c.config)) {
                 if (ip)
-                    make_relayed_ip_checksum_zero(s, own->second);
+                    make_relayed_ip_checksum_zero(s, own->second, c.config);
                 else
-                    make_relayed_udp_checksum_zero(s, own->second);
+                    make_relayed_udp_checksum_zero(s, own->second, c.config);
             } else {
                 if (ip)
-                    make_encapsulated_ip_checksum_zero(s, own->first, c.config.turn_port);
+                    make_encapsulated_ip_checksum_zero(s, own->first, c.config);
                 else
-                    make_encapsulated_udp_checksum_zero(s, own->first, c.config.turn_port);
+                    make_encapsulated_udp_checksum_zero(s, own->first, c.config);
             }
             break;
         }
         case Variation::hairpin: {
-            // The frame's binding leads back to the address it arrived on.
+            // The frame's binding leads back to the address the output
+            // would be sent from: the one it arrived on, or across families
+            // the relay's address of the peer's family.
             const auto* own = own_binding(c);
             if (own == nullptr) break;
             const bool from_peer = is_from_peer(s, c.config);
             auto& target = c.bindings.at(own->first);
-            target.peer.address = s.ip_destination;
+            const bool peer_ipv6 = !target.peer.address.is_v4();
+            target.peer.address = peer_ipv6 == !s.ip_destination.is_v4()
+                                      ? s.ip_destination
+                                      : c.config.relay_address(peer_ipv6).value_or(s.ip_destination);
             // Mostly another allocation's port; sometimes a port outside the
             // relay ports (a server on the relay's host, not a hairpin).
             const auto& ports = c.config.relay_ports;
@@ -491,8 +535,8 @@ void apply(Variation variation, GeneratedCase& c, Chooser& choose) {
             if (own == nullptr) break;
             const bool to_peer = !is_from_peer(s, c.config);
             make_output_sum_fold_twice(s, [&](const FrameSpec& in) {
-                return to_peer ? expected_relayed_frame(in, own->second)
-                               : expected_encapsulated_frame(in, own->first, c.config.turn_port);
+                return to_peer ? expected_relayed_frame(in, own->second, c.config)
+                               : expected_encapsulated_frame(in, own->first, c.config);
             });
             break;
         }
@@ -504,42 +548,35 @@ void apply(Variation variation, GeneratedCase& c, Chooser& choose) {
             }
             break;
         case Variation::mtu_boundary: {
-            // The output's IPv4 total length is the input's + 4 for a peer's
-            // datagram: land it on the MTU, one below or one or two above.
-            const std::size_t data =
-                c.config.mtu - ip_header_bytes(s) - udp_channel_bytes + choose.range<std::size_t>(0, 3) - 1;
+            // Land the output's IP packet on the MTU, one below or one or
+            // two above: for a peer's datagram it is IP + 8 + 4 + data, for
+            // ChannelData relayed into IPv6 from IPv4 (the one relayed
+            // output that grows) IP + 8 + data. The output's IP header is
+            // of the far end's family.
+            const auto* own = own_binding(c);
+            const bool to_peer = !is_from_peer(s, c.config);
+            const IpAddress far = own == nullptr ? s.ip_source
+                                  : to_peer      ? own->second.peer.address
+                                                 : own->first.client.address;
+            const std::size_t out_ip = far.is_v4() ? 20 : 40;
+            const bool grows = to_peer && out_ip > ip_header_bytes(s);
+            const std::size_t headers = to_peer && !grows ? ip_header_bytes(s) + udp_channel_bytes
+                                        : grows           ? out_ip + 8
+                                                          : out_ip + udp_channel_bytes;
+            const std::size_t data = c.config.mtu - headers + choose.range<std::size_t>(0, 3) - 1;
             const std::size_t frame_without_data = build_frame(s).size() - carried(s).size();
             if (frame_without_data + data > test_run_max_frame) break;
             carried(s) = pattern_bytes(data, static_cast<std::uint8_t>(choose.range(0, 255)));
             break;
         }
-        case Variation::other_family: {
-            // The frame's binding gets a far end of the other family: the
-            // peer of a client's channel, or the client of a peer's. The new
-            // end is a function of the old key, so that two cases of a
-            // shared block that move the same binding move it alike (one
-            // peer on one allocation has one channel).
+        case Variation::other_family: move_far_end_across(c); break;
+        case Variation::no_checksum_across: {
+            // An IPv4 frame without a checksum whose far end is (made) IPv6.
             const auto* own = own_binding(c);
-            if (own == nullptr) break;
-            const BindingKey key = own->first;
-            BindingTarget target = own->second;
-            const std::uint64_t bits =
-                hash_value(key.client.address) ^ (std::uint64_t{key.client.port} << 16) ^ key.channel;
-            c.bindings.erase(key);
-            if (!is_from_peer(s, c.config)) {
-                target.peer.address = address_like(other_family_address(target.peer.address), bits);
-                c.bindings.emplace(key, target);
-            } else {
-                BindingKey moved = key;
-                moved.client.address = address_like(other_family_address(key.client.address), bits);
-                // On a neighbouring allocation port: other cases of the
-                // block may bind this peer on the old one to the old client.
-                const auto& ports = c.config.relay_ports;
-                const int step = target.allocation_port < ports.max ? 1 : -1;
-                target.allocation_port = static_cast<std::uint16_t>(target.allocation_port + step);
-                s.udp_destination = target.allocation_port;
-                c.bindings.emplace(moved, target);
-            }
+            if (own == nullptr || !s.ip_source.is_v4()) break;
+            const IpAddress& far = is_from_peer(s, c.config) ? own->first.client.address : own->second.peer.address;
+            if (far.is_v4()) move_far_end_across(c);
+            s.udp_checksum = {ChecksumMode::zero, 0};
             break;
         }
     }
@@ -556,7 +593,8 @@ bool applies_to_finished_frame(Variation variation) {
         case Variation::mtu_boundary:
         case Variation::udp_checksum_ffff:
         case Variation::sum_folds_twice:
-        case Variation::other_family: return true;
+        case Variation::other_family:
+        case Variation::no_checksum_across: return true;
         default: return false;
     }
 }
@@ -598,6 +636,7 @@ std::string_view name(Variation variation) {
         "udp_checksum_ffff",
         "sum_folds_twice",
         "other_family",
+        "no_checksum_across",
     };
     return names[static_cast<std::size_t>(variation)];
 }

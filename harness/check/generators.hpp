@@ -46,9 +46,10 @@ enum class Variation : std::uint8_t {
     mtu_boundary,               // too_big / encapsulated (output within a byte or two of the MTU)
     udp_checksum_ffff,          // relayed, the input's checksum computed to 0 and was sent as 0xFFFF
     sum_folds_twice,            // the output checksum's sum carries out of its first fold
-    other_family,               // other_family (the binding's far end is of the other family)
+    other_family,        // other_family, or relayed across families (the binding's far end is of the other family)
+    no_checksum_across,  // zero_checksum_across (IPv4 without a UDP checksum, its far end IPv6)
 };
-inline constexpr std::size_t variation_count = 27;
+inline constexpr std::size_t variation_count = 28;
 
 std::string_view name(Variation variation);
 

@@ -49,6 +49,7 @@ bool splice_per_packet(const std::string& report, const std::string& entries_pat
 struct ReplayFlags {
     std::vector<std::string> captures;
     std::string bindings_path, channel_range, relay_ports, object, out_path, mismatches_path, report, junit, shard;
+    std::vector<std::string> relay_addresses;
     Bounded<1, 65535> turn_port;
     Bounded<68, 65535> mtu{1500};
     Bounded<0, 1000000> show{5};
@@ -61,10 +62,7 @@ Status load_relay_settings(const po::variables_map& args, const ReplayFlags& fla
     if (!flags.bindings_path.empty()) {
         auto file = read_bindings_file(flags.bindings_path);
         if (!file) return file.error();
-        if (file->turn_port) options.config.turn_port = *file->turn_port;
-        if (file->channels) options.config.channels = *file->channels;
-        if (file->relay_ports) options.config.relay_ports = *file->relay_ports;
-        if (file->mtu) options.config.mtu = *file->mtu;
+        apply_relay_settings(*file, options.config);
         options.bindings = std::move(file->bindings);
     }
     if (args.count("turn-port")) options.config.turn_port = static_cast<std::uint16_t>(flags.turn_port.value);
@@ -79,6 +77,11 @@ Status load_relay_settings(const po::variables_map& args, const ReplayFlags& fla
         options.config.relay_ports = *range;
     }
     if (args.count("mtu")) options.config.mtu = static_cast<std::uint16_t>(flags.mtu.value);
+    for (const std::string& text : flags.relay_addresses) {
+        auto address = parse_ip(text);
+        if (!address) return Error{"--relay-address: " + address.error().message};
+        (address->is_v4() ? options.config.relay_ipv4 : options.config.relay_ipv6) = *address;
+    }
     auto checked = checked_config(options.config);
     if (!checked) return checked.error();
     return ok_status();
@@ -101,7 +104,10 @@ void describe_flags(po::options_description& description, ReplayFlags& flags) {
         "accepted channels LO-HI, decimal or 0x hex (default 0x4000-0x4FFF)")(
         "relay-ports", po::value(&flags.relay_ports),
         "allocation ports LO-HI, where peers send (default 49152-65535, or the bindings file's)")(
-        "mtu", po::value(&flags.mtu), "largest IPv4 packet the relay sends (default 1500, or the bindings file's)")(
+        "mtu", po::value(&flags.mtu), "largest IP packet the relay sends (default 1500, or the bindings file's)")(
+        "relay-address", po::value(&flags.relay_addresses)->composing(),
+        "the relay's own address of a family (repeat for both): the source of outputs across families (RFC 6156); "
+        "without one, bindings across families go to user space")(
         "object", po::value(&flags.object), "verify this BPF object instead of the built-in program")(
         "out", po::value(&flags.out_path), "write the XDP program's XDP_TX frames to this pcap")(
         "mismatches", po::value(&flags.mismatches_path),

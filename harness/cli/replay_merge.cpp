@@ -28,10 +28,7 @@ Status same_campaign(const Json& first, const Json& shard) {
 Status read_settings(const Json& first, ReplayOptions& options) {
     auto relay = parse_bindings_json(Json{{"relay", first.at("relay")}}.dump());
     if (!relay) return Error{"the reports' \"relay\": " + relay.error().message};
-    if (relay->turn_port) options.config.turn_port = *relay->turn_port;
-    if (relay->channels) options.config.channels = *relay->channels;
-    if (relay->relay_ports) options.config.relay_ports = *relay->relay_ports;
-    if (relay->mtu) options.config.mtu = *relay->mtu;
+    apply_relay_settings(*relay, options.config);
     const std::string program = first.at("program").get<std::string>();
     if (program != "built-in") options.program.object_path = program;
     options.learn = first.at("modes").at("learn").get<bool>();

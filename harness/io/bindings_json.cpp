@@ -27,7 +27,34 @@ Result<Endpoint> endpoint_member(const nlohmann::json& object, const char* membe
     return endpoint;
 }
 
+// "relay_addresses": ["192.0.2.1", "2001:db8::1"], the relay's own address
+// of each family (the source of outputs across families).
+Status read_relay_addresses(const nlohmann::json& relay, BindingsFile& file) {
+    const auto addresses = relay.find("relay_addresses");
+    if (addresses == relay.end()) return ok_status();
+    const std::string usage = "relay.relay_addresses must be an array of at most one address per family";
+    if (!addresses->is_array() || addresses->size() > 2) return Error{usage};
+    for (const auto& text : *addresses) {
+        if (!text.is_string()) return Error{usage};
+        auto address = parse_ip(text.get<std::string>());
+        if (!address) return Error{"relay.relay_addresses: " + address.error().message};
+        std::optional<IpAddress>& slot = address->is_v4() ? file.relay_ipv4 : file.relay_ipv6;
+        if (slot) return Error{usage};
+        slot = *address;
+    }
+    return ok_status();
+}
+
 }  // namespace
+
+void apply_relay_settings(const BindingsFile& file, DatapathConfig& config) {
+    if (file.turn_port) config.turn_port = *file.turn_port;
+    if (file.channels) config.channels = *file.channels;
+    if (file.relay_ports) config.relay_ports = *file.relay_ports;
+    if (file.mtu) config.mtu = *file.mtu;
+    if (file.relay_ipv4) config.relay_ipv4 = file.relay_ipv4;
+    if (file.relay_ipv6) config.relay_ipv6 = file.relay_ipv6;
+}
 
 Result<BindingsFile> parse_bindings_json(const std::string& text) {
     const nlohmann::json document = nlohmann::json::parse(text, nullptr, false);
@@ -65,6 +92,7 @@ Result<BindingsFile> parse_bindings_json(const std::string& text) {
                 return Error{"relay.mtu must be at least " + std::to_string(minimum_ipv4_mtu) + " (IPv4's minimum)"};
             file.mtu = *mtu;
         }
+        if (auto read = read_relay_addresses(*relay, file); !read) return read.error();
     }
     const auto bindings = document.find("bindings");
     if (bindings == document.end()) return file;
@@ -116,12 +144,15 @@ nlohmann::json bindings_json(const DatapathConfig& config, const BindingTable& b
                         {"allocation_port", target.allocation_port},
                         {"peer", to_string(target.peer)}});
     }
-    return {{"relay",
-             {{"turn_port", config.turn_port},
-              {"channel_range", {config.channels.min, config.channels.max}},
-              {"relay_ports", {config.relay_ports.min, config.relay_ports.max}},
-              {"mtu", config.mtu}}},
-            {"bindings", list}};
+    nlohmann::json relay = {{"turn_port", config.turn_port},
+                            {"channel_range", {config.channels.min, config.channels.max}},
+                            {"relay_ports", {config.relay_ports.min, config.relay_ports.max}},
+                            {"mtu", config.mtu}};
+    nlohmann::json addresses = nlohmann::json::array();
+    for (const auto& address : {config.relay_ipv4, config.relay_ipv6})
+        if (address) addresses.push_back(to_string(*address));
+    if (!addresses.empty()) relay["relay_addresses"] = addresses;
+    return {{"relay", relay}, {"bindings", list}};
 }
 
 }  // namespace xdpturn

@@ -24,8 +24,13 @@ struct BindingsFile {
     std::optional<ChannelRange> channels;
     std::optional<PortRange> relay_ports;
     std::optional<std::uint16_t> mtu;
+    std::optional<IpAddress> relay_ipv4;  // "relay_addresses": the relay's own, one per family at most
+    std::optional<IpAddress> relay_ipv6;
     BindingTable bindings;
 };
+
+// The file's relay settings over `config` (those it names).
+void apply_relay_settings(const BindingsFile& file, DatapathConfig& config);
 
 Result<BindingsFile> parse_bindings_json(const std::string& text);
 Result<BindingsFile> read_bindings_file(const std::string& path);

@@ -7,11 +7,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstdarg>
 #include <cstring>
 #include <initializer_list>
 #include <mutex>
+#include <span>
 #include <vector>
 
 #include "xdpturn.skel.h"
@@ -99,16 +101,18 @@ Result<GlobalVariable> find_global(bpf_object* object, const char* section, cons
     return Error{std::string("the object has no global '") + variable + "' in " + section};
 }
 
-Status set_rodata_u16(bpf_object* object, const char* variable, std::uint16_t value) {
+// Writes `value` over a .rodata global of exactly its size.
+Status set_rodata(bpf_object* object, const char* variable, std::span<const std::uint8_t> value) {
     auto global = find_global(object, ".rodata", variable);
     if (!global) return global.error();
-    if (global->size != sizeof(value)) return Error{std::string("global '") + variable + "' is not 16 bits"};
+    if (global->size != value.size())
+        return Error{std::string("global '") + variable + "' is not " + std::to_string(value.size()) + " bytes"};
     std::size_t size = 0;
     const void* initial = bpf_map__initial_value(global->map, &size);
-    if (initial == nullptr || global->offset + sizeof(value) > size) return Error{"cannot read .rodata"};
+    if (initial == nullptr || global->offset + value.size() > size) return Error{"cannot read .rodata"};
     std::vector<std::uint8_t> data(static_cast<const std::uint8_t*>(initial),
                                    static_cast<const std::uint8_t*>(initial) + size);
-    std::memcpy(data.data() + global->offset, &value, sizeof(value));
+    std::copy(value.begin(), value.end(), data.begin() + static_cast<std::ptrdiff_t>(global->offset));
     if (bpf_map__set_initial_value(global->map, data.data(), data.size()) != 0)
         return Error{"cannot set .rodata before load"};
     return ok_status();
@@ -240,7 +244,16 @@ Result<XdpProgram> XdpProgram::load(bpf_object* opened, std::string origin, cons
                                std::pair{XDPTURN_RODATA_RELAY_PORT_MIN, config.relay_ports.min},
                                std::pair{XDPTURN_RODATA_RELAY_PORT_MAX, config.relay_ports.max},
                                std::pair{XDPTURN_RODATA_MTU, config.mtu}}) {
-        if (auto set = set_rodata_u16(object, name, value); !set)
+        std::array<std::uint8_t, sizeof(value)> host_order{};
+        std::memcpy(host_order.data(), &value, sizeof(value));
+        if (auto set = set_rodata(object, name, host_order); !set)
+            return Error{program.origin_ + ": " + set.error().message};
+    }
+    // The relay addresses in the maps' 16-byte form; all zero: none.
+    for (auto [name, address] : {std::pair{XDPTURN_RODATA_RELAY_ADDRESS_IPV4, config.relay_ipv4},
+                                 std::pair{XDPTURN_RODATA_RELAY_ADDRESS_IPV6, config.relay_ipv6}}) {
+        const Ipv6Bytes bytes = address ? address->bytes() : Ipv6Bytes{};
+        if (auto set = set_rodata(object, name, bytes); !set)
             return Error{program.origin_ + ": " + set.error().message};
     }
 

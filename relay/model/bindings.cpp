@@ -38,6 +38,12 @@ Result<DatapathConfig> checked_config(const DatapathConfig& config) {
     if (config.mtu < minimum_ipv4_mtu)
         return Error{"MTU " + std::to_string(config.mtu) + " is below IPv4's minimum of " +
                      std::to_string(minimum_ipv4_mtu)};
+    // All zero means "none" to the XDP program: neither 0.0.0.0's mapped
+    // form nor :: may be a relay address.
+    if (config.relay_ipv4 && (!config.relay_ipv4->is_v4() || config.relay_ipv4->v4() == Ipv4Address{}))
+        return Error{"the relay's IPv4 address " + to_string(*config.relay_ipv4) + " is no usable IPv4 address"};
+    if (config.relay_ipv6 && (config.relay_ipv6->is_v4() || *config.relay_ipv6 == IpAddress::from_bytes({})))
+        return Error{"the relay's IPv6 address " + to_string(*config.relay_ipv6) + " is no usable IPv6 address"};
     return config;
 }
 

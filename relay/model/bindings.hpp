@@ -52,6 +52,14 @@ struct DatapathConfig {
     PortRange relay_ports = dynamic_relay_ports;  // allocation ports: where peers send
     // The largest IPv4 packet (total length) the relay sends out.
     std::uint16_t mtu = ethernet_mtu;
+    // The relay's own address of each family: the source of an output of
+    // the other family than its input (an RFC 6156 allocation). Without
+    // one, such bindings go to user space.
+    std::optional<IpAddress> relay_ipv4;
+    std::optional<IpAddress> relay_ipv6;
+    // The relay address an output of this family is sent from across
+    // families, if configured.
+    const std::optional<IpAddress>& relay_address(bool ipv6) const { return ipv6 ? relay_ipv6 : relay_ipv4; }
     friend bool operator==(const DatapathConfig&, const DatapathConfig&) = default;
 };
 
@@ -62,8 +70,10 @@ Result<DatapathConfig> checked_config(const DatapathConfig& config);
 // An order on configurations, for maps keyed by them.
 struct DatapathConfigLess {
     bool operator()(const DatapathConfig& a, const DatapathConfig& b) const {
-        return std::tie(a.turn_port, a.channels.min, a.channels.max, a.relay_ports.min, a.relay_ports.max, a.mtu) <
-               std::tie(b.turn_port, b.channels.min, b.channels.max, b.relay_ports.min, b.relay_ports.max, b.mtu);
+        return std::tie(a.turn_port, a.channels.min, a.channels.max, a.relay_ports.min, a.relay_ports.max, a.mtu,
+                        a.relay_ipv4, a.relay_ipv6) < std::tie(b.turn_port, b.channels.min, b.channels.max,
+                                                               b.relay_ports.min, b.relay_ports.max, b.mtu,
+                                                               b.relay_ipv4, b.relay_ipv6);
     }
 };
 

@@ -42,24 +42,31 @@ std::size_t ip_header_bytes(bool ipv6) {
 // the output carries the same error (its residual sum equals the input's),
 // so the receiver's stack discards it exactly as the relay's own stack
 // would have discarded the input.
-std::uint16_t relayed_udp_checksum(IpFamily family, const IpAddress& in_source, const IpAddress& in_destination,
-                                   Bytes in_datagram, const Endpoint& out_source, const Endpoint& out_destination,
-                                   Bytes out_datagram_with_zero_checksum, std::uint16_t in_checksum) {
+// The families may differ (RFC 6156): each pseudo-header is its own
+// header's.
+std::uint16_t relayed_udp_checksum(IpFamily in_family, const IpAddress& in_source, const IpAddress& in_destination,
+                                   Bytes in_datagram, IpFamily out_family, const Endpoint& out_source,
+                                   const Endpoint& out_destination, Bytes out_datagram_with_zero_checksum,
+                                   std::uint16_t in_checksum) {
     if (in_checksum == 0) return 0;
 
     OnesComplementSum in_residual;
-    add_udp_pseudo_header(in_residual, family, in_source, in_destination,
+    add_udp_pseudo_header(in_residual, in_family, in_source, in_destination,
                           static_cast<std::uint16_t>(in_datagram.size()));
     in_residual.add(in_datagram);  // a valid datagram sums to 0xFFFF ("zero")
 
     OnesComplementSum out_sum;
-    add_udp_pseudo_header(out_sum, family, out_source.address, out_destination.address,
+    add_udp_pseudo_header(out_sum, out_family, out_source.address, out_destination.address,
                           static_cast<std::uint16_t>(out_datagram_with_zero_checksum.size()));
     out_sum.add(out_datagram_with_zero_checksum);
 
     const std::uint16_t checksum = add_mod_65535(checksum_from_sum(out_sum.value()), in_residual.value());
     // A computed zero is sent as 0xFFFF: 0 on the wire means "no checksum".
     return checksum == 0 ? 0xFFFF : checksum;
+}
+
+IpFamily family_of(bool ipv6) {
+    return ipv6 ? IpFamily::v6 : IpFamily::v4;
 }
 
 }  // namespace
@@ -144,17 +151,20 @@ Decision ReferenceModel::decide_from_client(const Received& in, std::vector<std:
     const auto binding = bindings_->find(BindingKey{Endpoint{in.source(), in.udp.source_port}, message.channel});
     if (binding == bindings_->end()) return pass(Reason::no_binding);
     const BindingTarget& target = binding->second;
-    // A peer of the other family needs a relayed address of that family
-    // and a new IP header: not offloaded (yet).
-    if (target.peer.address.is_v4() != !in.ipv6()) return pass(Reason::other_family);
-    // The peer is an allocation of this relay (this address, a relay port):
-    // only the relay's own sockets can deliver to it, a frame sent to the
-    // wire cannot.
-    if (target.peer.address == in.destination() && config_.relay_ports.contains(target.peer.port))
-        return pass(Reason::hairpin);
+    const bool out_ipv6 = !target.peer.address.is_v4();
+    const auto from = output_source(in, out_ipv6);
+    if (!from) return pass(Reason::other_family);
+    if (checksum_required_but_absent(in, out_ipv6)) return pass(Reason::zero_checksum_across);
+    // The peer is an allocation of this relay (the address the relay sends
+    // from, a relay port): only the relay's own sockets can deliver to it, a
+    // frame sent to the wire cannot.
+    if (target.peer.address == *from && config_.relay_ports.contains(target.peer.port)) return pass(Reason::hairpin);
+    // Within a family the datagram only shrinks; into IPv6 it grows.
+    if (out_ipv6 != in.ipv6() &&
+        ip_header_bytes(out_ipv6) + UdpHeader::bytes + message.application_data.size() > config_.mtu)
+        return pass(Reason::too_big);
 
-    build_output(in, Endpoint{in.destination(), target.allocation_port}, target.peer, message.application_data,
-                 relayed);
+    build_output(in, Endpoint{*from, target.allocation_port}, target.peer, message.application_data, relayed);
     return {Verdict::tx, Reason::relayed};
 }
 
@@ -171,39 +181,82 @@ Decision ReferenceModel::decide_from_peer(const Received& in, std::vector<std::u
     if (binding == bindings_->end() || !config_.channels.contains(binding->first.channel))
         return pass(Reason::no_channel);
     const BindingKey& client = binding->first;
-    if (client.client.address.is_v4() != !in.ipv6()) return pass(Reason::other_family);
+    const bool out_ipv6 = !client.client.address.is_v4();
+    const auto from = output_source(in, out_ipv6);
+    if (!from) return pass(Reason::other_family);
+    if (checksum_required_but_absent(in, out_ipv6)) return pass(Reason::zero_checksum_across);
 
     const std::vector<std::uint8_t> message =
         encode_channel_data(client.channel, in.datagram.subspan(UdpHeader::bytes));
-    if (ip_header_bytes(in.ipv6()) + UdpHeader::bytes + message.size() > config_.mtu) return pass(Reason::too_big);
+    if (ip_header_bytes(out_ipv6) + UdpHeader::bytes + message.size() > config_.mtu) return pass(Reason::too_big);
 
-    build_output(in, Endpoint{in.destination(), config_.turn_port}, client.client, message, relayed);
+    build_output(in, Endpoint{*from, config_.turn_port}, client.client, message, relayed);
     return {Verdict::tx, Reason::encapsulated};
 }
 
+// The address an output of this family is sent from: the one the input
+// arrived on, or across families (RFC 6156) the relay's configured address
+// of the output's family, if it has one.
+std::optional<IpAddress> ReferenceModel::output_source(const Received& in, bool out_ipv6) const {
+    if (out_ipv6 == in.ipv6()) return in.destination();
+    return config_.relay_address(out_ipv6);
+}
+
+// IPv6 requires a UDP checksum (RFC 8200 Section 8.1); an IPv4 sender may
+// leave it out, and making one up means summing the whole payload.
+bool ReferenceModel::checksum_required_but_absent(const Received& in, bool out_ipv6) {
+    return out_ipv6 && !in.ipv6() && in.udp.checksum == 0;
+}
+
+// The output's IP header, its length and addresses still to be set: the
+// input's (every other field kept), or across families one of the output's
+// family: traffic class from TOS and back, hop limit from TTL and back, a
+// zero flow label; into IPv4, identification 0 and Don't Fragment (the IPv6
+// sender expects no fragmentation on the way).
+std::variant<Ipv4Header, Ipv6Header> ReferenceModel::output_ip_header(const Received& in, bool out_ipv6) {
+    if (out_ipv6 == in.ipv6()) return in.ip;
+    if (out_ipv6) {
+        const auto& v4 = std::get<Ipv4Header>(in.ip);
+        Ipv6Header v6;
+        v6.traffic_class = v4.tos;
+        v6.flow_label = 0;
+        v6.hop_limit = v4.ttl;
+        return v6;
+    }
+    const auto& v6 = std::get<Ipv6Header>(in.ip);
+    Ipv4Header v4;
+    v4.tos = v6.traffic_class;
+    v4.identification = 0;
+    v4.dont_fragment = true;
+    v4.ttl = v6.hop_limit;
+    return v4;
+}
+
 // Builds the frame the relay sends, from scratch: the input's Ethernet
-// addresses swapped, its IP header with new addresses and length (every
-// other field kept), a new UDP header and `payload`, with every checksum
-// computed in full.
+// addresses swapped, the output's IP header with new addresses and length,
+// a new UDP header and `payload`, with every checksum computed in full.
 void ReferenceModel::build_output(const Received& in, const Endpoint& from, const Endpoint& to, Bytes payload,
                                   std::vector<std::uint8_t>& relayed) const {
-    const std::size_t udp_offset = ip_offset + ip_header_bytes(in.ipv6());
+    const bool out_ipv6 = !to.address.is_v4();
+    const std::size_t udp_offset = ip_offset + ip_header_bytes(out_ipv6);
     const std::size_t out_udp_length = UdpHeader::bytes + payload.size();
     relayed.resize(udp_offset + out_udp_length);
     const MutableBytes out{relayed};
 
     EthernetHeader out_eth = in.eth;
     std::swap(out_eth.source, out_eth.destination);
+    out_eth.ether_type = out_ipv6 ? EthernetHeader::type_ipv6 : EthernetHeader::type_ipv4;
     out_eth.write(out);
 
-    if (in.ipv6()) {
-        Ipv6Header out_ip = std::get<Ipv6Header>(in.ip);  // keeps traffic class, flow label, hop limit
+    const auto out_header = output_ip_header(in, out_ipv6);
+    if (out_ipv6) {
+        Ipv6Header out_ip = std::get<Ipv6Header>(out_header);
         out_ip.payload_length = static_cast<std::uint16_t>(out_udp_length);
         out_ip.source = from.address;
         out_ip.destination = to.address;
         out_ip.write(out.subspan(ip_offset));
     } else {
-        Ipv4Header out_ip = std::get<Ipv4Header>(in.ip);  // keeps TOS, identification, DF and reserved flag, TTL
+        Ipv4Header out_ip = std::get<Ipv4Header>(out_header);
         out_ip.total_length = static_cast<std::uint16_t>(Ipv4Header::bytes + out_udp_length);
         out_ip.source = from.address.v4();
         out_ip.destination = to.address.v4();
@@ -219,8 +272,8 @@ void ReferenceModel::build_output(const Received& in, const Endpoint& from, cons
     std::copy(payload.begin(), payload.end(), out.begin() + static_cast<std::ptrdiff_t>(udp_offset + UdpHeader::bytes));
 
     UdpHeader out_udp = out_udp_unchecked;
-    out_udp.checksum = relayed_udp_checksum(in.ipv6() ? IpFamily::v6 : IpFamily::v4, in.source(), in.destination(),
-                                            in.datagram, from, to, out.subspan(udp_offset), in.udp.checksum);
+    out_udp.checksum = relayed_udp_checksum(family_of(in.ipv6()), in.source(), in.destination(), in.datagram,
+                                            family_of(out_ipv6), from, to, out.subspan(udp_offset), in.udp.checksum);
     out_udp.write(out.subspan(udp_offset));
 }
 

@@ -37,6 +37,10 @@ const MutantExpectation expectations[] = {
     {"ipv6_hop_limit_decremented", "relayed/ipv6_class_flow_hop_kept", "ipv6.hop_limit"},
     {"ipv6_flow_label_cleared", "relayed/ipv6_class_flow_hop_kept", "ipv6.version_class_flow"},
     {"ipv6_zero_checksum_relayed", "ipv6_zero_checksum/from_client", "xdp decided XDP_TX / relayed"},
+    {"across_df_not_set", "relayed/ipv6_client_ipv4_peer", "ipv4.flags_fragment"},
+    {"across_hop_limit_default", "relayed/ipv4_client_ipv6_peer", "ipv6.hop_limit"},
+    {"across_zero_checksum_relayed", "zero_checksum_across/ipv4_client", "xdp decided XDP_TX / relayed"},
+    {"across_mtu_unchecked", "too_big/ipv4_to_ipv6_client_path", "xdp decided XDP_TX / relayed"},
 };
 
 }  // namespace

@@ -96,7 +96,7 @@ BOOST_AUTO_TEST_CASE(each_broken_ipv6_output_is_named) {
         output[offset] ^= flip;
         return problem_with(c, output);
     };
-    BOOST_TEST(broken(12, 0xFF).find("EtherType is not IPv6") != std::string::npos);
+    BOOST_TEST(broken(12, 0xFF).find("EtherType is neither") != std::string::npos);
     BOOST_TEST(broken(14 + 3, 1).find("flow label") != std::string::npos);
     BOOST_TEST(broken(14 + 1, 0x10).find("traffic class") != std::string::npos);
     BOOST_TEST(broken(14 + 7, 1).find("hop limit") != std::string::npos);
@@ -116,4 +116,32 @@ BOOST_AUTO_TEST_CASE(each_broken_ipv6_output_is_named) {
     auto lengthened = encapsulated.expected_output;
     lengthened[14 + 40 + 8 + 3] ^= 4;
     BOOST_TEST(problem_with(encapsulated, lengthened).find("Length") != std::string::npos);
+}
+
+// Across families the output's header is of the other family, built from
+// the input's: each carried-over field, and each one that must not be
+// inherited, is named when wrong.
+BOOST_AUTO_TEST_CASE(each_broken_output_across_families_is_named) {
+    const FixedCase& to_v6 = named("relayed/ipv4_client_ipv6_peer");
+    const FixedCase& to_v4 = named("relayed/ipv6_client_ipv4_peer");
+    BOOST_TEST(problem_with(to_v6, to_v6.expected_output) == "valid");
+    BOOST_TEST(problem_with(to_v4, to_v4.expected_output) == "valid");
+    auto broken = [](const FixedCase& c, std::size_t offset, std::uint8_t flip) {
+        auto output = c.expected_output;
+        output[offset] ^= flip;
+        return problem_with(c, output);
+    };
+    BOOST_TEST(broken(to_v6, 14 + 1, 0x10).find("traffic class") != std::string::npos);
+    BOOST_TEST(broken(to_v6, 14 + 3, 0x01).find("flow label") != std::string::npos);
+    BOOST_TEST(broken(to_v6, 14 + 7, 0x01).find("hop limit") != std::string::npos);
+    BOOST_TEST(broken(to_v6, 14 + 8, 0x01).find("UDP checksum") != std::string::npos);
+    BOOST_TEST(broken(to_v4, 14 + 5, 0x01).find("identification") != std::string::npos);
+    BOOST_TEST(broken(to_v4, 14 + 8, 0x01).find("TTL") != std::string::npos);
+    BOOST_TEST(broken(to_v4, 14 + 20 + 6, 0x01).find("UDP checksum") != std::string::npos);
+
+    // An IPv4 input without a checksum can have no IPv6 output.
+    auto without_checksum = to_v6.frame;
+    without_checksum[14 + 20 + 6] = without_checksum[14 + 20 + 7] = 0;
+    const auto problem = validate_output(without_checksum, to_v6.expected_output, Reason::relayed);
+    BOOST_TEST(problem.value_or("valid").find("became IPv6") != std::string::npos);
 }
