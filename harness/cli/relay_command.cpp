@@ -157,8 +157,16 @@ std::unique_ptr<AttachedProgram> attach_offload(const RelayFlags& flags, const t
     std::uint16_t turn_port = config.listen.front().port;
     for (const auto& address : config.listen)
         if (!address.ipv6) turn_port = address.port;
-    const DatapathConfig datapath{turn_port, config.core.channels,
-                                  PortRange{config.core.port_min, config.core.port_max}, interface_mtu(flags.xdp)};
+    DatapathConfig datapath;
+    datapath.turn_port = turn_port;
+    datapath.channels = config.core.channels;
+    datapath.relay_ports = PortRange{config.core.port_min, config.core.port_max};
+    datapath.mtu = interface_mtu(flags.xdp);
+    // Across families the program sends from the relay's own addresses,
+    // the ones the core gives allocations (the core publishes such bindings
+    // only for clients that talk to the address of their own family).
+    datapath.relay_ipv4 = endpoint_of(config.core.relay_address).address;
+    if (config.core.relay_address6) datapath.relay_ipv6 = endpoint_of(*config.core.relay_address6).address;
     const ProgramSource source{flags.xdp_object.empty() ? std::nullopt : std::optional<std::string>(flags.xdp_object)};
     auto program = AttachedProgram::attach(flags.xdp, flags.xdp_mode == "generic", source, datapath);
     if (!program) {

@@ -133,13 +133,22 @@ bool Core::permitted(const Allocation& allocation, const TransportAddress& peer,
     return permission != allocation.permissions.end() && permission->second > now;
 }
 
+bool Core::offload_sends_as(const Allocation& allocation) const {
+    const IpAddress server = endpoint_of(allocation.server).address;
+    if (allocation.relayed.ipv6 == allocation.client.ipv6) return endpoint_of(allocation.relayed).address == server;
+    const std::optional<TransportAddress>& own =
+        allocation.client.ipv6 ? config_.relay_address6 : std::optional<TransportAddress>(config_.relay_address);
+    return own && endpoint_of(*own).address == server;
+}
+
 std::optional<BindingTarget> Core::live_target(const Allocation& allocation, std::uint16_t number, Time now) const {
-    // The offload sends each direction's output from the address the input
-    // arrived on, so it can only serve an allocation whose relayed address
-    // is the address the client talks to (which also makes client, relayed
-    // address and peer one family: RFC 6156 gives the peer the relayed
-    // address's family).
-    if (endpoint_of(allocation.relayed).address != endpoint_of(allocation.server).address) return std::nullopt;
+    // Within a family the offload sends each direction's output from the
+    // address the input arrived on, so it can only serve an allocation whose
+    // relayed address is the address the client talks to. Across families
+    // (RFC 6156: the peer has the relayed address's family) it sends from
+    // its configured relay address of the output's family, which are this
+    // core's relay addresses: the client must talk to the one of its family.
+    if (!offload_sends_as(allocation)) return std::nullopt;
     const auto channel = allocation.channels.find(number);
     if (channel == allocation.channels.end() || channel->second.peer.ipv6 != allocation.relayed.ipv6 ||
         channel->second.expires <= now || !permitted(allocation, channel->second.peer, now))

@@ -199,6 +199,9 @@ class Core {
     // The same for one channel only: what a ChannelBind changes.
     void sync_channel(Allocation& allocation, std::uint16_t number, Time now, Output& out, bool rebound);
     // The XDP binding of one channel of an IPv4 client, if it should be live.
+    // The offload relays this allocation's channels as the relay would:
+    // from the addresses the XDP program sends from (see live_target).
+    bool offload_sends_as(const Allocation& allocation) const;
     std::optional<BindingTarget> live_target(const Allocation& allocation, std::uint16_t number, Time now) const;
     void set_binding(Allocation& allocation, std::uint16_t number, std::optional<BindingTarget> target, bool rebound,
                      Output& out);

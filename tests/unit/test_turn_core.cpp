@@ -81,14 +81,20 @@ BOOST_AUTO_TEST_CASE(relay_address_family) {
     BOOST_TEST(asks_ipv6.bind(0x4000, peer).error == 443);
 }
 
+// The relay's IPv6 address in the offload tests: 2001:db8:1::1.
+TransportAddress documentation_relay6() {
+    TransportAddress relay6;
+    relay6.ipv6 = true;
+    relay6.address = {0x20, 0x01, 0x0D, 0xB8, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+    return relay6;
+}
+
 // The offload relays IPv6 as well: an IPv6 allocation whose relayed address
 // is the address its client talks to publishes its channels for the maps,
 // with 16-byte addresses; one relayed from another address does not.
 BOOST_AUTO_TEST_CASE(ipv6_channels_are_published_for_the_offload) {
     CoreConfig config = test_config();
-    TransportAddress relay6;
-    relay6.ipv6 = true;
-    relay6.address = {0x20, 0x01, 0x0D, 0xB8, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};  // 2001:db8:1::1
+    const TransportAddress relay6 = documentation_relay6();
     config.relay_address6 = relay6;
     config.keep_client_family = true;
     config.allowed_peers.push_back(*parse_cidr("2001:db8:1::/64"));  // documentation, refused by default
@@ -118,6 +124,42 @@ BOOST_AUTO_TEST_CASE(ipv6_channels_are_published_for_the_offload) {
     on_other_address.to_server.address[15] = 2;  // 2001:db8:1::2, not the relayed address
     on_other_address.to_server.port = 3478;
     BOOST_TEST_REQUIRE(on_other_address.allocate().message->is(Method::allocate, Class::success));
+    BOOST_TEST(on_other_address.bind(0x4000, peer6).output.events.empty());
+    BOOST_TEST(core.live_bindings().size() == 1u);
+}
+
+// Across families (RFC 6156) the offload sends from the relay's own address
+// of each family: an IPv4 client talking to the relay's IPv4 address, with
+// an IPv6 relayed address and peer, publishes its channel; the same client
+// talking to another IPv4 address of the host does not (the program would
+// answer it from the wrong one).
+BOOST_AUTO_TEST_CASE(channels_across_families_are_published_for_the_offload) {
+    CoreConfig config = test_config();
+    const TransportAddress relay6 = documentation_relay6();
+    config.relay_address6 = relay6;
+    config.allowed_peers.push_back(*parse_cidr("2001:db8:9::/64"));
+    Core core(config);
+    TransportAddress peer6 = relay6;
+    peer6.address[5] = 9;
+    peer6.port = 6000;
+    auto allocate_ipv6 = [](Client& client) {
+        return client.request(Method::allocate, [](stun::MessageBuilder& b) {
+            b.add_requested_transport(stun::transport_udp);
+            b.add(attribute::requested_address_family, std::vector<std::uint8_t>{0x02, 0, 0, 0});
+        });
+    };
+
+    Client on_relay_address(core, TransportAddress::v4(0xC6336407, 40000));
+    on_relay_address.to_server = TransportAddress::v4(0xC0000201, 3478);  // the relay's IPv4 address
+    BOOST_TEST_REQUIRE(allocate_ipv6(on_relay_address).message->is(Method::allocate, Class::success));
+    Reply bound = on_relay_address.bind(0x4000, peer6);
+    BOOST_TEST_REQUIRE(bound.output.events.size() == 1u);
+    BOOST_TEST(bound.output.events.front().key.client.address.is_v4());
+    BOOST_TEST(to_string(bound.output.events.front().target.peer) == "[2001:db8:9::1]:6000");
+
+    Client on_other_address(core, TransportAddress::v4(0xC6336407, 40001));
+    on_other_address.to_server = TransportAddress::v4(0xC0000202, 3478);  // another address of the host
+    BOOST_TEST_REQUIRE(allocate_ipv6(on_other_address).message->is(Method::allocate, Class::success));
     BOOST_TEST(on_other_address.bind(0x4000, peer6).output.events.empty());
     BOOST_TEST(core.live_bindings().size() == 1u);
 }
