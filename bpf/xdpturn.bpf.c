@@ -230,6 +230,26 @@ struct output_headers {
 	int ipv6;
 };
 
+/*
+ * The output headers are built in a per-CPU scratch slot, not on the stack:
+ * with both families on both paths the rewrite's locals would not fit the
+ * 512-byte stack. The slot is the program's own; nothing outside reads it.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct output_headers);
+} output_scratch SEC(".maps");
+
+/* The lookup cannot fail (index 0 of a one-entry array); row 24 if it did. */
+static __always_inline struct output_headers *output_slot(void)
+{
+	__u32 first = 0;
+
+	return bpf_map_lookup_elem(&output_scratch, &first);
+}
+
 static __always_inline __u32 ip_header_bytes(int ipv6)
 {
 	return ipv6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr);
@@ -584,6 +604,90 @@ static __always_inline int head_delta(const struct arrival *in, const struct out
 	return (int)ip_header_bytes(in->ipv6) - (int)ip_header_bytes(out->ipv6) + channel_delta;
 }
 
+/* Linear XDP frames fit in one page (this program does not declare
+ * xdp.frags, so it never sees a multi-buffer frame): at most this many bytes
+ * of data, summed eight at a time (fewer, longer steps keep the verifier's
+ * jump history of the loop short). */
+#define MAX_SUMMED_BYTES 4096
+#define SUMMED_CHUNK_BYTES 8
+
+static __always_inline __u32 csum_add_chunk(__u32 sum, const __u8 *chunk)
+{
+	const __u16 *word = (const __u16 *)chunk;
+
+#pragma unroll
+	for (__u32 i = 0; i < SUMMED_CHUNK_BYTES / sizeof(__u16); i++)
+		sum += bpf_ntohs(word[i]);
+	return sum;
+}
+
+/*
+ * The one's-complement sum of `length` data bytes from `offset` in the frame,
+ * as 16-bit big-endian words, an odd last byte as the high half of a word.
+ * The data starts at an even offset of the output datagram on both paths.
+ * A global function: the verifier checks it once, on its own, instead of
+ * walking its loop again for every path that reaches it.
+ */
+__noinline __u32 xdpturn_data_sum(struct xdp_md *ctx, __u32 offset, __u32 length)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u32 sum = 0, done = 0;
+
+	/* The bounds tests cannot fail inside `length`: the caller's length
+	 * rows put the data inside the frame. */
+#pragma clang loop unroll(disable)
+	for (__u32 i = 0; i < MAX_SUMMED_BYTES / SUMMED_CHUNK_BYTES; i++) {
+		const __u8 *chunk = data + ((offset + done) & LINEAR_FRAME_OFFSET_MASK);
+
+		if (done + SUMMED_CHUNK_BYTES > length ||
+		    (const void *)(chunk + SUMMED_CHUNK_BYTES) > data_end)
+			break;
+		sum = csum_add_chunk(sum, chunk);
+		done += SUMMED_CHUNK_BYTES;
+	}
+	/* The last 0-7 bytes: whole words, then an odd byte. */
+#pragma unroll
+	for (__u32 i = 0; i < SUMMED_CHUNK_BYTES / sizeof(__u16); i++) {
+		const __u8 *byte = data + ((offset + done + 2 * i) & LINEAR_FRAME_OFFSET_MASK);
+
+		if (done + 2 * i + 2 <= length && (const void *)(byte + 2) <= data_end)
+			sum += (__u32)byte[0] << 8 | byte[1];
+		else if (done + 2 * i < length && (const void *)(byte + 1) <= data_end)
+			sum += (__u32)byte[0] << 8;
+	}
+	return sum;
+}
+
+/*
+ * 4 -> 6 from a datagram without a UDP checksum (RFC 768 allows none over
+ * IPv4, RFC 8200 Section 8.1 not over IPv6): the output's checksum computed
+ * in full over its pseudo-header, UDP header, channel header (when it
+ * carries one) and the data (`data_sum`, from xdpturn_data_sum()). The one
+ * path where the payload is summed; every other output is updated
+ * incrementally.
+ */
+static __always_inline __be16 full_udp_checksum(const struct output_headers *out,
+						const struct channel_data_header *channel,
+						__u32 data_sum)
+{
+	__u32 sum = pseudo_header_added(0, out);
+
+	sum = csum_add(sum, IPPROTO_UDP);
+	sum = csum_add(sum, bpf_ntohs(out->udp.source));
+	sum = csum_add(sum, bpf_ntohs(out->udp.dest));
+	sum = csum_add(sum, bpf_ntohs(out->udp.len));
+	if (channel)
+		sum = channel_header_added(sum, channel);
+	sum += data_sum;
+#ifdef XDPTURN_MUTANT_ACROSS_ZERO_CHECKSUM_KEPT
+	/* The planted bug: "no checksum" carried into IPv6, where 0 is invalid. */
+	return sum & 0;
+#else
+	return udp_checksum_end(sum);
+#endif
+}
+
 /* Without the channel header and without anything after the relayed data
  * (channel padding, Ethernet trailer). */
 static __always_inline __u32 relayed_frame_bytes(const struct arrival *in, const struct udphdr *udp,
@@ -600,6 +704,16 @@ static __always_inline __u32 relayed_frame_bytes(const struct arrival *in, const
 	return kept;
 }
 
+/* What the client path found, for the rewrite. */
+struct to_peer {
+	struct channel_data_header channel;
+	struct xdpturn_binding_value target;
+	struct in6_addr from;	   /* the address the output is sent from */
+	__u32 padding_sum_removed; /* complemented, as channel_header_removed() wants it */
+	__u32 data_sum;		   /* into IPv6 without a checksum: see full_udp_checksum() */
+	__u16 app_len;
+};
+
 /*
  * Rewrites the frame into the UDP datagram for the peer and returns XDP_TX.
  * Nothing is written before the last test that can still pass the frame:
@@ -607,35 +721,39 @@ static __always_inline __u32 relayed_frame_bytes(const struct arrival *in, const
  * head moved, and only then are the headers stored.
  */
 static __always_inline int relay_to_peer(struct xdp_md *ctx, const struct arrival *arrival,
-					 const struct channel_data_header *channel,
-					 const struct xdpturn_binding_value *target,
-					 const struct in6_addr *from, __u16 app_len,
-					 __u32 padding_sum_removed)
+					 const struct to_peer *to)
 {
-	struct output_headers out;
+	const struct xdpturn_binding_value *target = &to->target;
+	__u16 app_len = to->app_len;
+	struct output_headers *out = output_slot();
 
-	copy_headers(&out, arrival, !is_v4_mapped(target->peer_addr));
-	struct udphdr in_udp = out.udp;
-	swap_macs(&out.eth);
-	readdress(&out, from->in6_u.u6_addr8, target->peer_addr, sizeof(struct udphdr) + app_len);
-	out.udp.source = target->allocation_port;
-	out.udp.dest = target->peer_port;
-	/* A zero UDP checksum means "none" (RFC 768): it stays zero. It is
-	 * never zero here over IPv6 (row 33) nor into IPv6 (row 36). */
+	if (!out)
+		return finish(XDP_PASS, XDPTURN_REASON_REWRITE_FAILED);
+	copy_headers(out, arrival, !is_v4_mapped(target->peer_addr));
+	struct udphdr in_udp = out->udp;
+	swap_macs(&out->eth);
+	readdress(out, to->from.in6_u.u6_addr8, target->peer_addr, sizeof(struct udphdr) + app_len);
+	out->udp.source = target->allocation_port;
+	out->udp.dest = target->peer_port;
+	/* A zero UDP checksum means "none" (RFC 768): it stays zero within
+	 * IPv4 (over IPv6 it is never zero here, row 33); into IPv6 it is
+	 * computed in full. */
 	if (in_udp.check != 0) {
 		__u32 sum = csum_update_begin(in_udp.check);
 
-		sum = pseudo_header_change(sum, arrival, &out, &in_udp);
-		sum = udp_header_change(sum, &in_udp, &out.udp);
-		sum = channel_header_removed(sum, channel, padding_sum_removed);
-		out.udp.check = udp_checksum_end(sum);
+		sum = pseudo_header_change(sum, arrival, out, &in_udp);
+		sum = udp_header_change(sum, &in_udp, &out->udp);
+		sum = channel_header_removed(sum, &to->channel, to->padding_sum_removed);
+		out->udp.check = udp_checksum_end(sum);
+	} else if (out->ipv6) {
+		out->udp.check = full_udp_checksum(out, NULL, to->data_sum);
 	}
 
 	int failed = resize_frame(ctx, relayed_frame_bytes(arrival, &in_udp, app_len),
-				  head_delta(arrival, &out, XDPTURN_CHANNEL_HEADER_BYTES));
+				  head_delta(arrival, out, XDPTURN_CHANNEL_HEADER_BYTES));
 	if (failed)
 		return failed;
-	if (store_headers(ctx, &out, NULL))
+	if (store_headers(ctx, out, NULL))
 		return finish(XDP_DROP, XDPTURN_REASON_REWRITE_FAILED);
 	return finish(XDP_TX, XDPTURN_REASON_RELAYED);
 }
@@ -692,27 +810,38 @@ static __always_inline int output_source(const struct arrival *in, int out_ipv6,
 	return words[0] == 0 && words[1] == 0;
 }
 
-/* An IPv4 datagram without a UDP checksum cannot become an IPv6 one, where
- * the checksum is mandatory and computing it means summing the whole
- * payload (rows 36, 38). */
-static __always_inline int no_checksum_into_ipv6(const struct arrival *in, int out_ipv6)
-{
-#ifdef XDPTURN_MUTANT_ACROSS_ZERO_CHECKSUM_RELAYED
-	(void)in;
-	(void)out_ipv6;
-	return 0;
-#else
-	return out_ipv6 && !in->ipv6 && in->udp->check == 0;
-#endif
-}
-
-/* The output IP packet would not fit the link (rows 22, 37). */
+/* The output IP packet would not fit the link (rows 22, 36). */
 static __always_inline int too_big(__u32 out_length)
 {
 #ifdef XDPTURN_MUTANT_MTU_OFF_BY_ONE
 	return out_length >= mtu;
 #else
 	return out_length > mtu;
+#endif
+}
+
+/* The data's sum when the output needs a checksum computed in full: into
+ * IPv6 from an IPv4 datagram without one. Taken before the rewrite starts,
+ * while the frame is as it arrived. */
+static __always_inline __u32 data_sum_into_ipv6(struct xdp_md *ctx, const struct arrival *in,
+						int out_ipv6, const void *data, __u32 length)
+{
+	if (!out_ipv6 || in->ipv6 || in->udp->check != 0)
+		return 0;
+	return xdpturn_data_sum(ctx, data - (void *)(long)ctx->data, length);
+}
+
+/* Row 36: only a 4 -> 6 output of the client path grows (20 bytes more of
+ * IP header), so only one across families can be too big. */
+static __always_inline int grows_too_big(const struct arrival *in, int out_ipv6, __u32 out_length)
+{
+#ifdef XDPTURN_MUTANT_ACROSS_MTU_UNCHECKED
+	(void)in;
+	(void)out_ipv6;
+	(void)out_length;
+	return 0;
+#else
+	return out_ipv6 != in->ipv6 && too_big(out_length);
 #endif
 }
 
@@ -749,28 +878,20 @@ static __always_inline int from_client(struct xdp_md *ctx, const struct arrival 
 	if (!target)
 		return finish(XDP_PASS, XDPTURN_REASON_NO_BINDING);
 	int out_ipv6 = !is_v4_mapped(target->peer_addr);
-	struct in6_addr from;
-	if (output_source(in, out_ipv6, &from))
+	struct to_peer to = {.app_len = app_len};
+	if (output_source(in, out_ipv6, &to.from))
 		return finish(XDP_PASS, XDPTURN_REASON_OTHER_FAMILY);
-	if (no_checksum_into_ipv6(in, out_ipv6))
-		return finish(XDP_PASS, XDPTURN_REASON_ZERO_CHECKSUM_ACROSS);
-	if (hairpin(target, &from))
+	if (hairpin(target, &to.from))
 		return finish(XDP_PASS, XDPTURN_REASON_HAIRPIN);
-		/* Only a 4 -> 6 output grows: 20 bytes more of IP header. */
-#ifdef XDPTURN_MUTANT_ACROSS_MTU_UNCHECKED
-	if (0 &&
-#else
-	if (out_ipv6 != in->ipv6 &&
-#endif
-	    too_big(ip_header_bytes(out_ipv6) + sizeof(*udp) + (__u32)app_len))
+	if (grows_too_big(in, out_ipv6, ip_header_bytes(out_ipv6) + sizeof(*udp) + (__u32)app_len))
 		return finish(XDP_PASS, XDPTURN_REASON_TOO_BIG);
 
-	__u32 padding_sum_removed = 0;
+	to.channel = *channel;
+	to.target = *target;
+	to.data_sum = data_sum_into_ipv6(ctx, in, out_ipv6, channel + 1, app_len);
 	if (udp->check != 0)
-		padding_sum_removed = csum_sub_padding(0, udp, app_len, padding, data_end);
-
-	struct channel_data_header channel_copy = *channel;
-	return relay_to_peer(ctx, in, &channel_copy, target, &from, app_len, padding_sum_removed);
+		to.padding_sum_removed = csum_sub_padding(0, udp, app_len, padding, data_end);
+	return relay_to_peer(ctx, in, &to);
 }
 
 /* The ChannelData header for the peer's `data_length` bytes. */
@@ -793,41 +914,45 @@ static __always_inline void channel_header_for(struct channel_data_header *chann
  */
 static __always_inline int encapsulate_to_client(struct xdp_md *ctx, const struct arrival *arrival,
 						 const struct xdpturn_peer_value *client,
-						 const struct in6_addr *from)
+						 const struct in6_addr *from, __u32 data_sum)
 {
-	struct output_headers out;
+	struct output_headers *out = output_slot();
 	struct channel_data_header channel;
 
-	copy_headers(&out, arrival, !is_v4_mapped(client->client_addr));
-	struct udphdr in_udp = out.udp;
+	if (!out)
+		return finish(XDP_PASS, XDPTURN_REASON_REWRITE_FAILED);
+	copy_headers(out, arrival, !is_v4_mapped(client->client_addr));
+	struct udphdr in_udp = out->udp;
 	__u16 data_length = bpf_ntohs(in_udp.len) - sizeof(struct udphdr);
 
 	channel_header_for(&channel, client, data_length);
-	swap_macs(&out.eth);
-	readdress(&out, from->in6_u.u6_addr8, client->client_addr,
+	swap_macs(&out->eth);
+	readdress(out, from->in6_u.u6_addr8, client->client_addr,
 		  bpf_ntohs(in_udp.len) + XDPTURN_CHANNEL_HEADER_BYTES);
-	out.udp.source = bpf_htons(turn_port);
-	out.udp.dest = client->client_port;
+	out->udp.source = bpf_htons(turn_port);
+	out->udp.dest = client->client_port;
 #ifdef XDPTURN_MUTANT_ENCAP_TTL_DECREMENTED
-	if (!out.ipv6)
-		decrement_ttl(&out.ip.v4);
+	if (!out->ipv6)
+		decrement_ttl(&out->ip.v4);
 #endif
 	if (in_udp.check != 0) {
 		__u32 sum = csum_update_begin(in_udp.check);
 
-		sum = pseudo_header_change(sum, arrival, &out, &in_udp);
-		sum = udp_header_change(sum, &in_udp, &out.udp);
+		sum = pseudo_header_change(sum, arrival, out, &in_udp);
+		sum = udp_header_change(sum, &in_udp, &out->udp);
 		sum = channel_header_added(sum, &channel);
-		out.udp.check = udp_checksum_end(sum);
+		out->udp.check = udp_checksum_end(sum);
+	} else if (out->ipv6) {
+		out->udp.check = full_udp_checksum(out, &channel, data_sum);
 	}
 
 	__u32 kept = sizeof(struct ethhdr) + ip_header_bytes(arrival->ipv6) +
 		     sizeof(struct udphdr) + data_length;
 	int failed =
-		resize_frame(ctx, kept, head_delta(arrival, &out, -XDPTURN_CHANNEL_HEADER_BYTES));
+		resize_frame(ctx, kept, head_delta(arrival, out, -XDPTURN_CHANNEL_HEADER_BYTES));
 	if (failed)
 		return failed;
-	if (store_headers(ctx, &out, &channel))
+	if (store_headers(ctx, out, &channel))
 		return finish(XDP_DROP, XDPTURN_REASON_REWRITE_FAILED);
 	return finish(XDP_TX, XDPTURN_REASON_ENCAPSULATED);
 }
@@ -854,14 +979,14 @@ static __always_inline int from_peer(struct xdp_md *ctx, const struct arrival *i
 	struct in6_addr from;
 	if (output_source(in, out_ipv6, &from))
 		return finish(XDP_PASS, XDPTURN_REASON_OTHER_FAMILY);
-	if (no_checksum_into_ipv6(in, out_ipv6))
-		return finish(XDP_PASS, XDPTURN_REASON_ZERO_CHECKSUM_ACROSS);
 	/* The output IP packet; in 32 bits, so a length near 65535 cannot wrap. */
 	if (too_big(ip_header_bytes(out_ipv6) + (__u32)bpf_ntohs(udp->len) +
 		    XDPTURN_CHANNEL_HEADER_BYTES))
 		return finish(XDP_PASS, XDPTURN_REASON_TOO_BIG);
 
-	return encapsulate_to_client(ctx, in, client, &from);
+	return encapsulate_to_client(
+		ctx, in, client, &from,
+		data_sum_into_ipv6(ctx, in, out_ipv6, udp + 1, bpf_ntohs(udp->len) - sizeof(*udp)));
 }
 
 /* Row 10 sent the frame to one of the two paths by its destination port. */

@@ -31,7 +31,8 @@ std::vector<std::uint8_t>& carried_data(FrameSpec& in) {
 // Across families (an output to `to` of the other family): TOS and traffic
 // class, TTL and hop limit carry over (FrameSpec keeps both in tos and ttl);
 // flow label 0; into IPv4 identification 0 and DF; sent from the relay's
-// configured address of the output's family.
+// configured address of the output's family; an IPv4 input without a UDP
+// checksum gets a valid one in IPv6, where it is mandatory.
 FrameSpec reversed_headers(const FrameSpec& in, const IpAddress& to, const DatapathConfig& config) {
     const bool in_ipv6 = in.ipv6_header.value_or(!in.ip_source.is_v4());  // whatever the addresses
     const bool out_ipv6 = !to.is_v4();
@@ -51,6 +52,7 @@ FrameSpec reversed_headers(const FrameSpec& in, const IpAddress& to, const Datap
         out.ip_source = in.ip_destination;
         return out;
     }
+    if (out_ipv6 && in.udp_checksum.mode == ChecksumMode::zero) out.udp_checksum = {ChecksumMode::valid, 0};
     out.identification = 0;
     out.dont_fragment = !out_ipv6;
     out.flow_label = 0;

@@ -1,8 +1,9 @@
 // Bindings across families (RFC 6156), relayed: a configuration with a
 // relay address of each family sends an IPv4 client's data to its IPv6
 // peer and back, and an IPv6 client's to its IPv4 peer and back, with a new
-// IP header of the other family. Rows 36-38 and the hairpin and MTU rows as
-// they apply across families (docs/datapath.md, "Across families").
+// IP header of the other family; an IPv4 datagram without a UDP checksum
+// gets one made. Row 36 and the hairpin and MTU rows as they apply across
+// families (docs/datapath.md, "Across families").
 #include "harness/cases/case_table.hpp"
 
 namespace xdpturn {
@@ -86,16 +87,30 @@ void add_relayed_across(CaseTable& t) {
                   peer_frame6(to_peer_v6_of_v4, 1), client4_to_v6);
 }
 
-// Rows 36-38, and the MTU and hairpin rows across families.
+// Into IPv6 a UDP checksum is mandatory: an IPv4 datagram without one gets
+// one computed in full, over an even and an odd number of data bytes.
+void add_checksums_made(CaseTable& t) {
+    auto without_checksum = [](FrameSpec s) {
+        s.udp_checksum = {ChecksumMode::zero, 0};
+        return s;
+    };
+    t.relay("relayed/ipv4_no_checksum_to_ipv6", "an IPv4 client's ChannelData without a UDP checksum, to an IPv6 peer",
+            without_checksum(channel_frame4_to_v6()), to_peer_v6_of_v4);
+    t.relay("relayed/ipv4_no_checksum_to_ipv6_odd", "the same with 1451 bytes of data (an odd last byte) and padding",
+            changed(without_checksum(channel_frame4_to_v6(1451)),
+                    [](FrameSpec& s) {
+                        s.padding = {0, 0, 0};
+                    }),
+            to_peer_v6_of_v4);
+    t.encapsulate("encapsulated/ipv4_no_checksum_to_ipv6",
+                  "an IPv4 peer's datagram without a UDP checksum, to an IPv6 client",
+                  without_checksum(peer_frame6(to_peer_v4_of_v6, 333)), client6_to_v4);
+    t.encapsulate("encapsulated/ipv4_no_checksum_to_ipv6_empty", "the same without data",
+                  without_checksum(peer_frame6(to_peer_v4_of_v6, 0)), client6_to_v4);
+}
+
+// The MTU and hairpin rows across families.
 void add_refused_across(CaseTable& t) {
-    t.pass("zero_checksum_across/ipv4_client", "an IPv4 client's ChannelData without a UDP checksum, to an IPv6 peer",
-           Reason::zero_checksum_across, changed(channel_frame4_to_v6(), [](FrameSpec& s) {
-               s.udp_checksum = {ChecksumMode::zero, 0};
-           }));
-    t.pass("zero_checksum_across/ipv4_peer", "an IPv4 peer's datagram without a UDP checksum, to an IPv6 client",
-           Reason::zero_checksum_across, changed(peer_frame6(to_peer_v4_of_v6), [](FrameSpec& s) {
-               s.udp_checksum = {ChecksumMode::zero, 0};
-           }));
     // 4 -> 6 adds 20 bytes of header: 40 + 8 + 1452 is the MTU exactly.
     t.relay("relayed/ipv4_to_ipv6_at_mtu", "4 -> 6 whose IPv6 packet is 1500 bytes, the MTU",
             channel_frame4_to_v6(1452), to_peer_v6_of_v4);
@@ -118,6 +133,7 @@ void add_refused_across(CaseTable& t) {
 void add_across_cases(CaseTable& t) {
     t.with(across_config(), across_bindings(), [&] {
         add_relayed_across(t);
+        add_checksums_made(t);
         add_refused_across(t);
     });
 }

@@ -72,6 +72,7 @@ void classify_output(const Offsets& at, Bytes frame, const Decision& reference, 
     if (at.ipv6 && out.ipv6)
         classes.push_back(reference.reason == Reason::relayed ? Boundary::ipv6_relayed : Boundary::ipv6_encapsulated);
     if (at.ipv6 != out.ipv6) classes.push_back(at.ipv6 ? Boundary::ipv6_to_ipv4 : Boundary::ipv4_to_ipv6);
+    if (in_checksum == 0 && out.ipv6) classes.push_back(Boundary::udp_checksum_made);
 }
 
 }  // namespace
@@ -129,6 +130,7 @@ std::string_view name(Boundary boundary) {
         "payload_length_8",
         "ipv4_to_ipv6",
         "ipv6_to_ipv4",
+        "udp_checksum_made",
     };
     return names[static_cast<std::size_t>(boundary)];
 }

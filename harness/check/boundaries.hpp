@@ -55,8 +55,9 @@ enum class Boundary : std::uint8_t {
     payload_length_8,           // IPv6 payload length 8: a UDP header and nothing else
     ipv4_to_ipv6,               // relayed or encapsulated across families, IPv4 in, IPv6 out
     ipv6_to_ipv4,               // ... IPv6 in, IPv4 out
+    udp_checksum_made,          // IPv4 in without a UDP checksum, IPv6 out: one computed in full
 };
-inline constexpr std::size_t boundary_count = 38;
+inline constexpr std::size_t boundary_count = 39;
 
 std::string_view name(Boundary boundary);
 

@@ -47,7 +47,7 @@ enum class Variation : std::uint8_t {
     udp_checksum_ffff,          // relayed, the input's checksum computed to 0 and was sent as 0xFFFF
     sum_folds_twice,            // the output checksum's sum carries out of its first fold
     other_family,        // other_family, or relayed across families (the binding's far end is of the other family)
-    no_checksum_across,  // zero_checksum_across (IPv4 without a UDP checksum, its far end IPv6)
+    no_checksum_across,  // relayed into IPv6 with a checksum made (IPv4 without one, its far end IPv6)
 };
 inline constexpr std::size_t variation_count = 28;
 

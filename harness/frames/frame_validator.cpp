@@ -128,7 +128,13 @@ std::optional<std::string> check_udp_checksum(const Layout& in, Bytes input, con
     const unsigned out_checksum = load_be16(output, out.udp_at + 6);
     if (in_checksum == 0) {
         if (in.ipv6) return "input had no UDP checksum, which IPv6 does not allow";
-        if (out.ipv6) return "an IPv4 input without a UDP checksum became IPv6, where one is required";
+        if (out.ipv6) {
+            // Mandatory over IPv6: one computed in full, valid.
+            if (out_checksum == 0) return "an IPv4 input without a UDP checksum became IPv6 without one";
+            if (udp_residual(out, output, load_be16(output, out.udp_at + 4)) != 0)
+                return "output UDP checksum does not verify (made for IPv6 from an IPv4 input without one)";
+            return std::nullopt;
+        }
         if (out_checksum != 0) return "input had no UDP checksum (0) but the output has one";
         return std::nullopt;
     }

@@ -47,7 +47,6 @@ enum class Reason : std::uint32_t {
     ipv6_length = XDPTURN_REASON_IPV6_LENGTH,
     ipv6_zero_checksum = XDPTURN_REASON_IPV6_ZERO_CHECKSUM,
     other_family = XDPTURN_REASON_OTHER_FAMILY,
-    zero_checksum_across = XDPTURN_REASON_ZERO_CHECKSUM_ACROSS,
 };
 
 inline constexpr std::size_t reason_count = XDPTURN_REASON_COUNT;
@@ -83,7 +82,6 @@ inline constexpr std::array<std::string_view, reason_count> reason_names = {
     "ipv6_length",
     "ipv6_zero_checksum",
     "other_family",
-    "zero_checksum_across",
 };
 
 constexpr std::string_view name(Reason reason) {

@@ -43,24 +43,29 @@ std::size_t ip_header_bytes(bool ipv6) {
 // so the receiver's stack discards it exactly as the relay's own stack
 // would have discarded the input.
 // The families may differ (RFC 6156): each pseudo-header is its own
-// header's.
+// header's. Into IPv6, where a checksum is mandatory (RFC 8200 Section
+// 8.1), an IPv4 datagram without one gets a valid one.
 std::uint16_t relayed_udp_checksum(IpFamily in_family, const IpAddress& in_source, const IpAddress& in_destination,
                                    Bytes in_datagram, IpFamily out_family, const Endpoint& out_source,
                                    const Endpoint& out_destination, Bytes out_datagram_with_zero_checksum,
                                    std::uint16_t in_checksum) {
-    if (in_checksum == 0) return 0;
-
-    OnesComplementSum in_residual;
-    add_udp_pseudo_header(in_residual, in_family, in_source, in_destination,
-                          static_cast<std::uint16_t>(in_datagram.size()));
-    in_residual.add(in_datagram);  // a valid datagram sums to 0xFFFF ("zero")
+    if (in_checksum == 0 && out_family == IpFamily::v4) return 0;
 
     OnesComplementSum out_sum;
     add_udp_pseudo_header(out_sum, out_family, out_source.address, out_destination.address,
                           static_cast<std::uint16_t>(out_datagram_with_zero_checksum.size()));
     out_sum.add(out_datagram_with_zero_checksum);
+    std::uint16_t checksum = checksum_from_sum(out_sum.value());
 
-    const std::uint16_t checksum = add_mod_65535(checksum_from_sum(out_sum.value()), in_residual.value());
+    // The input's error, which the output keeps (none for a datagram that
+    // had no checksum at all).
+    if (in_checksum != 0) {
+        OnesComplementSum in_residual;
+        add_udp_pseudo_header(in_residual, in_family, in_source, in_destination,
+                              static_cast<std::uint16_t>(in_datagram.size()));
+        in_residual.add(in_datagram);  // a valid datagram sums to 0xFFFF ("zero")
+        checksum = add_mod_65535(checksum, in_residual.value());
+    }
     // A computed zero is sent as 0xFFFF: 0 on the wire means "no checksum".
     return checksum == 0 ? 0xFFFF : checksum;
 }
@@ -154,7 +159,6 @@ Decision ReferenceModel::decide_from_client(const Received& in, std::vector<std:
     const bool out_ipv6 = !target.peer.address.is_v4();
     const auto from = output_source(in, out_ipv6);
     if (!from) return pass(Reason::other_family);
-    if (checksum_required_but_absent(in, out_ipv6)) return pass(Reason::zero_checksum_across);
     // The peer is an allocation of this relay (the address the relay sends
     // from, a relay port): only the relay's own sockets can deliver to it, a
     // frame sent to the wire cannot.
@@ -184,7 +188,6 @@ Decision ReferenceModel::decide_from_peer(const Received& in, std::vector<std::u
     const bool out_ipv6 = !client.client.address.is_v4();
     const auto from = output_source(in, out_ipv6);
     if (!from) return pass(Reason::other_family);
-    if (checksum_required_but_absent(in, out_ipv6)) return pass(Reason::zero_checksum_across);
 
     const std::vector<std::uint8_t> message =
         encode_channel_data(client.channel, in.datagram.subspan(UdpHeader::bytes));
@@ -200,12 +203,6 @@ Decision ReferenceModel::decide_from_peer(const Received& in, std::vector<std::u
 std::optional<IpAddress> ReferenceModel::output_source(const Received& in, bool out_ipv6) const {
     if (out_ipv6 == in.ipv6()) return in.destination();
     return config_.relay_address(out_ipv6);
-}
-
-// IPv6 requires a UDP checksum (RFC 8200 Section 8.1); an IPv4 sender may
-// leave it out, and making one up means summing the whole payload.
-bool ReferenceModel::checksum_required_but_absent(const Received& in, bool out_ipv6) {
-    return out_ipv6 && !in.ipv6() && in.udp.checksum == 0;
 }
 
 // The output's IP header, its length and addresses still to be set: the

@@ -56,7 +56,6 @@ class ReferenceModel {
     Decision decide_from_client(const Received& in, std::vector<std::uint8_t>& relayed) const;
     Decision decide_from_peer(const Received& in, std::vector<std::uint8_t>& relayed) const;
     std::optional<IpAddress> output_source(const Received& in, bool out_ipv6) const;
-    static bool checksum_required_but_absent(const Received& in, bool out_ipv6);
     static std::variant<Ipv4Header, Ipv6Header> output_ip_header(const Received& in, bool out_ipv6);
     void build_output(const Received& in, const Endpoint& from, const Endpoint& to, Bytes payload,
                       std::vector<std::uint8_t>& relayed) const;

@@ -39,7 +39,7 @@ const MutantExpectation expectations[] = {
     {"ipv6_zero_checksum_relayed", "ipv6_zero_checksum/from_client", "xdp decided XDP_TX / relayed"},
     {"across_df_not_set", "relayed/ipv6_client_ipv4_peer", "ipv4.flags_fragment"},
     {"across_hop_limit_default", "relayed/ipv4_client_ipv6_peer", "ipv6.hop_limit"},
-    {"across_zero_checksum_relayed", "zero_checksum_across/ipv4_client", "xdp decided XDP_TX / relayed"},
+    {"across_zero_checksum_kept", "relayed/ipv4_no_checksum_to_ipv6", "udp.checksum"},
     {"across_mtu_unchecked", "too_big/ipv4_to_ipv6_client_path", "xdp decided XDP_TX / relayed"},
 };
 

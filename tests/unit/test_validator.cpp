@@ -139,9 +139,12 @@ BOOST_AUTO_TEST_CASE(each_broken_output_across_families_is_named) {
     BOOST_TEST(broken(to_v4, 14 + 8, 0x01).find("TTL") != std::string::npos);
     BOOST_TEST(broken(to_v4, 14 + 20 + 6, 0x01).find("UDP checksum") != std::string::npos);
 
-    // An IPv4 input without a checksum can have no IPv6 output.
-    auto without_checksum = to_v6.frame;
-    without_checksum[14 + 20 + 6] = without_checksum[14 + 20 + 7] = 0;
-    const auto problem = validate_output(without_checksum, to_v6.expected_output, Reason::relayed);
-    BOOST_TEST(problem.value_or("valid").find("became IPv6") != std::string::npos);
+    // An IPv4 input without a checksum gets a valid one in IPv6: neither
+    // 0 nor a wrong one will do.
+    const FixedCase& made = named("relayed/ipv4_no_checksum_to_ipv6");
+    BOOST_TEST(problem_with(made, made.expected_output) == "valid");
+    auto kept_zero = made.expected_output;
+    kept_zero[14 + 40 + 6] = kept_zero[14 + 40 + 7] = 0;
+    BOOST_TEST(problem_with(made, kept_zero).find("without one") != std::string::npos);
+    BOOST_TEST(broken(made, 14 + 40 + 7, 0x01).find("does not verify") != std::string::npos);
 }
