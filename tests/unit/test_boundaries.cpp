@@ -59,6 +59,16 @@ BOOST_AUTO_TEST_CASE(fixed_cases_on_a_boundary_fall_in_its_class) {
         {"channel_length/0xffff", Boundary::channel_length_ffff},
         {"channel_length/one_over", Boundary::channel_length_one_over},
         {"channel_padding/4_bytes", Boundary::padding_4},
+        {"relayed/ipv6_basic", Boundary::ipv6_relayed},
+        {"encapsulated/ipv6_basic", Boundary::ipv6_encapsulated},
+        {"relayed/ipv4_client_ipv6_peer", Boundary::ipv4_to_ipv6},
+        {"encapsulated/ipv4_peer_ipv6_client", Boundary::ipv4_to_ipv6},
+        {"relayed/ipv6_client_ipv4_peer", Boundary::ipv6_to_ipv4},
+        {"encapsulated/ipv6_peer_ipv4_client", Boundary::ipv6_to_ipv4},
+        {"relayed/ipv4_no_checksum_to_ipv6", Boundary::udp_checksum_made},
+        {"encapsulated/ipv4_no_checksum_to_ipv6", Boundary::udp_checksum_made},
+        {"relayed/ipv4_to_ipv6_at_mtu", Boundary::output_at_mtu},
+        {"encapsulated/ipv4_to_ipv6_at_mtu", Boundary::output_at_mtu},
     };
     for (const auto& [case_name, boundary] : expected)
         BOOST_TEST(falls_in(case_name, boundary), case_name << " is not in " << name(boundary));
@@ -70,4 +80,13 @@ BOOST_AUTO_TEST_CASE(a_plain_relayed_frame_sits_on_no_checksum_or_length_boundar
           Boundary::udp_checksum_ffff_out, Boundary::ip_checksum_0000_out, Boundary::data_empty, Boundary::data_odd,
           Boundary::padding_1, Boundary::ethernet_trailer, Boundary::largest_frame, Boundary::output_at_mtu})
         BOOST_TEST(!falls_in("encapsulated/channel_0x4fff", boundary), name(boundary));
+}
+
+// Within a family a relayed frame is no case across families, and an IPv4
+// frame without a checksum relayed as IPv4 has none made.
+BOOST_AUTO_TEST_CASE(a_frame_within_its_family_sits_on_no_family_boundary) {
+    for (const char* case_name : {"relayed/basic", "relayed/udp_checksum_zero", "relayed/ipv6_basic"})
+        for (Boundary boundary : {Boundary::ipv4_to_ipv6, Boundary::ipv6_to_ipv4, Boundary::udp_checksum_made})
+            BOOST_TEST(!falls_in(case_name, boundary), case_name << " is in " << name(boundary));
+    BOOST_TEST(!falls_in("relayed/ipv4_client_ipv6_peer", Boundary::ipv6_relayed));
 }
