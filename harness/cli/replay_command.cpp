@@ -77,11 +77,18 @@ Status load_relay_settings(const po::variables_map& args, const ReplayFlags& fla
         options.config.relay_ports = *range;
     }
     if (args.count("mtu")) options.config.mtu = static_cast<std::uint16_t>(flags.mtu.value);
+    // The flags replace the file's addresses, one per family at most: a
+    // second of the same family would leave unclear which one the relay is.
+    std::optional<IpAddress> flag_ipv4, flag_ipv6;
     for (const std::string& text : flags.relay_addresses) {
         auto address = parse_ip(text);
         if (!address) return Error{"--relay-address: " + address.error().message};
-        (address->is_v4() ? options.config.relay_ipv4 : options.config.relay_ipv6) = *address;
+        std::optional<IpAddress>& slot = address->is_v4() ? flag_ipv4 : flag_ipv6;
+        if (slot) return Error{"--relay-address: at most one address per family, got two: '" + text + "'"};
+        slot = *address;
     }
+    if (flag_ipv4) options.config.relay_ipv4 = flag_ipv4;
+    if (flag_ipv6) options.config.relay_ipv6 = flag_ipv6;
     auto checked = checked_config(options.config);
     if (!checked) return checked.error();
     return ok_status();
