@@ -167,10 +167,9 @@ std::unique_ptr<AttachedProgram> attach_offload(const RelayFlags& flags, const t
     // only for clients that talk to the address of their own family).
     // (An unspecified address, 0.0.0.0 or ::, is none: the program would
     // refuse it as a source, and such bindings stay with user space.)
-    datapath.relay_ipv4 = endpoint_of(config.core.relay_address).address;
-    if (datapath.relay_ipv4->v4() == Ipv4Address{}) datapath.relay_ipv4.reset();
-    if (config.core.relay_address6) datapath.relay_ipv6 = endpoint_of(*config.core.relay_address6).address;
-    if (datapath.relay_ipv6 == IpAddress::from_bytes({})) datapath.relay_ipv6.reset();
+    for (const auto& relay : {std::optional(config.core.relay_address), config.core.relay_address6})
+        if (relay && !is_unspecified(endpoint_of(*relay).address))
+            (relay->ipv6 ? datapath.relay_ipv6 : datapath.relay_ipv4) = endpoint_of(*relay).address;
     const ProgramSource source{flags.xdp_object.empty() ? std::nullopt : std::optional<std::string>(flags.xdp_object)};
     auto program = AttachedProgram::attach(flags.xdp, flags.xdp_mode == "generic", source, datapath);
     if (!program) {

@@ -27,6 +27,10 @@ Result<ChannelRange> checked_channel_range(std::uint32_t min, std::uint32_t max)
     return ChannelRange{static_cast<std::uint16_t>(min), static_cast<std::uint16_t>(max)};
 }
 
+bool is_unspecified(const IpAddress& address) {
+    return address == IpAddress{Ipv4Address{}} || address == IpAddress::from_bytes({});
+}
+
 Result<DatapathConfig> checked_config(const DatapathConfig& config) {
     if (config.relay_ports.min > config.relay_ports.max)
         return Error{"relay port range " + std::to_string(config.relay_ports.min) + "-" +
@@ -40,9 +44,9 @@ Result<DatapathConfig> checked_config(const DatapathConfig& config) {
                      std::to_string(minimum_ipv4_mtu)};
     // All zero means "none" to the XDP program: neither 0.0.0.0's mapped
     // form nor :: may be a relay address.
-    if (config.relay_ipv4 && (!config.relay_ipv4->is_v4() || config.relay_ipv4->v4() == Ipv4Address{}))
+    if (config.relay_ipv4 && (!config.relay_ipv4->is_v4() || is_unspecified(*config.relay_ipv4)))
         return Error{"the relay's IPv4 address " + to_string(*config.relay_ipv4) + " is no usable IPv4 address"};
-    if (config.relay_ipv6 && (config.relay_ipv6->is_v4() || *config.relay_ipv6 == IpAddress::from_bytes({})))
+    if (config.relay_ipv6 && (config.relay_ipv6->is_v4() || is_unspecified(*config.relay_ipv6)))
         return Error{"the relay's IPv6 address " + to_string(*config.relay_ipv6) + " is no usable IPv6 address"};
     return config;
 }

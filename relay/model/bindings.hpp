@@ -63,6 +63,10 @@ struct DatapathConfig {
     friend bool operator==(const DatapathConfig&, const DatapathConfig&) = default;
 };
 
+// 0.0.0.0 or ::: all zero in the program's .rodata, where it means "no
+// relay address of this family".
+bool is_unspecified(const IpAddress& address);
+
 // The configuration, or why it cannot work: the TURN port must not be an
 // allocation port (a frame to it would be both), the MTU at least 68.
 Result<DatapathConfig> checked_config(const DatapathConfig& config);
