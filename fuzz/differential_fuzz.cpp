@@ -18,8 +18,8 @@ namespace {
 DifferentialEngine& engine() {
     static std::unique_ptr<DifferentialEngine> instance = [] {
         const char* object = std::getenv("XDPTURN_FUZZ_OBJECT");
-        return std::make_unique<DifferentialEngine>(object != nullptr ? ProgramSource{object} : ProgramSource{},
-                                                    CounterCheck::last_reason_only);
+        return std::make_unique<DifferentialEngine>(
+            object != nullptr ? ProgramSource::object_file(object) : ProgramSource{}, CounterCheck::last_reason_only);
     }();
     return *instance;
 }

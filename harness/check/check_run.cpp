@@ -83,13 +83,16 @@ class CheckJob {
 
     // After the last block: the counter check and the time spent.
     void finish() {
-        counter_mismatch = check_counters(shared_, shared_xdp_) + check_counters(isolated_, isolated_xdp_);
+        if (!shared_.judges_conformance() || !options_.program.target || options_.program.target->has_reasons())
+            counter_mismatch = check_counters(shared_, shared_xdp_) + check_counters(isolated_, isolated_xdp_);
         cost = shared_.cost();
         cost += isolated_.cost();
     }
 
     ReasonTally reference;
     ReasonTally xdp;
+    ConformanceTally classes{};
+    std::map<std::string, std::uint64_t> first_defect;  // class -> lowest case index
     std::array<std::uint64_t, variation_count> variations{};
     BoundaryTally boundaries{};
     std::uint64_t cases = 0;
@@ -137,13 +140,18 @@ class CheckJob {
         ++cases;
         const Reason xdp_reason = comparison_.xdp.decision.reason;
         reference.add(comparison_.reference.decision.reason);
-        xdp.add(xdp_reason);
-        (isolated ? isolated_xdp_ : shared_xdp_)[c.config].add(xdp_reason);
+        if (comparison_.xdp.reason_known) {
+            xdp.add(xdp_reason);
+            (isolated ? isolated_xdp_ : shared_xdp_)[c.config].add(xdp_reason);
+        }
+        if (comparison_.conformance) ++classes[static_cast<std::size_t>(comparison_.conformance->conformance)];
         for (Variation variation : c.variations) ++variations[static_cast<std::size_t>(variation)];
         for (Boundary boundary :
              classify(c.config, frame, comparison_.reference.decision, comparison_.reference.output))
             ++boundaries[static_cast<std::size_t>(boundary)];
-        if (failure) {
+        if (failure && comparison_.conformance && failure->property != "valid") {
+            first_defect.emplace(failure->property, index);  // blocks run in order: the first is the lowest
+        } else if (failure) {
             run_.failed_at(index);
             return false;
         }
@@ -194,7 +202,19 @@ Status probe_configs(const ProgramSource& source) {
     return ok_status();
 }
 
-Result<CheckResult> run_jobs(const CheckOptions& options, RunState& run) {
+// The lowest case of each defect class over all jobs.
+std::map<std::string, std::uint64_t> first_defects(const std::vector<std::unique_ptr<CheckJob>>& states) {
+    std::map<std::string, std::uint64_t> first;
+    for (const auto& state : states)
+        for (const auto& [property, index] : state->first_defect) {
+            auto [entry, added] = first.emplace(property, index);
+            if (!added) entry->second = std::min(entry->second, index);
+        }
+    return first;
+}
+
+Result<CheckResult> run_jobs(const CheckOptions& options, RunState& run,
+                             std::map<std::string, std::uint64_t>& defects) {
     const unsigned jobs = std::max(1u, options.jobs);
     std::vector<std::unique_ptr<CheckJob>> states;
     for (unsigned job = 0; job < jobs; ++job) states.push_back(std::make_unique<CheckJob>(options, run));
@@ -217,9 +237,11 @@ Result<CheckResult> run_jobs(const CheckOptions& options, RunState& run) {
         result.cost += state->cost;
         result.reference_reasons += state->reference;
         result.xdp_reasons += state->xdp;
+        for (std::size_t i = 0; i < conformance_count; ++i) result.classes[i] += state->classes[i];
         for (std::size_t i = 0; i < state->variations.size(); ++i) result.variation_hits[i] += state->variations[i];
         for (std::size_t i = 0; i < boundary_count; ++i) result.boundary_hits[i] += state->boundaries[i];
     }
+    defects = first_defects(states);
     return result;
 }
 
@@ -228,7 +250,9 @@ Result<CheckResult> run_jobs(const CheckOptions& options, RunState& run) {
 std::vector<Reason> CheckResult::uncovered_rows() const {
     std::vector<Reason> rows;
     for (Reason reason : all_reasons)
-        if (reachable_through_test_run(reason) && (reference_reasons[reason] == 0 || xdp_reasons[reason] == 0))
+        // A target without our reasons is covered by the reference's rows alone.
+        if (reachable_through_test_run(reason) &&
+            (reference_reasons[reason] == 0 || (xdp_reasons[reason] == 0 && xdp_reasons.total() > 0)))
             rows.push_back(reason);
     return rows;
 }
@@ -240,13 +264,29 @@ std::vector<Boundary> CheckResult::uncovered_boundaries() const {
     return classes;
 }
 
+// Shrinks and saves the first case of every defect class.
+Status shrink_defects(const CheckOptions& options, const std::map<std::string, std::uint64_t>& defects,
+                      CheckResult& result) {
+    for (const auto& [property, index] : defects) {
+        auto failure = shrink_and_save(options, index, property);
+        if (!failure) return failure.error();
+        result.defects.push_back(std::move(failure).value());
+    }
+    return ok_status();
+}
+
 Result<CheckResult> run_check(const CheckOptions& options) {
     if (auto probed = probe_configs(options.program); !probed) return probed.error();
     RunState run(options.cases);
-    auto result = run_jobs(options, run);
+    std::map<std::string, std::uint64_t> defects;
+    auto result = run_jobs(options, run, defects);
     if (!result) return result;
-    result->bare_calls_per_second =
-        measure_bare_rate(options.program, std::min<std::uint64_t>(options.cases, 50000) + 1000);
+    result->conformance = DifferentialEngine(options.program).judges_conformance();
+    if (auto shrunk = shrink_defects(options, defects, *result); !shrunk) return shrunk.error();
+    // The bare rate is of our program's ABI; a target's own loop is not measured.
+    if (!options.program.target)
+        result->bare_calls_per_second =
+            measure_bare_rate(options.program, std::min<std::uint64_t>(options.cases, 50000) + 1000);
     if (run.lowest_failure.load() >= options.cases) return result;
     auto failure = shrink_and_save(options, run.lowest_failure.load());
     if (!failure) return failure.error();

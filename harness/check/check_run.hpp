@@ -56,6 +56,12 @@ struct CheckResult {
     std::array<std::uint64_t, variation_count> variation_hits{};
     BoundaryTally boundary_hits{};
     std::optional<CheckFailure> failure;
+    // Under the conformance oracle the run does not stop at a defect: every
+    // case is classified, and the first case of each defect class is
+    // shrunk (keeping its class) and saved.
+    bool conformance = false;
+    ConformanceTally classes{};
+    std::vector<CheckFailure> defects;
     std::string counter_mismatch;  // empty when the BPF counters match the verdicts
 
     double cases_per_second() const { return seconds > 0 ? static_cast<double>(cases_run) / seconds : 0; }

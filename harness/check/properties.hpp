@@ -16,7 +16,9 @@
 namespace xdpturn {
 
 struct PropertyFailure {
-    std::string property;  // "agreement", "unchanged", "valid", or "harness"
+    // "agreement", "unchanged", "valid", or "harness"; under the conformance
+    // oracle the defect class (compare/conformance.hpp).
+    std::string property;
     std::string details;
 };
 

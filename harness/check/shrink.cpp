@@ -19,8 +19,9 @@ std::string show(const GeneratedCase& c) {
 // underneath the candidates' own entries.
 class Shrinker {
   public:
-    Shrinker(const CheckOptions& options, BindingTable background)
+    Shrinker(const CheckOptions& options, BindingTable background, std::string property)
         : options_(options),
+          property_(std::move(property)),
           background_(std::move(background)),
           engine_(options.program, CounterCheck::last_reason_only) {}
 
@@ -38,7 +39,7 @@ class Shrinker {
     }
     bool still_fails(const std::vector<std::uint32_t>& choices) {
         auto found = evaluate(choices);
-        return found && found->property != "harness";
+        return found && found->property != "harness" && (property_.empty() || found->property == property_);
     }
     bool out_of_runs() const { return runs_ >= options_.max_shrink_runs; }
 
@@ -83,6 +84,7 @@ class Shrinker {
 
   private:
     const CheckOptions& options_;
+    std::string property_;
     BindingTable background_;
     DifferentialEngine engine_;
     Comparison comparison_;
@@ -91,12 +93,13 @@ class Shrinker {
 
 }  // namespace
 
-Result<CheckFailure> shrink_and_save(const CheckOptions& options, std::uint64_t case_index) {
+Result<CheckFailure> shrink_and_save(const CheckOptions& options, std::uint64_t case_index,
+                                     const std::string& property) {
     CheckFailure failure;
     failure.case_index = case_index;
-    Shrinker shrinker(options, table_met_by(options.seed, case_index, options.cases));
+    Shrinker shrinker(options, table_met_by(options.seed, case_index, options.cases), property);
     auto shrinkable = shrinkable_choices(case_choices(options.seed, case_index));
-    if (!shrinker.evaluate(shrinkable.value()))
+    if (!shrinker.still_fails(shrinkable.value()))
         return Error{"case " + std::to_string(case_index) + " failed once and then passed"};
     if (options.shrink) shrinker.shrink_choices(shrinkable, failure.shrink_steps);
     failure.choices = shrinkable.value();
@@ -111,8 +114,8 @@ Result<CheckFailure> shrink_and_save(const CheckOptions& options, std::uint64_t 
     failure.property = found->property;
     failure.details = found->details;
     failure.shown_case = show(final_case);
-    const std::string stem =
-        options.counterexample_dir + "/seed-" + std::to_string(options.seed) + "-case-" + std::to_string(case_index);
+    const std::string stem = options.counterexample_dir + "/seed-" + std::to_string(options.seed) + "-case-" +
+                             std::to_string(case_index) + (property.empty() ? "" : "-" + property);
     auto saved = write_counterexample(stem, final_case, frame, shrinker.comparison(),
                                       {options.seed, case_index, failure.property, options.program.describe()});
     if (saved)

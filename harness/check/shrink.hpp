@@ -10,6 +10,9 @@
 
 namespace xdpturn {
 
-Result<CheckFailure> shrink_and_save(const CheckOptions& options, std::uint64_t case_index);
+// `property`: shrink only to cases that fail that very property (a defect
+// class under the conformance oracle); empty: any failure.
+Result<CheckFailure> shrink_and_save(const CheckOptions& options, std::uint64_t case_index,
+                                     const std::string& property = {});
 
 }  // namespace xdpturn

@@ -125,19 +125,79 @@ int export_rows(const std::string& export_dir) {
     return exit_equal;
 }
 
+// The fixed cases through the conformance oracle: each case's frame and
+// table, the class of what the program did (their expected decisions are
+// our program's, so they are not the measure here).
+int conformance_cases(DifferentialEngine& engine, const ProgramSource& source, const std::string& report,
+                      const std::string& junit) {
+    std::cout << "program: " << source.describe() << " (conformance oracle, docs/targets.md)\n\n"
+              << std::left << std::setw(40) << "case" << std::setw(24) << "reference" << std::setw(16) << "target"
+              << "class\n";
+    ConformanceTally tally{};
+    JUnitSuite suite{"xdpturn cases", {{"program", source.describe()}}, {}};
+    nlohmann::json json_cases = nlohmann::json::array();
+    int defects = 0;
+    for (const FixedCase& c : fixed_cases()) {
+        if (c.refused_by_test_run) continue;
+        if (auto set = engine.set_table(c.config, c.bindings); !set) {
+            std::cerr << "xdpturn cases: " << c.name << ": " << set.error().message << "\n";
+            return exit_usage;
+        }
+        auto compared = engine.compare(c.config, c.frame);
+        if (!compared) {
+            std::cerr << "xdpturn cases: " << c.name << ": " << compared.error().message << "\n";
+            return exit_usage;
+        }
+        const ConformanceVerdict& verdict = *compared->conformance;
+        ++tally[static_cast<std::size_t>(verdict.conformance)];
+        std::cout << std::setw(40) << c.name << std::setw(24) << decision_text(compared->reference.decision)
+                  << std::setw(16) << std::string(name(compared->xdp.decision.verdict)).substr(4)
+                  << name(verdict.conformance) << "\n";
+        const std::size_t slash = c.name.find('/');
+        JUnitCase junit_case{"cases." + c.name.substr(0, slash), c.name.substr(slash + 1)};
+        if (is_defect(verdict.conformance)) {
+            ++defects;
+            std::cout << verdict.detail << "\n";
+            junit_case.failure = std::string(name(verdict.conformance));
+            junit_case.details = verdict.detail;
+        }
+        suite.cases.push_back(junit_case);
+        json_cases.push_back({{"name", c.name},
+                              {"reference", decision_json(compared->reference.decision)},
+                              {"target_verdict", name(compared->xdp.decision.verdict)},
+                              {"class", name(verdict.conformance)},
+                              {"detail", verdict.detail}});
+    }
+    nlohmann::json classes = nlohmann::json::object();
+    std::cout << "\n";
+    for (std::size_t i = 0; i < conformance_count; ++i) {
+        classes[std::string(name(static_cast<Conformance>(i)))] = tally[i];
+        if (tally[i] > 0) std::cout << std::setw(24) << name(static_cast<Conformance>(i)) << tally[i] << "\n";
+    }
+    std::cout << "\n" << defects << " defect(s) in " << json_cases.size() << " cases\n";
+    if (!report.empty() && !write_report("cases", report,
+                                         {{"program", source.describe()},
+                                          {"oracle", "conformance"},
+                                          {"cases", json_cases},
+                                          {"classes", classes},
+                                          {"defects", defects}}))
+        return exit_usage;
+    if (!junit.empty() && !write_junit_report("cases", junit, {suite})) return exit_usage;
+    return defects > 0 ? exit_disagreement : exit_equal;
+}
+
 }  // namespace
 
 int cases_command(int argc, char** argv) {
     po::options_description options("xdpturn cases: run the fixed-case table through both engines\n\noptions");
-    std::string object;
+    std::string object, target, oracle;
     std::string artifacts;
     std::string report;
     std::string export_dir;
     std::string junit;
-    options.add_options()("help,h", "show this help")(
-        "object", po::value(&object),
-        "verify this BPF object instead of the built-in program (it must follow bpf/xdpturn_abi.h)")(
-        "artifacts", po::value(&artifacts), "write a pcap per failing case into this directory")(
+    options.add_options()("help,h", "show this help");
+    add_program_options(options, object, target, oracle);
+    options.add_options()("artifacts", po::value(&artifacts), "write a pcap per failing case into this directory")(
         "report", po::value(&report), "write a JSON report to this file")(
         "junit", po::value(&junit), "write a JUnit XML report (a test case per fixed case) to this file")(
         "verbose,v", "print every case's diff")(
@@ -155,14 +215,19 @@ int cases_command(int argc, char** argv) {
 
     if (!export_dir.empty()) return export_rows(export_dir);
 
-    ProgramSource source;
-    if (!object.empty()) source.object_path = object;
+    auto chosen = program_source(object, target, oracle);
+    if (!chosen) {
+        std::cerr << "xdpturn cases: " << chosen.error().message << "\n";
+        return exit_usage;
+    }
+    const ProgramSource& source = *chosen;
     DifferentialEngine engine(source);
     if (auto loaded = engine.engine_for(fixed_case_config()); !loaded) {
         std::cerr << "xdpturn cases: cannot run the XDP program: " << loaded.error().message << "\n";
         return exit_usage;
     }
 
+    if (engine.judges_conformance()) return conformance_cases(engine, source, report, junit);
     print_header(source);
     std::map<std::string, RowTally> per_reason;
     JUnitSuite suite{"xdpturn cases", {{"program", source.describe()}}, {}};

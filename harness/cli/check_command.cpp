@@ -25,7 +25,7 @@ int check_command(int argc, char** argv) {
     po::options_description description(
         "xdpturn check: property-based differential run of generated frames and binding tables\n\noptions");
     CheckOptions options;
-    std::string object;
+    std::string object, target, oracle;
     std::string report;
     std::string junit;
     std::string shard;
@@ -34,8 +34,9 @@ int check_command(int argc, char** argv) {
     description.add_options()("help,h", "show this help")("cases", po::value(&cases)->default_value(cases),
                                                           "number of generated cases")(
         "seed", po::value<Bounded<0, UINT64_MAX>>(), "seed of the run (default: random; every run prints its seed)")(
-        "jobs", po::value(&jobs)->default_value(jobs), "worker threads (results do not depend on it)")(
-        "object", po::value(&object), "verify this BPF object instead of the built-in program")(
+        "jobs", po::value(&jobs)->default_value(jobs), "worker threads (results do not depend on it)");
+    add_program_options(description, object, target, oracle);
+    description.add_options()(
         "counterexamples", po::value(&options.counterexample_dir)->default_value(options.counterexample_dir),
         "directory for the pcap and JSON of a failing case")("noshrink", "report the failing case as generated")(
         "require-coverage", "fail (exit 1) when a reachable contract row got no hits in either engine")(
@@ -69,7 +70,12 @@ int check_command(int argc, char** argv) {
     options.seed = args.count("seed") ? args["seed"].as<Bounded<0, UINT64_MAX>>().value : std::random_device{}();
     options.shrink = !args.count("noshrink");
     options.progress = isatty(STDERR_FILENO);
-    if (!object.empty()) options.program.object_path = object;
+    auto source = program_source(object, target, oracle);
+    if (!source) {
+        std::cerr << "xdpturn check: " << source.error().message << "\n";
+        return exit_usage;
+    }
+    options.program = std::move(source).value();
 
     std::cout << "xdpturn check: " << options.cases << " cases" << (options.shards > 1 ? " (shard " + shard + ")" : "")
               << ", seed " << options.seed << ", " << options.jobs << " job(s), program " << options.program.describe()
@@ -83,7 +89,10 @@ int check_command(int argc, char** argv) {
     }
 
     print_speed(options, *result);
-    const int status = print_outcome(options, *result, args.count("require-coverage") > 0, object);
+    const std::string replay_options = target.empty()
+                                           ? (object.empty() ? "" : " --object " + object)
+                                           : " --target " + target + (object.empty() ? "" : " --object " + object);
+    const int status = print_outcome(options, *result, args.count("require-coverage") > 0, replay_options);
 
     if (!report.empty() && !write_report("check", report, result_json(options, *result))) return exit_usage;
     if (!junit.empty() &&

@@ -43,6 +43,29 @@ void print_boundaries(const CheckResult& result) {
     std::cout.unsetf(std::ios::fixed);
 }
 
+// How many cases fell in each class of the conformance oracle.
+void print_classes(const CheckResult& result) {
+    std::cout << "\n"
+              << std::left << std::setw(28) << "conformance class" << std::right << std::setw(12) << "cases"
+              << "\n";
+    for (std::size_t i = 0; i < conformance_count; ++i) {
+        const auto conformance = static_cast<Conformance>(i);
+        std::cout << std::left << std::setw(28) << name(conformance) << std::right << std::setw(12) << result.classes[i]
+                  << (is_defect(conformance) && result.classes[i] > 0 ? "   DEFECT" : "") << "\n";
+    }
+}
+
+nlohmann::json failure_json(const CheckFailure& failure) {
+    return {{"case_index", failure.case_index},
+            {"property", failure.property},
+            {"details", failure.details},
+            {"case", failure.shown_case},
+            {"shrink_steps", failure.shrink_steps},
+            {"shrink_runs", failure.shrink_runs},
+            {"pcap", failure.saved ? failure.saved->pcap : ""},
+            {"bindings", failure.saved ? failure.saved->json : ""}};
+}
+
 std::string format_ratio(double ratio) {
     std::ostringstream text;
     text << std::fixed << std::setprecision(2) << ratio;
@@ -88,17 +111,17 @@ nlohmann::json result_json(const CheckOptions& options, const CheckResult& resul
                                {"uncovered_boundaries", uncovered_boundaries},
                                {"counters_match_verdicts", result.counter_mismatch.empty()},
                                {"counter_mismatch", result.counter_mismatch},
+                               {"oracle", result.conformance ? "conformance" : "exact"},
                                {"failure", nullptr}};
-    if (result.failure) {
-        const CheckFailure& failure = *result.failure;
-        document["failure"] = {{"case_index", failure.case_index},
-                               {"property", failure.property},
-                               {"details", failure.details},
-                               {"case", failure.shown_case},
-                               {"shrink_steps", failure.shrink_steps},
-                               {"shrink_runs", failure.shrink_runs},
-                               {"pcap", failure.saved ? failure.saved->pcap : ""},
-                               {"bindings", failure.saved ? failure.saved->json : ""}};
+    if (result.failure) document["failure"] = failure_json(*result.failure);
+    if (result.conformance) {
+        nlohmann::json classes = nlohmann::json::object();
+        for (std::size_t i = 0; i < conformance_count; ++i)
+            classes[std::string(name(static_cast<Conformance>(i)))] = result.classes[i];
+        nlohmann::json defects = nlohmann::json::array();
+        for (const CheckFailure& defect : result.defects) defects.push_back(failure_json(defect));
+        document["classes"] = classes;
+        document["defects"] = defects;
     }
     return document;
 }
@@ -119,7 +142,7 @@ void print_speed(const CheckOptions& options, const CheckResult& result) {
               << " entries), the rest generating, building and checking\n";
 }
 
-void print_failure(const CheckOptions& options, const CheckFailure& failure, const std::string& object) {
+void print_failure(const CheckOptions& options, const CheckFailure& failure, const std::string& replay_options) {
     std::cout << "\nFAILED: property '" << failure.property << "' at case " << failure.case_index << " (seed "
               << options.seed << "), shrunk in " << failure.shrink_steps << " steps (" << failure.shrink_runs
               << " runs):\n"
@@ -127,7 +150,7 @@ void print_failure(const CheckOptions& options, const CheckFailure& failure, con
     if (failure.saved)
         std::cout << "counterexample: " << failure.saved->pcap << "\n                " << failure.saved->json
                   << "\nreproduce: xdpturn replay " << failure.saved->pcap << " --bindings " << failure.saved->json
-                  << (object.empty() ? "" : " --object " + object) << "\n";
+                  << replay_options << "\n";
     else
         std::cout << "(could not save the counterexample: " << failure.save_error << ")\n";
 }
@@ -150,6 +173,18 @@ JUnitSuite result_junit(const CheckOptions& options, const CheckResult& result, 
             if (failure.saved)
                 test.details += "counterexample: " + failure.saved->pcap + " and " + failure.saved->json + "\n";
         }
+        suite.cases.push_back(std::move(test));
+    }
+    for (std::size_t i = 0; result.conformance && i < conformance_count; ++i) {
+        const auto conformance = static_cast<Conformance>(i);
+        if (!is_defect(conformance)) continue;
+        JUnitCase test{"check.conformance", std::string(name(conformance))};
+        for (const CheckFailure& defect : result.defects)
+            if (defect.property == name(conformance)) {
+                test.failure = std::to_string(result.classes[i]) + " case(s); first: case " +
+                               std::to_string(defect.case_index) + " of seed " + std::to_string(options.seed);
+                test.details = defect.shown_case + defect.details + "\n";
+            }
         suite.cases.push_back(std::move(test));
     }
     JUnitCase counters{"check.counters", "reason counters equal the verdicts"};
@@ -179,7 +214,7 @@ JUnitSuite result_junit(const CheckOptions& options, const CheckResult& result, 
 }
 
 int print_outcome(const CheckOptions& options, const CheckResult& result, bool require_coverage,
-                  const std::string& object) {
+                  const std::string& replay_options) {
     print_coverage(result);
     print_boundaries(result);
     int status = exit_equal;
@@ -201,10 +236,18 @@ int print_outcome(const CheckOptions& options, const CheckResult& result, bool r
         std::cout << "\n";
         if (require_coverage) status = exit_disagreement;
     }
-    if (result.failure) {
-        print_failure(options, *result.failure, object);
+    if (result.conformance) print_classes(result);
+    for (const CheckFailure& defect : result.defects) print_failure(options, defect, replay_options);
+    if (!result.defects.empty()) {
+        std::cout << "\nDEFECTS: " << result.defects.size() << " class(es):";
+        for (const CheckFailure& defect : result.defects) std::cout << " " << defect.property;
+        std::cout << "\n";
         status = exit_disagreement;
-    } else {
+    }
+    if (result.failure) {
+        print_failure(options, *result.failure, replay_options);
+        status = exit_disagreement;
+    } else if (result.defects.empty()) {
         std::cout << "\nall " << result.cases_run << " cases passed every property\n";
     }
     return status;

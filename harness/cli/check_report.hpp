@@ -14,10 +14,12 @@ namespace xdpturn::cli {
 nlohmann::json result_json(const CheckOptions& options, const CheckResult& result);
 JUnitSuite result_junit(const CheckOptions& options, const CheckResult& result, bool require_coverage);
 void print_speed(const CheckOptions& options, const CheckResult& result);
-void print_failure(const CheckOptions& options, const CheckFailure& failure, const std::string& object);
-// The coverage table, the counters, the uncovered rows and the failure;
-// returns the exit status they call for.
+// `replay_options`: what the printed replay command needs besides the
+// counterexample (" --object FILE", " --target FILE.json ...").
+void print_failure(const CheckOptions& options, const CheckFailure& failure, const std::string& replay_options);
+// The coverage table, the counters, the uncovered rows, the conformance
+// classes and the failure or defects; returns the exit status they call for.
 int print_outcome(const CheckOptions& options, const CheckResult& result, bool require_coverage,
-                  const std::string& object);
+                  const std::string& replay_options);
 
 }  // namespace xdpturn::cli

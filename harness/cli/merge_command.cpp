@@ -172,8 +172,9 @@ int merge_command(int argc, char** argv) {
     }
     std::cout << "xdpturn merge: " << shards.size() << " shards of " << options->cases << " cases, seed "
               << options->seed << "\n";
+    const std::string object = options->program.object_path.value_or("");
     const int status = print_outcome(*options, merged, parsed->count("require-coverage") > 0,
-                                     options->program.object_path.value_or(""));
+                                     object.empty() ? "" : " --object " + object);
     nlohmann::json document = result_json(*options, merged);
     document["merged_from"] = inputs;
     if (!report.empty() && !write_report("check", report, document)) return exit_usage;

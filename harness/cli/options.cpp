@@ -2,6 +2,7 @@
 
 #include "harness/cli/bounded.hpp"
 #include "harness/io/output_files.hpp"
+#include "harness/target/target_description.hpp"
 
 #include <iostream>
 
@@ -60,6 +61,41 @@ Result<std::pair<std::uint64_t, std::uint64_t>> parse_shard(const std::string& t
     const auto n = slash == std::string::npos ? std::nullopt : parse_whole_number(text.substr(slash + 1), 1, 4096);
     if (!k || !n || *k > *n) return Error{"takes K/N with 1 <= K <= N <= 4096, not '" + text + "'"};
     return std::pair{*k - 1, *n};
+}
+
+}  // namespace xdpturn::cli
+
+namespace xdpturn::cli {
+
+Result<ProgramSource> program_source(const std::string& object, const std::string& target, const std::string& oracle) {
+    ProgramSource source;
+    if (!object.empty()) source.object_path = object;
+    if (oracle != "" && oracle != "exact" && oracle != "conformance")
+        return Error{"--oracle must be \"exact\" or \"conformance\""};
+    source.conformance = oracle == "conformance";
+    if (target.empty()) return source;
+    auto description = read_target_description(target);
+    if (!description) return description.error();
+    if (oracle == "exact" && !description->has_reasons())
+        return Error{"--oracle exact needs our reason codes, and " + description->name +
+                     " keeps none (its description has no \"reasons\")"};
+    if (!source.object_path && !description->object)
+        return Error{target + " names no object; give it with --object FILE.bpf.o"};
+    source.target_name = description->name;
+    source.target = std::make_shared<const TargetDescription>(std::move(description).value());
+    return source;
+}
+
+void add_program_options(po::options_description& options, std::string& object, std::string& target,
+                         std::string& oracle) {
+    options.add_options()("object", po::value(&object),
+                          "verify this BPF object instead of the built-in program (one that follows "
+                          "bpf/xdpturn_abi.h, or, with --target, the target's object)")(
+        "target", po::value(&target),
+        "verify a program that is not ours, described by this JSON file (docs/targets.md)")(
+        "oracle", po::value(&oracle),
+        "exact (byte for byte, reasons included) or conformance (classes of docs/targets.md); "
+        "default: exact for our program, conformance for a target without our reasons");
 }
 
 }  // namespace xdpturn::cli

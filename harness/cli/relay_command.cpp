@@ -170,7 +170,8 @@ std::unique_ptr<AttachedProgram> attach_offload(const RelayFlags& flags, const t
     for (const auto& relay : {std::optional(config.core.relay_address), config.core.relay_address6})
         if (relay && !is_unspecified(endpoint_of(*relay).address))
             (relay->ipv6 ? datapath.relay_ipv6 : datapath.relay_ipv4) = endpoint_of(*relay).address;
-    const ProgramSource source{flags.xdp_object.empty() ? std::nullopt : std::optional<std::string>(flags.xdp_object)};
+    const ProgramSource source = ProgramSource::object_file(
+        flags.xdp_object.empty() ? std::nullopt : std::optional<std::string>(flags.xdp_object));
     auto program = AttachedProgram::attach(flags.xdp, flags.xdp_mode == "generic", source, datapath);
     if (!program) {
         turn::log_event(std::cerr, {{"event", "xdp_unavailable"},

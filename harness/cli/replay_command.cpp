@@ -48,8 +48,10 @@ bool splice_per_packet(const std::string& report, const std::string& entries_pat
 // The flags as given, before they are checked.
 struct ReplayFlags {
     std::vector<std::string> captures;
-    std::string bindings_path, channel_range, relay_ports, object, out_path, mismatches_path, report, junit, shard;
+    std::string bindings_path, channel_range, relay_ports, object, target, oracle, out_path, mismatches_path, report,
+        junit, shard;
     std::vector<std::string> relay_addresses;
+    std::vector<std::string> host_addresses;
     Bounded<1, 65535> turn_port;
     Bounded<68, 65535> mtu{1500};
     Bounded<0, 1000000> show{5};
@@ -104,8 +106,10 @@ Result<std::vector<std::string>> shard_of(const std::vector<std::string>& captur
 }
 
 void describe_flags(po::options_description& description, ReplayFlags& flags) {
-    description.add_options()("help,h", "show this help")(
-        "bindings", po::value(&flags.bindings_path), "binding table and relay settings (JSON, see docs/replay.md)")(
+    description.add_options()("help,h", "show this help");
+    add_program_options(description, flags.object, flags.target, flags.oracle);
+    description.add_options()("bindings", po::value(&flags.bindings_path),
+                              "binding table and relay settings (JSON, see docs/replay.md)")(
         "turn-port", po::value(&flags.turn_port), "the relay's TURN port (default 3478, or the bindings file's)")(
         "channel-range", po::value(&flags.channel_range),
         "accepted channels LO-HI, decimal or 0x hex (default 0x4000-0x4FFF)")(
@@ -115,7 +119,9 @@ void describe_flags(po::options_description& description, ReplayFlags& flags) {
         "relay-address", po::value(&flags.relay_addresses)->composing(),
         "the relay's own address of a family (repeat for both): the source of outputs across families (RFC 6156); "
         "without one, bindings across families go to user space")(
-        "object", po::value(&flags.object), "verify this BPF object instead of the built-in program")(
+        "host-address", po::value(&flags.host_addresses)->composing(),
+        "with --target: the relay host's own address of a family (repeat for both), which the target's maps and "
+        "its FIB namespace hold; default 192.0.2.1 and 2001:db8:1::1")(
         "out", po::value(&flags.out_path), "write the XDP program's XDP_TX frames to this pcap")(
         "mismatches", po::value(&flags.mismatches_path),
         "write input, reference output and XDP output of each disagreement to this pcap")(
@@ -132,6 +138,19 @@ void describe_flags(po::options_description& description, ReplayFlags& flags) {
         "worker threads; results and the report stay in capture order")(
         "shard", po::value(&flags.shard),
         "K/N: replay only the captures whose position in the list is K modulo N (each shard learns on its own)");
+}
+
+// --host-address, at most one per family, and only for a target.
+Status read_host_addresses(const ReplayFlags& flags, ProgramSource& program) {
+    if (!flags.host_addresses.empty() && !program.target) return Error{"applies to --target only"};
+    for (const std::string& text : flags.host_addresses) {
+        auto address = parse_ip(text);
+        if (!address) return address.error();
+        std::optional<IpAddress>& slot = address->is_v4() ? program.host_ipv4 : program.host_ipv6;
+        if (slot) return Error{"give at most one address of each family"};
+        slot = *address;
+    }
+    return ok_status();
 }
 
 }  // namespace
@@ -159,9 +178,9 @@ int replay_command(int argc, char** argv) {
         std::cerr << "xdpturn replay: --per-packet adds entries to the report; give --report FILE\n";
         return exit_usage;
     }
-    if (args.count("live") && (!flags.object.empty() || !flags.out_path.empty() || !flags.mismatches_path.empty() ||
-                               args.count("per-packet") || flags.jobs.value != 1)) {
-        std::cerr << "xdpturn replay: --live checks the program that made the capture; --object, --out, "
+    if (args.count("live") && (!flags.object.empty() || !flags.target.empty() || !flags.out_path.empty() ||
+                               !flags.mismatches_path.empty() || args.count("per-packet") || flags.jobs.value != 1)) {
+        std::cerr << "xdpturn replay: --live checks the program that made the capture; --object, --target, --out, "
                      "--mismatches, --per-packet and --jobs do not apply\n";
         return exit_usage;
     }
@@ -184,7 +203,16 @@ int replay_command(int argc, char** argv) {
         }
         options.captures = std::move(slice).value();
     }
-    if (!flags.object.empty()) options.program.object_path = flags.object;
+    auto source = program_source(flags.object, flags.target, flags.oracle);
+    if (!source) {
+        std::cerr << "xdpturn replay: " << source.error().message << "\n";
+        return exit_usage;
+    }
+    options.program = std::move(source).value();
+    if (auto hosts = read_host_addresses(flags, options.program); !hosts) {
+        std::cerr << "xdpturn replay: --host-address: " << hosts.error().message << "\n";
+        return exit_usage;
+    }
     options.jobs = static_cast<unsigned>(flags.jobs.value);
     options.learn = args.count("learn") > 0;
     options.live = args.count("live") > 0;

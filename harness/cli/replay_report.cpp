@@ -69,6 +69,14 @@ void print_replay(const ReplayOptions& options, const ReplayResult& result) {
     } else {
         print_reasons(result);
     }
+    if (result.conformance) {
+        std::cout << "\nconformance classes (docs/targets.md):\n";
+        for (std::size_t i = 0; i < conformance_count; ++i)
+            if (result.classes[i] > 0)
+                std::cout << "  " << std::left << std::setw(24) << name(static_cast<Conformance>(i)) << std::right
+                          << std::setw(10) << result.classes[i]
+                          << (is_defect(static_cast<Conformance>(i)) ? "   DEFECT" : "") << "\n";
+    }
     if (options.live)
         std::cout << "\n"
                   << result.frames_read << " frames read, " << result.compared
@@ -109,7 +117,12 @@ nlohmann::json replay_report(const ReplayOptions& options, const ReplayResult& r
     for (const LinkTypeSeen& seen : result.link_types)
         link_types.push_back(
             {{"capture", seen.capture}, {"link_type", seen.link_type}, {"synthesised", seen.synthesised}});
+    nlohmann::json classes = nlohmann::json::object();
+    for (std::size_t i = 0; result.conformance && i < conformance_count; ++i)
+        classes[std::string(name(static_cast<Conformance>(i)))] = result.classes[i];
     nlohmann::json document = {{"captures", options.captures},
+                               {"oracle", result.conformance ? "conformance" : "exact"},
+                               {"classes", classes},
                                {"program", options.program.describe()},
                                {"relay", bindings_json(options.config, options.bindings)["relay"]},
                                {"bindings", options.bindings.size()},

@@ -1,6 +1,38 @@
 #include "harness/compare/differential.hpp"
 
+#include "harness/compare/target_engine.hpp"
+
 namespace xdpturn {
+
+namespace {
+bool judged_by_conformance(const ProgramSource& source) {
+    return source.conformance || (source.target && !source.target->has_reasons());
+}
+}  // namespace
+
+DifferentialEngine::DifferentialEngine(const ProgramSource& source, CounterCheck check)
+    : DifferentialEngine(source.target ? target_engines(source) : xdp_test_run_engines(source, check),
+                         judged_by_conformance(source)) {}
+
+void DifferentialEngine::judge(const DatapathConfig& config, const EngineUnderTest& engine, Bytes frame,
+                               Comparison& result) const {
+    const auto* target = dynamic_cast<const TargetEngine*>(&engine);
+    static const TargetDescription ours = [] {
+        TargetDescription description;
+        description.name = "xdpturn";
+        return description;
+    }();
+    const ConformanceInput input{config,
+                                 frame,
+                                 result.reference,
+                                 result.xdp,
+                                 target != nullptr ? target->description() : ours,
+                                 target != nullptr ? target->environment() : nullptr,
+                                 &engine.table()};
+    result.conformance = judge_conformance(input);
+    result.agree = !is_defect(result.conformance->conformance);
+    result.output_diff = FrameDiff{};
+}
 
 Result<EngineUnderTest*> DifferentialEngine::engine_for(const DatapathConfig& config) {
     auto found = engines_.find(config);
@@ -48,6 +80,11 @@ Status DifferentialEngine::compare(const DatapathConfig& config, Bytes frame, Co
     if (result.reference.decision.verdict == Verdict::pass) result.reference.output.assign(frame.begin(), frame.end());
 
     if (auto ran = engine.run(frame, result.xdp); !ran) return ran.error();
+    if (conformance_) {
+        judge(config, engine, frame, result);
+        return ok_status();
+    }
+    result.conformance.reset();
 
     const bool same_decision = result.reference.decision == result.xdp.decision;
     // A dropped frame has no output to compare; any other verdict does. The
@@ -70,6 +107,7 @@ Result<Comparison> DifferentialEngine::compare(const DatapathConfig& config, Byt
 std::string Comparison::explain() const {
     if (agree) return {};
     std::string text;
+    if (conformance) return "  " + std::string(name(conformance->conformance)) + ": " + conformance->detail + "\n";
     if (!(reference.decision == xdp.decision))
         text += "  decision: reference " + to_string(reference.decision) + ", xdp " + to_string(xdp.decision) + "\n";
     if (!output_diff.equal()) text += output_diff.render("reference", "xdp");

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "harness/compare/comparator.hpp"
+#include "harness/compare/conformance.hpp"
 #include "harness/compare/engine.hpp"
 #include "harness/compare/xdp_test_run_engine.hpp"
 
@@ -19,6 +20,9 @@ struct Comparison {
     EngineOutcome xdp;
     bool agree = false;
     FrameDiff output_diff;  // reference output vs XDP output, when outputs are compared
+    // Under the conformance oracle: the frame's class; `agree` is then "not
+    // a defect".
+    std::optional<ConformanceVerdict> conformance;
 
     // A readable account of the disagreement (empty when they agree).
     std::string explain() const;
@@ -27,10 +31,15 @@ struct Comparison {
 // One engine under test per configuration, made on first use.
 class DifferentialEngine {
   public:
-    explicit DifferentialEngine(EngineFactory factory) : factory_(std::move(factory)) {}
-    // The XDP program from `source` under BPF_PROG_TEST_RUN.
-    explicit DifferentialEngine(const ProgramSource& source, CounterCheck check = CounterCheck::exact)
-        : DifferentialEngine(xdp_test_run_engines(source, check)) {}
+    explicit DifferentialEngine(EngineFactory factory, bool conformance = false)
+        : factory_(std::move(factory)), conformance_(conformance) {}
+    // The XDP program from `source` under BPF_PROG_TEST_RUN: ours, or a
+    // target (judged by the conformance oracle unless it keeps our reasons
+    // and the source does not ask for the oracle).
+    explicit DifferentialEngine(const ProgramSource& source, CounterCheck check = CounterCheck::exact);
+
+    // True when frames are judged by the conformance oracle.
+    bool judges_conformance() const { return conformance_; }
 
     // The engine under test for a configuration (an error if it cannot be
     // made, e.g. BPF unavailable).
@@ -50,7 +59,11 @@ class DifferentialEngine {
     EngineCost cost() const;
 
   private:
+    // Fills result.conformance and result.agree for a target.
+    void judge(const DatapathConfig& config, const EngineUnderTest& engine, Bytes frame, Comparison& result) const;
+
     EngineFactory factory_;
+    bool conformance_ = false;
     std::map<DatapathConfig, std::unique_ptr<EngineUnderTest>, DatapathConfigLess> engines_;
 };
 

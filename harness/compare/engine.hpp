@@ -1,8 +1,8 @@
 // An engine under test: a data-path program that decides one frame at a time
 // against the binding table it holds. The table changes only through the
 // explicit sync calls; a run never changes it. Today's implementation is an
-// XDP program under BPF_PROG_TEST_RUN (XdpTestRunEngine); other programs and
-// the other direction come in behind this interface.
+// XDP program under BPF_PROG_TEST_RUN (XdpTestRunEngine), or a program not
+// ours described by a target file (TargetEngine).
 #pragma once
 
 #include <cstdint>
@@ -21,6 +21,9 @@ namespace xdpturn {
 struct EngineOutcome {
     Decision decision;
     std::vector<std::uint8_t> output;  // the frame as it leaves the engine (PASS: the input)
+    // False for a program that keeps no reason codes: decision.reason is
+    // then meaningless and only the verdict counts.
+    bool reason_known = true;
 };
 
 // Time an engine spent in the kernel on behalf of a run, for the reports'

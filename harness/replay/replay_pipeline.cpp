@@ -39,7 +39,9 @@ Status ReplayPipeline::process(Worker& worker, ReplayFrame& frame) {
     if (auto compared = worker.engine.compare(config_, frame.bytes, comparison); !compared) return compared;
     frame.reference = comparison.reference.decision;
     frame.xdp = comparison.xdp.decision;
+    frame.xdp_reason_known = comparison.xdp.reason_known;
     frame.agree = comparison.agree;
+    if (comparison.conformance) frame.conformance = comparison.conformance->conformance;
     if (comparison.xdp.decision.verdict == Verdict::tx || !comparison.agree) frame.xdp_output = comparison.xdp.output;
     if (!comparison.agree) {
         frame.reference_output = comparison.reference.output;

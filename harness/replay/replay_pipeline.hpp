@@ -31,7 +31,9 @@ struct ReplayFrame {
     // Results, filled by the pipeline.
     Decision reference;
     Decision xdp;
+    bool xdp_reason_known = true;
     bool agree = false;
+    std::optional<Conformance> conformance;      // under the conformance oracle
     std::vector<std::uint8_t> reference_output;  // kept on disagreement
     std::vector<std::uint8_t> xdp_output;        // kept for XDP_TX and on disagreement
     std::string diff;                            // on disagreement

@@ -271,7 +271,11 @@ class ReplayRun {
         ++capture.compared;
         if (!frame.agree && capture.disagreed++ == 0) capture.first_diff = frame.diff;
         result_.reference.add(frame.reference.reason);
-        result_.xdp.add(frame.xdp.reason);
+        if (frame.xdp_reason_known) result_.xdp.add(frame.xdp.reason);
+        if (frame.conformance) {
+            result_.conformance = true;
+            ++result_.classes[static_cast<std::size_t>(*frame.conformance)];
+        }
         ++result_.reference_verdicts[std::string(name(frame.reference.verdict))];
         ++result_.xdp_verdicts[std::string(name(frame.xdp.verdict))];
         ++(frame.agree ? result_.agreed : result_.disagreed);

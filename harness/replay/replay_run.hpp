@@ -64,6 +64,10 @@ struct ReplayResult {
     std::map<std::string, std::uint64_t> skipped;  // reason -> frames
     ReasonTally reference;
     ReasonTally xdp;
+    // Under the conformance oracle: frames per class (a disagreement is a
+    // defect class).
+    bool conformance = false;
+    ConformanceTally classes{};
     std::map<std::string, std::uint64_t> reference_verdicts;
     std::map<std::string, std::uint64_t> xdp_verdicts;
     std::map<std::string, std::uint64_t> udp_checksums;  // state -> frames

@@ -99,6 +99,11 @@ struct ReasonTally {
 
     void add(Reason reason, std::uint64_t times = 1) { counts[static_cast<std::size_t>(reason)] += times; }
     std::uint64_t operator[](Reason reason) const { return counts[static_cast<std::size_t>(reason)]; }
+    std::uint64_t total() const {
+        std::uint64_t sum = 0;
+        for (std::uint64_t count : counts) sum += count;
+        return sum;
+    }
     ReasonTally& operator+=(const ReasonTally& other) {
         for (std::size_t i = 0; i < reason_count; ++i) counts[i] += other.counts[i];
         return *this;

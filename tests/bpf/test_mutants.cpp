@@ -64,7 +64,7 @@ BOOST_AUTO_TEST_CASE(every_mutant_is_caught_with_a_named_difference) {
         BOOST_TEST_CONTEXT("mutant " << expectation.mutant) {
             const std::string object =
                 std::string(XDPTURN_MUTANT_DIR) + "/xdpturn_mutant_" + expectation.mutant + ".bpf.o";
-            DifferentialEngine engine(ProgramSource{object});
+            DifferentialEngine engine(ProgramSource::object_file(object));
             int failed = 0;
             bool aimed_case_named_it = false;
             std::string aimed_report;

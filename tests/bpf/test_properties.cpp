@@ -20,7 +20,7 @@ namespace {
 // show that this suite fails on a deliberately broken program).
 ProgramSource program_under_test() {
     const char* object = std::getenv("XDPTURN_TEST_OBJECT");
-    return object != nullptr && *object != '\0' ? ProgramSource{object} : ProgramSource{};
+    return object != nullptr && *object != '\0' ? ProgramSource::object_file(object) : ProgramSource{};
 }
 
 // State shared by the property and the checks that follow it.

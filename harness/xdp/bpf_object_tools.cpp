@@ -1,0 +1,112 @@
+#include "harness/xdp/bpf_object_tools.hpp"
+
+#include <bpf/btf.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+#include <bpf/bpf.h>
+
+#include "harness/xdp/xdp_program.hpp"
+
+namespace xdpturn {
+
+namespace {
+
+// libbpf reports through one global print callback; loading collects its
+// messages (the verifier log among them) so a failure can say why.
+std::mutex log_mutex;
+std::string* log_sink = nullptr;
+
+int collect_libbpf_log(enum libbpf_print_level level, const char* format, va_list args) {
+    if (level == LIBBPF_DEBUG || log_sink == nullptr) return 0;
+    char line[1024];
+    const int written = std::vsnprintf(line, sizeof(line), format, args);
+    log_sink->append(line);
+    return written;
+}
+
+}  // namespace
+
+LogCapture::LogCapture(std::string& sink) : lock_(log_mutex) {
+    log_sink = &sink;
+    previous_ = libbpf_set_print(collect_libbpf_log);
+}
+
+LogCapture::~LogCapture() {
+    libbpf_set_print(previous_);
+    log_sink = nullptr;
+}
+
+std::string tail_lines(const std::string& text, std::size_t count) {
+    std::size_t position = text.size();
+    for (std::size_t lines = 0; position > 0 && lines <= count; --position)
+        if (text[position - 1] == '\n') ++lines;
+    return text.substr(position);
+}
+
+std::string explain_errno(int error) {
+    switch (error) {
+        case EPERM:
+        case EACCES:
+            return "permission denied: loading BPF programs needs root or CAP_BPF + CAP_NET_ADMIN "
+                   "(and CAP_PERFMON on some kernels)";
+        case ENOSYS: return "the kernel has no bpf() system call (CONFIG_BPF_SYSCALL off)";
+        case EINVAL: return "the kernel rejected the object (see the verifier log below)";
+        default: return bpf_error_text(error);
+    }
+}
+
+Result<GlobalVariable> find_global(bpf_object* object, const char* section, const char* variable) {
+    const btf* types = bpf_object__btf(object);
+    if (types == nullptr) return Error{"the object has no BTF; build it with clang -g"};
+    const int section_id = btf__find_by_name_kind(types, section, BTF_KIND_DATASEC);
+    if (section_id < 0) return Error{std::string("the object has no ") + section + " section"};
+    const btf_type* datasec = btf__type_by_id(types, static_cast<__u32>(section_id));
+    const btf_var_secinfo* info = btf_var_secinfos(datasec);
+    for (int i = 0; i < btf_vlen(datasec); ++i, ++info) {
+        const btf_type* var = btf__type_by_id(types, info->type);
+        if (std::strcmp(btf__name_by_offset(types, var->name_off), variable) != 0) continue;
+        bpf_map* map = nullptr;
+        for (bpf_map* candidate = bpf_object__next_map(object, nullptr); candidate != nullptr;
+             candidate = bpf_object__next_map(object, candidate)) {
+            if (std::string_view(bpf_map__name(candidate)).ends_with(section)) map = candidate;
+        }
+        if (map == nullptr) return Error{std::string("no map backs section ") + section};
+        return GlobalVariable{map, info->offset, info->size};
+    }
+    return Error{std::string("the object has no global '") + variable + "' in " + section};
+}
+
+Status set_rodata(bpf_object* object, const char* variable, std::span<const std::uint8_t> value) {
+    auto global = find_global(object, ".rodata", variable);
+    if (!global) return global.error();
+    if (global->size != value.size())
+        return Error{std::string("global '") + variable + "' is not " + std::to_string(value.size()) + " bytes"};
+    std::size_t size = 0;
+    const void* initial = bpf_map__initial_value(global->map, &size);
+    if (initial == nullptr || global->offset + value.size() > size) return Error{"cannot read .rodata"};
+    std::vector<std::uint8_t> data(static_cast<const std::uint8_t*>(initial),
+                                   static_cast<const std::uint8_t*>(initial) + size);
+    std::copy(value.begin(), value.end(), data.begin() + static_cast<std::ptrdiff_t>(global->offset));
+    if (bpf_map__set_initial_value(global->map, data.data(), data.size()) != 0)
+        return Error{"cannot set .rodata before load"};
+    return ok_status();
+}
+
+Result<ReasonTally> sum_reason_counters(int counters_fd, int cpus) {
+    ReasonTally totals{};
+    std::vector<std::uint64_t> per_cpu(static_cast<std::size_t>(cpus));
+    for (std::uint32_t reason = 0; reason < reason_count; ++reason) {
+        if (bpf_map_lookup_elem(counters_fd, &reason, per_cpu.data()) != 0)
+            return Error{std::string("cannot read reason counters: ") + std::strerror(errno)};
+        for (std::uint64_t value : per_cpu) totals.counts[reason] += value;
+    }
+    return totals;
+}
+
+}  // namespace xdpturn

@@ -1,0 +1,56 @@
+// What every loader of a BPF object needs, ours or a target's: libbpf's log
+// collected while loading (the verifier's reasons), errno explained, and the
+// object's global variables found by name through its BTF.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+#include <span>
+#include <string>
+
+#include <bpf/libbpf.h>
+
+#include "relay/model/reason.hpp"
+#include "relay/net/result.hpp"
+
+namespace xdpturn {
+
+// Collects libbpf's messages (above debug level) into `sink` while alive.
+// libbpf has one global print callback, so captures take turns.
+class LogCapture {
+  public:
+    explicit LogCapture(std::string& sink);
+    ~LogCapture();
+    LogCapture(const LogCapture&) = delete;
+    LogCapture& operator=(const LogCapture&) = delete;
+
+  private:
+    std::unique_lock<std::mutex> lock_;
+    libbpf_print_fn_t previous_;
+};
+
+// The last `count` lines of `text`.
+std::string tail_lines(const std::string& text, std::size_t count);
+
+// An errno from opening or loading an object, in words a user can act on.
+std::string explain_errno(int error);
+
+struct GlobalVariable {
+    bpf_map* map = nullptr;
+    std::size_t offset = 0;
+    std::size_t size = 0;
+};
+
+// A global variable in a data section (".rodata", ".bss") by name, via the
+// object's BTF.
+Result<GlobalVariable> find_global(bpf_object* object, const char* section, const char* variable);
+
+// Writes `value` over a .rodata global of exactly its size, before load.
+Status set_rodata(bpf_object* object, const char* variable, std::span<const std::uint8_t> value);
+
+// A per-CPU array of reason counters (docs/datapath.md's codes), each summed
+// over `cpus` CPUs.
+Result<ReasonTally> sum_reason_counters(int counters_fd, int cpus);
+
+}  // namespace xdpturn
