@@ -42,7 +42,12 @@ Status ReplayPipeline::process(Worker& worker, ReplayFrame& frame) {
     frame.xdp_reason_known = comparison.xdp.reason_known;
     frame.agree = comparison.agree;
     if (comparison.conformance) frame.conformance = comparison.conformance->conformance;
-    if (comparison.xdp.decision.verdict == Verdict::tx || !comparison.agree) frame.xdp_output = comparison.xdp.output;
+    const Verdict verdict = comparison.xdp.decision.verdict;
+    const bool rewritten_for_the_stack = verdict == Verdict::pass && frame.conformance &&
+                                         (*frame.conformance == Conformance::conformant_forward ||
+                                          *frame.conformance == Conformance::forwarded_wrong_bytes);
+    frame.forwarded = verdict == Verdict::tx || verdict == Verdict::redirect || rewritten_for_the_stack;
+    if (frame.forwarded || !comparison.agree) frame.xdp_output = comparison.xdp.output;
     if (!comparison.agree) {
         frame.reference_output = comparison.reference.output;
         frame.diff = comparison.explain();

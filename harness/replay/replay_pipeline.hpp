@@ -33,9 +33,12 @@ struct ReplayFrame {
     Decision xdp;
     bool xdp_reason_known = true;
     bool agree = false;
-    std::optional<Conformance> conformance;      // under the conformance oracle
+    std::optional<Conformance> conformance;  // under the conformance oracle
+    // The engine sent the frame on: XDP_TX, XDP_REDIRECT, or (a target)
+    // the rewritten frame handed to the stack.
+    bool forwarded = false;
     std::vector<std::uint8_t> reference_output;  // kept on disagreement
-    std::vector<std::uint8_t> xdp_output;        // kept for XDP_TX and on disagreement
+    std::vector<std::uint8_t> xdp_output;        // kept when forwarded and on disagreement
     std::string diff;                            // on disagreement
 };
 

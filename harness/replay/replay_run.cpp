@@ -228,7 +228,7 @@ class ReplayRun {
         if (!frame.bytes.empty()) oracle_.observe(frame.bytes);
         if (skipped(frame, path)) return;
         tally(frame);
-        if (frame.xdp.verdict == Verdict::tx) {
+        if (frame.forwarded) {
             oracle_.expect(frame.xdp_output);
             if (out_) keep_first_error(out_->write(frame.xdp_output));
         }
