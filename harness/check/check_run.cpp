@@ -12,6 +12,7 @@
 #include "harness/check/case_blocks.hpp"
 #include "harness/check/properties.hpp"
 #include "harness/check/shrink.hpp"
+#include "harness/target/target_description.hpp"
 
 namespace xdpturn {
 
@@ -61,6 +62,17 @@ std::string check_counters(DifferentialEngine& engine, const TallyByConfig& xdp_
     return mismatch;
 }
 
+// Whether the target's description claims the path the reference relayed
+// this frame on: its direction, and the families in and out.
+bool claims_path(const TargetDescription& target, Bytes input, const EngineOutcome& reference) {
+    const auto ipv6 = [](Bytes frame) { return frame.size() >= 14 && frame[12] == 0x86 && frame[13] == 0xDD; };
+    const bool in6 = ipv6(input);
+    const bool out6 = ipv6(reference.output);
+    const bool direction = reference.decision.reason == Reason::relayed ? target.client_to_peer : target.peer_to_client;
+    const auto family = [&](bool v6) { return v6 ? target.ipv6 : target.ipv4; };
+    return direction && family(in6) && family(out6) && (in6 == out6 || target.across_families);
+}
+
 // One job: the blocks job, job + jobs, job + 2 jobs, ... Shared and isolated
 // blocks use separate engines, so an isolated block's exact tables never
 // disturb the shared maps.
@@ -93,6 +105,8 @@ class CheckJob {
     ReasonTally xdp;
     ConformanceTally classes{};
     std::map<std::string, std::uint64_t> first_defect;  // class -> lowest case index
+    std::uint64_t claimed_relayable = 0;
+    std::uint64_t claimed_not_offloaded = 0;
     std::array<std::uint64_t, variation_count> variations{};
     BoundaryTally boundaries{};
     std::uint64_t cases = 0;
@@ -144,7 +158,15 @@ class CheckJob {
             xdp.add(xdp_reason);
             (isolated ? isolated_xdp_ : shared_xdp_)[c.config].add(xdp_reason);
         }
-        if (comparison_.conformance) ++classes[static_cast<std::size_t>(comparison_.conformance->conformance)];
+        if (comparison_.conformance) {
+            ++classes[static_cast<std::size_t>(comparison_.conformance->conformance)];
+            const TargetDescription* target = options_.program.target.get();
+            if (target != nullptr && comparison_.reference.decision.verdict == Verdict::tx &&
+                claims_path(*target, frame, comparison_.reference)) {
+                ++claimed_relayable;
+                if (comparison_.conformance->conformance == Conformance::not_offloaded) ++claimed_not_offloaded;
+            }
+        }
         for (Variation variation : c.variations) ++variations[static_cast<std::size_t>(variation)];
         for (Boundary boundary :
              classify(c.config, frame, comparison_.reference.decision, comparison_.reference.output))
@@ -238,6 +260,8 @@ Result<CheckResult> run_jobs(const CheckOptions& options, RunState& run,
         result.reference_reasons += state->reference;
         result.xdp_reasons += state->xdp;
         for (std::size_t i = 0; i < conformance_count; ++i) result.classes[i] += state->classes[i];
+        result.claimed_relayable += state->claimed_relayable;
+        result.claimed_not_offloaded += state->claimed_not_offloaded;
         for (std::size_t i = 0; i < state->variations.size(); ++i) result.variation_hits[i] += state->variations[i];
         for (std::size_t i = 0; i < boundary_count; ++i) result.boundary_hits[i] += state->boundaries[i];
     }

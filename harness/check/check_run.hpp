@@ -62,6 +62,12 @@ struct CheckResult {
     bool conformance = false;
     ConformanceTally classes{};
     std::vector<CheckFailure> defects;
+    // Frames the reference relays on paths the target claims to offload
+    // (its description's families and directions), and how many of them
+    // the target did not touch: all of them untouched points at a
+    // description that does not match the program.
+    std::uint64_t claimed_relayable = 0;
+    std::uint64_t claimed_not_offloaded = 0;
     std::string counter_mismatch;  // empty when the BPF counters match the verdicts
 
     double cases_per_second() const { return seconds > 0 ? static_cast<double>(cases_run) / seconds : 0; }

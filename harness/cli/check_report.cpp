@@ -53,6 +53,13 @@ void print_classes(const CheckResult& result) {
         std::cout << std::left << std::setw(28) << name(conformance) << std::right << std::setw(12) << result.classes[i]
                   << (is_defect(conformance) && result.classes[i] > 0 ? "   DEFECT" : "") << "\n";
     }
+    if (result.claimed_relayable == 0) return;
+    const std::uint64_t offloaded = result.claimed_relayable - result.claimed_not_offloaded;
+    std::cout << "\non the paths the target claims, the relay relayed " << result.claimed_relayable
+              << " frames; the target offloaded " << offloaded << " of them\n";
+    if (offloaded == 0)
+        std::cout << "warning: the target offloaded none: do its description's offsets, byte orders and host "
+                     "addresses match the program?\n";
 }
 
 nlohmann::json failure_json(const CheckFailure& failure) {
@@ -122,6 +129,8 @@ nlohmann::json result_json(const CheckOptions& options, const CheckResult& resul
         for (const CheckFailure& defect : result.defects) defects.push_back(failure_json(defect));
         document["classes"] = classes;
         document["defects"] = defects;
+        document["claimed_paths"] = {{"relayed_by_reference", result.claimed_relayable},
+                                     {"not_offloaded", result.claimed_not_offloaded}};
     }
     return document;
 }
