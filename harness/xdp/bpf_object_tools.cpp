@@ -1,6 +1,7 @@
 #include "harness/xdp/bpf_object_tools.hpp"
 
 #include <bpf/btf.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -24,10 +25,18 @@ std::string* log_sink = nullptr;
 
 int collect_libbpf_log(enum libbpf_print_level level, const char* format, va_list args) {
     if (level == LIBBPF_DEBUG || log_sink == nullptr) return 0;
-    char line[1024];
-    const int written = std::vsnprintf(line, sizeof(line), format, args);
-    log_sink->append(line);
-    return written;
+    // The verifier's log arrives as one message of many lines: sized first,
+    // so nothing of it is cut.
+    va_list sizing;
+    va_copy(sizing, args);
+    const int length = std::vsnprintf(nullptr, 0, format, sizing);
+    va_end(sizing);
+    if (length <= 0) return length;
+    std::string message(static_cast<std::size_t>(length) + 1, '\0');
+    std::vsnprintf(message.data(), message.size(), format, args);
+    message.resize(static_cast<std::size_t>(length));
+    log_sink->append(message);
+    return length;
 }
 
 }  // namespace
@@ -51,8 +60,12 @@ std::string tail_lines(const std::string& text, std::size_t count) {
 
 std::string explain_errno(int error) {
     switch (error) {
-        case EPERM:
         case EACCES:
+            // The verifier answers EACCES for a program it rejects; for
+            // root that is the only way to get it.
+            if (geteuid() == 0) return "the verifier rejected the program (see its log below)";
+            [[fallthrough]];
+        case EPERM:
             return "permission denied: loading BPF programs needs root or CAP_BPF + CAP_NET_ADMIN "
                    "(and CAP_PERFMON on some kernels)";
         case ENOSYS: return "the kernel has no bpf() system call (CONFIG_BPF_SYSCALL off)";

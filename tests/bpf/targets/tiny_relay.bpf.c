@@ -8,7 +8,9 @@
 // One defect is planted, and the conformance tests must find it: the
 // ChannelData Length field is never read, so the whole UDP payload after the
 // 4-byte header is relayed, padding included, and a Length longer than the
-// datagram is not noticed.
+// datagram is not noticed. Built with -DTINY_READS_LENGTH it reads the
+// Length as RFC 8656 says, and must then conform: the oracle finds the
+// planted defect, not the program's other differences from ours.
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
@@ -140,6 +142,25 @@ int tiny_relay(struct xdp_md *ctx)
 	    peer_port <= config->relay_port_max)
 		return XDP_PASS;
 
+	__u16 trim = 0; /* padding left behind the output's IP packet */
+#ifdef TINY_READS_LENGTH
+	__u16 length = bpf_ntohl(*channel_header) & 0xffff;
+	__u16 data_len = bpf_ntohs(udp->len) - sizeof(*udp) - CHANNEL_HEADER_LEN;
+
+	if (length > data_len || data_len - length > 3)
+		return XDP_PASS;
+	trim = data_len - length;
+	__u32 padding_sum = 0; /* the padding's share of the UDP checksum, folded below */
+	const __u32 padding_at = HEADERS_LEN + CHANNEL_HEADER_LEN + length;
+	for (int i = 0; i < 3 && i < trim; i++) {
+		__u8 byte;
+
+		if (bpf_xdp_load_bytes(ctx, padding_at + i, &byte, 1))
+			return XDP_PASS;
+		/* UDP offset 12 + length + i: even offsets hold a word's first byte */
+		padding_sum += ((length + i) % 2 == 0) ? byte : (__u32)byte << 8;
+	}
+#endif
 	/* The output's headers, built before anything moves. */
 	struct ethhdr out_eth;
 	struct iphdr out_ip = *ip;
@@ -152,12 +173,12 @@ int tiny_relay(struct xdp_md *ctx)
 	out_ip.saddr = ip->daddr;
 	out_ip.daddr = peer->peer_addr;
 	out_ip.ttl = ip->ttl - 1;
-	out_ip.tot_len = bpf_htons(bpf_ntohs(ip->tot_len) - CHANNEL_HEADER_LEN);
+	out_ip.tot_len = bpf_htons(bpf_ntohs(ip->tot_len) - CHANNEL_HEADER_LEN - trim);
 	out_ip.check = 0;
 	out_ip.check = ipv4_header_checksum(&out_ip);
 	out_udp.source = peer->allocation_port;
 	out_udp.dest = peer->peer_port;
-	out_udp.len = bpf_htons(bpf_ntohs(udp->len) - CHANNEL_HEADER_LEN);
+	out_udp.len = bpf_htons(bpf_ntohs(udp->len) - CHANNEL_HEADER_LEN - trim);
 	if (udp->check) {
 		__u16 check = udp->check;
 
@@ -169,6 +190,9 @@ int tiny_relay(struct xdp_md *ctx)
 		check = csum_replace(check, udp->len, out_udp.len);
 		check = csum_replace(check, udp->len, out_udp.len);
 		check = csum_replace32(check, removed, 0);
+#ifdef TINY_READS_LENGTH
+		check = csum_replace(check, fold(padding_sum), 0);
+#endif
 		out_udp.check = check ? check : 0xffff;
 	}
 
