@@ -270,6 +270,8 @@ Status parse_reasons(const Json& document, TargetDescription& target) {
 
 }  // namespace
 
+static Result<TargetDescription> parse_checked(const Json& document, const std::string& path);
+
 std::string_view name(FieldSource source) {
     for (const auto& [text, value] : field_names)
         if (value == source) return text;
@@ -286,6 +288,16 @@ std::string_view name(Forwarding forwarding) {
 }
 
 Result<TargetDescription> parse_target_description(const Json& document, const std::string& path) {
+    // A member of the wrong JSON type makes nlohmann::json throw deep in a
+    // lookup: that is a mistake in the file, said as such.
+    try {
+        return parse_checked(document, path);
+    } catch (const nlohmann::json::exception& error) {
+        return Error{path + ": a member has the wrong type (" + error.what() + ")"};
+    }
+}
+
+static Result<TargetDescription> parse_checked(const Json& document, const std::string& path) {
     if (!document.is_object()) return Error{path + ": a target description is a JSON object"};
     TargetDescription target;
     target.path = path;

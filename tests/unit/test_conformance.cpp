@@ -155,4 +155,9 @@ BOOST_AUTO_TEST_CASE(descriptions_with_mistakes_are_refused_with_the_place) {
                     .ok());
     BOOST_TEST(!parse(head + R"([{"constant": 70000, "offset": 0, "size": 2}])" + value).ok());
     BOOST_TEST(!parse(head + R"([{"field": "client.port", "constant": 1, "offset": 0, "size": 2}])" + value).ok());
+    // Members of the wrong type are errors, not exceptions.
+    const auto typed = parse(R"({"name": "t", "program": "p", "forwarding": {"action": 5},
+                                 "offloads": {"families": ["ipv4"], "directions": [], "across_families": "yes"}})");
+    BOOST_TEST(!typed.ok());
+    BOOST_TEST(typed.error().message.find("wrong type") != std::string::npos);
 }
