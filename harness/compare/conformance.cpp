@@ -159,6 +159,7 @@ std::vector<std::uint8_t> expected_frame(const ConformanceInput& in, const Expec
         std::copy(way.fib.source.begin(), way.fib.source.end(), expected.begin() + 6);
     }
     if (in.description.decrements_ttl) decrement_ttl(expected);
+    expected.resize(ip_packet_end(expected));  // as the target's output is cut
     return expected;
 }
 
