@@ -135,10 +135,12 @@ class Client {
 };
 
 inline std::vector<std::uint8_t> channel_data(std::uint16_t channel, std::vector<std::uint8_t> data) {
-    std::vector<std::uint8_t> message(4);
+    // Sized once, then filled: GCC 12 at -O2 without LTO warns (wrongly,
+    // -Warray-bounds) about inserting into a 4-byte vector.
+    std::vector<std::uint8_t> message(4 + data.size());
     store_be16(message, 0, channel);
     store_be16(message, 2, static_cast<std::uint16_t>(data.size()));
-    message.insert(message.end(), data.begin(), data.end());
+    std::copy(data.begin(), data.end(), message.begin() + 4);
     return message;
 }
 
