@@ -76,11 +76,17 @@ int check_command(int argc, char** argv) {
         return exit_usage;
     }
     options.program = std::move(source).value();
+    // What names the program on a command line: for the rerun hint and the
+    // counterexamples' replay commands.
+    const std::string program_options = (target.empty() ? "" : " --target " + target) +
+                                        (object.empty() ? "" : " --object " + object) +
+                                        (oracle.empty() ? "" : " --oracle " + oracle);
 
     std::cout << "xdpturn check: " << options.cases << " cases" << (options.shards > 1 ? " (shard " + shard + ")" : "")
               << ", seed " << options.seed << ", " << options.jobs << " job(s), program " << options.program.describe()
               << "\n"
-              << "  (rerun: xdpturn check --cases " << options.cases << " --seed " << options.seed << ")\n"
+              << "  (rerun: xdpturn check --cases " << options.cases << " --seed " << options.seed << program_options
+              << ")\n"
               << std::flush;
     auto result = xdpturn::run_check(options);
     if (!result) {
@@ -89,10 +95,7 @@ int check_command(int argc, char** argv) {
     }
 
     print_speed(options, *result);
-    const std::string replay_options = target.empty()
-                                           ? (object.empty() ? "" : " --object " + object)
-                                           : " --target " + target + (object.empty() ? "" : " --object " + object);
-    const int status = print_outcome(options, *result, args.count("require-coverage") > 0, replay_options);
+    const int status = print_outcome(options, *result, args.count("require-coverage") > 0, program_options);
 
     if (!report.empty() && !write_report("check", report, result_json(options, *result))) return exit_usage;
     if (!junit.empty() &&
