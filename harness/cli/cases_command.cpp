@@ -10,6 +10,7 @@
 #include "harness/cases/corpus_export.hpp"
 #include "harness/cases/fixed_case_check.hpp"
 #include "harness/cli/commands.hpp"
+#include "harness/cli/coverage_option.hpp"
 #include "harness/cli/options.hpp"
 #include "harness/io/decision_json.hpp"
 #include "harness/io/junit.hpp"
@@ -195,8 +196,10 @@ int cases_command(int argc, char** argv) {
     std::string report;
     std::string export_dir;
     std::string junit;
+    std::string coverage;
     options.add_options()("help,h", "show this help");
     add_program_options(options, object, target, oracle);
+    add_coverage_option(options, coverage);
     options.add_options()("artifacts", po::value(&artifacts), "write a pcap per failing case into this directory")(
         "report", po::value(&report), "write a JSON report to this file")(
         "junit", po::value(&junit), "write a JUnit XML report (a test case per fixed case) to this file")(
@@ -221,6 +224,7 @@ int cases_command(int argc, char** argv) {
         return exit_usage;
     }
     const ProgramSource& source = *chosen;
+    if (!start_coverage("cases", coverage)) return exit_usage;
     DifferentialEngine engine(source);
     if (auto loaded = engine.engine_for(fixed_case_config()); !loaded) {
         std::cerr << "xdpturn cases: cannot run the XDP program: " << loaded.error().message << "\n";

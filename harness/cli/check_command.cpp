@@ -15,6 +15,7 @@
 #include "harness/cli/bounded.hpp"
 #include "harness/cli/check_report.hpp"
 #include "harness/cli/commands.hpp"
+#include "harness/cli/coverage_option.hpp"
 #include "harness/cli/options.hpp"
 
 namespace xdpturn::cli {
@@ -29,6 +30,7 @@ int check_command(int argc, char** argv) {
     std::string report;
     std::string junit;
     std::string shard;
+    std::string coverage;
     Bounded<1, max_cases> cases{options.cases};
     Bounded<1, max_jobs> jobs{1};
     description.add_options()("help,h", "show this help")("cases", po::value(&cases)->default_value(cases),
@@ -36,6 +38,7 @@ int check_command(int argc, char** argv) {
         "seed", po::value<Bounded<0, UINT64_MAX>>(), "seed of the run (default: random; every run prints its seed)")(
         "jobs", po::value(&jobs)->default_value(jobs), "worker threads (results do not depend on it)");
     add_program_options(description, object, target, oracle);
+    add_coverage_option(description, coverage);
     description.add_options()(
         "counterexamples", po::value(&options.counterexample_dir)->default_value(options.counterexample_dir),
         "directory for the pcap and JSON of a failing case")("noshrink", "report the failing case as generated")(
@@ -76,6 +79,7 @@ int check_command(int argc, char** argv) {
         return exit_usage;
     }
     options.program = std::move(source).value();
+    if (!start_coverage("check", coverage)) return exit_usage;
     // What names the program on a command line: for the rerun hint and the
     // counterexamples' replay commands.
     const std::string program_options = (target.empty() ? "" : " --target " + target) +

@@ -16,6 +16,7 @@ inline constexpr std::uint64_t max_cases = 1000000000000ull;
 int cases_command(int argc, char** argv);
 int bench_command(int argc, char** argv);
 int check_command(int argc, char** argv);
+int coverage_command(int argc, char** argv);
 int merge_command(int argc, char** argv);
 int replay_command(int argc, char** argv);
 int relay_command(int argc, char** argv);

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "harness/cli/commands.hpp"
+#include "harness/cli/coverage_option.hpp"
 
 namespace {
 
@@ -23,6 +24,8 @@ void print_usage(std::ostream& out) {
            "           binding table; reproduces saved counterexamples\n"
            "  relay    the reference relay as a TURN server (UDP, IPv4), optionally with\n"
            "           the XDP program attached and its map kept in step (--xdp)\n"
+           "  coverage merge lcov tracefiles of --coverage runs; --gate: fail when a\n"
+           "           line or branch of a source file was never reached\n"
            "  bench    measure the reference model, the bare BPF_PROG_TEST_RUN call\n"
            "           rate and the differential comparison, as rates and ratios\n"
            "\n"
@@ -39,11 +42,12 @@ int main(int argc, char** argv) {
         return argc < 2 ? xdpturn::cli::exit_usage : xdpturn::cli::exit_equal;
     }
     const std::string command = argv[1];
-    if (command == "cases") return xdpturn::cli::cases_command(argc - 1, argv + 1);
-    if (command == "check") return xdpturn::cli::check_command(argc - 1, argv + 1);
+    if (command == "cases") return xdpturn::cli::finish_coverage(xdpturn::cli::cases_command(argc - 1, argv + 1));
+    if (command == "check") return xdpturn::cli::finish_coverage(xdpturn::cli::check_command(argc - 1, argv + 1));
     if (command == "merge") return xdpturn::cli::merge_command(argc - 1, argv + 1);
-    if (command == "replay") return xdpturn::cli::replay_command(argc - 1, argv + 1);
+    if (command == "replay") return xdpturn::cli::finish_coverage(xdpturn::cli::replay_command(argc - 1, argv + 1));
     if (command == "relay") return xdpturn::cli::relay_command(argc - 1, argv + 1);
+    if (command == "coverage") return xdpturn::cli::coverage_command(argc - 1, argv + 1);
     if (command == "bench") return xdpturn::cli::bench_command(argc - 1, argv + 1);
     std::cerr << "xdpturn: unknown command '" << command << "'\n\n";
     print_usage(std::cerr);

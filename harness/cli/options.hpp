@@ -37,7 +37,8 @@ void add_program_options(boost::program_options::options_description& options, s
 // Writes a JUnit XML report; prints why and returns false when it cannot.
 bool write_junit_report(const std::string& command, const std::string& path, const std::vector<JUnitSuite>& suites);
 
-// Writes a JSON report; prints why and returns false when it cannot.
+// Writes a JSON report; prints why and returns false when it cannot. With
+// --coverage, the report carries the coverage totals too.
 bool write_report(const std::string& command, const std::string& path, const nlohmann::json& document);
 
 }  // namespace xdpturn::cli

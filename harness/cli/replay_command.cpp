@@ -9,6 +9,7 @@
 
 #include "harness/cli/bounded.hpp"
 #include "harness/cli/commands.hpp"
+#include "harness/cli/coverage_option.hpp"
 #include "harness/cli/options.hpp"
 #include "harness/cli/replay_report.hpp"
 #include "harness/io/bindings_json.hpp"
@@ -49,7 +50,7 @@ bool splice_per_packet(const std::string& report, const std::string& entries_pat
 struct ReplayFlags {
     std::vector<std::string> captures;
     std::string bindings_path, channel_range, relay_ports, object, target, oracle, out_path, mismatches_path, report,
-        junit, shard;
+        junit, shard, coverage;
     std::vector<std::string> relay_addresses;
     std::vector<std::string> host_addresses;
     Bounded<1, 65535> turn_port;
@@ -108,6 +109,7 @@ Result<std::vector<std::string>> shard_of(const std::vector<std::string>& captur
 void describe_flags(po::options_description& description, ReplayFlags& flags) {
     description.add_options()("help,h", "show this help");
     add_program_options(description, flags.object, flags.target, flags.oracle);
+    add_coverage_option(description, flags.coverage);
     description.add_options()("bindings", po::value(&flags.bindings_path),
                               "binding table and relay settings (JSON, see docs/replay.md)")(
         "turn-port", po::value(&flags.turn_port), "the relay's TURN port (default 3478, or the bindings file's)")(
@@ -209,6 +211,7 @@ int replay_command(int argc, char** argv) {
         return exit_usage;
     }
     options.program = std::move(source).value();
+    if (!start_coverage("replay", flags.coverage)) return exit_usage;
     if (auto hosts = read_host_addresses(flags, options.program); !hosts) {
         std::cerr << "xdpturn replay: --host-address: " << hosts.error().message << "\n";
         return exit_usage;

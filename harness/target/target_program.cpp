@@ -140,16 +140,7 @@ Result<TargetProgram> TargetProgram::load(const TargetDescription& description, 
     program.object_.reset(opened);
     if (auto prepared = program.prepare(config, interface_index); !prepared)
         return Error{origin + ": " + prepared.error().message};
-    std::string log;
-    {
-        LogCapture capture(log);
-        if (bpf_object__load(program.object_.get()) != 0) {
-            const int error = errno;
-            return Error{
-                "cannot load " + origin + ": " + explain_errno(error) +
-                (log.empty() ? std::string() : "\nlibbpf and verifier log (last lines):\n" + tail_lines(log, 30))};
-        }
-    }
+    if (auto loaded = load_object(program.object_.get(), origin); !loaded) return loaded.error();
     if (auto finished = program.finish_load(config, interface_index); !finished)
         return Error{origin + ": " + finished.error().message};
     return program;

@@ -12,6 +12,7 @@
 
 #include <bpf/bpf.h>
 
+#include "harness/coverage/recorder.hpp"
 #include "harness/xdp/xdp_program.hpp"
 
 namespace xdpturn {
@@ -72,6 +73,20 @@ std::string explain_errno(int error) {
         case EINVAL: return "the kernel rejected the object (see the verifier log below)";
         default: return bpf_error_text(error);
     }
+}
+
+Status load_object(bpf_object* object, const std::string& what) {
+    std::string log;
+    LogCapture capture(log);
+    coverage::LoadScope probes(object);
+    if (bpf_object__load(object) != 0) {
+        const int error = errno;
+        if (!probes.error().empty()) return Error{"cannot load " + what + ": " + probes.error()};
+        return Error{"cannot load " + what + ": " + explain_errno(error) +
+                     (log.empty() ? std::string() : "\nlibbpf and verifier log (last lines):\n" + tail_lines(log, 30))};
+    }
+    probes.loaded();
+    return ok_status();
 }
 
 Result<GlobalVariable> find_global(bpf_object* object, const char* section, const char* variable) {

@@ -42,6 +42,11 @@ struct GlobalVariable {
     std::size_t size = 0;
 };
 
+// Loads an opened object, with libbpf's and the verifier's log in the error
+// ("cannot load <what>: ..."). When the coverage recorder is active, its XDP
+// programs get probes on the way (harness/coverage/recorder.hpp).
+Status load_object(bpf_object* object, const std::string& what);
+
 // A global variable in a data section (".rodata", ".bss") by name, via the
 // object's BTF.
 Result<GlobalVariable> find_global(bpf_object* object, const char* section, const char* variable);

@@ -162,16 +162,7 @@ Result<XdpProgram> XdpProgram::load(bpf_object* opened, std::string origin, cons
             return Error{program.origin_ + ": " + set.error().message};
     }
 
-    std::string log;
-    {
-        LogCapture capture(log);
-        if (bpf_object__load(object) != 0) {
-            const int error = errno;
-            return Error{
-                "cannot load the XDP program (" + program.origin_ + "): " + explain_errno(error) +
-                (log.empty() ? std::string() : "\nlibbpf and verifier log (last lines):\n" + tail_lines(log, 30))};
-        }
-    }
+    if (auto loaded = load_object(object, "the XDP program (" + program.origin_ + ")"); !loaded) return loaded.error();
 
     bpf_program* prog = bpf_object__find_program_by_name(object, XDPTURN_PROG_NAME);
     bpf_map* bindings = bpf_object__find_map_by_name(object, XDPTURN_BINDINGS_MAP_NAME);

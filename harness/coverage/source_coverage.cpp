@@ -1,0 +1,378 @@
+#include "harness/coverage/source_coverage.hpp"
+
+#include <algorithm>
+#include <cstdint>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <sstream>
+
+namespace xdpturn::coverage {
+
+void SourceCoverage::merge(const SourceCoverage& other) {
+    for (const auto& [name, theirs] : other.files) {
+        FileCoverage& ours = files[name];
+        for (const auto& [line, hits] : theirs.lines) ours.lines[line] += hits;
+        for (const auto& [line, jumps] : theirs.branches) {
+            auto& mine = ours.branches[line];
+            for (const auto& [insn, jump] : jumps) {
+                BranchCounts& counts = mine[insn];
+                counts.taken += jump.taken;
+                counts.fell_through += jump.fell_through;
+                counts.reached = counts.reached || jump.reached;
+            }
+        }
+        for (const auto& [function, counts] : theirs.functions) {
+            FunctionCounts& mine = ours.functions[function];
+            mine.line = counts.line;
+            mine.hits += counts.hits;
+        }
+    }
+}
+
+namespace {
+
+void add_totals(Totals& totals, const FileCoverage& file) {
+    for (const auto& [line, hits] : file.lines) {
+        ++totals.lines_found;
+        totals.lines_hit += hits > 0 ? 1 : 0;
+    }
+    for (const auto& [line, jumps] : file.branches)
+        for (const auto& [insn, jump] : jumps) {
+            totals.branches_found += 2;
+            totals.branches_hit += (jump.taken > 0 ? 1 : 0) + (jump.fell_through > 0 ? 1 : 0);
+        }
+    for (const auto& [name, counts] : file.functions) {
+        ++totals.functions_found;
+        totals.functions_hit += counts.hits > 0 ? 1 : 0;
+    }
+}
+
+bool ends_with(const std::string& text, const std::string& suffix) {
+    return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+}  // namespace
+
+Totals SourceCoverage::totals() const {
+    Totals totals;
+    for (const auto& [name, file] : files) add_totals(totals, file);
+    return totals;
+}
+
+Totals SourceCoverage::totals(const std::string& file) const {
+    Totals totals;
+    for (const auto& [name, coverage] : files)
+        if (ends_with(name, file)) add_totals(totals, coverage);
+    return totals;
+}
+
+void write_lcov(std::ostream& out, const SourceCoverage& coverage, const std::string& test_name) {
+    for (const auto& [name, file] : coverage.files) {
+        Totals totals;
+        add_totals(totals, file);
+        out << "TN:" << test_name << "\nSF:" << name << "\n";
+        for (const auto& [function, counts] : file.functions) out << "FN:" << counts.line << "," << function << "\n";
+        for (const auto& [function, counts] : file.functions) out << "FNDA:" << counts.hits << "," << function << "\n";
+        out << "FNF:" << totals.functions_found << "\nFNH:" << totals.functions_hit << "\n";
+        // Branch 0 is the jump taken, branch 1 the fall-through.
+        for (const auto& [line, jumps] : file.branches)
+            for (const auto& [insn, jump] : jumps)
+                for (int direction = 0; direction < 2; ++direction) {
+                    out << "BRDA:" << line << "," << insn << "," << direction << ",";
+                    if (!jump.reached)
+                        out << "-\n";
+                    else
+                        out << (direction == 0 ? jump.taken : jump.fell_through) << "\n";
+                }
+        out << "BRF:" << totals.branches_found << "\nBRH:" << totals.branches_hit << "\n";
+        for (const auto& [line, hits] : file.lines) out << "DA:" << line << "," << hits << "\n";
+        out << "LF:" << totals.lines_found << "\nLH:" << totals.lines_hit << "\nend_of_record\n";
+    }
+}
+
+Status write_lcov_file(const std::string& path, const SourceCoverage& coverage, const std::string& test_name) {
+    std::ofstream out(path);
+    if (!out) return Error{"cannot write coverage file '" + path + "'"};
+    write_lcov(out, coverage, test_name);
+    out.close();
+    if (!out) return Error{"cannot write coverage file '" + path + "'"};
+    return ok_status();
+}
+
+namespace {
+
+std::vector<std::string> split(const std::string& text, char separator) {
+    std::vector<std::string> parts;
+    std::stringstream stream(text);
+    for (std::string part; std::getline(stream, part, separator);) parts.push_back(part);
+    return parts;
+}
+
+std::optional<std::uint64_t> number(const std::string& text) {
+    if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+    try {
+        return std::stoull(text);
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+}
+
+// One tracefile line into `file`; false when it does not parse.
+bool read_record(const std::string& tag, const std::vector<std::string>& fields, FileCoverage& file) {
+    if (tag == "DA" && fields.size() >= 2) {
+        auto line = number(fields[0]);
+        auto hits = number(fields[1]);
+        if (!line || !hits) return false;
+        file.lines[static_cast<std::uint32_t>(*line)] += *hits;
+        return true;
+    }
+    if (tag == "BRDA" && fields.size() == 4) {
+        auto line = number(fields[0]);
+        auto block = number(fields[1]);
+        auto direction = number(fields[2]);
+        if (!line || !block || !direction || *direction > 1 || *block > UINT32_MAX) return false;
+        BranchCounts& jump = file.branches[static_cast<std::uint32_t>(*line)][static_cast<std::uint32_t>(*block)];
+        if (fields[3] == "-") return true;
+        auto taken = number(fields[3]);
+        if (!taken) return false;
+        jump.reached = true;
+        (*direction == 0 ? jump.taken : jump.fell_through) += *taken;
+        return true;
+    }
+    if (tag == "FN" && fields.size() >= 2) {
+        auto line = number(fields[0]);
+        if (!line) return false;
+        file.functions[fields[1]].line = static_cast<std::uint32_t>(*line);
+        return true;
+    }
+    if (tag == "FNDA" && fields.size() >= 2) {
+        auto hits = number(fields[0]);
+        if (!hits) return false;
+        file.functions[fields[1]].hits += *hits;
+        return true;
+    }
+    return true;  // TN, FNF, FNH, BRF, BRH, LF, LH and others: totals are recomputed
+}
+
+}  // namespace
+
+Result<SourceCoverage> read_lcov_file(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) return Error{"cannot read coverage file '" + path + "'"};
+    SourceCoverage coverage;
+    SourceCoverage record;
+    FileCoverage* file = nullptr;
+    std::size_t number_of_line = 0;
+    for (std::string text; std::getline(in, text);) {
+        ++number_of_line;
+        const std::string where = path + ":" + std::to_string(number_of_line);
+        if (text.empty()) continue;
+        if (text == "end_of_record") {
+            coverage.merge(record);
+            record = {};
+            file = nullptr;
+            continue;
+        }
+        const auto colon = text.find(':');
+        if (colon == std::string::npos) return Error{where + ": not an lcov tracefile line: " + text};
+        const std::string tag = text.substr(0, colon);
+        const std::string rest = text.substr(colon + 1);
+        if (tag == "SF") {
+            file = &record.files[rest];
+            continue;
+        }
+        if (tag == "TN") continue;
+        if (file == nullptr) return Error{where + ": '" + tag + "' before any SF line"};
+        if (!read_record(tag, split(rest, ','), *file)) return Error{where + ": cannot read: " + text};
+    }
+    if (file != nullptr) return Error{path + ": the last record has no end_of_record"};
+    return coverage;
+}
+
+namespace {
+
+// The reason after a marker: "LCOV_EXCL_BR_LINE: the verifier's bounds check".
+std::string reason_after(const std::string& text, std::size_t marker_end) {
+    std::size_t at = text.find_first_not_of(" \t", marker_end);
+    if (at == std::string::npos || text[at] != ':') return {};
+    std::string reason = text.substr(at + 1);
+    const auto close = reason.find("*/");
+    if (close != std::string::npos) reason.erase(close);
+    const auto first = reason.find_first_not_of(" \t");
+    const auto last = reason.find_last_not_of(" \t");
+    return first == std::string::npos ? std::string() : reason.substr(first, last - first + 1);
+}
+
+struct OpenRange {
+    std::uint32_t first = 0;
+    std::string reason;
+    bool open = false;
+};
+
+Status scan_markers(const std::string& file, std::istream& in, std::vector<Exclusion>& found) {
+    OpenRange lines, branches;
+    std::uint32_t number = 0;
+    for (std::string text; std::getline(in, text);) {
+        ++number;
+        auto marker = [&](const char* name) -> std::optional<std::string> {
+            const auto at = text.find(name);
+            if (at == std::string::npos) return std::nullopt;
+            return reason_after(text, at + std::string(name).size());
+        };
+        if (auto reason = marker("LCOV_EXCL_BR_LINE")) {
+            found.push_back({file, number, number, true, *reason});
+        } else if (auto reason = marker("LCOV_EXCL_LINE")) {
+            found.push_back({file, number, number, false, *reason});
+        } else if (auto reason = marker("LCOV_EXCL_BR_START")) {
+            branches = {number, *reason, true};
+        } else if (marker("LCOV_EXCL_BR_STOP")) {
+            if (!branches.open) return Error{file + ":" + std::to_string(number) + ": LCOV_EXCL_BR_STOP without START"};
+            found.push_back({file, branches.first, number, true, branches.reason});
+            branches.open = false;
+        } else if (auto reason = marker("LCOV_EXCL_START")) {
+            lines = {number, *reason, true};
+        } else if (marker("LCOV_EXCL_STOP")) {
+            if (!lines.open) return Error{file + ":" + std::to_string(number) + ": LCOV_EXCL_STOP without START"};
+            found.push_back({file, lines.first, number, false, lines.reason});
+            lines.open = false;
+        }
+    }
+    if (lines.open || branches.open) return Error{file + ": an exclusion range is never closed"};
+    return ok_status();
+}
+
+}  // namespace
+
+Result<std::vector<Exclusion>> find_exclusions(const SourceCoverage& coverage) {
+    std::vector<Exclusion> found;
+    for (const auto& [name, file] : coverage.files) {
+        std::ifstream in(name);
+        if (!in) continue;  // a source not at hand has no markers to honour
+        if (auto scanned = scan_markers(name, in, found); !scanned) return scanned.error();
+    }
+    return found;
+}
+
+void apply_exclusions(SourceCoverage& coverage, const std::vector<Exclusion>& exclusions) {
+    for (const Exclusion& exclusion : exclusions) {
+        auto file = coverage.files.find(exclusion.file);
+        if (file == coverage.files.end()) continue;
+        for (std::uint32_t line = exclusion.first; line <= exclusion.last; ++line) {
+            file->second.branches.erase(line);
+            if (!exclusion.branches_only) file->second.lines.erase(line);
+        }
+    }
+}
+
+namespace {
+
+std::string source_line(const std::string& file, std::uint32_t wanted) {
+    std::ifstream in(file);
+    std::uint32_t number = 0;
+    for (std::string text; std::getline(in, text);)
+        if (++number == wanted) {
+            const auto first = text.find_first_not_of(" \t");
+            return first == std::string::npos ? std::string() : text.substr(first);
+        }
+    return {};
+}
+
+bool excluded(const std::vector<Exclusion>& exclusions, const std::string& file, std::uint32_t line, bool branch) {
+    return std::any_of(exclusions.begin(), exclusions.end(), [&](const Exclusion& e) {
+        return e.file == file && line >= e.first && line <= e.last && (branch || !e.branches_only);
+    });
+}
+
+// An exclusion that leaves nothing out: every line in it ran and every
+// jump in it went both ways.
+bool excludes_nothing(const Exclusion& exclusion, const FileCoverage& file) {
+    for (std::uint32_t line = exclusion.first; line <= exclusion.last; ++line) {
+        if (auto hits = file.lines.find(line);
+            !exclusion.branches_only && hits != file.lines.end() && hits->second == 0)
+            return false;
+        if (auto jumps = file.branches.find(line); jumps != file.branches.end())
+            for (const auto& [insn, counts] : jumps->second)
+                if (counts.taken == 0 || counts.fell_through == 0) return false;
+    }
+    return true;
+}
+
+void check_branches(const std::string& name, std::uint32_t line, const std::map<std::uint32_t, BranchCounts>& jumps,
+                    const GateOptions& options, GateReport& report) {
+    const std::string where = name + ":" + std::to_string(line);
+    for (const auto& [insn, counts] : jumps) {
+        const std::string jump = "the jump at instruction " + std::to_string(insn) + " ";
+        const std::uint64_t directions[2] = {counts.taken, counts.fell_through};
+        const char* named[2] = {"taken", "fell through"};
+        for (int d = 0; d < 2; ++d) {
+            if (directions[d] == 0)
+                report.unreached.push_back({where, jump + "never " + named[d] + ": " + source_line(name, line)});
+            else if (directions[d] < options.rare_below)
+                report.rare.push_back({where, jump + named[d] + " only " + std::to_string(directions[d]) +
+                                                  " times: " + source_line(name, line)});
+        }
+    }
+}
+
+void check_file(const std::string& name, const FileCoverage& file, const std::vector<Exclusion>& exclusions,
+                const GateOptions& options, GateReport& report) {
+    for (const auto& [line, hits] : file.lines)
+        if (hits == 0 && !excluded(exclusions, name, line, false))
+            report.unreached.push_back(
+                {name + ":" + std::to_string(line), "line never ran: " + source_line(name, line)});
+    for (const auto& [line, jumps] : file.branches)
+        if (!excluded(exclusions, name, line, true)) check_branches(name, line, jumps, options, report);
+    for (const Exclusion& exclusion : exclusions)
+        if (exclusion.file == name && excludes_nothing(exclusion, file))
+            report.stale.push_back({name + ":" + std::to_string(exclusion.first),
+                                    "every line here ran and every jump went both ways: the marker is not needed"});
+}
+
+}  // namespace
+
+Result<GateReport> run_gate(const SourceCoverage& raw, const GateOptions& options) {
+    auto exclusions = find_exclusions(raw);
+    if (!exclusions) return exclusions.error();
+    GateReport report;
+    bool found = false;
+    for (const auto& [name, file] : raw.files) {
+        if (!ends_with(name, options.file)) continue;
+        found = true;
+        for (const Exclusion& exclusion : *exclusions)
+            if (exclusion.file == name) {
+                report.exclusions.push_back(exclusion);
+                if (exclusion.reason.empty())
+                    report.unexplained.push_back({name + ":" + std::to_string(exclusion.first),
+                                                  "an exclusion marker without a reason after a colon"});
+            }
+        check_file(name, file, *exclusions, options, report);
+    }
+    if (!found) return Error{"the coverage data has no source file ending in '" + options.file + "'"};
+    SourceCoverage kept = raw;
+    apply_exclusions(kept, *exclusions);
+    report.totals = kept.totals(options.file);
+    return report;
+}
+
+void print_gate(std::ostream& out, const GateReport& report, const GateOptions& options) {
+    const Totals& t = report.totals;
+    out << "coverage of " << options.file << " (exclusions applied): lines " << t.lines_hit << "/" << t.lines_found
+        << ", branches " << t.branches_hit << "/" << t.branches_found << ", functions " << t.functions_hit << "/"
+        << t.functions_found << "; " << report.exclusions.size() << " exclusion(s)\n";
+    auto list = [&](const char* heading, const std::vector<GateFinding>& findings) {
+        if (findings.empty()) return;
+        out << heading << " (" << findings.size() << "):\n";
+        for (const GateFinding& finding : findings) out << "  " << finding.where << ": " << finding.what << "\n";
+    };
+    list("NOT REACHED", report.unreached);
+    list("EXCLUSION WITHOUT A REASON", report.unexplained);
+    list(("rarely reached (fewer than " + std::to_string(options.rare_below) + " times)").c_str(), report.rare);
+    list("excluded but reached (the marker may be out of date)", report.stale);
+    for (const Exclusion& e : report.exclusions)
+        out << "  excluded " << e.file << ":" << e.first << (e.last != e.first ? "-" + std::to_string(e.last) : "")
+            << (e.branches_only ? " (branches)" : "") << ": " << e.reason << "\n";
+    out << (report.passed() ? "coverage gate passed\n" : "COVERAGE GATE FAILED\n");
+}
+
+}  // namespace xdpturn::coverage

@@ -1,0 +1,95 @@
+// Coverage of a BPF program's C source: lines, branches and functions with
+// their hit counts, as lcov's tracefile format holds them, so genhtml renders
+// them and `lcov -a` merges them. Exclusions use lcov's own source markers
+// (LCOV_EXCL_LINE, LCOV_EXCL_BR_LINE, LCOV_EXCL_START/STOP,
+// LCOV_EXCL_BR_START/STOP); xdpturn asks each one to say why after a colon.
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "relay/net/result.hpp"
+
+namespace xdpturn::coverage {
+
+// One conditional jump: how often it jumped and how often it fell through.
+// Not reached: the block ending in it never ran (lcov's "-").
+struct BranchCounts {
+    std::uint64_t taken = 0;
+    std::uint64_t fell_through = 0;
+    bool reached = false;
+};
+
+struct FunctionCounts {
+    std::uint32_t line = 0;
+    std::uint64_t hits = 0;
+};
+
+struct FileCoverage {
+    std::map<std::uint32_t, std::uint64_t> lines;
+    // Per line, its conditional jumps by their index in the program as
+    // loaded (lcov's block number): an inlined function has one per copy.
+    std::map<std::uint32_t, std::map<std::uint32_t, BranchCounts>> branches;
+    std::map<std::string, FunctionCounts> functions;
+};
+
+struct Totals {
+    std::size_t lines_found = 0, lines_hit = 0;
+    std::size_t branches_found = 0, branches_hit = 0;  // each direction of a jump is one branch
+    std::size_t functions_found = 0, functions_hit = 0;
+};
+
+struct SourceCoverage {
+    std::map<std::string, FileCoverage> files;
+
+    // Counts of the same object's runs add up line by line and jump by jump.
+    void merge(const SourceCoverage& other);
+    Totals totals() const;
+    Totals totals(const std::string& file) const;
+};
+
+void write_lcov(std::ostream& out, const SourceCoverage& coverage, const std::string& test_name);
+Status write_lcov_file(const std::string& path, const SourceCoverage& coverage, const std::string& test_name);
+Result<SourceCoverage> read_lcov_file(const std::string& path);
+
+// A marker in the source, the lines it covers and the reason given.
+struct Exclusion {
+    std::string file;
+    std::uint32_t first = 0, last = 0;
+    bool branches_only = false;
+    std::string reason;  // empty: none given
+};
+
+// The markers in every file of `coverage` that can be read.
+Result<std::vector<Exclusion>> find_exclusions(const SourceCoverage& coverage);
+// Removes what the markers exclude, as lcov's geninfo does when it captures.
+void apply_exclusions(SourceCoverage& coverage, const std::vector<Exclusion>& exclusions);
+
+struct GateOptions {
+    std::string file;                // the source that must be covered (suffix match)
+    std::uint64_t rare_below = 100;  // branch directions taken fewer times are listed as rare
+};
+
+struct GateFinding {
+    std::string where;  // file:line
+    std::string what;
+};
+
+struct GateReport {
+    std::vector<GateFinding> unreached;    // fail the gate
+    std::vector<GateFinding> unexplained;  // markers without a reason: fail the gate
+    std::vector<GateFinding> rare;         // reached fewer than rare_below times: listed
+    std::vector<GateFinding> stale;        // excluded, yet reached: listed
+    std::vector<Exclusion> exclusions;
+    Totals totals;
+    bool passed() const { return unreached.empty() && unexplained.empty(); }
+};
+
+// `raw` is the coverage before exclusions, as measured.
+Result<GateReport> run_gate(const SourceCoverage& raw, const GateOptions& options);
+void print_gate(std::ostream& out, const GateReport& report, const GateOptions& options);
+
+}  // namespace xdpturn::coverage
