@@ -1,5 +1,7 @@
 #include "harness/check/boundaries.hpp"
 
+#include <algorithm>
+
 #include "harness/frames/textbook_checksum.hpp"
 #include "harness/xdp/prog_test_run.hpp"
 
@@ -28,6 +30,12 @@ Offsets offsets_of(Bytes frame) {
 // that one set of classes serves both families.
 std::size_t ip_total_length(const Offsets& at, Bytes frame) {
     return at.ipv6 ? 40u + load_be16(frame, ip_at + 4) : load_be16(frame, ip_at + 2);
+}
+
+// The IPv6 address at `at` is ::ffff:0:0/96 (an IPv4 address).
+bool is_v4_mapped_at(Bytes frame, std::size_t at) {
+    static constexpr std::array<std::uint8_t, 12> prefix{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF};
+    return std::equal(prefix.begin(), prefix.end(), frame.begin() + static_cast<std::ptrdiff_t>(at));
 }
 
 // A second fold is needed when the first one carries.
@@ -73,6 +81,25 @@ void classify_output(const Offsets& at, Bytes frame, const Decision& reference, 
         classes.push_back(reference.reason == Reason::relayed ? Boundary::ipv6_relayed : Boundary::ipv6_encapsulated);
     if (at.ipv6 != out.ipv6) classes.push_back(at.ipv6 ? Boundary::ipv6_to_ipv4 : Boundary::ipv4_to_ipv6);
     if (in_checksum == 0 && out.ipv6) classes.push_back(Boundary::udp_checksum_made);
+    if (in_checksum == 0 && out.ipv6 && load_be16(output, out.udp_at + 6) == 0xFFFF)
+        classes.push_back(Boundary::udp_checksum_made_ffff);
+    if (out.ipv6 && !is_v4_mapped_at(output, ip_at + 24) &&
+        std::all_of(output.begin() + ip_at + 24, output.begin() + ip_at + 32, [](std::uint8_t b) { return b == 0; }))
+        classes.push_back(Boundary::near_v4_mapped_out);
+}
+
+// A relayed datagram sent to the very address it is sent from, on a port
+// next to the relay ports: one port further in and it would be a hairpin.
+void classify_near_hairpin(const DatapathConfig& config, Bytes output, std::vector<Boundary>& classes) {
+    const Offsets out = offsets_of(output);
+    const std::size_t address_bytes = out.ipv6 ? 16 : 4;
+    const std::size_t source_at = ip_at + (out.ipv6 ? 8 : 12);
+    if (!std::equal(output.begin() + source_at, output.begin() + source_at + address_bytes,
+                    output.begin() + source_at + address_bytes))
+        return;
+    const std::uint16_t port = load_be16(output, out.udp_at + 2);
+    if (port + 1u == config.relay_ports.min) classes.push_back(Boundary::hairpin_port_below_min);
+    if (port == config.relay_ports.max + 1u) classes.push_back(Boundary::hairpin_port_above_max);
 }
 
 }  // namespace
@@ -131,6 +158,10 @@ std::string_view name(Boundary boundary) {
         "ipv4_to_ipv6",
         "ipv6_to_ipv4",
         "udp_checksum_made",
+        "udp_checksum_made_ffff",
+        "near_v4_mapped_out",
+        "hairpin_port_below_min",
+        "hairpin_port_above_max",
     };
     return names[static_cast<std::size_t>(boundary)];
 }
@@ -223,6 +254,7 @@ std::vector<Boundary> classify(const DatapathConfig& config, Bytes frame, const 
     if (ip_total_length(offsets_of(reference_output), reference_output) == config.mtu)
         classes.push_back(Boundary::output_at_mtu);
     classify_output(at, frame, reference, reference_output, classes);
+    if (reference.reason == Reason::relayed) classify_near_hairpin(config, reference_output, classes);
     return classes;
 }
 

@@ -56,8 +56,12 @@ enum class Boundary : std::uint8_t {
     ipv4_to_ipv6,               // relayed or encapsulated across families, IPv4 in, IPv6 out
     ipv6_to_ipv4,               // ... IPv6 in, IPv4 out
     udp_checksum_made,          // IPv4 in without a UDP checksum, IPv6 out: one computed in full
+    udp_checksum_made_ffff,     // ... and that full checksum computed to 0, sent as 0xFFFF
+    near_v4_mapped_out,         // sent to an IPv6 address with 64 zero bits first, not v4-mapped (::/64)
+    hairpin_port_below_min,     // relayed to the output's own address, one port below the relay ports
+    hairpin_port_above_max,     // ... one port above the relay ports
 };
-inline constexpr std::size_t boundary_count = 39;
+inline constexpr std::size_t boundary_count = 43;
 
 std::string_view name(Boundary boundary);
 

@@ -18,7 +18,7 @@
 namespace xdpturn {
 
 struct CheckOptions {
-    std::uint64_t cases = 10000;
+    std::uint64_t cases = 100000;
     std::uint64_t seed = 0;
     unsigned jobs = 1;
     ProgramSource program;

@@ -119,15 +119,19 @@ DatapathConfig config_for(std::uint16_t turn_port, const ChannelRange& channels)
 // port, same port other address) and repeated keys are common.
 constexpr std::uint32_t client_addresses[] = {0xC6336407, 0xC6336408, 0x0A000001};
 constexpr std::uint16_t client_ports[] = {50000, 50001, 1};
-// The same for IPv6: two neighbours, and one whose upper 96 bits differ
-// from every other address's (a pseudo-header summed over the last 32 bits
-// alone goes unnoticed when only those differ).
+// The same for IPv6: two neighbours, one whose upper 96 bits differ from
+// every other address's (a pseudo-header summed over the last 32 bits alone
+// goes unnoticed when only those differ), and one that starts like an
+// IPv4-mapped address but is not one (::ffff:0:0/96, RFC 7915's
+// IPv4-translated form): a test of the mapped prefix that stops early
+// takes it for IPv4.
 constexpr Ipv6Bytes client_addresses6[] = {
     {0x20, 0x01, 0x0D, 0xB8, 0, 0x0C, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x07},
     {0x20, 0x01, 0x0D, 0xB8, 0, 0x0C, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x08},
-    {0xFD, 0x12, 0x34, 0x56, 0x78, 0x9A, 0xBC, 0xDE, 0xF0, 0x11, 0x22, 0x33, 0, 0, 0, 0x01}};
+    {0xFD, 0x12, 0x34, 0x56, 0x78, 0x9A, 0xBC, 0xDE, 0xF0, 0x11, 0x22, 0x33, 0, 0, 0, 0x01},
+    {0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0, 0, 0xC6, 0x33, 0x64, 0x09}};
 IpAddress pick_address(Chooser& choose, bool ipv6, std::span<const std::uint32_t> v4, std::span<const Ipv6Bytes> v6) {
-    const std::uint32_t index = choose.below(3);
+    const std::uint32_t index = choose.below(static_cast<std::uint32_t>(ipv6 ? v6.size() : v4.size()));
     return ipv6 ? IpAddress::from_bytes(v6[index]) : IpAddress{Ipv4Address{v4[index]}};
 }
 
@@ -152,11 +156,21 @@ std::uint16_t pick_channel(Chooser& choose, const ChannelRange& range) {
 }
 
 // An address of the same family as `like`, its bits from `bits`: an IPv4
-// address, or one in 2001:db8::/32 (RFC 3849, documentation).
+// address, or an IPv6 one, mostly in 2001:db8::/32 (RFC 3849,
+// documentation). Three in sixteen start with zeros as an IPv4-mapped address
+// does, then differs: in its second 32 bits (::1:0:0:0/64), or in the
+// third (::/96, the deprecated IPv4-compatible form, and ::ffff:0:0/96).
 IpAddress address_like(const IpAddress& like, std::uint64_t bits) {
     if (like.is_v4()) return Ipv4Address{static_cast<std::uint32_t>(bits)};
     Ipv6Bytes bytes{0x20, 0x01, 0x0D, 0xB8};
     for (std::size_t i = 8; i < bytes.size(); ++i) bytes[i] = static_cast<std::uint8_t>(bits >> (8 * (i - 8)));
+    switch ((bits >> 40) & 0xF) {
+        case 0: bytes = {0, 0, 0, 0, 0, 1}; break;
+        case 1: bytes = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}; break;
+        case 2: bytes = {0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0, 0}; break;
+        default: return IpAddress::from_bytes(bytes);
+    }
+    for (std::size_t i = 12; i < bytes.size(); ++i) bytes[i] = static_cast<std::uint8_t>(bits >> (8 * (i - 12)) | 1);
     return IpAddress::from_bytes(bytes);
 }
 
@@ -290,6 +304,24 @@ std::vector<std::uint8_t>& carried(FrameSpec& s) {
     return s.channel_data ? s.application_data : s.raw_udp_payload;
 }
 
+// Sets the last even-aligned word of the carried data so that the output's
+// UDP checksum computes to 0 (and goes out as 0xFFFF): with the word at 0
+// the output's checksum is C, and carrying C instead adds C's complement's
+// complement, which makes the sum 0xFFFF.
+template <class Expected>
+void make_output_checksum_zero(FrameSpec& in, const Expected& expected) {
+    std::vector<std::uint8_t>& data = carried(in);
+    if (data.size() < 2) return;
+    const std::size_t at = (data.size() - 2) & ~std::size_t{1};
+    data[at] = data[at + 1] = 0;
+    const std::vector<std::uint8_t> out = build_frame(expected(in));
+    const std::size_t ip_bytes = load_be16(out, 12) == 0x86DD ? 40 : 20;
+    const std::size_t checksum_at = 14 + ip_bytes + 6;
+    if (out.size() < checksum_at + 2) return;
+    data[at] = out[checksum_at];
+    data[at + 1] = out[checksum_at + 1];
+}
+
 // The frame's binding gets a far end of the other family: the peer of a
 // client's channel, or the client of a peer's. The new end is a function of
 // the old key, so that two cases of a shared block that move the same
@@ -407,9 +439,11 @@ void apply(Variation variation, GeneratedCase& c, Chooser& choose) {
                                                (ipv6 ? 40 : 0));
             const int delta = choose.range(-40, 40);
             // Mostly near the real length; on purpose the largest value, the
-            // smallest valid one (a bare UDP header) and one past the frame's end.
-            switch (choose.weighted({8, 1, 1, 1})) {
+            // smallest valid one (a bare UDP header), one past the frame's
+            // end, and too small for a UDP header.
+            switch (choose.weighted({8, 1, 1, 1, 1})) {
                 case 1: s.total_length = 0xFFFF; break;
+                case 4: s.total_length = static_cast<std::uint16_t>(header + choose.range(0, 7)); break;
                 case 2: s.total_length = static_cast<std::uint16_t>(header + 8); break;
                 case 3:
                     s.total_length = static_cast<std::uint16_t>(real + static_cast<int>(s.trailer.size()) + 1);
@@ -501,14 +535,22 @@ void apply(Variation variation, GeneratedCase& c, Chooser& choose) {
                                       ? s.ip_destination
                                       : c.config.relay_address(peer_ipv6).value_or(s.ip_destination);
             // Mostly another allocation's port; sometimes a port outside the
-            // relay ports (a server on the relay's host, not a hairpin).
+            // relay ports (a server on the relay's host, not a hairpin):
+            // next to them, or anywhere below.
             const auto& ports = c.config.relay_ports;
-            if (choose.weighted({3, 1}) == 0) {
-                if (!ports.contains(target.peer.port))
-                    target.peer.port =
-                        static_cast<std::uint16_t>(ports.min + target.peer.port % (ports.max - ports.min + 1u));
-            } else if (ports.contains(target.peer.port)) {
-                target.peer.port = static_cast<std::uint16_t>(ports.min - 1 - target.peer.port % ports.min);
+            switch (choose.weighted({3, 1, 5, 1})) {
+                case 0:
+                    if (!ports.contains(target.peer.port))
+                        target.peer.port =
+                            static_cast<std::uint16_t>(ports.min + target.peer.port % (ports.max - ports.min + 1u));
+                    break;
+                case 1: target.peer.port = static_cast<std::uint16_t>(ports.min - 1); break;
+                case 2:
+                    if (ports.max < 0xFFFF) target.peer.port = static_cast<std::uint16_t>(ports.max + 1);
+                    break;
+                default:
+                    if (ports.contains(target.peer.port))
+                        target.peer.port = static_cast<std::uint16_t>(ports.min - 1 - target.peer.port % ports.min);
             }
             if (from_peer) s.ip_source = s.ip_destination;
             break;
@@ -550,19 +592,27 @@ void apply(Variation variation, GeneratedCase& c, Chooser& choose) {
         case Variation::mtu_boundary: {
             // Land the output's IP packet on the MTU, one below or one or
             // two above: for a peer's datagram it is IP + 8 + 4 + data, for
-            // ChannelData relayed into IPv6 from IPv4 (the one relayed
-            // output that grows) IP + 8 + data. The output's IP header is
-            // of the far end's family.
-            const auto* own = own_binding(c);
+            // ChannelData relayed across families IP + 8 + data (4 -> 6
+            // grows; 6 -> 4 from a frame over the MTU). The output's IP
+            // header is of the far end's family. ChannelData relayed within
+            // its family only shrinks: there the input lands on the MTU.
             const bool to_peer = !is_from_peer(s, c.config);
+            // Half the time a peer of the input's family is moved to the
+            // other: the outputs across families have their own MTU test
+            // (row 36).
+            if (const auto* bound = own_binding(c); to_peer && bound != nullptr &&
+                                                    bound->second.peer.address.is_v4() == s.ip_source.is_v4() &&
+                                                    choose.coin())
+                move_far_end_across(c);
+            const auto* own = own_binding(c);
             const IpAddress far = own == nullptr ? s.ip_source
                                   : to_peer      ? own->second.peer.address
                                                  : own->first.client.address;
             const std::size_t out_ip = far.is_v4() ? 20 : 40;
-            const bool grows = to_peer && out_ip > ip_header_bytes(s);
-            const std::size_t headers = to_peer && !grows ? ip_header_bytes(s) + udp_channel_bytes
-                                        : grows           ? out_ip + 8
-                                                          : out_ip + udp_channel_bytes;
+            const bool across = to_peer && out_ip != ip_header_bytes(s);
+            const std::size_t headers = to_peer && !across ? ip_header_bytes(s) + udp_channel_bytes
+                                        : across           ? out_ip + 8
+                                                           : out_ip + udp_channel_bytes;
             const std::size_t data = c.config.mtu - headers + choose.range<std::size_t>(0, 3) - 1;
             const std::size_t frame_without_data = build_frame(s).size() - carried(s).size();
             if (frame_without_data + data > test_run_max_frame) break;
@@ -577,10 +627,31 @@ void apply(Variation variation, GeneratedCase& c, Chooser& choose) {
             const IpAddress& far = is_from_peer(s, c.config) ? own->first.client.address : own->second.peer.address;
             if (far.is_v4()) move_far_end_across(c);
             s.udp_checksum = {ChecksumMode::zero, 0};
+            // Now and then the checksum the relay computes in full is 0.
+            const auto* moved = own_binding(c);
+            if (moved == nullptr || choose.weighted({3, 1}) == 0) break;
+            const bool to_peer = !is_from_peer(s, c.config);
+            make_output_checksum_zero(s, [&](const FrameSpec& in) {
+                return to_peer ? expected_relayed_frame(in, moved->second, c.config)
+                               : expected_encapsulated_frame(in, moved->first, c.config);
+            });
             break;
         }
     }
 }
+
+// How often each variation is drawn, in Variation's order. The paths that
+// need several things at once (a hairpin's port at either end of the relay
+// ports, a checksum computed in full into IPv6, a cross-family output at
+// the MTU, a port next to the relay ports) get more, so that every branch
+// of the program runs at least 100 times in the default property run
+// (docs/coverage.md: rarely reached branches).
+constexpr std::initializer_list<std::uint32_t> variation_weights = {
+    2, 2,  2, 2, 2, 2, 2, 2,  2, 4,  // ether_type .. wrong_port
+    3, 2,  2, 2, 2, 2, 2, 2,  2, 2,  // total_length .. relayed_udp_checksum_zero
+    2, 10, 2, 4, 2, 2, 2, 12,        // relayed_ip_checksum_zero .. no_checksum_across
+};
+static_assert(variation_weights.size() == variation_count);
 
 bool applies_to_finished_frame(Variation variation) {
     switch (variation) {
@@ -702,7 +773,7 @@ GeneratedCase interpret_choices(std::span<const std::uint32_t> choices) {
     const std::size_t variations = choose.weighted({3, 5, 2, 1});
     std::array<Chooser, max_variations> parameters{Chooser({}), Chooser({}), Chooser({})};
     for (std::size_t i = 0; i < max_variations; ++i) {
-        const auto variation = static_cast<Variation>(choose.below(variation_count));
+        const auto variation = static_cast<Variation>(choose.weighted(variation_weights));
         parameters[i] = choose.sub();
         if (i < variations) c.variations.push_back(variation);
     }
