@@ -1154,7 +1154,14 @@ int xdpturn_relay(struct xdp_md *ctx)
 	/* LCOV_EXCL_START: row 1 */
 	if ((void *)(eth + 1) > data_end)
 		return finish(XDP_PASS, XDPTURN_REASON_SHORT_ETHERNET);
-	/* LCOV_EXCL_STOP */
+		/* LCOV_EXCL_STOP */
+#ifdef XDPTURN_PLANTED_UNREACHED_BRANCH
+	/* Not a mutant: a condition on a value no generator or fixed case
+	 * produces (a group address as the source MAC), which changes no
+	 * verdict the checks see. Only the coverage gate can catch it. */
+	if (eth->h_source[0] & 1)
+		return finish(XDP_DROP, XDPTURN_REASON_NOT_IP);
+#endif
 	if (eth->h_proto == bpf_htons(ETH_P_8021Q) || eth->h_proto == bpf_htons(ETH_P_8021AD))
 		return finish(XDP_PASS, XDPTURN_REASON_VLAN_TAGGED);
 	if (eth->h_proto == bpf_htons(ETH_P_IP))
