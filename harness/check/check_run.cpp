@@ -12,6 +12,7 @@
 #include "harness/check/case_blocks.hpp"
 #include "harness/check/properties.hpp"
 #include "harness/check/shrink.hpp"
+#include "harness/coverage/recorder.hpp"
 #include "harness/target/target_description.hpp"
 
 namespace xdpturn {
@@ -19,6 +20,11 @@ namespace xdpturn {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+std::uint64_t nanoseconds_since(Clock::time_point start) {
+    return static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count());
+}
 using TallyByConfig = std::map<DatapathConfig, ReasonTally, DatapathConfigLess>;
 
 // What the jobs share: the lowest failing case index so far (every job stops
@@ -97,8 +103,10 @@ class CheckJob {
     void finish() {
         if (!shared_.judges_conformance() || !options_.program.target || options_.program.target->has_reasons())
             counter_mismatch = check_counters(shared_, shared_xdp_) + check_counters(isolated_, isolated_xdp_);
+        const EngineCost phases = cost;
         cost = shared_.cost();
         cost += isolated_.cost();
+        cost += phases;
     }
 
     ReasonTally reference;
@@ -116,13 +124,13 @@ class CheckJob {
 
   private:
     bool run_block(std::uint64_t block) {
+        const auto started = Clock::now();
         const std::vector<GeneratedCase> cases_of_block = block_of(options_.seed, block, options_.cases);
         const bool isolated = block_isolated(options_.seed, block);
         BlockPlan plan;
-        if (!isolated) {
-            plan = plan_block(cases_of_block);
-            if (!start_block(block, plan.layers)) return false;
-        }
+        if (!isolated) plan = plan_block(cases_of_block);
+        cost.generate_ns += nanoseconds_since(started);
+        if (!isolated && !start_block(block, plan.layers)) return false;
         for (std::size_t k = 0; k < cases_of_block.size(); ++k) {
             const std::uint64_t index = block * block_cases + k;
             if (index >= run_.lowest_failure.load()) break;
@@ -146,7 +154,9 @@ class CheckJob {
     bool run_case(const GeneratedCase& c, std::uint64_t index, const BindingTable* displaced) {
         const bool isolated = displaced == nullptr;
         DifferentialEngine& engine = isolated ? isolated_ : shared_;
+        const auto started = Clock::now();
         const std::vector<std::uint8_t> frame = frame_of(c);
+        cost.build_ns += nanoseconds_since(started);
         const auto failure =
             isolated ? check_case_alone(engine, c, frame, comparison_) : lay_and_check(engine, c, *displaced, frame);
         if (failure && failure->property == "harness")
@@ -168,9 +178,11 @@ class CheckJob {
             }
         }
         for (Variation variation : c.variations) ++variations[static_cast<std::size_t>(variation)];
+        const auto classifying = Clock::now();
         for (Boundary boundary :
              classify(c.config, frame, comparison_.reference.decision, comparison_.reference.output))
             ++boundaries[static_cast<std::size_t>(boundary)];
+        cost.classify_ns += nanoseconds_since(classifying);
         if (failure && comparison_.conformance && failure->property != "valid") {
             first_defect.emplace(failure->property, index);  // blocks run in order: the first is the lowest
         } else if (failure) {
@@ -251,6 +263,7 @@ Result<CheckResult> run_jobs(const CheckOptions& options, RunState& run,
     if (options.progress) std::cerr << "\r" << std::string(70, ' ') << "\r";
 
     CheckResult result;
+    result.jobs = jobs;
     result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
     for (const auto& state : states) {
         if (!state->error.empty()) return Error{state->error};
@@ -308,9 +321,14 @@ Result<CheckResult> run_check(const CheckOptions& options) {
     result->conformance = DifferentialEngine(options.program).judges_conformance();
     if (auto shrunk = shrink_defects(options, defects, *result); !shrunk) return shrunk.error();
     // The bare rate is of our program's ABI; a target's own loop is not measured.
-    if (!options.program.target)
-        result->bare_calls_per_second =
-            measure_bare_rate(options.program, std::min<std::uint64_t>(options.cases, 50000) + 1000);
+    if (!options.program.target) {
+        const std::uint64_t calls = std::min<std::uint64_t>(options.cases, 50000) + 1000;
+        result->bare_calls_per_second = measure_bare_rate(options.program, calls);
+        if (coverage::Recorder::active()) {
+            coverage::Recorder::Suspend without_probes;
+            result->bare_calls_per_second_without_probes = measure_bare_rate(options.program, calls);
+        }
+    }
     if (run.lowest_failure.load() >= options.cases) return result;
     auto failure = shrink_and_save(options, run.lowest_failure.load());
     if (!failure) return failure.error();

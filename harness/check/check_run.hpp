@@ -50,7 +50,10 @@ struct CheckResult {
     std::uint64_t cases_run = 0;
     double seconds = 0;
     double bare_calls_per_second = 0;  // one thread, a 62-byte frame in a loop, same run
-    EngineCost cost;                   // inside the syscalls of the run itself, summed over jobs
+    // With --coverage, the same loop on the program without probes: the probes' cost.
+    double bare_calls_per_second_without_probes = 0;
+    unsigned jobs = 1;
+    EngineCost cost;  // inside the syscalls of the run itself, summed over jobs
     ReasonTally reference_reasons;
     ReasonTally xdp_reasons;
     std::array<std::uint64_t, variation_count> variation_hits{};

@@ -84,6 +84,32 @@ std::string format_ratio(double ratio) {
 
 }  // namespace
 
+// A case's time, phase by phase: generating cases (choices, specs, block
+// plans), building frames, writing the maps, BPF_PROG_TEST_RUN, the
+// reference model, classifying boundaries, and the rest (comparing outputs,
+// validating frames, the properties, tallies).
+std::vector<std::pair<std::string, double>> time_per_case(const CheckResult& result) {
+    const double cases = result.cases_run > 0 ? static_cast<double>(result.cases_run) : 1;
+    const EngineCost& c = result.cost;
+    const double busy_ns = result.seconds * 1e9 * static_cast<double>(std::max<std::uint64_t>(1, result.jobs));
+    const double known = static_cast<double>(c.generate_ns + c.build_ns + c.map_ns + c.test_run_ns + c.reference_ns +
+                                             c.classify_ns + c.load_ns);
+    return {{"generating", static_cast<double>(c.generate_ns) / cases},
+            {"building frames", static_cast<double>(c.build_ns) / cases},
+            {"map updates", static_cast<double>(c.map_ns) / cases},
+            {"BPF_PROG_TEST_RUN", static_cast<double>(c.test_run_ns) / cases},
+            {"reference model", static_cast<double>(c.reference_ns) / cases},
+            {"classifying", static_cast<double>(c.classify_ns) / cases},
+            {"loading programs", static_cast<double>(c.load_ns) / cases},
+            {"comparing and checking", std::max(0.0, busy_ns - known) / cases}};
+}
+
+nlohmann::json time_per_case_json(const CheckResult& result) {
+    nlohmann::json phases = nlohmann::json::object();
+    for (const auto& [phase, ns] : time_per_case(result)) phases[phase] = ns;
+    return phases;
+}
+
 nlohmann::json result_json(const CheckOptions& options, const CheckResult& result) {
     nlohmann::json coverage = nlohmann::json::object();
     for (Reason reason : all_reasons)
@@ -99,30 +125,33 @@ nlohmann::json result_json(const CheckOptions& options, const CheckResult& resul
         boundaries[std::string(name(static_cast<Boundary>(i)))] = result.boundary_hits[i];
     nlohmann::json uncovered_boundaries = nlohmann::json::array();
     for (Boundary boundary : result.uncovered_boundaries()) uncovered_boundaries.push_back(name(boundary));
-    nlohmann::json document = {{"program", options.program.describe()},
-                               {"seed", options.seed},
-                               {"cases_requested", options.cases},
-                               {"shard", {{"index", options.shard + 1}, {"count", options.shards}}},
-                               {"cases_run", result.cases_run},
-                               {"jobs", options.jobs},
-                               {"seconds", result.seconds},
-                               {"cases_per_second", result.cases_per_second()},
-                               {"test_run_calls_per_second", result.test_run_calls_per_second()},
-                               {"bare_loop_calls_per_second", result.bare_calls_per_second},
-                               {"ratio_to_bare_rate_per_job", result.ratio_to_bare(options.jobs)},
-                               {"ratio_to_bare_rate_all_jobs", result.ratio_to_bare(1)},
-                               {"seconds_in_test_run", static_cast<double>(result.cost.test_run_ns) / 1e9},
-                               {"seconds_in_map_updates", static_cast<double>(result.cost.map_ns) / 1e9},
-                               {"map_entries_changed", result.cost.map_entries},
-                               {"coverage", coverage},
-                               {"uncovered_rows", uncovered},
-                               {"variations", variations},
-                               {"boundaries", boundaries},
-                               {"uncovered_boundaries", uncovered_boundaries},
-                               {"counters_match_verdicts", result.counter_mismatch.empty()},
-                               {"counter_mismatch", result.counter_mismatch},
-                               {"oracle", result.conformance ? "conformance" : "exact"},
-                               {"failure", nullptr}};
+    nlohmann::json document = {
+        {"program", options.program.describe()},
+        {"seed", options.seed},
+        {"cases_requested", options.cases},
+        {"shard", {{"index", options.shard + 1}, {"count", options.shards}}},
+        {"cases_run", result.cases_run},
+        {"jobs", options.jobs},
+        {"seconds", result.seconds},
+        {"cases_per_second", result.cases_per_second()},
+        {"test_run_calls_per_second", result.test_run_calls_per_second()},
+        {"bare_loop_calls_per_second", result.bare_calls_per_second},
+        {"ratio_to_bare_rate_per_job", result.ratio_to_bare(options.jobs)},
+        {"ratio_to_bare_rate_all_jobs", result.ratio_to_bare(1)},
+        {"seconds_in_test_run", static_cast<double>(result.cost.test_run_ns) / 1e9},
+        {"seconds_in_map_updates", static_cast<double>(result.cost.map_ns) / 1e9},
+        {"map_entries_changed", result.cost.map_entries},
+        {"nanoseconds_per_case", time_per_case_json(result)},
+        {"bare_loop_calls_per_second_without_probes", result.bare_calls_per_second_without_probes},
+        {"coverage", coverage},
+        {"uncovered_rows", uncovered},
+        {"variations", variations},
+        {"boundaries", boundaries},
+        {"uncovered_boundaries", uncovered_boundaries},
+        {"counters_match_verdicts", result.counter_mismatch.empty()},
+        {"counter_mismatch", result.counter_mismatch},
+        {"oracle", result.conformance ? "conformance" : "exact"},
+        {"failure", nullptr}};
     if (result.failure) document["failure"] = failure_json(*result.failure);
     if (result.conformance) {
         nlohmann::json classes = nlohmann::json::object();
@@ -139,7 +168,6 @@ nlohmann::json result_json(const CheckOptions& options, const CheckResult& resul
 }
 
 void print_speed(const CheckOptions& options, const CheckResult& result) {
-    const double busy_ns = result.seconds * 1e9 * options.jobs;
     std::cout << std::fixed << std::setprecision(0) << "\n"
               << result.cases_run << " cases in " << std::setprecision(2) << result.seconds << " s with "
               << options.jobs << " job(s): " << std::setprecision(0) << result.cases_per_second() << " cases/s\n"
@@ -148,10 +176,15 @@ void print_speed(const CheckOptions& options, const CheckResult& result) {
               << "ratio to the bare call rate: " << std::setprecision(2) << result.ratio_to_bare(options.jobs)
               << " per job"
               << (options.jobs > 1 ? ", " + format_ratio(result.ratio_to_bare(1)) + " for all jobs together" : "")
-              << "; time in BPF_PROG_TEST_RUN " << std::setprecision(0)
-              << 100.0 * static_cast<double>(result.cost.test_run_ns) / busy_ns << "%, in map updates "
-              << 100.0 * static_cast<double>(result.cost.map_ns) / busy_ns << "% (" << result.cost.map_entries
-              << " entries), the rest generating, building and checking\n";
+              << "\nwhere a case's time goes (per case, summed over jobs):";
+    for (const auto& [phase, ns] : time_per_case(result))
+        std::cout << (phase == "generating" ? " " : ", ") << phase << " " << std::setprecision(0) << ns << " ns";
+    std::cout << " (" << result.cost.map_entries << " map entries written)\n";
+    if (result.bare_calls_per_second_without_probes > 0)
+        std::cout << "coverage probes: the bare call rate is " << result.bare_calls_per_second << " calls/s with them, "
+                  << result.bare_calls_per_second_without_probes << " without ("
+                  << 1e9 / result.bare_calls_per_second - 1e9 / result.bare_calls_per_second_without_probes
+                  << " ns more per call)\n";
 }
 
 void print_failure(const CheckOptions& options, const CheckFailure& failure, const std::string& replay_options) {

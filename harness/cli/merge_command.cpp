@@ -62,6 +62,16 @@ void add_shard(const nlohmann::json& shard, CheckResult& merged) {
                                                         shard.at("test_run_calls_per_second").get<double>());
     merged.cost.map_ns += static_cast<std::uint64_t>(shard.at("seconds_in_map_updates").get<double>() * 1e9);
     merged.cost.map_entries += shard.at("map_entries_changed").get<std::uint64_t>();
+    // The phases outside the kernel, per case in the report: back to totals.
+    const auto cases = static_cast<double>(shard.at("cases_run").get<std::uint64_t>());
+    const nlohmann::json& phases = shard.value("nanoseconds_per_case", nlohmann::json::object());
+    auto phase = [&](const char* name) { return static_cast<std::uint64_t>(phases.value(name, 0.0) * cases); };
+    merged.cost.generate_ns += phase("generating");
+    merged.cost.build_ns += phase("building frames");
+    merged.cost.reference_ns += phase("reference model");
+    merged.cost.classify_ns += phase("classifying");
+    merged.cost.load_ns += phase("loading programs");
+    merged.jobs = std::max<unsigned>(merged.jobs, shard.value("jobs", 1u));
     merged.bare_calls_per_second =
         std::max(merged.bare_calls_per_second, shard.at("bare_loop_calls_per_second").get<double>());
     for (Reason reason : all_reasons) {

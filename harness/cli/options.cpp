@@ -41,7 +41,7 @@ bool write_report(const std::string& command, const std::string& path, const nlo
     // Every report names its schema, so a reader can tell which it has.
     nlohmann::json named = document;
     named["schema"] = "xdpturn/" + command + "/1";
-    if (auto coverage = coverage_summary(); !coverage.is_null()) named["coverage"] = coverage;
+    if (auto coverage = coverage_summary(); !coverage.is_null()) named["source_coverage"] = coverage;
     if (auto written = write_text_file(path, named.dump(2) + "\n"); !written) {
         std::cerr << "xdpturn " << command << ": report: " << written.error().message << "\n";
         return false;

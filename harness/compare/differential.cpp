@@ -1,5 +1,7 @@
 #include "harness/compare/differential.hpp"
 
+#include <chrono>
+
 #include "harness/compare/target_engine.hpp"
 
 namespace xdpturn {
@@ -37,7 +39,10 @@ void DifferentialEngine::judge(const DatapathConfig& config, const EngineUnderTe
 Result<EngineUnderTest*> DifferentialEngine::engine_for(const DatapathConfig& config) {
     auto found = engines_.find(config);
     if (found != engines_.end()) return found->second.get();
+    const auto started = std::chrono::steady_clock::now();
     auto made = factory_(config);
+    load_ns_ += static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - started).count());
     if (!made) return made.error();
     EngineUnderTest* raw = made->get();
     engines_.emplace(config, std::move(made).value());
@@ -66,6 +71,8 @@ Status DifferentialEngine::replace_layer(const DatapathConfig& config, const Bin
 EngineCost DifferentialEngine::cost() const {
     EngineCost total;
     for (const auto& [config, engine] : engines_) total += engine->cost();
+    total.reference_ns += reference_ns_;
+    total.load_ns += load_ns_;
     return total;
 }
 
@@ -75,9 +82,12 @@ Status DifferentialEngine::compare(const DatapathConfig& config, Bytes frame, Co
     EngineUnderTest& engine = **found;
     // The reference looks bindings up in the engine's own table: both
     // engines see exactly the same one.
+    const auto started = std::chrono::steady_clock::now();
     const ReferenceModel model(config, engine.table());
     result.reference.decision = model.decide(frame, result.reference.output);
     if (result.reference.decision.verdict == Verdict::pass) result.reference.output.assign(frame.begin(), frame.end());
+    reference_ns_ += static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - started).count());
 
     if (auto ran = engine.run(frame, result.xdp); !ran) return ran.error();
     if (conformance_) {

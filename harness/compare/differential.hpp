@@ -65,6 +65,8 @@ class DifferentialEngine {
     EngineFactory factory_;
     bool conformance_ = false;
     std::map<DatapathConfig, std::unique_ptr<EngineUnderTest>, DatapathConfigLess> engines_;
+    std::uint64_t reference_ns_ = 0;
+    std::uint64_t load_ns_ = 0;
 };
 
 }  // namespace xdpturn

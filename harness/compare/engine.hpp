@@ -33,12 +33,24 @@ struct EngineCost {
     std::uint64_t test_runs = 0;
     std::uint64_t map_ns = 0;
     std::uint64_t map_entries = 0;
+    // Outside the kernel: the reference model deciding, and the driver's own
+    // phases (generating cases, building frames, classifying boundaries).
+    std::uint64_t reference_ns = 0;
+    std::uint64_t generate_ns = 0;
+    std::uint64_t build_ns = 0;
+    std::uint64_t classify_ns = 0;
+    std::uint64_t load_ns = 0;  // loading and verifying programs, once per configuration
 
     EngineCost& operator+=(const EngineCost& other) {
         test_run_ns += other.test_run_ns;
         test_runs += other.test_runs;
         map_ns += other.map_ns;
         map_entries += other.map_entries;
+        reference_ns += other.reference_ns;
+        generate_ns += other.generate_ns;
+        build_ns += other.build_ns;
+        classify_ns += other.classify_ns;
+        load_ns += other.load_ns;
         return *this;
     }
     // Calls per second inside the calls: the bare rate on these very frames.

@@ -8,6 +8,8 @@
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
+#include <mutex>
+#include <utility>
 #include <vector>
 
 #include <bpf/bpf.h>
@@ -19,13 +21,15 @@ namespace xdpturn {
 
 namespace {
 
-// libbpf reports through one global print callback; loading collects its
-// messages (the verifier log among them) so a failure can say why.
-std::mutex log_mutex;
-std::string* log_sink = nullptr;
+// libbpf reports through one global print callback, called on the thread
+// that loads: loading collects its messages (the verifier log among them)
+// into that thread's sink, so a failure can say why, and loads on several
+// threads neither wait for each other nor mix their logs.
+thread_local std::string* log_sink = nullptr;
 
 int collect_libbpf_log(enum libbpf_print_level level, const char* format, va_list args) {
-    if (level == LIBBPF_DEBUG || log_sink == nullptr) return 0;
+    if (level == LIBBPF_DEBUG) return 0;
+    if (log_sink == nullptr) return std::vfprintf(stderr, format, args);  // as libbpf's own printer does
     // The verifier's log arrives as one message of many lines: sized first,
     // so nothing of it is cut.
     va_list sizing;
@@ -42,14 +46,13 @@ int collect_libbpf_log(enum libbpf_print_level level, const char* format, va_lis
 
 }  // namespace
 
-LogCapture::LogCapture(std::string& sink) : lock_(log_mutex) {
-    log_sink = &sink;
-    previous_ = libbpf_set_print(collect_libbpf_log);
+LogCapture::LogCapture(std::string& sink) : previous_(std::exchange(log_sink, &sink)) {
+    static std::once_flag installed;
+    std::call_once(installed, [] { libbpf_set_print(collect_libbpf_log); });
 }
 
 LogCapture::~LogCapture() {
-    libbpf_set_print(previous_);
-    log_sink = nullptr;
+    log_sink = previous_;
 }
 
 std::string tail_lines(const std::string& text, std::size_t count) {

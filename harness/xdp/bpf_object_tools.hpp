@@ -16,8 +16,8 @@
 
 namespace xdpturn {
 
-// Collects libbpf's messages (above debug level) into `sink` while alive.
-// libbpf has one global print callback, so captures take turns.
+// Collects libbpf's messages (above debug level) on this thread into
+// `sink` while alive; other threads' loads go on at the same time.
 class LogCapture {
   public:
     explicit LogCapture(std::string& sink);
@@ -26,8 +26,7 @@ class LogCapture {
     LogCapture& operator=(const LogCapture&) = delete;
 
   private:
-    std::unique_lock<std::mutex> lock_;
-    libbpf_print_fn_t previous_;
+    std::string* previous_;
 };
 
 // The last `count` lines of `text`.
