@@ -129,9 +129,11 @@ SourceCoverage to_source(const ProgramRecord& record, const std::vector<std::uin
         const std::uint64_t fell = counts[record.plan.blocks.size() + k];
         file->branches[line][branch.jump] = {reached - std::min(reached, fell), fell, reached > 0};
     }
-    for (const auto& [start, name] : record.functions) {
+    for (const auto& entry : record.functions) {
+        const std::uint32_t start = entry.first;
+        const std::string& name = entry.second;
         auto block = std::find_if(record.plan.blocks.begin(), record.plan.blocks.end(),
-                                  [&](const BlockProbe& b) { return b.first == start; });
+                                  [start](const BlockProbe& b) { return b.first == start; });
         auto [file, line] = at(start);
         if (file == nullptr || block == record.plan.blocks.end()) continue;
         FunctionCounts& function = file->functions[name];
