@@ -21,6 +21,9 @@ constexpr BindingTarget to_near_miss{49155, Endpoint{Ipv4Address{0xCB00710C}, 60
 constexpr BindingTarget to_peer_top{65535, Endpoint{Ipv4Address{0xCB00710D}, 6003}};  // 203.0.113.13
 constexpr BindingTarget to_hairpin{49156, Endpoint{relay.address, 49200}};
 constexpr BindingTarget to_relay_host{49158, Endpoint{relay.address, 3480}};  // a server beside the relay
+// At the relay's address one port below the relay ports: one further in and
+// it would be a hairpin.
+constexpr BindingTarget to_below_relay_ports{49159, Endpoint{relay.address, 49151}};
 constexpr BindingKey client_channel{client, 0x4000};
 constexpr BindingKey client_channel_high{client, 0x4FFF};
 constexpr BindingKey client_channel_top{client, 0x4003};
@@ -287,6 +290,9 @@ std::vector<FixedCase> make_cases() {
            Reason::hairpin, channel_frame(0x4002));
     t.relay("relayed/peer_on_relay_host", "a peer at the relay's address on port 3480, not a relay port: no hairpin",
             channel_frame(0x4004), to_relay_host);
+    t.relay("relayed/peer_on_relay_host_below_relay_ports",
+            "a peer at the relay's address on 49151, one below the relay ports: no hairpin", channel_frame(0x4007),
+            to_below_relay_ports);
 
     // Row 20: relayed, with every rewrite rule exercised.
     t.relay("relayed/basic", "20 bytes on channel 0x4000", base, to_peer);
@@ -418,6 +424,7 @@ BindingTable fixed_case_bindings() {
     table.emplace(client_channel_top, to_peer_top);
     table.emplace(BindingKey{client, 0x4002}, to_hairpin);
     table.emplace(BindingKey{client, 0x4004}, to_relay_host);
+    table.emplace(BindingKey{client, 0x4007}, to_below_relay_ports);
     // Near misses of the client's own keys, so lookups must match all three fields.
     table.emplace(BindingKey{Endpoint{Ipv4Address{0xC6336408}, 50001}, 0x4001}, to_near_miss);
     add_ipv6_bindings(table);

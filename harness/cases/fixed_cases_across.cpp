@@ -102,6 +102,10 @@ void add_checksums_made(CaseTable& t) {
                         s.padding = {0, 0, 0};
                     }),
             to_peer_v6_of_v4);
+    FrameSpec zero_sum = without_checksum(channel_frame4_to_v6());
+    make_relayed_udp_checksum_zero(zero_sum, to_peer_v6_of_v4, across_config());
+    t.relay("relayed/ipv4_no_checksum_to_ipv6_computed_zero",
+            "4 -> 6 whose checksum, computed in full, comes out as 0: sent as 0xFFFF", zero_sum, to_peer_v6_of_v4);
     t.encapsulate("encapsulated/ipv4_no_checksum_to_ipv6",
                   "an IPv4 peer's datagram without a UDP checksum, to an IPv6 client",
                   without_checksum(peer_frame6(to_peer_v4_of_v6, 333)), client6_to_v4);

@@ -15,6 +15,13 @@ constexpr BindingTarget to_peer6{49160, Endpoint{documentation_v6(0x09, 0x09), 6
 constexpr BindingTarget to_near_miss6{49161, Endpoint{documentation_v6(0x09, 0x0C), 6002}};
 constexpr BindingTarget to_hairpin6{49162, Endpoint{relay6.address, 49200}};
 constexpr BindingKey client6_channel{client6, 0x4000};
+constexpr BindingKey client6_to_translated{client6, 0x4003};
+
+// ::ffff:0:203.0.113.15, an IPv4-translated address (RFC 7915): its first
+// 64 bits are zero as an IPv4-mapped address's are, yet it is IPv6.
+BindingTarget to_translated6() {
+    return BindingTarget{49166, Endpoint{*parse_ip("::ffff:0:203.0.113.15"), 6006}};
+}
 
 // An extension header of 8 bytes whose Next Header is UDP: its own type
 // goes in the IPv6 header's Next Header.
@@ -118,6 +125,9 @@ void add_ipv6_client_cases(CaseTable& t, const FrameSpec& base) {
     // an IPv6 header (a fuzzer found the reference summing it as IPv4).
     t.relay("relayed/ipv6_mapped_arrival_address", "to ::ffff:192.0.2.1 in an IPv6 header",
             changed(base, [](FrameSpec& s) { s.ip_destination = Ipv4Address{0xC0000201}; }), to_peer6);
+    t.relay("relayed/ipv6_peer_ipv4_translated",
+            "to ::ffff:0:203.0.113.15, IPv6 though it begins as an IPv4-mapped address does", channel_frame6(0x4003),
+            to_translated6());
     FrameSpec zero_sum = base;
     make_relayed_udp_checksum_zero(zero_sum, to_peer6, fixed_case_config());
     t.relay("relayed/ipv6_computed_zero_udp_checksum", "a computed UDP checksum of 0 is sent as 0xFFFF", zero_sum,
@@ -208,6 +218,7 @@ void add_ipv6_bindings(BindingTable& table) {
     table.emplace(client6_channel, to_peer6);
     table.emplace(BindingKey{Endpoint{v6("2001:db8:c::8"), 50001}, 0x4001}, to_near_miss6);
     table.emplace(BindingKey{client6, 0x4002}, to_hairpin6);
+    table.emplace(client6_to_translated, to_translated6());
     table.emplace(client4_to_v6, to_peer_v6_of_v4);
     table.emplace(client6_to_v4, to_peer_v4_of_v6);
 }

@@ -67,6 +67,9 @@ BOOST_AUTO_TEST_CASE(fixed_cases_on_a_boundary_fall_in_its_class) {
         {"encapsulated/ipv6_peer_ipv4_client", Boundary::ipv6_to_ipv4},
         {"relayed/ipv4_no_checksum_to_ipv6", Boundary::udp_checksum_made},
         {"encapsulated/ipv4_no_checksum_to_ipv6", Boundary::udp_checksum_made},
+        {"relayed/ipv4_no_checksum_to_ipv6_computed_zero", Boundary::udp_checksum_made_ffff},
+        {"relayed/ipv6_peer_ipv4_translated", Boundary::near_v4_mapped_out},
+        {"relayed/peer_on_relay_host_below_relay_ports", Boundary::hairpin_port_below_min},
         {"relayed/ipv4_to_ipv6_at_mtu", Boundary::output_at_mtu},
         {"encapsulated/ipv4_to_ipv6_at_mtu", Boundary::output_at_mtu},
     };
