@@ -1,5 +1,6 @@
 #include "harness/cli/coverage_option.hpp"
 
+#include <fstream>
 #include <iomanip>
 #include <iostream>
 
@@ -43,6 +44,11 @@ void add_coverage_option(boost::program_options::options_description& options, s
 
 bool start_coverage(const std::string& command, const std::string& path) {
     if (path.empty()) return true;
+    // Before the run, not after it: a long run is not lost to a bad path.
+    if (!std::ofstream(path)) {
+        std::cerr << "xdpturn " << command << ": --coverage: cannot write '" << path << "'\n";
+        return false;
+    }
     if (auto started = coverage::Recorder::start(); !started) {
         std::cerr << "xdpturn " << command << ": --coverage: " << started.error().message << "\n";
         return false;

@@ -204,14 +204,32 @@ std::string reason_after(const std::string& text, std::size_t marker_end) {
     return first == std::string::npos ? std::string() : reason.substr(first, last - first + 1);
 }
 
+// A START marker seen and its STOP not yet: lines (or only branches) from
+// `first` on are excluded for `reason`.
 struct OpenRange {
+    explicit OpenRange(bool only_branches) : branches_only(only_branches) {}
+    bool branches_only;
     std::uint32_t first = 0;
     std::string reason;
     bool open = false;
+
+    void start(std::uint32_t line, std::string why) {
+        first = line;
+        reason = std::move(why);
+        open = true;
+    }
+    Status stop(const std::string& file, std::uint32_t line, std::vector<Exclusion>& found) {
+        if (!open)
+            return Error{file + ":" + std::to_string(line) + ": LCOV_EXCL_" + (branches_only ? "BR_" : "") +
+                         "STOP without START"};
+        found.push_back({file, first, line, branches_only, reason});
+        open = false;
+        return ok_status();
+    }
 };
 
 Status scan_markers(const std::string& file, std::istream& in, std::vector<Exclusion>& found) {
-    OpenRange lines, branches;
+    OpenRange lines(false), branches(true);
     std::uint32_t number = 0;
     for (std::string text; std::getline(in, text);) {
         ++number;
@@ -220,23 +238,20 @@ Status scan_markers(const std::string& file, std::istream& in, std::vector<Exclu
             if (at == std::string::npos) return std::nullopt;
             return reason_after(text, at + std::string(name).size());
         };
-        if (auto reason = marker("LCOV_EXCL_BR_LINE")) {
+        Status stopped = ok_status();
+        if (auto reason = marker("LCOV_EXCL_BR_LINE"))
             found.push_back({file, number, number, true, *reason});
-        } else if (auto reason = marker("LCOV_EXCL_LINE")) {
+        else if (auto reason = marker("LCOV_EXCL_LINE"))
             found.push_back({file, number, number, false, *reason});
-        } else if (auto reason = marker("LCOV_EXCL_BR_START")) {
-            branches = {number, *reason, true};
-        } else if (marker("LCOV_EXCL_BR_STOP")) {
-            if (!branches.open) return Error{file + ":" + std::to_string(number) + ": LCOV_EXCL_BR_STOP without START"};
-            found.push_back({file, branches.first, number, true, branches.reason});
-            branches.open = false;
-        } else if (auto reason = marker("LCOV_EXCL_START")) {
-            lines = {number, *reason, true};
-        } else if (marker("LCOV_EXCL_STOP")) {
-            if (!lines.open) return Error{file + ":" + std::to_string(number) + ": LCOV_EXCL_STOP without START"};
-            found.push_back({file, lines.first, number, false, lines.reason});
-            lines.open = false;
-        }
+        else if (auto reason = marker("LCOV_EXCL_BR_START"))
+            branches.start(number, *reason);
+        else if (marker("LCOV_EXCL_BR_STOP"))
+            stopped = branches.stop(file, number, found);
+        else if (auto reason = marker("LCOV_EXCL_START"))
+            lines.start(number, *reason);
+        else if (marker("LCOV_EXCL_STOP"))
+            stopped = lines.stop(file, number, found);
+        if (!stopped) return stopped;
     }
     if (lines.open || branches.open) return Error{file + ": an exclusion range is never closed"};
     return ok_status();

@@ -234,6 +234,34 @@ BOOST_AUTO_TEST_CASE(the_gate_fails_unreached_code_unless_a_marker_explains_it) 
     std::filesystem::remove(source);
 }
 
+// Ranges: START/STOP exclude lines and branches, BR_START/BR_STOP only
+// branches; a STOP without its START, or a range never closed, is an error.
+BOOST_AUTO_TEST_CASE(exclusion_ranges_cover_their_lines_and_must_be_closed) {
+    const std::string source = temp_path("ranges.c");
+    SourceCoverage coverage;
+    FileCoverage& file = coverage.files[source];
+    file.lines = {{2, 0}, {3, 0}, {6, 5}};
+    file.branches[6][0] = {0, 5, true};
+    std::ofstream(source) << "/* LCOV_EXCL_START: never */\na;\nb;\n/* LCOV_EXCL_STOP */\n"
+                             "/* LCOV_EXCL_BR_START: never taken */\nif (c)\n/* LCOV_EXCL_BR_STOP */\n";
+    auto gate = run_gate(coverage, {"ranges.c", 1});
+    BOOST_REQUIRE(gate.ok());
+    BOOST_TEST(gate->passed());
+    BOOST_TEST(gate->exclusions.size() == 2u);
+    BOOST_TEST(gate->exclusions[1].branches_only);
+
+    std::ofstream(source) << "a;\n/* LCOV_EXCL_BR_STOP */\n";
+    auto unopened = run_gate(coverage, {"ranges.c", 1});
+    BOOST_REQUIRE(!unopened.ok());
+    BOOST_TEST(unopened.error().message.find("LCOV_EXCL_BR_STOP without START") != std::string::npos);
+
+    std::ofstream(source) << "/* LCOV_EXCL_START: open */\na;\n";
+    auto unclosed = run_gate(coverage, {"ranges.c", 1});
+    BOOST_REQUIRE(!unclosed.ok());
+    BOOST_TEST(unclosed.error().message.find("never closed") != std::string::npos);
+    std::filesystem::remove(source);
+}
+
 BOOST_AUTO_TEST_CASE(the_gate_needs_the_source_in_the_data) {
     auto gate = run_gate(sample(), {"missing.c", 100});
     BOOST_REQUIRE(!gate.ok());
