@@ -263,7 +263,6 @@ Result<CheckResult> run_jobs(const CheckOptions& options, RunState& run,
     if (options.progress) std::cerr << "\r" << std::string(70, ' ') << "\r";
 
     CheckResult result;
-    result.jobs = jobs;
     result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
     for (const auto& state : states) {
         if (!state->error.empty()) return Error{state->error};

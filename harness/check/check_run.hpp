@@ -52,7 +52,6 @@ struct CheckResult {
     double bare_calls_per_second = 0;  // one thread, a 62-byte frame in a loop, same run
     // With --coverage, the same loop on the program without probes: the probes' cost.
     double bare_calls_per_second_without_probes = 0;
-    unsigned jobs = 1;
     EngineCost cost;  // inside the syscalls of the run itself, summed over jobs
     ReasonTally reference_reasons;
     ReasonTally xdp_reasons;

@@ -87,11 +87,12 @@ std::string format_ratio(double ratio) {
 // A case's time, phase by phase: generating cases (choices, specs, block
 // plans), building frames, writing the maps, BPF_PROG_TEST_RUN, the
 // reference model, classifying boundaries, and the rest (comparing outputs,
-// validating frames, the properties, tallies).
-std::vector<std::pair<std::string, double>> time_per_case(const CheckResult& result) {
+// validating frames, the properties, tallies). `jobs` ran for the run's
+// seconds each (a merged campaign: its shards' jobs together).
+std::vector<std::pair<std::string, double>> time_per_case(const CheckResult& result, unsigned jobs) {
     const double cases = result.cases_run > 0 ? static_cast<double>(result.cases_run) : 1;
     const EngineCost& c = result.cost;
-    const double busy_ns = result.seconds * 1e9 * static_cast<double>(std::max<std::uint64_t>(1, result.jobs));
+    const double busy_ns = result.seconds * 1e9 * static_cast<double>(std::max(1u, jobs));
     const double known = static_cast<double>(c.generate_ns + c.build_ns + c.map_ns + c.test_run_ns + c.reference_ns +
                                              c.classify_ns + c.load_ns);
     return {{"generating", static_cast<double>(c.generate_ns) / cases},
@@ -104,9 +105,9 @@ std::vector<std::pair<std::string, double>> time_per_case(const CheckResult& res
             {"comparing and checking", std::max(0.0, busy_ns - known) / cases}};
 }
 
-nlohmann::json time_per_case_json(const CheckResult& result) {
+nlohmann::json time_per_case_json(const CheckResult& result, unsigned jobs) {
     nlohmann::json phases = nlohmann::json::object();
-    for (const auto& [phase, ns] : time_per_case(result)) phases[phase] = ns;
+    for (const auto& [phase, ns] : time_per_case(result, jobs)) phases[phase] = ns;
     return phases;
 }
 
@@ -141,7 +142,7 @@ nlohmann::json result_json(const CheckOptions& options, const CheckResult& resul
         {"seconds_in_test_run", static_cast<double>(result.cost.test_run_ns) / 1e9},
         {"seconds_in_map_updates", static_cast<double>(result.cost.map_ns) / 1e9},
         {"map_entries_changed", result.cost.map_entries},
-        {"nanoseconds_per_case", time_per_case_json(result)},
+        {"nanoseconds_per_case", time_per_case_json(result, options.jobs)},
         {"bare_loop_calls_per_second_without_probes", result.bare_calls_per_second_without_probes},
         {"coverage", coverage},
         {"uncovered_rows", uncovered},
@@ -177,10 +178,13 @@ void print_speed(const CheckOptions& options, const CheckResult& result) {
               << " per job"
               << (options.jobs > 1 ? ", " + format_ratio(result.ratio_to_bare(1)) + " for all jobs together" : "")
               << "\nwhere a case's time goes (per case, summed over jobs):";
-    for (const auto& [phase, ns] : time_per_case(result))
-        std::cout << (phase == "generating" ? " " : ", ") << phase << " " << std::setprecision(0) << ns << " ns";
+    const char* separator = " ";
+    for (const auto& [phase, ns] : time_per_case(result, options.jobs)) {
+        std::cout << separator << phase << " " << std::setprecision(0) << ns << " ns";
+        separator = ", ";
+    }
     std::cout << " (" << result.cost.map_entries << " map entries written)\n";
-    if (result.bare_calls_per_second_without_probes > 0)
+    if (result.bare_calls_per_second > 0 && result.bare_calls_per_second_without_probes > 0)
         std::cout << "coverage probes: the bare call rate is " << result.bare_calls_per_second << " calls/s with them, "
                   << result.bare_calls_per_second_without_probes << " without ("
                   << 1e9 / result.bare_calls_per_second - 1e9 / result.bare_calls_per_second_without_probes

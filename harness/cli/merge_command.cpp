@@ -71,7 +71,6 @@ void add_shard(const nlohmann::json& shard, CheckResult& merged) {
     merged.cost.reference_ns += phase("reference model");
     merged.cost.classify_ns += phase("classifying");
     merged.cost.load_ns += phase("loading programs");
-    merged.jobs = std::max<unsigned>(merged.jobs, shard.value("jobs", 1u));
     merged.bare_calls_per_second =
         std::max(merged.bare_calls_per_second, shard.at("bare_loop_calls_per_second").get<double>());
     for (Reason reason : all_reasons) {
