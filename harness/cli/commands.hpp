@@ -17,6 +17,7 @@ int cases_command(int argc, char** argv);
 int bench_command(int argc, char** argv);
 int check_command(int argc, char** argv);
 int coverage_command(int argc, char** argv);
+int datapath_command(int argc, char** argv);
 int merge_command(int argc, char** argv);
 int replay_command(int argc, char** argv);
 int relay_command(int argc, char** argv);

@@ -28,6 +28,8 @@ void print_usage(std::ostream& out) {
            "           line or branch of a source file was never reached\n"
            "  bench    measure the reference model, the bare BPF_PROG_TEST_RUN call\n"
            "           rate and the differential comparison, as rates and ratios\n"
+           "  datapath the data-path benchmark's load (signalling, generator, sink) and\n"
+           "           its report; ci/datapath-bench runs the whole benchmark\n"
            "\n"
            "Run 'xdpturn COMMAND --help' for a command's options.\n"
            "Exit status: 0 all equal, 1 a disagreement was found, 2 usage, input or\n"
@@ -49,6 +51,7 @@ int main(int argc, char** argv) {
     if (command == "relay") return xdpturn::cli::relay_command(argc - 1, argv + 1);
     if (command == "coverage") return xdpturn::cli::coverage_command(argc - 1, argv + 1);
     if (command == "bench") return xdpturn::cli::bench_command(argc - 1, argv + 1);
+    if (command == "datapath") return xdpturn::cli::datapath_command(argc - 1, argv + 1);
     std::cerr << "xdpturn: unknown command '" << command << "'\n\n";
     print_usage(std::cerr);
     return xdpturn::cli::exit_usage;

@@ -1,0 +1,136 @@
+#include "harness/datapath/signalling.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <functional>
+
+namespace xdpturn::datapath {
+
+namespace attribute = stun::attribute;
+using stun::Class;
+using stun::Method;
+
+namespace {
+
+constexpr int first_timeout_ms = 500;
+constexpr int attempts = 7;
+
+std::string method_name(Method method) {
+    switch (method) {
+        case Method::allocate: return "Allocate";
+        case Method::create_permission: return "CreatePermission";
+        case Method::channel_bind: return "ChannelBind";
+        default: return "request";
+    }
+}
+
+}  // namespace
+
+stun::TransactionId TurnClient::next_transaction() {
+    ++transactions_;
+    stun::TransactionId id{};
+    for (std::size_t i = 0; i < 8; ++i) id[i] = static_cast<std::uint8_t>(transactions_ >> (8 * i));
+    id[8] = static_cast<std::uint8_t>(socket_.local().port >> 8);
+    id[9] = static_cast<std::uint8_t>(socket_.local().port);
+    return id;
+}
+
+Result<std::vector<std::uint8_t>> TurnClient::exchange(const std::vector<std::uint8_t>& message,
+                                                       const stun::TransactionId& transaction) {
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(server_.port);
+    to.sin_addr.s_addr = htonl(server_.v4_value());
+    int timeout = first_timeout_ms;
+    std::vector<std::uint8_t> buffer(2048);
+    for (int attempt = 0; attempt < attempts; ++attempt, timeout *= 2) {
+        if (sendto(socket_.fd(), message.data(), message.size(), 0, reinterpret_cast<const sockaddr*>(&to),
+                   sizeof(to)) < 0)
+            return Error{"cannot send to " + server_.to_string() + ": " + std::strerror(errno)};
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout);
+        for (;;) {
+            const auto left =
+                std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+            pollfd ready{socket_.fd(), POLLIN, 0};
+            if (left.count() <= 0 || poll(&ready, 1, static_cast<int>(left.count())) <= 0) break;
+            const ssize_t got = recv(socket_.fd(), buffer.data(), buffer.size(), MSG_DONTWAIT);
+            if (got <= 0) continue;
+            auto parsed = stun::parse(Bytes(buffer.data(), static_cast<std::size_t>(got)));
+            // Anything else (a late answer to an earlier attempt) is skipped.
+            if (parsed && parsed->transaction == transaction)
+                return std::vector<std::uint8_t>(buffer.begin(), buffer.begin() + got);
+        }
+    }
+    return Error{"no answer from " + server_.to_string() + " after " + std::to_string(attempts) + " attempts"};
+}
+
+Result<stun::Message> TurnClient::request(Method method, const std::function<void(stun::MessageBuilder&)>& attributes) {
+    for (int challenge = 0; challenge < 3; ++challenge) {
+        const stun::TransactionId transaction = next_transaction();
+        stun::MessageBuilder builder(method, Class::request, transaction);
+        attributes(builder);
+        std::vector<std::uint8_t> message;
+        if (nonce_.empty()) {
+            message = builder.finish();
+        } else {
+            builder.add_text(attribute::username, user_)
+                .add_text(attribute::realm, realm_)
+                .add_text(attribute::nonce, nonce_);
+            const auto key = stun::long_term_key(user_, realm_, password_);
+            message = builder.finish(Bytes(key), true);
+        }
+        auto answer = exchange(message, transaction);
+        if (!answer) return Error{method_name(method) + ": " + answer.error().message};
+        auto parsed = stun::parse(*answer);
+        if (!parsed) return Error{method_name(method) + ": unreadable answer: " + parsed.error().message};
+        if (parsed->message_class == Class::success) return std::move(parsed).value();
+        const stun::Attribute* error = parsed->find(attribute::error_code);
+        auto code = error ? stun::decode_error_code(*error) : Result<stun::ErrorCode>(Error{"no ERROR-CODE"});
+        if (!code) return Error{method_name(method) + ": error response without a code"};
+        if (code->code == 401 || code->code == 438) {
+            const stun::Attribute* realm = parsed->find(attribute::realm);
+            const stun::Attribute* nonce = parsed->find(attribute::nonce);
+            if (!realm || !nonce) return Error{method_name(method) + ": challenged without REALM and NONCE"};
+            realm_ = std::string(stun::as_text(*realm));
+            nonce_ = std::string(stun::as_text(*nonce));
+            continue;
+        }
+        return Error{method_name(method) + " refused: " + std::to_string(code->code) + " " + code->reason};
+    }
+    return Error{method_name(method) + ": credentials refused (user '" + user_ + "')"};
+}
+
+Result<stun::TransportAddress> TurnClient::allocate() {
+    auto answer = request(Method::allocate,
+                          [](stun::MessageBuilder& builder) { builder.add_requested_transport(stun::transport_udp); });
+    if (!answer) return answer.error();
+    const stun::Attribute* relayed = answer->find(attribute::xor_relayed_address);
+    if (!relayed) return Error{"Allocate: success without XOR-RELAYED-ADDRESS"};
+    auto address = stun::decode_xor_address(*relayed, answer->transaction);
+    if (!address) return Error{"Allocate: " + address.error().message};
+    return *address;
+}
+
+Status TurnClient::permit(const stun::TransportAddress& peer) {
+    auto answer = request(Method::create_permission, [&](stun::MessageBuilder& builder) {
+        builder.add_xor_address(attribute::xor_peer_address, peer);
+    });
+    if (!answer) return answer.error();
+    return ok_status();
+}
+
+Status TurnClient::bind(std::uint16_t channel, const stun::TransportAddress& peer) {
+    auto answer = request(Method::channel_bind, [&](stun::MessageBuilder& builder) {
+        builder.add_channel_number(channel).add_xor_address(attribute::xor_peer_address, peer);
+    });
+    if (!answer) return answer.error();
+    return ok_status();
+}
+
+}  // namespace xdpturn::datapath

@@ -1,0 +1,64 @@
+// What the kernel counts while a step runs: a relay process's CPU time, the
+// CPU time of the relay's receive path (its interface's NAPI threads and
+// the softirq time of the relay's core), UDP receive-buffer drops in a
+// network namespace and an XDP program's run-time statistics
+// (kernel.bpf_stats_enabled).
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "relay/net/result.hpp"
+
+namespace xdpturn::datapath {
+
+struct CounterSample {
+    std::uint64_t process_cpu_ns = 0;   // the relay's user + system time, all threads
+    std::uint64_t kernel_ns = 0;        // the relay's NAPI threads, and softirqs on its core
+    std::uint64_t relay_udp_drops = 0;  // UDP RcvbufErrors in the relay's namespace
+    std::uint64_t sink_udp_drops = 0;   // the same in ours
+    std::uint64_t xdp_run_count = 0;
+    std::uint64_t xdp_run_ns = 0;
+};
+
+// The differences between two samples.
+CounterSample operator-(const CounterSample& later, const CounterSample& earlier);
+
+struct XdpProgramInfo {
+    std::string name;
+    std::uint32_t id = 0;
+    std::uint32_t verified_instructions = 0;
+    std::uint32_t translated_instructions = 0;
+};
+
+class SystemCounters {
+  public:
+    // Run-time statistics are on while this lives (BPF_ENABLE_STATS: the
+    // kernel turns them off again when the last holder closes its fd, even
+    // when the holder dies).
+    // `kernel_threads`: the relay interface's NAPI threads; `relay_cpu`: the
+    // core the relay has to itself, or -1.
+    static Result<SystemCounters> open(pid_t relay, std::vector<pid_t> kernel_threads, int relay_cpu,
+                                       std::optional<std::uint32_t> xdp_program_id);
+    SystemCounters(SystemCounters&& other) noexcept;
+    SystemCounters& operator=(SystemCounters&&) = delete;
+    ~SystemCounters();
+
+    Result<CounterSample> sample() const;
+    const std::optional<XdpProgramInfo>& xdp_program() const { return program_info_; }
+
+  private:
+    SystemCounters() = default;
+    pid_t relay_ = 0;
+    std::vector<pid_t> kernel_threads_;
+    int relay_cpu_ = -1;
+    int stats_fd_ = -1;
+    int program_fd_ = -1;
+    std::optional<XdpProgramInfo> program_info_;
+};
+
+}  // namespace xdpturn::datapath

@@ -1,0 +1,29 @@
+// veth's own counters of a relay's link, where frames are lost that no
+// socket counts: a receive ring that was full (XDP frames sent to a peer
+// whose NAPI had not caught up) or a dropped skb. veth counts both on the
+// sender's tx_dropped (its own drops, its XDP_TX errors and its peer's
+// failed XDP transmits into it are added up there), read from
+// /proc/PID/net/dev of each side's namespace.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+
+#include "relay/net/result.hpp"
+
+namespace xdpturn::datapath {
+
+struct VethDrops {
+    std::uint64_t into_relay = 0;    // the relay's side could not take what the load side sent
+    std::uint64_t out_of_relay = 0;  // the load side (the sink) could not take what the relay sent
+};
+
+VethDrops operator-(const VethDrops& later, const VethDrops& earlier);
+
+// `load_interface` in this namespace, `relay_interface` in the namespace of
+// process `relay`.
+Result<VethDrops> read_veth_drops(const std::string& load_interface, const std::string& relay_interface, pid_t relay);
+
+}  // namespace xdpturn::datapath
