@@ -19,6 +19,15 @@
 #define DATAPATH_MAX_FLOWS 4096
 #define DATAPATH_UDP_HEADER_BYTES 8
 #define DATAPATH_MAGIC 0x58445042 /* "XDPB" */
+/*
+ * Reading the clock is the dearest thing the generator and the sink do (a
+ * paravirtual clock costs some tens of nanoseconds in a VM): the generator
+ * paces itself by a clock read every DATAPATH_CLOCK_RUNS runs, and only one
+ * frame of a flow in DATAPATH_TIMED_EVERY carries a timestamp (sent_ns 0:
+ * untimed), which the sink reads the clock for.
+ */
+#define DATAPATH_CLOCK_RUNS 16
+#define DATAPATH_TIMED_EVERY 16
 
 /*
  * One flow's headers. A ChannelData frame (client -> relay) uses all of
@@ -44,6 +53,8 @@ struct datapath_flow {
  */
 struct datapath_control {
 	__u64 next_seq; /* frames sent, over all flows; flow = seq % flow_count */
+	__u64 runs;	/* every run, sent or not */
+	__u64 clock_ns; /* the clock as last read: every DATAPATH_CLOCK_RUNS runs */
 	__u64 rate;	/* frames a second; 0: as fast as it goes */
 	__u64 start_ns; /* CLOCK_MONOTONIC */
 	__u64 end_ns;
@@ -58,7 +69,7 @@ struct datapath_payload {
 	__be32 step;
 	__be32 check; /* datapath_check() of the fields below */
 	__be64 flow_seq;
-	__be64 sent_ns; /* CLOCK_MONOTONIC, as bpf_ktime_get_ns() */
+	__be64 sent_ns; /* CLOCK_MONOTONIC, as bpf_ktime_get_ns(); 0: untimed */
 };
 
 /* Ties the per-frame fields together: a payload with one of them changed

@@ -9,7 +9,8 @@
  *   - on its flow: the addresses, ports and channel the flow's binding
  *     gives (struct datapath_expected);
  *   - new: no sequence number of the flow seen twice (a 1024-wide window);
- *   - its one-way delay, from the generator's timestamp (one clock).
+ *   - its one-way delay, from the generator's timestamp (one clock), when
+ *     it carries one.
  * Anything else (signalling, ARP) goes to the stack. A socket sink costs
  * microseconds a datagram and would be the bottleneck; this one does not.
  *
@@ -209,7 +210,8 @@ static __always_inline int take(const struct iphdr *ip, const struct udphdr *udp
 		return XDP_DROP;
 	}
 	count(&tally->delivered[want->direction & 1]);
-	record_delay(tally, sent_ns);
+	if (sent_ns != 0)
+		record_delay(tally, sent_ns);
 	return XDP_DROP;
 }
 

@@ -165,9 +165,10 @@ int load_command(int argc, char** argv) {
 int report_command(int argc, char** argv) {
     po::options_description description("xdpturn datapath report: the relays' runs as one report\n\noptions");
     std::vector<std::string> inputs;
-    std::string output, plot;
+    std::string output, plot, title;
     description.add_options()("help,h", "show this help")("output", po::value(&output), "write the report here (JSON)")(
-        "plot", po::value(&plot), "draw delivered against offered load and delay here (PNG, gnuplot)");
+        "plot", po::value(&plot), "draw delivered against offered load and delay here (PNG, gnuplot)")(
+        "title", po::value(&title), "what the plot's titles begin with, e.g. the layout");
     po::options_description hidden;
     hidden.add_options()("run", po::value(&inputs)->required(), "a relay's run");
     po::positional_options_description positional;
@@ -200,7 +201,7 @@ int report_command(int argc, char** argv) {
     datapath::print_table(std::cout, *report);
     if (!output.empty() && !write_report("datapath report", output, *report)) return exit_usage;
     if (!plot.empty()) {
-        if (auto drawn = datapath::plot(*report, plot); !drawn) {
+        if (auto drawn = datapath::plot(*report, plot, title); !drawn) {
             std::cerr << "xdpturn datapath report: " << drawn.error().message << "\n";
             return exit_usage;
         }

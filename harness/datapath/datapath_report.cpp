@@ -195,14 +195,15 @@ void print_table(std::ostream& out, const nlohmann::json& report) {
     }
 }
 
-Status plot(const nlohmann::json& report, const std::string& png) {
+Status plot(const nlohmann::json& report, const std::string& png, const std::string& heading) {
+    const std::string title = heading.empty() ? "" : heading + ": ";
     const std::filesystem::path image(png);
     const std::filesystem::path base = image.parent_path() / image.stem();
     std::ostringstream script;
     script << "set terminal pngcairo size 1200,500 font ',10'\nset output '" << image.string() << "'\n"
            << "set multiplot layout 1,2\nset logscale xy\nset grid\nset key top left\n"
            << "set xlabel 'offered packets/s'\nset ylabel 'delivered packets/s'\n"
-           << "set title 'Delivered against offered load'\n";
+           << "set title '" << title << "Delivered against offered load'\n";
     std::vector<std::string> relays;
     for (const auto& relay : report.at("relays")) {
         const std::string name = relay.at("relay").get<std::string>();
@@ -216,16 +217,18 @@ Status plot(const nlohmann::json& report, const std::string& png) {
         if (!file) return Error{"cannot write " + data};
         relays.push_back(name);
     }
-    auto series = [&](const std::string& columns, const std::string& suffix) {
-        std::string line = "plot ";
+    // One colour per relay; its p99 dashed beside its solid p50.
+    auto curves = [&](const std::string& columns, const std::string& suffix, int dash) {
+        std::string line;
         for (std::size_t i = 0; i < relays.size(); ++i)
             line += (i ? ", " : "") + std::string("'") + base.string() + "-" + relays[i] + ".dat' using " + columns +
-                    " with linespoints title '" + relays[i] + suffix + "'";
-        return line + "\n";
+                    " with linespoints linecolor " + std::to_string(i + 1) + " dashtype " + std::to_string(dash) +
+                    " title '" + relays[i] + suffix + "'";
+        return line;
     };
-    script << series("1:2", "") << "set ylabel 'one-way delay, us'\nset title 'Delay (p50 solid, p99 dashed)'\n"
-           << series("1:3", " p50").substr(0, series("1:3", " p50").size() - 1) << ", "
-           << series("1:4", " p99").substr(5) << "unset multiplot\n";
+    script << "plot " << curves("1:2", "", 1) << "\n"
+           << "set ylabel 'one-way delay, us'\nset title '" << title << "Delay (p50 solid, p99 dashed)'\n"
+           << "plot " << curves("1:3", " p50", 1) << ", " << curves("1:4", " p99", 2) << "\nunset multiplot\n";
     const std::string script_path = base.string() + ".gp";
     std::ofstream(script_path) << script.str();
     FILE* gnuplot = popen(("gnuplot '" + script_path + "' 2>&1").c_str(), "r");

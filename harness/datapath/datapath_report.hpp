@@ -21,7 +21,8 @@ Result<nlohmann::json> summarise(const std::vector<nlohmann::json>& runs);
 
 void print_table(std::ostream& out, const nlohmann::json& report);
 
-// Writes the plot's data and script beside `png` and runs gnuplot.
-Status plot(const nlohmann::json& report, const std::string& png);
+// Writes the plot's data and script beside `png` and runs gnuplot; the
+// titles begin with `heading` when there is one.
+Status plot(const nlohmann::json& report, const std::string& png, const std::string& heading);
 
 }  // namespace xdpturn::datapath

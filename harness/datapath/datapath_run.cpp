@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <future>
 #include <memory>
 #include <sstream>
 #include <thread>
@@ -182,7 +183,7 @@ double per_packet(std::uint64_t total, std::uint64_t packets) {
 }
 
 nlohmann::json step_json(std::uint64_t rate, const Offered& offered, const StepTally& tally, const CounterSample& cost,
-                         const std::optional<VethDrops>& veth) {
+                         const std::optional<VethDrops>& veth, const std::optional<XdpCost>& xdp) {
     const double seconds = std::chrono::duration<double>(offered.elapsed).count();
     const std::uint64_t delivered = tally.delivered[0] + tally.delivered[1];
     const std::uint64_t lost = offered.frames > delivered ? offered.frames - delivered : 0;
@@ -222,10 +223,11 @@ nlohmann::json step_json(std::uint64_t rate, const Offered& offered, const StepT
         step["drops"]["veth_into_relay"] = veth->into_relay;
         step["drops"]["veth_out_of_relay"] = veth->out_of_relay;
     }
-    if (cost.xdp_run_count > 0)
-        step["xdp"] = {{"runs", cost.xdp_run_count},
-                       {"run_ns", cost.xdp_run_ns},
-                       {"ns_per_run", per_packet(cost.xdp_run_ns, cost.xdp_run_count)}};
+    if (xdp)
+        step["xdp"] = {{"sampled_runs", xdp->runs},
+                       {"sampled_ns", xdp->run_ns},
+                       {"sample_ms", xdp->window.count()},
+                       {"ns_per_run", per_packet(xdp->run_ns, xdp->runs)}};
     return step;
 }
 
@@ -260,8 +262,21 @@ Result<nlohmann::json> run_load(const LoadOptions& options) {
         auto before = counters->sample();
         if (!before) return before.error();
         auto veth_before = veth_drops(options);
+        // The offload's own cost, sampled in the step's second quarter.
+        std::future<Result<XdpCost>> xdp_sample;
+        if (options.xdp_program_id)
+            xdp_sample = std::async(std::launch::async, [&] {
+                std::this_thread::sleep_for(options.step_duration / 4);
+                return counters->sample_xdp(options.step_duration / 4);
+            });
         auto offered =
             (*generator)->run_step(static_cast<std::uint32_t>(step), options.rates[step], options.step_duration);
+        std::optional<XdpCost> xdp;
+        if (xdp_sample.valid()) {
+            auto sampled = xdp_sample.get();
+            if (!sampled) return sampled.error();
+            xdp = *sampled;
+        }
         if (!offered) return offered.error();
         std::this_thread::sleep_for(options.drain);
         auto after = counters->sample();
@@ -271,7 +286,7 @@ Result<nlohmann::json> run_load(const LoadOptions& options) {
         if (veth_before && veth_after) veth = *veth_after - *veth_before;
         auto tally = (*sink)->tally(step);
         if (!tally) return tally.error();
-        steps.push_back(step_json(options.rates[step], *offered, *tally, *after - *before, veth));
+        steps.push_back(step_json(options.rates[step], *offered, *tally, *after - *before, veth, xdp));
     }
     (*sink)->stop();
     nlohmann::json report = {

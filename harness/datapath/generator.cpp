@@ -145,8 +145,12 @@ Result<Offered> LiveGenerator::run_step(std::uint32_t step, std::uint64_t rate, 
 Status LiveGenerator::schedule(std::uint32_t step, std::uint64_t rate, std::uint64_t start_ns,
                                std::chrono::nanoseconds duration) {
     const std::uint32_t zero = 0;
-    const datapath_control control{0,           rate, start_ns, start_ns + static_cast<std::uint64_t>(duration.count()),
-                                   flow_count_, step};
+    datapath_control control{};
+    control.rate = rate;
+    control.start_ns = start_ns;
+    control.end_ns = start_ns + static_cast<std::uint64_t>(duration.count());
+    control.flow_count = flow_count_;
+    control.step = step;
     if (bpf_map_update_elem(bpf_map__fd(skeleton_->maps.control), &zero, &control, BPF_ANY) != 0)
         return Error{std::string("cannot start the generator's step: ") + std::strerror(errno)};
     return ok_status();

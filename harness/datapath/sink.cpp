@@ -203,7 +203,7 @@ void SocketSink::take(const SinkSocket& socket, std::span<const std::uint8_t> da
         track.window[(fields.flow_seq / 64) % 16] |= 1ull << (fields.flow_seq % 64);
     }
     ++tally.delivered[fields.flow % 2];
-    tally.delay.add(now > fields.sent_ns ? now - fields.sent_ns : 0);
+    if (fields.sent_ns != 0) tally.delay.add(now > fields.sent_ns ? now - fields.sent_ns : 0);
 }
 
 }  // namespace xdpturn::datapath

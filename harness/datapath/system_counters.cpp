@@ -6,6 +6,7 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -71,9 +72,8 @@ std::uint64_t udp_receive_buffer_errors(const std::string& path) {
 }  // namespace
 
 CounterSample operator-(const CounterSample& later, const CounterSample& earlier) {
-    return {later.process_cpu_ns - earlier.process_cpu_ns,   later.kernel_ns - earlier.kernel_ns,
-            later.relay_udp_drops - earlier.relay_udp_drops, later.sink_udp_drops - earlier.sink_udp_drops,
-            later.xdp_run_count - earlier.xdp_run_count,     later.xdp_run_ns - earlier.xdp_run_ns};
+    return {later.process_cpu_ns - earlier.process_cpu_ns, later.kernel_ns - earlier.kernel_ns,
+            later.relay_udp_drops - earlier.relay_udp_drops, later.sink_udp_drops - earlier.sink_udp_drops};
 }
 
 Result<SystemCounters> SystemCounters::open(pid_t relay, std::vector<pid_t> kernel_threads, int relay_cpu,
@@ -86,9 +86,6 @@ Result<SystemCounters> SystemCounters::open(pid_t relay, std::vector<pid_t> kern
         if (auto cpu = process_cpu_ns(process); !cpu) return cpu.error();
     if (auto cpu = process_cpu_ns(relay); !cpu) return cpu.error();
     if (!xdp_program_id) return counters;
-    counters.stats_fd_ = bpf_enable_stats(BPF_STATS_RUN_TIME);
-    if (counters.stats_fd_ < 0)
-        return Error{std::string("cannot enable BPF run-time statistics: ") + std::strerror(errno)};
     counters.program_fd_ = bpf_prog_get_fd_by_id(*xdp_program_id);
     if (counters.program_fd_ < 0)
         return Error{"no BPF program with id " + std::to_string(*xdp_program_id) + ": " + std::strerror(errno)};
@@ -105,13 +102,11 @@ SystemCounters::SystemCounters(SystemCounters&& other) noexcept
     : relay_(other.relay_),
       kernel_threads_(std::move(other.kernel_threads_)),
       relay_cpu_(other.relay_cpu_),
-      stats_fd_(std::exchange(other.stats_fd_, -1)),
       program_fd_(std::exchange(other.program_fd_, -1)),
       program_info_(std::move(other.program_info_)) {}
 
 SystemCounters::~SystemCounters() {
     if (program_fd_ >= 0) close(program_fd_);
-    if (stats_fd_ >= 0) close(stats_fd_);
 }
 
 Result<CounterSample> SystemCounters::sample() const {
@@ -127,15 +122,25 @@ Result<CounterSample> SystemCounters::sample() const {
     }
     sample.relay_udp_drops = udp_receive_buffer_errors("/proc/" + std::to_string(relay_) + "/net/snmp");
     sample.sink_udp_drops = udp_receive_buffer_errors("/proc/self/net/snmp");
-    if (program_fd_ >= 0) {
-        bpf_prog_info info{};
-        __u32 size = sizeof(info);
-        if (bpf_obj_get_info_by_fd(program_fd_, &info, &size) != 0)
-            return Error{std::string("cannot read the XDP program's statistics: ") + std::strerror(errno)};
-        sample.xdp_run_count = info.run_cnt;
-        sample.xdp_run_ns = info.run_time_ns;
-    }
     return sample;
+}
+
+Result<XdpCost> SystemCounters::sample_xdp(std::chrono::milliseconds window) const {
+    if (program_fd_ < 0) return Error{"no XDP program to sample"};
+    const int stats = bpf_enable_stats(BPF_STATS_RUN_TIME);
+    if (stats < 0) return Error{std::string("cannot enable BPF run-time statistics: ") + std::strerror(errno)};
+    auto read = [this](bpf_prog_info& info) {
+        __u32 size = sizeof(info);
+        return bpf_obj_get_info_by_fd(program_fd_, &info, &size) == 0;
+    };
+    bpf_prog_info before{}, after{};
+    const bool read_before = read(before);
+    std::this_thread::sleep_for(window);
+    const bool read_after = read(after);
+    close(stats);
+    if (!read_before || !read_after)
+        return Error{std::string("cannot read the XDP program's statistics: ") + std::strerror(errno)};
+    return XdpCost{after.run_cnt - before.run_cnt, after.run_time_ns - before.run_time_ns, window};
 }
 
 }  // namespace xdpturn::datapath

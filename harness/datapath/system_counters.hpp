@@ -7,6 +7,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -21,8 +22,14 @@ struct CounterSample {
     std::uint64_t kernel_ns = 0;        // the relay's NAPI threads, and softirqs on its core
     std::uint64_t relay_udp_drops = 0;  // UDP RcvbufErrors in the relay's namespace
     std::uint64_t sink_udp_drops = 0;   // the same in ours
-    std::uint64_t xdp_run_count = 0;
-    std::uint64_t xdp_run_ns = 0;
+};
+
+// The offload's program over a window of a step, with run-time statistics
+// on only for that window.
+struct XdpCost {
+    std::uint64_t runs = 0;
+    std::uint64_t run_ns = 0;
+    std::chrono::milliseconds window{0};
 };
 
 // The differences between two samples.
@@ -37,9 +44,6 @@ struct XdpProgramInfo {
 
 class SystemCounters {
   public:
-    // Run-time statistics are on while this lives (BPF_ENABLE_STATS: the
-    // kernel turns them off again when the last holder closes its fd, even
-    // when the holder dies).
     // `kernel_threads`: the relay interface's NAPI threads; `relay_cpu`: the
     // core the relay has to itself, or -1.
     static Result<SystemCounters> open(pid_t relay, std::vector<pid_t> kernel_threads, int relay_cpu,
@@ -49,6 +53,12 @@ class SystemCounters {
     ~SystemCounters();
 
     Result<CounterSample> sample() const;
+    // The XDP program's runs and run time during `window` from now. The
+    // statistics cost every BPF program a clock read or two per run (the
+    // generator's and the sink's too), so they are on for this window only:
+    // BPF_ENABLE_STATS turns them on while its descriptor is open, and the
+    // kernel turns them off when it closes, even when the holder dies.
+    Result<XdpCost> sample_xdp(std::chrono::milliseconds window) const;
     const std::optional<XdpProgramInfo>& xdp_program() const { return program_info_; }
 
   private:
@@ -56,7 +66,6 @@ class SystemCounters {
     pid_t relay_ = 0;
     std::vector<pid_t> kernel_threads_;
     int relay_cpu_ = -1;
-    int stats_fd_ = -1;
     int program_fd_ = -1;
     std::optional<XdpProgramInfo> program_info_;
 };
