@@ -296,6 +296,20 @@ BOOST_AUTO_TEST_CASE(ratios_compare_peaks_and_loss_free_rates) {
     BOOST_TEST((*report)["integrity_failures"] == 0);
 }
 
+BOOST_AUTO_TEST_CASE(what_the_sink_lost_is_not_the_relays_loss) {
+    auto run = run_of("xdp", {100000, 150000, 400000});
+    // Step 1 lost 25%, all of it on the way to the sink.
+    run["steps"][1]["drops"] = {{"veth_out_of_relay", 50000}};
+    auto report = summarise({run});
+    BOOST_TEST_REQUIRE(report.ok());
+    const auto& summary = (*report)["relays"][0]["summary"];
+    BOOST_TEST(summary["loss_free_pps"].get<double>() == 400000.0);
+    BOOST_TEST(summary["sink_limited_steps"] == nlohmann::json::array({1}));
+    run["steps"][1]["drops"] = nlohmann::json::object();  // the same loss, not the sink's
+    report = summarise({run});
+    BOOST_TEST((*report)["relays"][0]["summary"]["first_lossy_step"] == 1);
+}
+
 BOOST_AUTO_TEST_CASE(a_corrupt_datagram_is_an_integrity_failure) {
     auto report = summarise({run_of("xdp", {100000, 200000, 400000}, 3)});
     BOOST_TEST_REQUIRE(report.ok());
