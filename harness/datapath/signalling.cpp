@@ -70,7 +70,8 @@ Result<std::vector<std::uint8_t>> TurnClient::exchange(const std::vector<std::ui
     return Error{"no answer from " + server_.to_string() + " after " + std::to_string(attempts) + " attempts"};
 }
 
-Result<stun::Message> TurnClient::request(Method method, const std::function<void(stun::MessageBuilder&)>& attributes) {
+Result<std::vector<std::uint8_t>> TurnClient::request(Method method,
+                                                      const std::function<void(stun::MessageBuilder&)>& attributes) {
     for (int challenge = 0; challenge < 3; ++challenge) {
         const stun::TransactionId transaction = next_transaction();
         stun::MessageBuilder builder(method, Class::request, transaction);
@@ -89,7 +90,7 @@ Result<stun::Message> TurnClient::request(Method method, const std::function<voi
         if (!answer) return Error{method_name(method) + ": " + answer.error().message};
         auto parsed = stun::parse(*answer);
         if (!parsed) return Error{method_name(method) + ": unreadable answer: " + parsed.error().message};
-        if (parsed->message_class == Class::success) return std::move(parsed).value();
+        if (parsed->message_class == Class::success) return std::move(answer).value();
         const stun::Attribute* error = parsed->find(attribute::error_code);
         auto code = error ? stun::decode_error_code(*error) : Result<stun::ErrorCode>(Error{"no ERROR-CODE"});
         if (!code) return Error{method_name(method) + ": error response without a code"};
@@ -110,9 +111,11 @@ Result<stun::TransportAddress> TurnClient::allocate() {
     auto answer = request(Method::allocate,
                           [](stun::MessageBuilder& builder) { builder.add_requested_transport(stun::transport_udp); });
     if (!answer) return answer.error();
-    const stun::Attribute* relayed = answer->find(attribute::xor_relayed_address);
+    auto message = stun::parse(*answer);
+    if (!message) return Error{"Allocate: unreadable answer: " + message.error().message};
+    const stun::Attribute* relayed = message->find(attribute::xor_relayed_address);
     if (!relayed) return Error{"Allocate: success without XOR-RELAYED-ADDRESS"};
-    auto address = stun::decode_xor_address(*relayed, answer->transaction);
+    auto address = stun::decode_xor_address(*relayed, message->transaction);
     if (!address) return Error{"Allocate: " + address.error().message};
     return *address;
 }

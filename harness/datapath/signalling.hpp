@@ -25,8 +25,10 @@ class TurnClient {
 
   private:
     // A request with credentials, challenged once for realm and nonce (401,
-    // or 438 when the nonce went stale); the success response.
-    Result<stun::Message> request(stun::Method method, const std::function<void(stun::MessageBuilder&)>& attributes);
+    // or 438 when the nonce went stale); the success response's bytes (a
+    // parsed stun::Message only points into them).
+    Result<std::vector<std::uint8_t>> request(stun::Method method,
+                                              const std::function<void(stun::MessageBuilder&)>& attributes);
     // Sends and waits for the response with the same transaction,
     // retransmitting (RFC 8489's 500 ms, doubled) up to seven times.
     Result<std::vector<std::uint8_t>> exchange(const std::vector<std::uint8_t>& message,
