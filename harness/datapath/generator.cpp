@@ -24,12 +24,12 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Frames per call: a millisecond of the rate, at least `smallest` (a live
-// test run sets up its frames per call, which costs as much as some tens of
-// frames); as fast as it goes, `largest`.
-std::uint64_t chunk_for(std::uint64_t rate, std::uint64_t smallest, std::uint64_t largest) {
-    if (rate == 0) return largest;
-    return std::clamp<std::uint64_t>(rate / 1000, smallest, largest);
+// The socket generator's datagrams per sendmmsg: a millisecond of the
+// rate, at most one batch; as fast as it goes, a whole batch.
+constexpr std::uint64_t socket_batch = 32;
+std::uint64_t socket_chunk(std::uint64_t rate) {
+    if (rate == 0) return socket_batch;
+    return std::clamp<std::uint64_t>(rate / 1000, 1, socket_batch);
 }
 
 // Calls `send(n)` with the frames due at `rate`, a chunk at a time, until
@@ -164,7 +164,7 @@ SocketGenerator::SocketGenerator(std::vector<FlowSocket> flows, std::size_t payl
     : flows_(std::move(flows)), next_seq_(flows_.size(), 0), payload_bytes_(payload_bytes) {}
 
 Result<std::uint64_t> SocketGenerator::send_batch(FlowSocket& socket, std::uint32_t step, std::uint64_t frames) {
-    constexpr std::size_t batch = 32;
+    constexpr std::size_t batch = socket_batch;
     const Flow& flow = *socket.flow;
     const bool channel_data = flow.direction == Direction::to_peer;
     const std::size_t header = channel_data ? DATAPATH_CHANNEL_HEADER_BYTES : 0;
@@ -204,7 +204,7 @@ Result<std::uint64_t> SocketGenerator::send_batch(FlowSocket& socket, std::uint3
 Result<Offered> SocketGenerator::run_step(std::uint32_t step, std::uint64_t rate, std::chrono::nanoseconds duration) {
     std::fill(next_seq_.begin(), next_seq_.end(), 0);
     std::array<std::uint64_t, direction_count> per_direction{};
-    auto offered = paced(rate, duration, chunk_for(rate, 1, 32), [&](std::uint64_t frames) -> Result<std::uint64_t> {
+    auto offered = paced(rate, duration, socket_chunk(rate), [&](std::uint64_t frames) -> Result<std::uint64_t> {
         FlowSocket& socket = flows_[next_flow_];
         next_flow_ = (next_flow_ + 1) % flows_.size();
         auto sent = send_batch(socket, step, frames);
