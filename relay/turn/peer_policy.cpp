@@ -19,6 +19,8 @@ constexpr SpecialRange ranges[] = {
     {"169.254.0.0/16", "link local (cloud metadata services live here)", "RFC 3927", true},
     {"172.16.0.0/12", "private use", "RFC 1918", true},
     {"192.0.0.0/24", "IETF protocol assignments", "RFC 6890", true},
+    {"192.0.0.9/32", "Port Control Protocol anycast (globally reachable)", "RFC 7723", false},
+    {"192.0.0.10/32", "TURN anycast (globally reachable)", "RFC 8155", false},
     {"192.0.2.0/24", "documentation (TEST-NET-1)", "RFC 5737", true},
     {"192.88.99.0/24", "6to4 relay anycast (deprecated)", "RFC 7526", true},
     {"192.168.0.0/16", "private use", "RFC 1918", true},
@@ -29,7 +31,8 @@ constexpr SpecialRange ranges[] = {
     {"240.0.0.0/4", "reserved, and the limited broadcast address", "RFC 1112, RFC 919", true},
     {"::/128", "unspecified", "RFC 4291", true},
     {"::1/128", "loopback", "RFC 4291", true},
-    {"::ffff:0:0/96", "IPv4-mapped: reaches the IPv4 address inside", "RFC 4291", false, Embedding::last_32_bits},
+    {"::ffff:0:0/96", "IPv4-mapped: the relay's IPv6 sockets (IPV6_V6ONLY) never deliver to it", "RFC 4291", true,
+     Embedding::last_32_bits},
     {"::ffff:0:0:0/96", "IPv4-translated (SIIT): reaches the IPv4 address inside", "RFC 6145", false,
      Embedding::last_32_bits},
     {"::/96", "IPv4-compatible (deprecated): reaches the IPv4 address inside", "RFC 4291", false,
@@ -38,13 +41,22 @@ constexpr SpecialRange ranges[] = {
      Embedding::last_32_bits},
     {"64:ff9b:1::/48", "NAT64 local-use prefix", "RFC 8215", true},
     {"100::/64", "discard-only", "RFC 6666", true},
+    {"100:0:0:1::/64", "dummy IPv6 prefix", "RFC 9780", true},
+    {"2001::/23", "IETF protocol assignments", "RFC 2928", true},
     {"2001::/32", "Teredo: reaches its server and its client's IPv4 address", "RFC 4380", false, Embedding::teredo},
+    {"2001:1::1/128", "Port Control Protocol anycast (globally reachable)", "RFC 7723", false},
+    {"2001:1::2/128", "TURN anycast (globally reachable)", "RFC 8155", false},
+    {"2001:1::3/128", "DNS-SD service registration protocol anycast (globally reachable)", "RFC 9665", false},
+    {"2001:3::/32", "AMT (globally reachable)", "RFC 7450", false},
+    {"2001:4:112::/48", "AS112-v6 (globally reachable)", "RFC 7535", false},
     {"2001:2::/48", "benchmarking", "RFC 5180", true},
     {"2001:10::/28", "ORCHID (deprecated)", "RFC 4843", true},
-    {"2001:20::/28", "ORCHIDv2", "RFC 7343", true},
+    {"2001:20::/28", "ORCHIDv2 (globally reachable)", "RFC 7343", false},
+    {"2001:30::/28", "drone remote ID protocol entity tags (globally reachable)", "RFC 9374", false},
     {"2001:db8::/32", "documentation", "RFC 3849", true},
     {"2002::/16", "6to4: reaches the IPv4 address inside", "RFC 3056", false, Embedding::sixto4},
     {"3fff::/20", "documentation", "RFC 9637", true},
+    {"5f00::/16", "segment routing (SRv6) SIDs", "RFC 9602", true},
     {"fc00::/7", "unique local", "RFC 4193", true},
     {"fe80::/10", "link local", "RFC 4291", true},
     {"fec0::/10", "site local (deprecated)", "RFC 3879", true},
@@ -58,6 +70,11 @@ const std::vector<std::pair<Cidr, const SpecialRange*>>& parsed_ranges() {
         return list;
     }();
     return parsed;
+}
+
+const Cidr& mapped() {
+    static const Cidr cidr = *parse_cidr("::ffff:0:0/96");
+    return cidr;
 }
 
 const Cidr& global_unicast() {
@@ -167,10 +184,24 @@ bool PeerPolicy::allowed(const TransportAddress& address) const {
     return std::any_of(allowed_.begin(), allowed_.end(), [&](const Cidr& cidr) { return cidr.contains(address); });
 }
 
-std::optional<std::string> PeerPolicy::refused_range(const TransportAddress& address) const {
+namespace {
+// The most specific range decides: a globally reachable block inside a
+// refused one (TURN anycast in 2001::/23) is reachable.
+const SpecialRange* most_specific(const TransportAddress& address) {
+    const SpecialRange* best = nullptr;
+    int best_prefix = -1;
     for (const auto& [cidr, range] : parsed_ranges())
-        if (range->refused && cidr.contains(address))
-            return std::string(range->cidr) + ", " + range->name + " (" + range->source + ")";
+        if (cidr.prefix > best_prefix && cidr.contains(address)) {
+            best = range;
+            best_prefix = cidr.prefix;
+        }
+    return best;
+}
+}  // namespace
+
+std::optional<std::string> PeerPolicy::refused_range(const TransportAddress& address) const {
+    if (const SpecialRange* range = most_specific(address); range != nullptr && range->refused)
+        return std::string(range->cidr) + ", " + range->name + " (" + range->source + ")";
     if (address.ipv6 && !global_unicast().contains(address) && embedded_ipv4(address).empty())
         return "outside IPv6 global unicast 2000::/3 (RFC 4291)";
     return std::nullopt;
@@ -183,6 +214,8 @@ std::optional<std::string> PeerPolicy::refusal(const TransportAddress& peer) con
     if (is_own(peer)) return "the relay's own listening or relayed transport address";
     for (const TransportAddress& address : inside)
         if (is_own(address)) return "embeds the relay's own address";
+    // A peer the relay could bind but never deliver to, whatever is opened.
+    if (mapped().contains(peer)) return "::ffff:0:0/96, IPv4-mapped: the relay's IPv6 sockets never deliver to it";
     // An opened range opens what it names, and what is reached through it.
     if (allowed(peer)) return std::nullopt;
     if (auto refused = refused_range(peer)) return refused;

@@ -39,7 +39,7 @@ BOOST_AUTO_TEST_CASE(every_class_that_reaches_a_forbidden_range_is_refused) {
     const PeerPolicy policy = default_policy();
     for (const char* text : {// IPv4 special-purpose ranges
                              "0.1.2.3", "10.1.2.3", "100.64.0.1", "127.0.0.1", "169.254.169.254", "172.16.0.1",
-                             "192.0.0.9", "192.0.2.7", "192.88.99.1", "192.168.1.1", "198.18.0.1", "198.19.255.255",
+                             "192.0.0.8", "192.0.0.170", "192.0.2.7", "192.88.99.1", "192.168.1.1", "198.18.0.1", "198.19.255.255",
                              "198.51.100.1", "203.0.113.5", "224.0.0.1", "240.0.0.1", "255.255.255.255",
                              // IPv4-mapped, IPv4-translated and IPv4-compatible forms of them
                              "::ffff:127.0.0.1", "::ffff:169.254.169.254", "::ffff:0:127.0.0.1", "::ffff:0:10.0.0.1",
@@ -49,7 +49,11 @@ BOOST_AUTO_TEST_CASE(every_class_that_reaches_a_forbidden_range_is_refused) {
                              // 6to4 and Teredo embedding forbidden IPv4 (Teredo's client is inverted)
                              "2002:7f00:1::1", "2002:a9fe:a9fe::1", "2001:0:7f00:1::1", "2001:0:808:808::f5ff:fffe",
                              // IPv6 special-purpose and non-global ranges
-                             "::", "::1", "100::1", "2001:2::1", "2001:10::1", "2001:20::1", "2001:db8::1", "3fff::1",
+                             "::", "::1", "100::1", "100:0:0:1::1", "2001:2::1", "2001:10::1", "2001:db8::1", "3fff::1",
+                             // 2001::/23 outside the blocks the registry marks globally reachable
+                             "2001:1::4", "2001:5::1", "2001:1ff::1",
+                             // IPv4-mapped: an IPv6 socket never delivers to it, even globally reachable
+                             "::ffff:8.8.8.8",
                              "fc00::1", "fd12:3456::1", "fe80::1", "fec0::1", "ff02::1", "5f00::1", "4000::1"}) {
         const auto refusal = policy.refusal(address(text));
         BOOST_TEST(refusal.has_value(), text << " is allowed");
@@ -59,8 +63,11 @@ BOOST_AUTO_TEST_CASE(every_class_that_reaches_a_forbidden_range_is_refused) {
 
 BOOST_AUTO_TEST_CASE(globally_reachable_peers_are_allowed_in_every_form) {
     const PeerPolicy policy = default_policy();
-    for (const char* text : {"8.8.8.8", "1.1.1.1", "2606:4700:4700::1111", "2a00:1450::1", "::ffff:8.8.8.8",
-                             "64:ff9b::808:808", "2002:808:808::1", "2001:0:808:808::f7f7:f7f7"})
+    for (const char* text : {"8.8.8.8", "1.1.1.1", "2606:4700:4700::1111", "2a00:1450::1", "64:ff9b::808:808",
+                             "2002:808:808::1", "2001:0:808:808::f7f7:f7f7",
+                             // the registry's globally reachable blocks inside refused ones
+                             "192.0.0.9", "192.0.0.10", "2001:1::1", "2001:1::2", "2001:1::3", "2001:3::1",
+                             "2001:4:112::1", "2001:20::1", "2001:30::1"})
         BOOST_TEST(!policy.refusal(address(text)).has_value(),
                    text << ": " << policy.refusal(address(text)).value_or(""));
 }
@@ -80,7 +87,8 @@ BOOST_AUTO_TEST_CASE(the_relays_own_addresses_are_never_peers) {
 BOOST_AUTO_TEST_CASE(allow_peer_opens_a_range_and_what_is_reached_through_it) {
     const PeerPolicy policy = default_policy({*parse_cidr("127.0.0.0/8")});
     BOOST_TEST(!policy.refusal(address("127.0.0.1", 3480)).has_value());
-    BOOST_TEST(!policy.refusal(address("::ffff:127.0.0.1", 3480)).has_value());
+    BOOST_TEST(!policy.refusal(address("64:ff9b::7f00:1", 3480)).has_value());
+    BOOST_TEST(policy.refusal(address("::ffff:127.0.0.1", 3480)).has_value());  // never deliverable
     BOOST_TEST(policy.refusal(address("10.0.0.1")).has_value());
 }
 
