@@ -102,6 +102,14 @@ struct BindingKeyHash {
 
 using BindingTable = std::unordered_map<BindingKey, BindingTarget, BindingKeyHash>;
 
+// One change to a binding table, in the order the TURN core made it: a
+// binding created or refreshed (a target), or removed (none). What the
+// relay's map sync applies, one map update or delete each.
+struct BindingChange {
+    BindingKey key;
+    std::optional<BindingTarget> target;
+};
+
 // A binding seen from the peer's side: the datagram's source and the
 // allocation port it was sent to.
 struct PeerKey {

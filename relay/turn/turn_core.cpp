@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <random>
 
 #include "relay/model/channel_data.hpp"
 
@@ -34,6 +35,15 @@ Result<TransportAddress> parse_transport_address(const std::string& text) {
     return address;
 }
 
+std::vector<BindingChange> binding_changes(const std::vector<BindingEvent>& events) {
+    std::vector<BindingChange> changes;
+    changes.reserve(events.size());
+    for (const BindingEvent& event : events)
+        changes.push_back({event.key, event.kind == BindingEventKind::removed ? std::nullopt
+                                                                              : std::optional(event.target)});
+    return changes;
+}
+
 Core::Core(CoreConfig config)
     : config_(std::move(config)),
       policy_(config_.allowed_peers, config_.listening,
@@ -41,6 +51,9 @@ Core::Core(CoreConfig config)
                                      : std::vector{config_.relay_address},
               PortRange{config_.port_min, config_.port_max}),
       nonces_(config_.nonce_key) {
+    // Reservation tokens from the nonces' key when one is set (tests repeat),
+    // at random otherwise.
+    reservation_seed_ = config_.nonce_key ? splitmix64_mix(config_.nonce_key->front() + 1) : std::random_device{}();
     for (const auto& [user, password] : config_.users) keys_[user] = stun::long_term_key(user, config_.realm, password);
 }
 
@@ -77,11 +90,14 @@ std::array<std::uint8_t, 20> Core::cooldown_key(const TransportAddress& peer) {
     return key;
 }
 
-std::optional<std::uint16_t> Core::free_port() const {
+std::optional<std::uint16_t> Core::free_port(bool even, bool pair) const {
+    const auto free = [&](std::uint32_t port) {
+        return port <= config_.port_max && !ports_.contains(static_cast<std::uint16_t>(port)) &&
+               !reserved_ports_.contains(static_cast<std::uint16_t>(port)) &&
+               !held_ports_.contains(static_cast<std::uint16_t>(port));
+    };
     for (std::uint32_t port = config_.port_min; port <= config_.port_max; ++port)
-        if (!ports_.contains(static_cast<std::uint16_t>(port)) &&
-            !reserved_ports_.contains(static_cast<std::uint16_t>(port)))
-            return static_cast<std::uint16_t>(port);
+        if ((!even || port % 2 == 0) && free(port) && (!pair || free(port + 1))) return static_cast<std::uint16_t>(port);
     return std::nullopt;
 }
 
@@ -188,7 +204,36 @@ void Core::sync_bindings(Allocation& allocation, Time now, Output& out, std::opt
         set_binding(allocation, number, live_target(allocation, number, now), rebound && *rebound == number, out);
 }
 
+void Core::count_channels(const std::string& username, std::ptrdiff_t change) {
+    stats_.channels_live = static_cast<std::uint64_t>(static_cast<std::ptrdiff_t>(stats_.channels_live) + change);
+    std::size_t& of_user = channels_of_user_[username];
+    of_user = static_cast<std::size_t>(static_cast<std::ptrdiff_t>(of_user) + change);
+    if (of_user == 0) channels_of_user_.erase(username);
+}
+
+std::optional<std::string_view> Core::channel_limit(const Allocation& allocation) const {
+    if (allocation.channels.size() >= config_.channels_per_allocation) return "channels per allocation";
+    if (const auto of_user = channels_of_user_.find(allocation.username);
+        of_user != channels_of_user_.end() && of_user->second >= config_.channels_per_user)
+        return "channels per user";
+    if (stats_.channels_live >= config_.max_channels) return "channels of the relay";
+    return std::nullopt;
+}
+
+bool Core::is_relay_own(const TransportAddress& address) const {
+    for (const TransportAddress& listener : config_.listening)
+        if (listener.ipv6 == address.ipv6 && listener.port == address.port &&
+            (listener.address == address.address ||
+             std::all_of(listener.address.begin(), listener.address.end(), [](std::uint8_t b) { return b == 0; })))
+            return true;
+    const auto port = ports_.find(address.port);
+    if (port == ports_.end()) return false;
+    const TransportAddress& relayed = allocations_.at(port->second).relayed;
+    return relayed.ipv6 == address.ipv6 && relayed.address == address.address;
+}
+
 void Core::remove_allocation(std::map<ClientKey, Allocation>::iterator allocation, Output& out) {
+    count_channels(allocation->second.username, -static_cast<std::ptrdiff_t>(allocation->second.channels.size()));
     allocation->second.channels.clear();
     sync_bindings(allocation->second, now_, out);
     ports_.erase(allocation->second.relayed_port);
@@ -232,7 +277,9 @@ void Core::handle_send(const stun::Message& indication, const Datagram& datagram
         ++stats_.rejected;
         return;
     }
-    if (!permitted(allocation->second, *peer, now)) {
+    // The permission names an IP; the policy judges the transport address
+    // (the relay's own listener and relayed ports stay out of reach).
+    if (!permitted(allocation->second, *peer, now) || !peer_allowed(*peer)) {
         ++stats_.rejected;
         return;
     }
@@ -313,6 +360,15 @@ Output Core::on_tick(Time now) {
     Output out;
     if (now < next_due_) return out;  // nothing has expired yet
     next_due_ = Time::max();
+    for (auto reservation = reservations_.begin(); reservation != reservations_.end();) {
+        if (reservation->second.expires > now) {
+            due_at(reservation->second.expires);
+            ++reservation;
+            continue;
+        }
+        held_ports_.erase(reservation->second.port);
+        reservation = reservations_.erase(reservation);
+    }
     for (auto allocation = allocations_.begin(); allocation != allocations_.end();) {
         if (allocation->second.expires <= now) {
             auto expired = allocation++;
@@ -328,6 +384,7 @@ Output Core::on_tick(Time now) {
             state.cooldown[cooldown_key(channel->first)] = now + rebind_cooldown;
             state.cooldown[cooldown_key(channel->second.peer)] = now + rebind_cooldown;
             state.channel_of_peer.erase(cooldown_key(channel->second.peer));
+            count_channels(state.username, -1);
             channel = state.channels.erase(channel);
         }
         std::erase_if(state.permissions, [&](const auto& entry) { return entry.second <= now; });

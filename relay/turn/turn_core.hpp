@@ -45,6 +45,14 @@ struct CoreConfig {
     // Permissions one allocation may hold (each a peer IP address): what a
     // client can make the relay remember is bounded.
     std::size_t permissions_per_allocation = 256;
+    // Channels one allocation, one user and the whole relay may hold, and
+    // allocations of the whole relay: no client can make the relay grow
+    // without bound (refused with 508, Insufficient Capacity). The relay's
+    // channels default to what the XDP maps hold.
+    std::size_t channels_per_allocation = 256;
+    std::size_t channels_per_user = 4096;
+    std::size_t max_allocations = 16384;
+    std::size_t max_channels = 65536;
     // Peers the policy refuses (peer_policy.hpp) unless a range here opens
     // them; the relay's own addresses stay refused.
     std::vector<Cidr> allowed_peers;
@@ -83,6 +91,10 @@ struct BindingEvent {
     BindingTarget target;
 };
 
+// The events as changes to a binding table, in order: what the XDP map
+// sync applies.
+std::vector<BindingChange> binding_changes(const std::vector<BindingEvent>& events);
+
 struct Output {
     std::vector<Datagram> datagrams;
     std::vector<BindingEvent> events;
@@ -99,6 +111,7 @@ struct Stats {
     std::uint64_t relayed_to_peer = 0;    // ChannelData and Send indications
     std::uint64_t relayed_to_client = 0;  // ChannelData and Data indications
     std::uint64_t rejected = 0;           // error responses and dropped datagrams
+    std::uint64_t channels_live = 0;      // channels bound now, all allocations
 };
 
 // Lifetimes (RFC 8656).
@@ -108,6 +121,7 @@ inline constexpr Time permission_lifetime = std::chrono::seconds(300);
 inline constexpr Time channel_lifetime = std::chrono::seconds(600);
 inline constexpr Time rebind_cooldown = std::chrono::seconds(300);  // before an expired number or peer is reused
 inline constexpr Time nonce_lifetime = std::chrono::seconds(3600);
+inline constexpr Time reservation_lifetime = std::chrono::seconds(30);  // EVEN-PORT's R bit (RFC 8656 7.2)
 
 class Core {
   public:
@@ -191,6 +205,14 @@ class Core {
                      std::optional<std::array<std::uint8_t, 16>> key, Output& out, bool with_nonce = false);
     bool peer_allowed(const TransportAddress& peer) const { return !policy_.refusal(peer); }
     void remove_allocation(std::map<ClientKey, Allocation>::iterator allocation, Output& out);
+    // The count of a user's channels and the relay's follow each channel
+    // bound or gone.
+    void count_channels(const std::string& username, std::ptrdiff_t change);
+    // Why a new channel of this allocation would exceed a bound, if it would.
+    std::optional<std::string_view> channel_limit(const Allocation& allocation) const;
+    // A client at one of the relay's own transport addresses in use (its
+    // listeners, a relayed port held now): a Send indication's way back in.
+    bool is_relay_own(const TransportAddress& address) const;
     // Brings the XDP view of one allocation's bindings up to date: a binding
     // is live while its channel is bound and the peer's permission holds.
     // Emits created/removed for the differences, refreshed for `rebound`.
@@ -205,16 +227,38 @@ class Core {
     std::optional<BindingTarget> live_target(const Allocation& allocation, std::uint16_t number, Time now) const;
     void set_binding(Allocation& allocation, std::uint16_t number, std::optional<BindingTarget> target, bool rebound,
                      Output& out);
-    std::optional<std::uint16_t> free_port() const;
+    // The first free relayed port; `even`: an even one, `pair`: with the
+    // next one free as well.
+    std::optional<std::uint16_t> free_port(bool even = false, bool pair = false) const;
+    using ReservationToken = std::array<std::uint8_t, 8>;
+    struct Reservation {
+        std::uint16_t port = 0;
+        TransportAddress base;
+        Time expires{};
+    };
+    // The port an Allocate gets, or the error it gets instead.
+    struct PortChoice {
+        std::optional<std::uint16_t> port;
+        std::optional<TransportAddress> reserved_base;  // a reservation's relayed address
+        std::optional<ReservationToken> token;          // EVEN-PORT R=1: the next port held under it
+        int error = 0;
+    };
+    PortChoice choose_port(const stun::Message& request, Time now);
+    void reserve(const ReservationToken& token, std::uint16_t port, const TransportAddress& base, Time now);
 
     CoreConfig config_;
     PeerPolicy policy_;
     NonceMaker nonces_;
     std::map<std::string, std::array<std::uint8_t, 16>> keys_;
     std::map<std::string, std::size_t> allocations_of_user_;
+    std::map<std::string, std::size_t> channels_of_user_;
     std::map<ClientKey, Allocation> allocations_;
     std::map<std::uint16_t, ClientKey> ports_;  // relayed port -> allocation
     std::set<std::uint16_t> reserved_ports_;
+    std::map<ReservationToken, Reservation> reservations_;
+    std::set<std::uint16_t> held_ports_;  // the reservations' ports
+    std::uint64_t reservations_made_ = 0;
+    std::uint64_t reservation_seed_ = 0;
     BindingTable xdp_bindings_;
     Stats stats_;
     Time now_{};  // of the datagram or tick being handled

@@ -2,6 +2,8 @@
 // Allocate, Refresh, CreatePermission and ChannelBind.
 #include <vector>
 
+#include "relay/net/splitmix.hpp"
+
 #include "relay/turn/turn_core.hpp"
 
 namespace xdpturn::turn {
@@ -129,6 +131,12 @@ void Core::allocate(const stun::Message& request, const Datagram& datagram, cons
             reply_error(request, datagram, 437, "Allocation Mismatch", key, out);
         return;
     }
+    // A datagram from one of the relay's own addresses came through the
+    // relay itself (a Send indication of another allocation): no client.
+    if (is_relay_own(datagram.source)) {
+        reply_error(request, datagram, 403, "Forbidden", key, out);
+        return;
+    }
     const stun::Attribute* transport = request.find(attribute::requested_transport);
     if (transport == nullptr) {
         reply_error(request, datagram, 400, "Bad Request", key, out);
@@ -158,11 +166,14 @@ void Core::allocate(const stun::Message& request, const Datagram& datagram, cons
         reply_error(request, datagram, 486, "Allocation Quota Reached", key, out);
         return;
     }
-    const auto port = free_port();
-    if (!port) {
-        reply_error(request, datagram, 508, "Insufficient Capacity", key, out);
+    const PortChoice choice = choose_port(request, now);
+    if (choice.error != 0) {
+        reply_error(request, datagram, choice.error, choice.error == 400 ? "Bad Request" : "Insufficient Capacity",
+                    key, out);
         return;
     }
+    const std::optional<std::uint16_t> port = choice.port;
+    if (choice.reserved_base) relay_base = *choice.reserved_base;
     const auto requested = requested_lifetime(request);
     if (!requested) {
         reply_error(request, datagram, 400, "Bad Request", key, out);
@@ -180,13 +191,15 @@ void Core::allocate(const stun::Message& request, const Datagram& datagram, cons
     allocation.relayed.port = *port;
     allocation.expires = now + lifetime;
     allocation.made_by = request.transaction;
-    allocation.success =
-        stun::MessageBuilder(Method::allocate, Class::success, request.transaction)
-            .add_xor_address(attribute::xor_relayed_address, allocation.relayed)
-            .add_u32(attribute::lifetime, static_cast<std::uint32_t>(lifetime / std::chrono::seconds(1)))
-            .add_xor_address(attribute::xor_mapped_address, datagram.source)
-            .add_text(attribute::software, config_.software)
-            .finish(Bytes(key), true);
+    stun::MessageBuilder success(Method::allocate, Class::success, request.transaction);
+    success.add_xor_address(attribute::xor_relayed_address, allocation.relayed)
+        .add_u32(attribute::lifetime, static_cast<std::uint32_t>(lifetime / std::chrono::seconds(1)))
+        .add_xor_address(attribute::xor_mapped_address, datagram.source);
+    if (choice.token) {
+        success.add(attribute::reservation_token, Bytes(*choice.token));
+        reserve(*choice.token, static_cast<std::uint16_t>(*port + 1), relay_base, now);
+    }
+    allocation.success = success.add_text(attribute::software, config_.software).finish(Bytes(key), true);
     due_at(allocation.expires);
     // The success waits for the relayed socket (RelayOpening).
     Output failure;
@@ -199,6 +212,56 @@ void Core::allocate(const stun::Message& request, const Datagram& datagram, cons
     ports_.emplace(*port, key_of(datagram.source));
     ++allocations_of_user_[username];
     ++stats_.allocations_created;
+}
+
+// RFC 8656 Section 7.2, items 4 and 5, and Section 7.1's port rules: a
+// RESERVATION-TOKEN takes the port an earlier EVEN-PORT with R=1 held back
+// (a token this relay never gave, or one expired, gets 508; beside
+// EVEN-PORT or REQUESTED-ADDRESS-FAMILY it is malformed, 400); EVEN-PORT
+// asks for an even port, with R=1 also the next one held for 30 s.
+Core::PortChoice Core::choose_port(const stun::Message& request, Time now) {
+    PortChoice choice;
+    const stun::Attribute* token = request.find(attribute::reservation_token);
+    const stun::Attribute* even = request.find(attribute::even_port);
+    const bool capacity = allocations_.size() < config_.max_allocations;
+    if (token != nullptr) {
+        if (even != nullptr || request.find(attribute::requested_address_family) != nullptr || token->value.size() != 8) {
+            choice.error = 400;
+            return choice;
+        }
+        ReservationToken wanted{};
+        std::copy(token->value.begin(), token->value.end(), wanted.begin());
+        const auto reservation = reservations_.find(wanted);
+        if (!capacity || reservation == reservations_.end() || reservation->second.expires <= now) {
+            choice.error = 508;
+            return choice;
+        }
+        choice.port = reservation->second.port;
+        choice.reserved_base = reservation->second.base;
+        held_ports_.erase(reservation->second.port);
+        reservations_.erase(reservation);
+        return choice;
+    }
+    if (even != nullptr && even->value.size() != 1) {
+        choice.error = 400;
+        return choice;
+    }
+    const bool reserve_next = even != nullptr && (even->value[0] & 0x80) != 0;
+    choice.port = capacity ? free_port(even != nullptr, reserve_next) : std::nullopt;
+    if (!choice.port) choice.error = 508;
+    if (choice.port && reserve_next) {
+        ++reservations_made_;
+        choice.token = ReservationToken{};
+        const std::uint64_t value = splitmix64_mix(reservation_seed_ ^ reservations_made_);
+        for (std::size_t i = 0; i < 8; ++i) (*choice.token)[i] = static_cast<std::uint8_t>(value >> (8 * i));
+    }
+    return choice;
+}
+
+void Core::reserve(const ReservationToken& token, std::uint16_t port, const TransportAddress& base, Time now) {
+    reservations_[token] = Reservation{port, base, now + reservation_lifetime};
+    held_ports_.insert(port);
+    due_at(now + reservation_lifetime);
 }
 
 void Core::refresh(const stun::Message& request, const Datagram& datagram, const std::array<std::uint8_t, 16>& key,
@@ -253,8 +316,11 @@ void Core::create_permission(const stun::Message& request, const Datagram& datag
             return;
         }
     }
-    std::size_t added = 0;
-    for (const TransportAddress& peer : peers) added += !allocation->second.permissions.contains(ip_of(peer));
+    // One new address named twice takes one permission.
+    std::set<std::array<std::uint8_t, 17>> added_ips;
+    for (const TransportAddress& peer : peers)
+        if (!allocation->second.permissions.contains(ip_of(peer))) added_ips.insert(ip_of(peer));
+    const std::size_t added = added_ips.size();
     if (allocation->second.permissions.size() + added > config_.permissions_per_allocation) {
         reply_error(request, datagram, 508, "Insufficient Capacity", key, out);
         return;
@@ -311,6 +377,13 @@ void Core::channel_bind(const stun::Message& request, const Datagram& datagram, 
         allocation.permissions.size() >= config_.permissions_per_allocation) {
         reply_error(request, datagram, 508, "Insufficient Capacity", key, out);
         return;
+    }
+    if (existing == allocation.channels.end()) {
+        if (const auto limit = channel_limit(allocation)) {
+            reply_error(request, datagram, 508, "Insufficient Capacity", key, out);
+            return;
+        }
+        count_channels(allocation.username, 1);
     }
     allocation.channels[*number] = Channel{*peer, now + channel_lifetime};
     allocation.channel_of_peer[cooldown_key(*peer)] = *number;

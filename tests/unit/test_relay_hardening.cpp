@@ -242,3 +242,150 @@ BOOST_AUTO_TEST_CASE(undoing_an_allocation_keeps_the_expiry_closes_of_the_same_s
     BOOST_TEST((undone.relays_closed.front() == expiring));
     BOOST_TEST(core.allocations() == 0u);
 }
+
+namespace {
+
+Reply send_indication(Client& client, const TransportAddress& to) {
+    return client.send(stun::MessageBuilder(Method::send, Class::indication, {7})
+                           .add_xor_address(attribute::xor_peer_address, to)
+                           .add(attribute::data, std::vector<std::uint8_t>{5, 6})
+                           .finish());
+}
+
+TransportAddress relayed_of(const Reply& reply) {
+    return *stun::decode_xor_address(*reply.message->find(attribute::xor_relayed_address), reply.message->transaction);
+}
+
+}  // namespace
+
+// Issue 23, item 6: a permission names an IP; a Send indication to the
+// relay's own listener or another allocation's relayed port went through.
+BOOST_AUTO_TEST_CASE(send_indications_obey_the_peer_policy) {
+    CoreConfig config = test_config();
+    config.allowed_peers = {*parse_cidr("192.0.2.0/24"), *parse_cidr("203.0.113.0/24")};
+    config.listening = {server};
+    Core core(config);
+    Client client(core, victim);
+    const TransportAddress other_relayed = relayed_of(Client(core, attacker).allocate());
+    client.allocate();
+    // The relay's own IP at another port is an allowed peer: the permission holds.
+    BOOST_TEST_REQUIRE(client.permit(TransportAddress::v4(0xC0000201, 9999))
+                           .message->is(Method::create_permission, Class::success));
+    BOOST_TEST(send_indication(client, TransportAddress::v4(0xC0000201, 9999)).output.datagrams.size() == 1u);
+    BOOST_TEST(send_indication(client, server).output.datagrams.empty());
+    BOOST_TEST(send_indication(client, other_relayed).output.datagrams.empty());
+}
+
+// ... and what would come of it: an allocation whose client is the relay.
+BOOST_AUTO_TEST_CASE(no_allocation_for_a_client_at_the_relays_own_address) {
+    CoreConfig config = test_config();
+    config.listening = {server};
+    Core core(config);
+    const TransportAddress relayed = relayed_of(Client(core, victim).allocate());
+    Client looped(core, relayed);
+    BOOST_TEST(looped.allocate().error == 403);
+    Client from_listener(core, server);
+    BOOST_TEST(from_listener.allocate().error == 403);
+    BOOST_TEST(core.allocations() == 1u);
+}
+
+// Issue 23, item 7: channels per allocation, per user and of the relay, and
+// allocations of the relay, are bounded; expiry gives the room back.
+BOOST_AUTO_TEST_CASE(channels_and_allocations_are_bounded) {
+    CoreConfig config = test_config();
+    config.allowed_peers = {*parse_cidr("0.0.0.0/0")};
+    config.channels_per_allocation = 3;
+    config.channels_per_user = 5;
+    config.max_channels = 7;
+    config.max_allocations = 3;
+    Core core(config);
+    Client first(core, victim), second(core, attacker), third(core, TransportAddress::v4(0xC633640C, 1));
+    Client bobs(core, TransportAddress::v4(0xC633640D, 1), "bob", "hunter2");
+    for (Client* client : {&first, &second, &bobs}) client->allocate();
+    BOOST_TEST(third.allocate().error == 508);  // the relay's allocations
+    const auto bind = [](Client& client, std::uint16_t number) {
+        return client.bind(number, TransportAddress::v4(0x08000000 + number, 9));
+    };
+    for (std::uint16_t number = 0x4000; number < 0x4003; ++number)
+        BOOST_TEST(bind(first, number).message->is(Method::channel_bind, Class::success));
+    BOOST_TEST(bind(first, 0x4003).error == 508);  // per allocation
+    // Rebinding a channel it holds takes no more room.
+    BOOST_TEST(bind(first, 0x4000).message->is(Method::channel_bind, Class::success));
+    BOOST_TEST(bind(second, 0x4000).message->is(Method::channel_bind, Class::success));
+    BOOST_TEST(bind(second, 0x4001).message->is(Method::channel_bind, Class::success));
+    BOOST_TEST(bind(second, 0x4002).error == 508);  // alice's five
+    BOOST_TEST(bind(bobs, 0x4000).message->is(Method::channel_bind, Class::success));
+    BOOST_TEST(bind(bobs, 0x4001).message->is(Method::channel_bind, Class::success));
+    BOOST_TEST(bind(bobs, 0x4002).error == 508);  // the relay's seven
+    BOOST_TEST(core.stats().channels_live == 7u);
+    // Deleting an allocation gives its channels back.
+    BOOST_TEST(first.refresh(0).message->is(Method::refresh, Class::success));
+    BOOST_TEST(core.stats().channels_live == 4u);
+    BOOST_TEST(bind(bobs, 0x4002).message->is(Method::channel_bind, Class::success));
+    // So does expiry (a channel lives 600 s; refreshes keep the allocations).
+    for (Client* client : {&second, &bobs}) {
+        client->now = 500s;
+        client->refresh(3600);
+    }
+    core.on_tick(601s);
+    BOOST_TEST(core.stats().channels_live == 0u);
+}
+
+// Issue 23, item 9: a new address named twice takes one permission.
+BOOST_AUTO_TEST_CASE(an_address_named_twice_takes_one_permission) {
+    CoreConfig config = test_config();
+    config.allowed_peers = {*parse_cidr("0.0.0.0/0")};
+    config.permissions_per_allocation = 2;
+    Core core(config);
+    Client client(core, victim);
+    client.allocate();
+    const TransportAddress a = TransportAddress::v4(0x08000001, 9), b = TransportAddress::v4(0x08000002, 9);
+    Reply reply = client.request(Method::create_permission, [&](stun::MessageBuilder& builder) {
+        builder.add_xor_address(attribute::xor_peer_address, a)
+            .add_xor_address(attribute::xor_peer_address, a)
+            .add_xor_address(attribute::xor_peer_address, b);
+    });
+    BOOST_TEST(reply.message->is(Method::create_permission, Class::success));
+}
+
+// Issue 23, item 9: EVEN-PORT and RESERVATION-TOKEN (RFC 8656 Section 7.2).
+BOOST_AUTO_TEST_CASE(even_port_reserves_the_next_port_under_a_token) {
+    Core core(test_config());
+    Client rtp(core, victim), rtcp(core, attacker), stranger(core, TransportAddress::v4(0xC633640C, 1));
+    const std::vector<std::uint8_t> reserve{0x80};
+    Reply even = rtp.request(Method::allocate, [&](stun::MessageBuilder& b) {
+        b.add_requested_transport(stun::transport_udp).add(attribute::even_port, reserve);
+    });
+    BOOST_TEST_REQUIRE(even.message->is(Method::allocate, Class::success));
+    const std::uint16_t port = relayed_of(even).port;
+    BOOST_TEST(port % 2 == 0);
+    const stun::Attribute* token = even.message->find(attribute::reservation_token);
+    BOOST_TEST_REQUIRE(token != nullptr);
+    const std::vector<std::uint8_t> token_bytes(token->value.begin(), token->value.end());
+    const auto with_token = [&](Client& client, const std::vector<std::uint8_t>& bytes, bool and_even) {
+        return client.request(Method::allocate, [&](stun::MessageBuilder& b) {
+            b.add_requested_transport(stun::transport_udp).add(attribute::reservation_token, bytes);
+            if (and_even) b.add(attribute::even_port, reserve);
+        });
+    };
+    // The held port is no one else's.
+    Reply plain = stranger.allocate();
+    BOOST_TEST(relayed_of(plain).port != port + 1);
+    BOOST_TEST(with_token(rtcp, token_bytes, true).error == 400);  // a token beside EVEN-PORT
+    BOOST_TEST(with_token(rtcp, std::vector<std::uint8_t>(8, 0xAB), false).error == 508);  // never given
+    Reply claimed = with_token(rtcp, token_bytes, false);
+    BOOST_TEST_REQUIRE(claimed.message->is(Method::allocate, Class::success));
+    BOOST_TEST(relayed_of(claimed).port == port + 1);
+    // A reservation lasts 30 s.
+    Client late(core, TransportAddress::v4(0xC633640D, 1));
+    Reply again = late.request(Method::allocate, [&](stun::MessageBuilder& b) {
+        b.add_requested_transport(stun::transport_udp).add(attribute::even_port, reserve);
+    });
+    const stun::Attribute* second_token = again.message->find(attribute::reservation_token);
+    BOOST_TEST_REQUIRE(second_token != nullptr);
+    Client later(core, TransportAddress::v4(0xC633640E, 1));
+    later.now = 31s;
+    BOOST_TEST(
+        with_token(later, std::vector<std::uint8_t>(second_token->value.begin(), second_token->value.end()), false)
+            .error == 508);
+}
