@@ -39,8 +39,8 @@ std::vector<BindingChange> binding_changes(const std::vector<BindingEvent>& even
     std::vector<BindingChange> changes;
     changes.reserve(events.size());
     for (const BindingEvent& event : events)
-        changes.push_back({event.key, event.kind == BindingEventKind::removed ? std::nullopt
-                                                                              : std::optional(event.target)});
+        changes.push_back(
+            {event.key, event.kind == BindingEventKind::removed ? std::nullopt : std::optional(event.target)});
     return changes;
 }
 
@@ -97,7 +97,8 @@ std::optional<std::uint16_t> Core::free_port(bool even, bool pair) const {
                !held_ports_.contains(static_cast<std::uint16_t>(port));
     };
     for (std::uint32_t port = config_.port_min; port <= config_.port_max; ++port)
-        if ((!even || port % 2 == 0) && free(port) && (!pair || free(port + 1))) return static_cast<std::uint16_t>(port);
+        if ((!even || port % 2 == 0) && free(port) && (!pair || free(port + 1)))
+            return static_cast<std::uint16_t>(port);
     return std::nullopt;
 }
 

@@ -168,8 +168,8 @@ void Core::allocate(const stun::Message& request, const Datagram& datagram, cons
     }
     const PortChoice choice = choose_port(request, now);
     if (choice.error != 0) {
-        reply_error(request, datagram, choice.error, choice.error == 400 ? "Bad Request" : "Insufficient Capacity",
-                    key, out);
+        reply_error(request, datagram, choice.error, choice.error == 400 ? "Bad Request" : "Insufficient Capacity", key,
+                    out);
         return;
     }
     const std::optional<std::uint16_t> port = choice.port;
@@ -225,7 +225,8 @@ Core::PortChoice Core::choose_port(const stun::Message& request, Time now) {
     const stun::Attribute* even = request.find(attribute::even_port);
     const bool capacity = allocations_.size() < config_.max_allocations;
     if (token != nullptr) {
-        if (even != nullptr || request.find(attribute::requested_address_family) != nullptr || token->value.size() != 8) {
+        if (even != nullptr || request.find(attribute::requested_address_family) != nullptr ||
+            token->value.size() != 8) {
             choice.error = 400;
             return choice;
         }

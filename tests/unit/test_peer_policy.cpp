@@ -37,24 +37,24 @@ PeerPolicy default_policy(std::vector<Cidr> allowed = {}) {
 
 BOOST_AUTO_TEST_CASE(every_class_that_reaches_a_forbidden_range_is_refused) {
     const PeerPolicy policy = default_policy();
-    for (const char* text : {// IPv4 special-purpose ranges
-                             "0.1.2.3", "10.1.2.3", "100.64.0.1", "127.0.0.1", "169.254.169.254", "172.16.0.1",
-                             "192.0.0.8", "192.0.0.170", "192.0.2.7", "192.88.99.1", "192.168.1.1", "198.18.0.1", "198.19.255.255",
-                             "198.51.100.1", "203.0.113.5", "224.0.0.1", "240.0.0.1", "255.255.255.255",
-                             // IPv4-mapped, IPv4-translated and IPv4-compatible forms of them
-                             "::ffff:127.0.0.1", "::ffff:169.254.169.254", "::ffff:0:127.0.0.1", "::ffff:0:10.0.0.1",
-                             "::127.0.0.1", "::10.0.0.1",
-                             // NAT64: the well-known prefix embedding forbidden IPv4, the local one
-                             "64:ff9b::7f00:1", "64:ff9b::a9fe:a9fe", "64:ff9b:1::8.8.8.8",
-                             // 6to4 and Teredo embedding forbidden IPv4 (Teredo's client is inverted)
-                             "2002:7f00:1::1", "2002:a9fe:a9fe::1", "2001:0:7f00:1::1", "2001:0:808:808::f5ff:fffe",
-                             // IPv6 special-purpose and non-global ranges
-                             "::", "::1", "100::1", "100:0:0:1::1", "2001:2::1", "2001:10::1", "2001:db8::1", "3fff::1",
-                             // 2001::/23 outside the blocks the registry marks globally reachable
-                             "2001:1::4", "2001:5::1", "2001:1ff::1",
-                             // IPv4-mapped: an IPv6 socket never delivers to it, even globally reachable
-                             "::ffff:8.8.8.8",
-                             "fc00::1", "fd12:3456::1", "fe80::1", "fec0::1", "ff02::1", "5f00::1", "4000::1"}) {
+    for (const char* text :
+         {// IPv4 special-purpose ranges
+          "0.1.2.3", "10.1.2.3", "100.64.0.1", "127.0.0.1", "169.254.169.254", "172.16.0.1", "192.0.0.8", "192.0.0.170",
+          "192.0.2.7", "192.88.99.1", "192.168.1.1", "198.18.0.1", "198.19.255.255", "198.51.100.1", "203.0.113.5",
+          "224.0.0.1", "240.0.0.1", "255.255.255.255",
+          // IPv4-mapped, IPv4-translated and IPv4-compatible forms of them
+          "::ffff:127.0.0.1", "::ffff:169.254.169.254", "::ffff:0:127.0.0.1", "::ffff:0:10.0.0.1", "::127.0.0.1",
+          "::10.0.0.1",
+          // NAT64: the well-known prefix embedding forbidden IPv4, the local one
+          "64:ff9b::7f00:1", "64:ff9b::a9fe:a9fe", "64:ff9b:1::8.8.8.8",
+          // 6to4 and Teredo embedding forbidden IPv4 (Teredo's client is inverted)
+          "2002:7f00:1::1", "2002:a9fe:a9fe::1", "2001:0:7f00:1::1", "2001:0:808:808::f5ff:fffe",
+          // IPv6 special-purpose and non-global ranges
+          "::", "::1", "100::1", "100:0:0:1::1", "2001:2::1", "2001:10::1", "2001:db8::1", "3fff::1",
+          // 2001::/23 outside the blocks the registry marks globally reachable
+          "2001:1::4", "2001:5::1", "2001:1ff::1",
+          // IPv4-mapped: an IPv6 socket never delivers to it, even globally reachable
+          "::ffff:8.8.8.8", "fc00::1", "fd12:3456::1", "fe80::1", "fec0::1", "ff02::1", "5f00::1", "4000::1"}) {
         const auto refusal = policy.refusal(address(text));
         BOOST_TEST(refusal.has_value(), text << " is allowed");
         if (refusal) BOOST_TEST_MESSAGE(text << ": " << *refusal);

@@ -269,8 +269,8 @@ BOOST_AUTO_TEST_CASE(send_indications_obey_the_peer_policy) {
     const TransportAddress other_relayed = relayed_of(Client(core, attacker).allocate());
     client.allocate();
     // The relay's own IP at another port is an allowed peer: the permission holds.
-    BOOST_TEST_REQUIRE(client.permit(TransportAddress::v4(0xC0000201, 9999))
-                           .message->is(Method::create_permission, Class::success));
+    BOOST_TEST_REQUIRE(
+        client.permit(TransportAddress::v4(0xC0000201, 9999)).message->is(Method::create_permission, Class::success));
     BOOST_TEST(send_indication(client, TransportAddress::v4(0xC0000201, 9999)).output.datagrams.size() == 1u);
     BOOST_TEST(send_indication(client, server).output.datagrams.empty());
     BOOST_TEST(send_indication(client, other_relayed).output.datagrams.empty());
@@ -371,7 +371,7 @@ BOOST_AUTO_TEST_CASE(even_port_reserves_the_next_port_under_a_token) {
     // The held port is no one else's.
     Reply plain = stranger.allocate();
     BOOST_TEST(relayed_of(plain).port != port + 1);
-    BOOST_TEST(with_token(rtcp, token_bytes, true).error == 400);  // a token beside EVEN-PORT
+    BOOST_TEST(with_token(rtcp, token_bytes, true).error == 400);                          // a token beside EVEN-PORT
     BOOST_TEST(with_token(rtcp, std::vector<std::uint8_t>(8, 0xAB), false).error == 508);  // never given
     Reply claimed = with_token(rtcp, token_bytes, false);
     BOOST_TEST_REQUIRE(claimed.message->is(Method::allocate, Class::success));
