@@ -147,8 +147,9 @@ Status Server::open() {
 
     sigset_t mask;
     sigemptyset(&mask);
-    sigaddset(&mask, SIGINT);
-    sigaddset(&mask, SIGTERM);
+    // Every signal that asks a process to stop stops it cleanly: the
+    // offload's link closes and its maps go with it.
+    for (const int stop : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) sigaddset(&mask, stop);
     sigprocmask(SIG_BLOCK, &mask, nullptr);
     signals_ = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
     epoll_event signal_event{EPOLLIN, {.u64 = tag_signals}};

@@ -1,7 +1,7 @@
 // The socket server around the sans-IO TURN core: one UDP socket on the
 // listening address, one per allocation's relayed port, an epoll loop with
 // recvmmsg/sendmmsg batching, a timer for expiry, and a clean stop on
-// SIGINT/SIGTERM. It logs JSON lines on stderr and ends with its stats.
+// SIGINT, SIGTERM, SIGHUP or SIGQUIT. It logs JSON lines on stderr and ends with its stats.
 #pragma once
 
 #include <functional>
@@ -33,7 +33,7 @@ class Server {
     Server& operator=(const Server&) = delete;
 
     Status open();
-    // Serves until SIGINT or SIGTERM; returns the exit status.
+    // Serves until SIGINT, SIGTERM, SIGHUP or SIGQUIT; returns the exit status.
     int run();
 
     void on_events(EventSink sink) { sink_ = std::move(sink); }
