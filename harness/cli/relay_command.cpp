@@ -1,9 +1,5 @@
 // `xdpturn relay`: the reference relay as a TURN server, optionally with the
 // XDP program attached and its binding map kept in step with the core.
-#include <bpf/libbpf.h>
-#include <linux/if_link.h>
-#include <net/if.h>
-
 #include <boost/program_options.hpp>
 
 #include <csignal>
@@ -15,6 +11,7 @@
 #include "harness/cli/commands.hpp"
 #include "harness/cli/options.hpp"
 #include "harness/xdp/map_sync.hpp"
+#include "harness/xdp/xdp_attachment.hpp"
 #include "harness/xdp/xdp_program.hpp"
 #include "relay/turn/event_log.hpp"
 #include "relay/turn/server.hpp"
@@ -25,36 +22,40 @@ namespace po = boost::program_options;
 
 namespace {
 
-// The XDP program attached to an interface for the life of the server.
+// The XDP program attached to an interface for the life of the server,
+// through a BPF link this process holds: the kernel detaches it when the
+// process dies, however it dies.
 class AttachedProgram {
   public:
-    static Result<std::unique_ptr<AttachedProgram>> attach(const std::string& interface, bool generic,
+    static Result<std::unique_ptr<AttachedProgram>> attach(const std::string& interface, XdpMode mode, bool replace,
                                                            const ProgramSource& source, const DatapathConfig& config) {
-        const unsigned index = if_nametoindex(interface.c_str());
-        if (index == 0) return Error{"no interface '" + interface + "'"};
         auto program = XdpProgram::load(source, config);
         if (!program) return program.error();
         auto attached = std::unique_ptr<AttachedProgram>(new AttachedProgram(std::move(program).value()));
-        attached->flags_ = generic ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
-        if (const int error =
-                bpf_xdp_attach(static_cast<int>(index), attached->program_.program_fd(), attached->flags_, nullptr);
-            error != 0)
-            return Error{"cannot attach to " + interface + ": " + bpf_error_text(error)};
-        attached->index_ = static_cast<int>(index);
+        auto attachment = XdpAttachment::attach(interface, attached->program_.program_fd(), mode, replace);
+        if (!attachment) return attachment.error();
+        attached->attachment_ = std::move(attachment).value();
         return attached;
     }
-    ~AttachedProgram() {
-        if (index_ > 0) bpf_xdp_detach(index_, flags_, nullptr);
+    // One map operation per change, whatever the table's size.
+    Status sync(const std::vector<turn::BindingEvent>& events) {
+        const std::size_t held_before = sync_.held_back().size();
+        auto synced = sync_.apply_changes(turn::binding_changes(events));
+        if (sync_.held_back().size() != held_before)
+            turn::log_event(std::cerr, {{"event", "xdp_map_full"},
+                                        {"capacity", sync_.capacity()},
+                                        {"held_in_user_space", sync_.held_back().size()},
+                                        {"held_back_total", sync_.held_back_count()}});
+        return synced;
     }
-    Status sync(const BindingTable& bindings) { return sync_.apply(bindings); }
     const XdpProgram& program() const { return program_; }
+    const MapSync& map_sync() const { return sync_; }
 
   private:
     explicit AttachedProgram(XdpProgram program) : program_(std::move(program)), sync_(program_) {}
     XdpProgram program_;
     MapSync sync_;
-    int index_ = 0;
-    __u32 flags_ = 0;
+    std::optional<XdpAttachment> attachment_;
 };
 
 // The flags as given, before they are checked.
@@ -63,6 +64,7 @@ struct RelayFlags {
     std::vector<std::string> listens, relay_ips, users, allowed;
     Bounded<1, 1000000> quota{100};
     std::string relay_family = "rfc";
+    bool xdp_replace = false;
 };
 
 void describe_flags(po::options_description& description, RelayFlags& flags) {
@@ -82,6 +84,8 @@ void describe_flags(po::options_description& description, RelayFlags& flags) {
         "without REQUESTED-ADDRESS-FAMILY: rfc (IPv4 relay) or keep (the client's family, as coturn's -A keep)")(
         "xdp", po::value(&flags.xdp), "attach the XDP program to this interface and keep its map in sync")(
         "xdp-mode", po::value(&flags.xdp_mode)->default_value(flags.xdp_mode), "native or generic")(
+        "xdp-replace", po::bool_switch(&flags.xdp_replace),
+        "detach an XDP program already on the interface (without it, one there is refused)")(
         "xdp-object", po::value(&flags.xdp_object),
         "attach this BPF object instead of the built-in program (one that follows bpf/xdpturn_abi.h)");
 }
@@ -114,6 +118,7 @@ Result<turn::ServerConfig> server_config(const RelayFlags& flags) {
     if (!port_range) return Error{"--ports: " + port_range.error().message};
     if (flags.xdp_mode != "native" && flags.xdp_mode != "generic") return Error{"--xdp-mode takes native or generic"};
     if (!flags.xdp_object.empty() && flags.xdp.empty()) return Error{"--xdp-object needs --xdp INTERFACE"};
+    if (flags.xdp_replace && flags.xdp.empty()) return Error{"--xdp-replace needs --xdp INTERFACE"};
     if (auto added = add_addresses(flags, config); !added) return added.error();
     config.core.port_min = port_range->min;
     config.core.port_max = port_range->max;
@@ -150,10 +155,13 @@ std::uint16_t interface_mtu(const std::string& interface) {
 
 // Attaches the offload, which relays IPv4 ChannelData arriving at the IPv4
 // listening port and peers' datagrams arriving at allocation ports, and
-// keeps its maps following the core's bindings. Without
-// it the relay works all the same: it says why and goes on.
-std::unique_ptr<AttachedProgram> attach_offload(const RelayFlags& flags, const turn::ServerConfig& config,
-                                                turn::Server& server) {
+// keeps its maps following the core's bindings, one map operation per
+// change. An interface that already has a program is refused (another
+// relay's offload, maybe a dead one's, would go on relaying), unless
+// --xdp-replace. Without the offload otherwise the relay works all the
+// same: it says why and goes on.
+Result<std::unique_ptr<AttachedProgram>> attach_offload(const RelayFlags& flags, const turn::ServerConfig& config,
+                                                        turn::Server& server) {
     std::uint16_t turn_port = config.listen.front().port;
     for (const auto& address : config.listen)
         if (!address.ipv6) turn_port = address.port;
@@ -172,20 +180,23 @@ std::unique_ptr<AttachedProgram> attach_offload(const RelayFlags& flags, const t
             (relay->ipv6 ? datapath.relay_ipv6 : datapath.relay_ipv4) = endpoint_of(*relay).address;
     const ProgramSource source = ProgramSource::object_file(
         flags.xdp_object.empty() ? std::nullopt : std::optional<std::string>(flags.xdp_object));
-    auto program = AttachedProgram::attach(flags.xdp, flags.xdp_mode == "generic", source, datapath);
+    if (!flags.xdp_replace)
+        if (auto occupant = xdp_occupant(flags.xdp)) return Error{"--xdp: " + *occupant};
+    auto program = AttachedProgram::attach(flags.xdp, flags.xdp_mode == "generic" ? XdpMode::generic : XdpMode::native,
+                                           flags.xdp_replace, source, datapath);
     if (!program) {
         turn::log_event(std::cerr, {{"event", "xdp_unavailable"},
                                     {"reason", program.error().message.substr(0, 200)},
                                     {"fallback", "user space"}});
-        return nullptr;
+        return std::unique_ptr<AttachedProgram>();
     }
     std::unique_ptr<AttachedProgram> attached = std::move(program).value();
     turn::log_event(std::cerr, {{"event", "xdp_attached"},
                                 {"interface", flags.xdp},
                                 {"mode", flags.xdp_mode},
                                 {"program", source.describe()}});
-    server.on_events([raw = attached.get(), &server](const std::vector<turn::BindingEvent>&) {
-        if (auto synced = raw->sync(server.core().live_bindings()); !synced)
+    server.on_events([raw = attached.get()](const std::vector<turn::BindingEvent>& events) {
+        if (auto synced = raw->sync(events); !synced)
             turn::log_event(std::cerr, {{"event", "error"}, {"message", synced.error().message}});
     });
     return attached;
@@ -228,7 +239,15 @@ int relay_command(int argc, char** argv) {
         std::cerr << "xdpturn relay: " << opened.error().message << "\n";
         return exit_usage;
     }
-    std::unique_ptr<AttachedProgram> attached = flags.xdp.empty() ? nullptr : attach_offload(flags, *config, server);
+    std::unique_ptr<AttachedProgram> attached;
+    if (!flags.xdp.empty()) {
+        auto offload = attach_offload(flags, *config, server);
+        if (!offload) {
+            std::cerr << "xdpturn relay: " << offload.error().message << "\n";
+            return exit_usage;
+        }
+        attached = std::move(offload).value();
+    }
     const int status = server.run();
     if (attached) log_counters(*attached);
     return status;

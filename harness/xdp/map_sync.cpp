@@ -3,9 +3,11 @@
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <limits>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -57,6 +59,20 @@ BindingKey from_abi(const xdpturn_peer_value& value) {
     return BindingKey{Endpoint{IpAddress::from_bytes(address), ntohs(value.client_port)}, ntohs(value.channel)};
 }
 
+namespace {
+std::size_t max_entries(int map_fd) {
+    bpf_map_info info{};
+    __u32 length = sizeof(info);
+    if (bpf_obj_get_info_by_fd(map_fd, &info, &length) != 0) return XDPTURN_MAX_BINDINGS;
+    return info.max_entries;
+}
+}  // namespace
+
+MapSync::MapSync(XdpProgram& program, std::optional<std::size_t> capacity)
+    : program_(&program),
+      capacity_(std::min({max_entries(program.bindings_fd()), max_entries(program.channels_fd()),
+                          capacity.value_or(std::numeric_limits<std::size_t>::max())})) {}
+
 template <class Key, class Value>
 Status MapSync::timed_batch(int map_fd, const char* map, std::vector<Key>& keys, std::vector<Value>* values) {
     if (keys.empty()) return ok_status();
@@ -75,11 +91,50 @@ Status MapSync::timed_batch(int map_fd, const char* map, std::vector<Key>& keys,
 }
 
 Status MapSync::apply(const BindingTable& wanted) {
-    if (wanted.size() > XDPTURN_MAX_BINDINGS)
-        return Error{"binding table of " + std::to_string(wanted.size()) + " entries exceeds the map's " +
-                     std::to_string(XDPTURN_MAX_BINDINGS)};
+    // What must go, goes first, whatever happens to what comes.
     if (auto deleted = delete_missing(written_, wanted); !deleted) return deleted;
+    held_back_.clear();
+    if (wanted.size() > capacity_)
+        return Error{"binding table of " + std::to_string(wanted.size()) + " entries exceeds the maps' " +
+                     std::to_string(capacity_)};
     return overlay(wanted);
+}
+
+Status MapSync::apply_changes(std::span<const BindingChange> changes) {
+    // The net effect of the changes, in order: a binding removed and made
+    // again in one step is one write.
+    BindingTable removed;
+    BindingTable set;
+    for (const BindingChange& change : changes) {
+        if (change.target) {
+            set.insert_or_assign(change.key, *change.target);
+            continue;
+        }
+        set.erase(change.key);
+        held_back_.erase(change.key);
+        if (const auto old = written_.find(change.key); old != written_.end())
+            removed.insert_or_assign(change.key, old->second);
+    }
+    if (auto deleted = delete_missing(removed, set); !deleted) return deleted;
+    // Keys the maps hold keep their room; new ones take what is left, and
+    // the bindings held back earlier get the room a delete freed.
+    std::size_t room = capacity_ - std::min(capacity_, written_.size());
+    BindingTable writes;
+    const auto place = [&](const BindingKey& key, const BindingTarget& target) {
+        if (written_.contains(key)) {
+            writes.insert_or_assign(key, target);
+        } else if (room > 0) {
+            --room;
+            writes.insert_or_assign(key, target);
+            held_back_.erase(key);
+        } else if (held_back_.insert_or_assign(key, target).second) {
+            ++held_back_count_;
+        }
+    };
+    for (const auto& [key, target] : set) place(key, target);
+    for (const auto& [key, target] : BindingTable(held_back_))
+        if (room > 0) place(key, target);
+    return overlay(writes);
 }
 
 Status MapSync::replace_layer(const BindingTable& previous, const BindingTable& next) {
@@ -151,7 +206,7 @@ Status MapSync::overlay(const BindingTable& entries) {
     // Only keys the map does not hold yet take room; changed values do not.
     std::size_t added = 0;
     for (const auto& [key, target] : changes) added += written_.contains(key) ? 0 : 1;
-    if (written_.size() + added > XDPTURN_MAX_BINDINGS) return Error{"the XDP binding map is full"};
+    if (written_.size() + added > capacity_) return Error{"the XDP binding map is full"};
     if (auto clash = conflict(changes)) return Error{"binding table rejected: " + *clash};
 
     std::vector<xdpturn_binding_key> keys;

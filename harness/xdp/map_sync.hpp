@@ -4,8 +4,16 @@
 // for peer -> client. It remembers what it wrote, so a new table costs a
 // few batched updates and deletes for the difference, not a syscall per
 // entry, and both maps always describe the same channels.
+//
+// The relay feeds it the core's changes one at a time (apply_changes): each
+// costs map work for that change only, whatever the table's size. Deletes
+// always go first and always reach the kernel. When the maps are full, a
+// new binding stays with user space (held back, counted) and moves into the
+// maps when a delete makes room; an old binding is never left behind.
 #pragma once
 
+#include <optional>
+#include <span>
 #include <unordered_map>
 
 #include "harness/xdp/xdp_program.hpp"
@@ -26,10 +34,22 @@ BindingKey from_abi(const xdpturn_peer_value& value);
 
 class MapSync {
   public:
-    explicit MapSync(XdpProgram& program) : program_(&program) {}
+    // `capacity` lowers the number of bindings the maps may hold below what
+    // the maps themselves hold (the smaller of the two maps' sizes).
+    explicit MapSync(XdpProgram& program, std::optional<std::size_t> capacity = std::nullopt);
 
-    // Makes the maps equal to `wanted`.
+    // Makes the maps equal to `wanted`: deletes first, then an error when
+    // `wanted` does not fit.
     Status apply(const BindingTable& wanted);
+    // Applies the relay's changes in order, as the fewest map operations:
+    // deletes, then writes; a new binding that does not fit is held back in
+    // user space until a delete makes room.
+    Status apply_changes(std::span<const BindingChange> changes);
+    // Bindings wanted but not in the maps for want of room, and how many
+    // times a binding was held back.
+    const BindingTable& held_back() const { return held_back_; }
+    std::uint64_t held_back_count() const { return held_back_count_; }
+    std::size_t capacity() const { return capacity_; }
     // Adds or changes only these entries (those that differ from the map),
     // leaving every other entry in place.
     Status overlay(const BindingTable& entries);
@@ -51,7 +71,10 @@ class MapSync {
     Status timed_batch(int map_fd, const char* map, std::vector<Key>& keys, std::vector<Value>* values);
 
     XdpProgram* program_;
+    std::size_t capacity_;
     BindingTable written_;
+    BindingTable held_back_;
+    std::uint64_t held_back_count_ = 0;
     std::unordered_map<PeerKey, BindingKey, PeerKeyHash> reverse_written_;
     std::uint64_t syscall_ns_ = 0;
     std::uint64_t entries_changed_ = 0;
