@@ -23,6 +23,7 @@ Result<CounterexamplePaths> write_counterexample(const std::string& stem, const 
         if (bytes->empty()) continue;
         if (auto written = writer->write(*bytes); !written) return written.error();
     }
+    if (auto closed = writer->close(); !closed) return closed.error();
 
     nlohmann::json document = bindings_json(c.config, c.bindings);
     document["seed"] = origin.seed;

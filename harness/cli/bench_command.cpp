@@ -59,6 +59,10 @@ int bench_replay(std::uint64_t megabytes, const std::string& work_dir, const std
             }
             written += 16 + c.frame.size();  // record header and frame
         }
+        if (auto closed = writer->close(); !closed) {
+            std::cerr << "xdpturn bench: " << closed.error().message << "\n";
+            return exit_usage;
+        }
     }
     std::cout << "replaying " << capture << " (" << megabytes << " MiB)\n";
     ReplayOptions options;

@@ -60,6 +60,8 @@ int check_command(int argc, char** argv) {
                      "--require-coverage, a row got no hits), 2 usage or environment error.\n";
         return exit_equal;
     }
+    if (!outputs_are_safe("check", {{object, target}, {report, junit, coverage}, {options.counterexample_dir}}))
+        return exit_usage;
     if (!shard.empty()) {
         auto parsed_shard = parse_shard(shard);
         if (!parsed_shard) {

@@ -7,6 +7,7 @@
 #include "harness/cli/commands.hpp"
 #include "harness/cli/options.hpp"
 #include "harness/coverage/source_coverage.hpp"
+#include "harness/io/output_files.hpp"
 
 namespace xdpturn::cli {
 
@@ -73,10 +74,18 @@ int coverage_command(int argc, char** argv) {
                      "2 usage or input error.\n";
         return exit_equal;
     }
+    // An empty --gate would turn the gate off without a word.
+    if (parsed->count("gate") && gate_source.empty()) {
+        std::cerr << "xdpturn coverage: --gate needs the source file to gate\n";
+        return exit_usage;
+    }
     if (inputs.empty()) {
         std::cerr << "xdpturn coverage: name at least one tracefile\n";
         return exit_usage;
     }
+    FileRoles files{inputs, {output, report}, {}};
+    files.inputs.push_back(gate_source);
+    if (!outputs_are_safe("coverage", files)) return exit_usage;
     coverage::SourceCoverage merged;
     for (const std::string& input : inputs) {
         auto read = coverage::read_lcov_file(input);
@@ -106,7 +115,7 @@ int coverage_command(int argc, char** argv) {
     if (!output.empty()) {
         coverage::SourceCoverage kept = merged;
         coverage::apply_exclusions(kept, *exclusions);
-        if (auto written = coverage::write_lcov_file(output, kept, "xdpturn"); !written) {
+        if (auto written = write_text_file(output, coverage::lcov_text(kept, "xdpturn")); !written) {
             std::cerr << "xdpturn coverage: " << written.error().message << "\n";
             return exit_usage;
         }

@@ -6,6 +6,7 @@
 
 #include "harness/cli/commands.hpp"
 #include "harness/coverage/recorder.hpp"
+#include "harness/io/output_files.hpp"
 
 namespace xdpturn::cli {
 
@@ -44,9 +45,10 @@ void add_coverage_option(boost::program_options::options_description& options, s
 
 bool start_coverage(const std::string& command, const std::string& path) {
     if (path.empty()) return true;
-    // Before the run, not after it: a long run is not lost to a bad path.
-    if (!std::ofstream(path)) {
-        std::cerr << "xdpturn " << command << ": --coverage: cannot write '" << path << "'\n";
+    // Before the run, not after it: a long run is not lost to a bad path
+    // (and the file is not touched until the run is done).
+    if (auto writable = check_outputs({{}, {path}, {}}); !writable) {
+        std::cerr << "xdpturn " << command << ": --coverage: " << writable.error().message << "\n";
         return false;
     }
     if (auto started = coverage::Recorder::start(); !started) {
@@ -78,7 +80,8 @@ int finish_coverage(int status) {
     if (wanted.path.empty()) return status;
     auto collected = coverage::Recorder::collect();
     if (collected) {
-        if (auto written = coverage::write_lcov_file(wanted.path, *collected, "xdpturn_" + wanted.command); !written)
+        if (auto written = write_text_file(wanted.path, coverage::lcov_text(*collected, "xdpturn_" + wanted.command));
+            !written)
             collected = written.error();
     }
     if (!collected) {

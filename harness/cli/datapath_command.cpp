@@ -15,6 +15,8 @@
 #include "harness/datapath/datapath_report.hpp"
 #include "harness/datapath/datapath_run.hpp"
 #include "harness/datapath/flows.hpp"
+#include "harness/io/strict_json.hpp"
+#include "relay/net/file_input.hpp"
 #include "relay/turn/turn_core.hpp"
 
 namespace xdpturn::cli {
@@ -179,19 +181,20 @@ int report_command(int argc, char** argv) {
         std::cout << "usage: xdpturn datapath report RUN.json... [options]\n" << description;
         return exit_equal;
     }
+    if (!outputs_are_safe("datapath report", {inputs, {output, plot}, {}})) return exit_usage;
     std::vector<nlohmann::json> runs;
     for (const std::string& path : inputs) {
-        std::ifstream file(path);
-        if (!file) {
-            std::cerr << "xdpturn datapath report: cannot read " << path << "\n";
+        auto text = read_input_file(path, "run", report_file_limit);
+        if (!text) {
+            std::cerr << "xdpturn datapath report: " << text.error().message << "\n";
             return exit_usage;
         }
-        auto run = nlohmann::json::parse(file, nullptr, false);
-        if (run.is_discarded()) {
-            std::cerr << "xdpturn datapath report: " << path << " is not JSON\n";
+        auto run = parse_json_strictly(*text, path);
+        if (!run) {
+            std::cerr << "xdpturn datapath report: " << run.error().message << "\n";
             return exit_usage;
         }
-        runs.push_back(std::move(run));
+        runs.push_back(std::move(run).value());
     }
     auto report = datapath::summarise(runs);
     if (!report) {

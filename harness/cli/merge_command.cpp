@@ -16,6 +16,8 @@
 #include "harness/cli/commands.hpp"
 #include "harness/cli/options.hpp"
 #include "harness/cli/replay_report.hpp"
+#include "harness/io/strict_json.hpp"
+#include "relay/net/file_input.hpp"
 
 namespace xdpturn::cli {
 
@@ -27,15 +29,54 @@ constexpr const char* check_schema = "xdpturn/check/1";
 constexpr const char* replay_schema = "xdpturn/replay/1";
 
 Result<nlohmann::json> read_report(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) return Error{"cannot read '" + path + "'"};
-    nlohmann::json document = nlohmann::json::parse(in, nullptr, false);
-    if (document.is_discarded() || !document.is_object()) return Error{"'" + path + "' is not JSON"};
+    auto text = read_input_file(path, "report", report_file_limit);
+    if (!text) return text.error();
+    auto parsed = parse_json_strictly(*text, "'" + path + "'");
+    if (!parsed) return parsed.error();
+    nlohmann::json document = std::move(parsed).value();
+    if (!document.is_object()) return Error{"'" + path + "' is not a JSON object"};
     const std::string schema = document.value("schema", "");
     if (schema != check_schema && schema != replay_schema)
         return Error{"'" + path + "' is not a report of `xdpturn check` or `xdpturn replay` (schema " +
                      std::string(check_schema) + " or " + replay_schema + ")"};
     return document;
+}
+
+// Counts are whole numbers, never negative: nlohmann reads -1 as 2^64 - 1
+// into an unsigned, and a doubled or forged count would pass as a sum.
+Status counts_are_whole(const nlohmann::json& value, const std::string& where) {
+    if (value.is_number_integer() && !value.is_number_unsigned())
+        return Error{where + " is negative (" + value.dump() + ")"};
+    if (value.is_number_float() && !(value.get<double>() >= 0 && value.get<double>() < 1e15))
+        return Error{where + " is out of range (" + value.dump() + ")"};
+    if (value.is_object())
+        for (const auto& [key, member] : value.items())
+            if (auto checked = counts_are_whole(member, where + "." + key); !checked) return checked;
+    if (value.is_array())
+        for (std::size_t i = 0; i < value.size(); ++i)
+            if (auto checked = counts_are_whole(value[i], where + "[" + std::to_string(i) + "]"); !checked)
+                return checked;
+    return ok_status();
+}
+
+// What a report of one shard can hold: its index within its count, no
+// more cases run than asked, no more frames compared than read.
+Status plausible(const nlohmann::json& report, const std::string& path) {
+    if (auto whole = counts_are_whole(report, "'" + path + "': "); !whole) return whole;
+    if (report.at("schema") == check_schema) {
+        const std::uint64_t index = report.at("shard").at("index").get<std::uint64_t>();
+        const std::uint64_t count = report.at("shard").at("count").get<std::uint64_t>();
+        if (count == 0 || count > 4096 || index == 0 || index > count)
+            return Error{"'" + path + "': shard " + std::to_string(index) + " of " + std::to_string(count) +
+                         " is not a shard (1 <= K <= N <= 4096)"};
+        if (report.at("cases_run").get<std::uint64_t>() > report.at("cases_requested").get<std::uint64_t>())
+            return Error{"'" + path + "': more cases run than requested"};
+    } else if (report.at("frames_compared").get<std::uint64_t>() > report.at("frames_read").get<std::uint64_t>() ||
+               report.at("agreements").get<std::uint64_t>() + report.at("disagreements").get<std::uint64_t>() !=
+                   report.at("frames_compared").get<std::uint64_t>()) {
+        return Error{"'" + path + "': its frame counts do not add up"};
+    }
+    return ok_status();
 }
 
 std::optional<CheckFailure> failure_of(const nlohmann::json& failure) {
@@ -151,11 +192,22 @@ int merge_command(int argc, char** argv) {
             << description;
         return parsed->count("help") ? exit_equal : exit_usage;
     }
+    if (!outputs_are_safe("merge", {inputs, {report, junit}, {}})) return exit_usage;
     std::vector<nlohmann::json> shards;
     for (const std::string& path : inputs) {
         auto document = read_report(path);
         if (!document) {
             std::cerr << "xdpturn merge: " << document.error().message << "\n";
+            return exit_usage;
+        }
+        Status checked = ok_status();
+        try {
+            checked = plausible(*document, path);
+        } catch (const nlohmann::json::exception& error) {
+            checked = Error{"'" + path + "' lacks a member of its schema: " + error.what()};
+        }
+        if (!checked) {
+            std::cerr << "xdpturn merge: " << checked.error().message << "\n";
             return exit_usage;
         }
         shards.push_back(std::move(document).value());

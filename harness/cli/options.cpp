@@ -37,6 +37,14 @@ std::optional<po::variables_map> parse_options(const std::string& command, int a
     return args;
 }
 
+bool outputs_are_safe(const std::string& command, const FileRoles& roles) {
+    if (auto checked = check_outputs(roles); !checked) {
+        std::cerr << "xdpturn " << command << ": " << checked.error().message << "\n";
+        return false;
+    }
+    return true;
+}
+
 bool write_report(const std::string& command, const std::string& path, const nlohmann::json& document) {
     // Every report names its schema, so a reader can tell which it has.
     nlohmann::json named = document;

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "harness/io/junit.hpp"
+#include "harness/io/output_files.hpp"
 #include "harness/xdp/xdp_program.hpp"
 
 namespace xdpturn::cli {
@@ -39,6 +40,11 @@ bool write_junit_report(const std::string& command, const std::string& path, con
 
 // Writes a JSON report; prints why and returns false when it cannot. With
 // --coverage, the report carries the coverage totals too.
+// Checks a command's outputs against its inputs and each other before any
+// work (harness/io/output_files.hpp); prints why and returns false when one
+// would clobber an input or another output, or cannot be written.
+bool outputs_are_safe(const std::string& command, const FileRoles& roles);
+
 bool write_report(const std::string& command, const std::string& path, const nlohmann::json& document);
 
 }  // namespace xdpturn::cli

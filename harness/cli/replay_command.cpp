@@ -31,7 +31,8 @@ bool splice_per_packet(const std::string& report, const std::string& entries_pat
     }
     const auto end = text.find_last_of('}');
     if (end == std::string::npos) return false;
-    std::ofstream out(report);
+    OutputFile whole(report);
+    std::ofstream out(whole.staging());
     out << text.substr(0, end) << ",\n  \"per_packet\": [\n";
     std::ifstream in(entries_path);
     bool first = true;
@@ -39,7 +40,7 @@ bool splice_per_packet(const std::string& report, const std::string& entries_pat
     out << "\n  ]\n}\n";
     std::remove(entries_path.c_str());
     out.close();
-    if (out.fail()) {
+    if (out.fail() || !whole.commit()) {
         std::cerr << "xdpturn replay: cannot write report '" << report << "'\n";
         return false;
     }
@@ -190,6 +191,11 @@ int replay_command(int argc, char** argv) {
         std::cerr << "xdpturn replay: no capture given\n\n" << description;
         return exit_usage;
     }
+
+    FileRoles files{
+        flags.captures, {flags.out_path, flags.mismatches_path, flags.report, flags.junit, flags.coverage}, {}};
+    files.inputs.insert(files.inputs.end(), {flags.bindings_path, flags.object, flags.target});
+    if (!outputs_are_safe("replay", files)) return exit_usage;
 
     ReplayOptions options;
     if (auto settings = load_relay_settings(args, flags, options); !settings) {

@@ -4,7 +4,9 @@
 // counts equal a single run's whenever no capture's bindings come from
 // another capture (true of captures that each hold their own STUN traffic,
 // as the bundled corpus does).
+#include <set>
 #include "harness/cli/replay_report.hpp"
+
 #include "harness/io/bindings_json.hpp"
 
 namespace xdpturn::cli {
@@ -110,8 +112,13 @@ Result<MergedReplay> merge_replay_reports(const std::vector<nlohmann::json>& sha
     MergedReplay merged;
     try {
         if (auto read = read_settings(shards.front(), merged.options); !read) return read.error();
+        std::set<std::string> captures;
         for (const Json& shard : shards) {
             if (auto same = same_campaign(shards.front(), shard); !same) return same.error();
+            // A capture in two reports would count twice (the same report given twice, say).
+            for (const Json& capture : shard.at("captures"))
+                if (!captures.insert(capture.get<std::string>()).second)
+                    return Error{"capture '" + capture.get<std::string>() + "' is in two of the reports"};
             add_tallies(shard, merged.result);
             add_lists(shard, merged.options, merged.result);
         }

@@ -187,6 +187,12 @@ JUnitSuite replay_junit(const ReplayOptions& options, const ReplayResult& result
 
 int replay_exit_status(const ReplayResult& result) {
     if (result.disagreed > 0) return exit_disagreement;
+    // A replay that compared nothing proved nothing: it does not pass.
+    const bool live = result.live_expected > 0 || result.live_in_flight > 0;
+    if (result.compared == 0 && !live) {
+        std::cerr << "xdpturn replay: no frame was compared (" << result.frames_read << " read): nothing was checked\n";
+        return exit_usage;
+    }
     return result.input_errors.empty() ? exit_equal : exit_usage;
 }
 

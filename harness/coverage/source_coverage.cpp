@@ -1,4 +1,5 @@
 #include "harness/coverage/source_coverage.hpp"
+#include "relay/net/file_input.hpp"
 
 #include <algorithm>
 #include <cstdint>
@@ -91,13 +92,10 @@ void write_lcov(std::ostream& out, const SourceCoverage& coverage, const std::st
     }
 }
 
-Status write_lcov_file(const std::string& path, const SourceCoverage& coverage, const std::string& test_name) {
-    std::ofstream out(path);
-    if (!out) return Error{"cannot write coverage file '" + path + "'"};
+std::string lcov_text(const SourceCoverage& coverage, const std::string& test_name) {
+    std::ostringstream out;
     write_lcov(out, coverage, test_name);
-    out.close();
-    if (!out) return Error{"cannot write coverage file '" + path + "'"};
-    return ok_status();
+    return out.str();
 }
 
 namespace {
@@ -158,8 +156,9 @@ bool read_record(const std::string& tag, const std::vector<std::string>& fields,
 }  // namespace
 
 Result<SourceCoverage> read_lcov_file(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) return Error{"cannot read coverage file '" + path + "'"};
+    auto text = read_input_file(path, "coverage tracefile", tracefile_limit);
+    if (!text) return text.error();
+    std::istringstream in(*text);
     SourceCoverage coverage;
     SourceCoverage record;
     FileCoverage* file = nullptr;
@@ -262,8 +261,9 @@ Status scan_markers(const std::string& file, std::istream& in, std::vector<Exclu
 Result<std::vector<Exclusion>> find_exclusions(const SourceCoverage& coverage) {
     std::vector<Exclusion> found;
     for (const auto& [name, file] : coverage.files) {
-        std::ifstream in(name);
-        if (!in) continue;  // a source not at hand has no markers to honour
+        auto text = read_input_file(name, "source", source_file_limit);
+        if (!text) continue;  // a source not at hand has no markers to honour
+        std::istringstream in(*text);
         if (auto scanned = scan_markers(name, in, found); !scanned) return scanned.error();
     }
     return found;
@@ -283,7 +283,8 @@ void apply_exclusions(SourceCoverage& coverage, const std::vector<Exclusion>& ex
 namespace {
 
 std::string source_line(const std::string& file, std::uint32_t wanted) {
-    std::ifstream in(file);
+    auto whole = read_input_file(file, "source", source_file_limit);
+    std::istringstream in(whole ? *whole : std::string());
     std::uint32_t number = 0;
     for (std::string text; std::getline(in, text);)
         if (++number == wanted) {
@@ -346,6 +347,30 @@ void check_file(const std::string& name, const FileCoverage& file, const std::ve
 
 }  // namespace
 
+namespace {
+
+// A record the gate can trust: it has data, and every line it names is in
+// the source (a record of another version of the file, or a forged one,
+// would pass or fail the gate for lines that are not there).
+Status check_record(const std::string& name, const FileCoverage& file, const std::string& gated) {
+    if (file.lines.empty() && file.branches.empty())
+        return Error{"the record of " + name + " has no line or branch data: it proves nothing"};
+    auto source = read_input_file(name, "source", source_file_limit);
+    if (!source) source = read_input_file(gated, "source", source_file_limit);
+    if (!source) return Error{source.error().message + ", to check the record of " + name + " against"};
+    std::istringstream in(*source);
+    std::uint32_t count = 0;
+    for (std::string text; std::getline(in, text);) ++count;
+    const std::uint32_t last_line = std::max(file.lines.empty() ? 0 : file.lines.rbegin()->first,
+                                             file.branches.empty() ? 0 : file.branches.rbegin()->first);
+    if (last_line > count || file.lines.contains(0) || file.branches.contains(0))
+        return Error{"the record of " + name + " names line " + std::to_string(last_line) + ", but the file has " +
+                     std::to_string(count) + " lines: it is not this file's record"};
+    return ok_status();
+}
+
+}  // namespace
+
 Result<GateReport> run_gate(const SourceCoverage& raw, const GateOptions& options) {
     auto exclusions = find_exclusions(raw);
     if (!exclusions) return exclusions.error();
@@ -354,6 +379,7 @@ Result<GateReport> run_gate(const SourceCoverage& raw, const GateOptions& option
     for (const auto& [name, file] : raw.files) {
         if (!ends_with(name, options.file)) continue;
         found = true;
+        if (auto trusted = check_record(name, file, options.file); !trusted) return trusted.error();
         for (const Exclusion& exclusion : *exclusions)
             if (exclusion.file == name) {
                 report.exclusions.push_back(exclusion);

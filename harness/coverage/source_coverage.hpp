@@ -52,7 +52,8 @@ struct SourceCoverage {
 };
 
 void write_lcov(std::ostream& out, const SourceCoverage& coverage, const std::string& test_name);
-Status write_lcov_file(const std::string& path, const SourceCoverage& coverage, const std::string& test_name);
+// The tracefile as text, for a caller to write (harness/io writes outputs whole).
+std::string lcov_text(const SourceCoverage& coverage, const std::string& test_name);
 Result<SourceCoverage> read_lcov_file(const std::string& path);
 
 // A marker in the source, the lines it covers and the reason given.

@@ -1,4 +1,6 @@
 #include "harness/io/bindings_json.hpp"
+#include "harness/io/strict_json.hpp"
+#include "relay/net/file_input.hpp"
 
 #include <algorithm>
 #include <fstream>
@@ -57,12 +59,23 @@ void apply_relay_settings(const BindingsFile& file, DatapathConfig& config) {
 }
 
 Result<BindingsFile> parse_bindings_json(const std::string& text) {
-    const nlohmann::json document = nlohmann::json::parse(text, nullptr, false);
-    if (document.is_discarded()) return Error{"not valid JSON"};
+    auto parsed = parse_json_strictly(text, "bindings");
+    if (!parsed) return parsed.error();
+    const nlohmann::json& document = *parsed;
     if (!document.is_object()) return Error{"the top level must be an object"};
+    // A counterexample's file is a binding file with its origin beside it.
+    if (auto known = only_members(
+            document, {"relay", "bindings", "seed", "case_index", "property", "program", "variations", "frames"},
+            "the top level");
+        !known)
+        return known.error();
     BindingsFile file;
     if (const auto relay = document.find("relay"); relay != document.end()) {
         if (!relay->is_object()) return Error{"\"relay\" must be an object"};
+        if (auto known =
+                only_members(*relay, {"turn_port", "channel_range", "relay_ports", "mtu", "relay_addresses"}, "relay");
+            !known)
+            return known.error();
         if (relay->contains("turn_port")) {
             auto port = u16_member(*relay, "turn_port", "relay");
             if (!port) return port.error();
@@ -101,6 +114,8 @@ Result<BindingsFile> parse_bindings_json(const std::string& text) {
         const nlohmann::json& entry = (*bindings)[i];
         const std::string where = "bindings[" + std::to_string(i) + "]";
         if (!entry.is_object()) return Error{where + " must be an object"};
+        if (auto known = only_members(entry, {"client", "channel", "allocation_port", "peer"}, where); !known)
+            return known.error();
         auto client = endpoint_member(entry, "client", where);
         auto channel = u16_member(entry, "channel", where);
         auto allocation = u16_member(entry, "allocation_port", where);
@@ -118,11 +133,9 @@ Result<BindingsFile> parse_bindings_json(const std::string& text) {
 }
 
 Result<BindingsFile> read_bindings_file(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) return Error{"cannot read bindings file '" + path + "'"};
-    std::stringstream text;
-    text << in.rdbuf();
-    auto file = parse_bindings_json(text.str());
+    auto text = read_input_file(path, "bindings file", bindings_file_limit);
+    if (!text) return text.error();
+    auto file = parse_bindings_json(*text);
     if (!file) return Error{path + ": " + file.error().message};
     return file;
 }

@@ -20,11 +20,10 @@ void PcapWriter::DumperCloser::operator()(pcap_dumper_t* dumper) const {
 }
 
 Result<PcapWriter> PcapWriter::create(const std::string& path) {
-    PcapWriter writer;
-    writer.path_ = path;
+    PcapWriter writer(path);
     writer.handle_.reset(pcap_open_dead(DLT_EN10MB, snapshot_length));
     if (!writer.handle_) return Error{"cannot create a pcap handle"};
-    writer.dumper_.reset(pcap_dump_open(writer.handle_.get(), path.c_str()));
+    writer.dumper_.reset(pcap_dump_open(writer.handle_.get(), writer.output_.staging().c_str()));
     if (!writer.dumper_) return Error{"cannot write pcap '" + path + "': " + pcap_geterr(writer.handle_.get())};
     // The file header is buffered: flush it now, so an unwritable file (a
     // full disk, /dev/full) is an error here, not silence later.
@@ -44,8 +43,17 @@ Status PcapWriter::write_cut(Bytes frame, std::uint32_t original_length) {
     header.caplen = static_cast<bpf_u_int32>(frame.size());
     header.len = std::max<bpf_u_int32>(header.caplen, original_length);
     pcap_dump(reinterpret_cast<u_char*>(dumper_.get()), &header, frame.data());
-    if (pcap_dump_flush(dumper_.get()) != 0) return Error{"cannot write pcap '" + path_ + "': " + std::strerror(errno)};
+    if (pcap_dump_flush(dumper_.get()) != 0)
+        return Error{"cannot write pcap '" + path() + "': " + std::strerror(errno)};
     return ok_status();
+}
+
+Status PcapWriter::close() {
+    if (!dumper_) return Error{"pcap '" + path() + "' closed twice"};
+    const bool flushed = pcap_dump_flush(dumper_.get()) == 0;
+    dumper_.reset();
+    if (!flushed) return Error{"cannot write pcap '" + path() + "': " + std::strerror(errno)};
+    return output_.commit();
 }
 
 }  // namespace xdpturn

@@ -81,6 +81,10 @@ class ReplayRun {
         if (per_packet_.is_open() && !per_packet_.flush())
             keep_first_error(Error{"cannot write '" + options_.per_packet_path + "'"});
         if (!write_error_.empty()) return Error{write_error_};
+        // Whole now: the pcaps go in place (a run that failed left the old ones).
+        for (std::optional<PcapWriter>* writer : {&out_, &mismatches_})
+            if (*writer)
+                if (auto closed = (*writer)->close(); !closed) return closed.error();
         if (options_.progress) std::cerr << "\r" << std::string(90, ' ') << "\r";
         result_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         result_.cost = pipeline.cost();

@@ -1,4 +1,7 @@
 #include "harness/target/target_description.hpp"
+#include "relay/net/file_input.hpp"
+
+#include "harness/io/strict_json.hpp"
 
 #include <algorithm>
 #include <array>
@@ -103,6 +106,8 @@ Status check_size(const FieldLayout& field, const std::string& where) {
 
 Result<FieldLayout> parse_field(const Json& entry, const std::string& where) {
     if (!entry.is_object()) return Error{where + ": must be an object"};
+    if (auto known = only_members(entry, {"offset", "size", "order", "field", "constant"}, where); !known)
+        return known.error();
     FieldLayout field;
     auto offset = size_member(entry, "offset", where);
     auto size = size_member(entry, "size", where);
@@ -165,6 +170,7 @@ Result<std::vector<EntryLayout>> parse_entries(const Json& document, const char*
         const std::string where = std::string(member) + "[" + std::to_string(i) + "]";
         const Json& entry = (*list)[i];
         if (!entry.is_object()) return Error{where + ": must be an object"};
+        if (auto known = only_members(entry, {"map", "key", "value"}, where); !known) return known.error();
         EntryLayout layout;
         auto map = string_member(entry, "map", where);
         if (!map) return map.error();
@@ -189,6 +195,8 @@ Result<std::vector<RodataSetting>> parse_rodata(const Json& document) {
         const std::string where = "rodata[" + std::to_string(i) + "]";
         const Json& entry = (*list)[i];
         if (!entry.is_object()) return Error{where + ": must be an object"};
+        if (auto known = only_members(entry, {"variable", "size", "order", "field", "constant"}, where); !known)
+            return known.error();
         auto variable = string_member(entry, "variable", where);
         if (!variable) return variable.error();
         Json as_field = entry;
@@ -207,6 +215,8 @@ Status parse_offloads(const Json& document, TargetDescription& target) {
     const auto offloads = document.find("offloads");
     if (offloads == document.end() || !offloads->is_object())
         return Error{"\"offloads\" must say which families and directions the program relays"};
+    if (auto known = only_members(*offloads, {"families", "directions", "across_families"}, "offloads"); !known)
+        return known;
     const auto families = offloads->find("families");
     const auto directions = offloads->find("directions");
     if (families == offloads->end() || !families->is_array() || directions == offloads->end() ||
@@ -237,6 +247,7 @@ Status parse_forwarding(const Json& document, TargetDescription& target) {
     const auto forwarding = document.find("forwarding");
     if (forwarding == document.end() || !forwarding->is_object())
         return Error{"\"forwarding\" must be an object with an \"action\""};
+    if (auto known = only_members(*forwarding, {"action", "on_fib_failure", "ttl"}, "forwarding"); !known) return known;
     const std::string action = forwarding->value("action", "");
     if (action == "tx")
         target.forwarding = Forwarding::tx;
@@ -259,12 +270,38 @@ Status parse_forwarding(const Json& document, TargetDescription& target) {
 Status parse_reasons(const Json& document, TargetDescription& target) {
     const auto reasons = document.find("reasons");
     if (reasons == document.end() || reasons->is_null()) return ok_status();
+    if (auto known = only_members(*reasons, {"last_reason", "counters"}, "reasons"); !known) return known;
     auto variable = string_member(*reasons, "last_reason", "reasons");
     auto counters = string_member(*reasons, "counters", "reasons");
     if (!variable) return variable.error();
     if (!counters) return counters.error();
     target.reason_variable = *variable;
     target.reason_counters = *counters;
+    return ok_status();
+}
+
+bool has_field(const std::vector<FieldLayout>& fields, FieldSource source) {
+    return std::any_of(fields.begin(), fields.end(), [&](const FieldLayout& field) { return field.source == source; });
+}
+
+// Every binding has its channel: a map keyed by the client tells a
+// client's channels apart only by the channel in its key, and a map that
+// answers a peer with a client must say on which channel. A description
+// without it would make every case a finding; it is refused first.
+Status channels_described(const std::vector<EntryLayout>& maps) {
+    for (std::size_t i = 0; i < maps.size(); ++i) {
+        const EntryLayout& map = maps[i];
+        const std::string where = "binding_maps[" + std::to_string(i) + "] (" + map.map + ")";
+        const bool keyed_by_client =
+            has_field(map.key, FieldSource::client_address) || has_field(map.key, FieldSource::client_port);
+        const bool answers_client =
+            has_field(map.value, FieldSource::client_address) || has_field(map.value, FieldSource::client_port);
+        if (keyed_by_client && !has_field(map.key, FieldSource::channel))
+            return Error{where + ": its key holds the client but not the channel; every such key needs it"};
+        if (!keyed_by_client && answers_client && !has_field(map.value, FieldSource::channel) &&
+            !has_field(map.key, FieldSource::channel))
+            return Error{where + ": it answers a peer with a client but never says the channel"};
+    }
     return ok_status();
 }
 
@@ -302,6 +339,12 @@ static Result<TargetDescription> parse_checked(const Json& document, const std::
     TargetDescription target;
     target.path = path;
     auto with_path = [&](const Error& error) { return Error{path + ": " + error.message}; };
+    if (auto known = only_members(document,
+                                  {"name", "about", "program", "object", "offloads", "forwarding", "reasons", "rodata",
+                                   "config_maps", "binding_maps"},
+                                  "target");
+        !known)
+        return with_path(known.error());
     auto name_text = string_member(document, "name", "target");
     auto program = string_member(document, "program", "target");
     if (!name_text) return with_path(name_text.error());
@@ -327,18 +370,17 @@ static Result<TargetDescription> parse_checked(const Json& document, const std::
     auto binding_maps = parse_entries(document, "binding_maps", true);
     if (!binding_maps) return with_path(binding_maps.error());
     if (binding_maps->empty()) return with_path(Error{"\"binding_maps\" must name at least one map"});
+    if (auto keyed = channels_described(*binding_maps); !keyed) return with_path(keyed.error());
     target.binding_maps = std::move(binding_maps).value();
     return target;
 }
 
 Result<TargetDescription> read_target_description(const std::string& path) {
-    std::ifstream file(path);
-    if (!file) return Error{"cannot read target description '" + path + "'"};
-    std::stringstream text;
-    text << file.rdbuf();
-    const Json document = Json::parse(text.str(), nullptr, false);
-    if (document.is_discarded()) return Error{path + ": not valid JSON"};
-    return parse_target_description(document, path);
+    auto text = read_input_file(path, "target description", description_file_limit);
+    if (!text) return text.error();
+    auto document = parse_json_strictly(*text, path);
+    if (!document) return document.error();
+    return parse_target_description(*document, path);
 }
 
 }  // namespace xdpturn

@@ -144,7 +144,22 @@ BOOST_AUTO_TEST_CASE(descriptions_with_mistakes_are_refused_with_the_place) {
         R"({"name": "t", "program": "p", "offloads": {"families": ["ipv4"], "directions": ["client_to_peer"]},
             "forwarding": {"action": "tx"}, "binding_maps": [{"map": "m", "key": )";
     const std::string value = R"(, "value": [{"field": "peer.port", "offset": 0, "size": 2}]}]})";
-    BOOST_TEST(parse(head + R"([{"field": "client.port", "offset": 0, "size": 2}])" + value).ok());
+    BOOST_TEST(parse(head + R"([{"field": "client.port", "offset": 0, "size": 2},
+                                 {"field": "channel", "offset": 2, "size": 2}])" +
+                     value)
+                   .ok());
+    // Issue 23, item 12: a key that holds the client needs the channel,
+    // refused before any case runs (it once showed as 46 defects).
+    const auto no_channel = parse(head + R"([{"field": "client.port", "offset": 0, "size": 2}])" + value);
+    BOOST_TEST(!no_channel.ok());
+    BOOST_TEST(no_channel.error().message.find("not the channel") != std::string::npos);
+    // ... and a member the format does not know, at any level, is named.
+    const auto misspelt = parse(head + R"([{"field": "client.port", "offset": 0, "size": 2, "oder": "host"},
+                                          {"field": "channel", "offset": 2, "size": 2}])" +
+                                value);
+    BOOST_TEST(!misspelt.ok());
+    BOOST_TEST(misspelt.error().message.find("unknown member \"oder\"") != std::string::npos);
+    BOOST_TEST(!parse(R"({"nmae": "t"})").ok());
     const auto unknown = parse(head + R"([{"field": "client.colour", "offset": 0, "size": 2}])" + value);
     BOOST_TEST(!unknown.ok());
     BOOST_TEST(unknown.error().message.find("binding_maps[0].key[0]") != std::string::npos);

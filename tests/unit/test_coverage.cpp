@@ -10,6 +10,7 @@
 
 #include "harness/coverage/instrument.hpp"
 #include "harness/coverage/source_coverage.hpp"
+#include "harness/io/output_files.hpp"
 
 using namespace xdpturn::coverage;
 
@@ -163,7 +164,7 @@ std::string temp_path(const std::string& name) {
 
 BOOST_AUTO_TEST_CASE(a_tracefile_reads_back_as_written_and_merges_by_adding) {
     const std::string path = temp_path("roundtrip.info");
-    BOOST_REQUIRE(write_lcov_file(path, sample(), "test").ok());
+    BOOST_REQUIRE(xdpturn::write_text_file(path, lcov_text(sample(), "test")).ok());
     auto read = read_lcov_file(path);
     BOOST_REQUIRE(read.ok());
     const FileCoverage& file = read->files.at("/src/prog.c");
