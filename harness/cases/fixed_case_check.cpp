@@ -27,6 +27,7 @@ FixedCaseOutcome check_fixed_case(DifferentialEngine& engine, const FixedCase& c
     FixedCaseOutcome outcome;
     const DissectOptions options{c.config.turn_port};
     if (auto set = engine.set_table(c.config, c.bindings); !set) {
+        outcome.setup_error = set.error().message;
         outcome.problems.push_back("XDP side failed: " + set.error().message);
         return outcome;
     }
@@ -69,7 +70,8 @@ Status write_case_pcap(const std::string& path, const FixedCase& c, const FixedC
         if (!outcome.comparison->reference.output.empty()) status = writer->write(outcome.comparison->reference.output);
         if (status && !outcome.comparison->xdp.output.empty()) status = writer->write(outcome.comparison->xdp.output);
     }
-    return status;
+    if (!status) return status;
+    return writer->close();
 }
 
 }  // namespace xdpturn

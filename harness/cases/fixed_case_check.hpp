@@ -15,6 +15,9 @@ struct FixedCaseOutcome {
     std::optional<Comparison> comparison;  // absent when the XDP side could not run
     std::string xdp_refusal;               // why BPF_PROG_TEST_RUN did not take the frame
     std::vector<std::string> problems;     // each unmet expectation, with its diff
+    // The case could not be set up (its table does not fit the program's
+    // maps): an environment or input error, never a disagreement.
+    std::optional<std::string> setup_error;
     bool passed() const { return problems.empty(); }
 };
 

@@ -36,6 +36,8 @@ inline std::optional<std::uint64_t> parse_whole_number(const std::string& text, 
 
 template <std::uint64_t Min, std::uint64_t Max>
 void validate(boost::any& stored, const std::vector<std::string>& values, Bounded<Min, Max>*, int) {
+    // Given twice, a single-valued option is a usage error, not the last one winning.
+    boost::program_options::validators::check_first_occurrence(stored);
     const std::string& text = boost::program_options::validators::get_single_string(values);
     const auto value = parse_whole_number(text, Min, Max);
     if (!value)

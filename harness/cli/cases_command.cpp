@@ -216,6 +216,8 @@ int cases_command(int argc, char** argv) {
         return exit_equal;
     }
 
+    if (!outputs_are_safe("cases", {{object, target}, {report, junit, coverage}, {artifacts, export_dir}}))
+        return exit_usage;
     if (!export_dir.empty()) return export_rows(export_dir);
 
     auto chosen = program_source(object, target, oracle);
@@ -239,6 +241,13 @@ int cases_command(int argc, char** argv) {
     int failed = 0;
     for (const FixedCase& c : fixed_cases()) {
         const FixedCaseOutcome outcome = check_fixed_case(engine, c);
+        // As in check and replay: a program whose maps cannot take the
+        // tables is an input error (exit 2), not 154 failed cases.
+        if (outcome.setup_error) {
+            std::cerr << "xdpturn cases: " << c.name
+                      << ": cannot lay its binding table in the program's maps: " << *outcome.setup_error << "\n";
+            return exit_usage;
+        }
         print_case_line(c, outcome);
         RowTally& tally = per_reason[std::string(name(c.expected.reason))];
         ++tally.cases;

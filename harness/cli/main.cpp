@@ -1,4 +1,7 @@
 // xdpturn: verifies an XDP TURN relay program against a reference relay.
+#include <bpf/libbpf.h>
+#include <sys/utsname.h>
+
 #include <cstring>
 #include <iostream>
 #include <string>
@@ -31,9 +34,19 @@ void print_usage(std::ostream& out) {
            "  datapath the data-path benchmark's load (signalling, generator, sink) and\n"
            "           its report; ci/datapath-bench runs the whole benchmark\n"
            "\n"
-           "Run 'xdpturn COMMAND --help' for a command's options.\n"
+           "Run 'xdpturn COMMAND --help' for a command's options, 'xdpturn --version'\n"
+           "for the release and the libbpf and kernel it runs on.\n"
            "Exit status: 0 all equal, 1 a disagreement was found, 2 usage, input or\n"
            "environment error.\n";
+}
+
+// The release, and what it runs on: verdicts depend on the kernel's
+// verifier and BPF_PROG_TEST_RUN, and on the libbpf that loads programs.
+void print_version() {
+    utsname system{};
+    uname(&system);
+    std::cout << "xdpturn " << XDPTURN_VERSION << " (libbpf " << libbpf_version_string() << ", kernel "
+              << system.sysname << " " << system.release << " " << system.machine << ")\n";
 }
 
 }  // namespace
@@ -42,6 +55,10 @@ int main(int argc, char** argv) {
     if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0) {
         print_usage(argc < 2 ? std::cerr : std::cout);
         return argc < 2 ? xdpturn::cli::exit_usage : xdpturn::cli::exit_equal;
+    }
+    if (std::strcmp(argv[1], "--version") == 0 || std::strcmp(argv[1], "-V") == 0) {
+        print_version();
+        return xdpturn::cli::exit_equal;
     }
     const std::string command = argv[1];
     if (command == "cases") return xdpturn::cli::finish_coverage(xdpturn::cli::cases_command(argc - 1, argv + 1));

@@ -2,6 +2,7 @@
 // XDP program attached and its binding map kept in step with the core.
 #include <boost/program_options.hpp>
 
+#include <algorithm>
 #include <csignal>
 #include <fstream>
 #include <iostream>
@@ -63,6 +64,10 @@ struct RelayFlags {
     std::string ports = "49152-65535", realm = "xdpturn", channel_range, xdp, xdp_mode = "native", xdp_object;
     std::vector<std::string> listens, relay_ips, users, allowed;
     Bounded<1, 1000000> quota{100};
+    Bounded<1, 16384> channels_per_allocation{256};
+    Bounded<1, 1000000> channels_per_user{4096};
+    Bounded<1, 65535> max_allocations{16384};
+    Bounded<1, 16000000> max_channels{65536};
     std::string relay_family = "rfc";
     bool xdp_replace = false;
 };
@@ -80,6 +85,15 @@ void describe_flags(po::options_description& description, RelayFlags& flags) {
         "allow-peer", po::value(&flags.allowed), "open a peer range refused by default, CIDR (repeatable)")(
         "quota", po::value(&flags.quota)->default_value(flags.quota),
         "allocations per user (coturn's turnutils_uclient takes two per client: -m 10 needs 20)")(
+        "channels-per-allocation",
+        po::value(&flags.channels_per_allocation)->default_value(flags.channels_per_allocation),
+        "channels one allocation may bind (508 past it)")(
+        "channels-per-user", po::value(&flags.channels_per_user)->default_value(flags.channels_per_user),
+        "channels one user may bind over all its allocations")(
+        "max-allocations", po::value(&flags.max_allocations)->default_value(flags.max_allocations),
+        "allocations of the whole relay")("max-channels",
+                                          po::value(&flags.max_channels)->default_value(flags.max_channels),
+                                          "channels of the whole relay (default: what the XDP maps hold)")(
         "relay-family", po::value(&flags.relay_family)->default_value(flags.relay_family),
         "without REQUESTED-ADDRESS-FAMILY: rfc (IPv4 relay) or keep (the client's family, as coturn's -A keep)")(
         "xdp", po::value(&flags.xdp), "attach the XDP program to this interface and keep its map in sync")(
@@ -94,6 +108,8 @@ Status add_addresses(const RelayFlags& flags, turn::ServerConfig& config) {
     for (const std::string& text : flags.listens) {
         auto address = turn::parse_transport_address(text);
         if (!address) return Error{"--listen: " + address.error().message};
+        // Port 0 would listen somewhere no client is told of.
+        if (address->port == 0) return Error{"--listen " + text + ": name the port clients use, not 0"};
         config.listen.push_back(*address);
     }
     bool have_ipv4_relay = false;
@@ -101,6 +117,9 @@ Status add_addresses(const RelayFlags& flags, turn::ServerConfig& config) {
         auto address =
             turn::parse_transport_address(text.find(':') != std::string::npos ? "[" + text + "]:0" : text + ":0");
         if (!address) return Error{"--relay-ip: " + address.error().message};
+        // An Allocate would advertise it as the relayed address.
+        if (is_unspecified(endpoint_of(*address).address))
+            return Error{"--relay-ip " + text + ": the unspecified address is no address a peer can send to"};
         if (address->ipv6) {
             config.core.relay_address6 = *address;
         } else {
@@ -109,6 +128,17 @@ Status add_addresses(const RelayFlags& flags, turn::ServerConfig& config) {
         }
     }
     if (!have_ipv4_relay) return Error{"--relay-ip needs an IPv4 address"};
+    return ok_status();
+}
+
+// RFC 8489 Section 14.9: a REALM is fewer than 128 characters, at most 763
+// bytes; a longer one also makes every 401 a larger reflection.
+Status checked_realm(const std::string& realm) {
+    if (realm.empty()) return Error{"--realm: empty"};
+    const auto characters = std::count_if(realm.begin(), realm.end(), [](char c) { return (c & 0xC0) != 0x80; });
+    if (realm.size() > 763 || characters >= 128)
+        return Error{"--realm: " + std::to_string(characters) + " characters, " + std::to_string(realm.size()) +
+                     " bytes; RFC 8489 allows fewer than 128 characters and at most 763 bytes"};
     return ok_status();
 }
 
@@ -122,13 +152,20 @@ Result<turn::ServerConfig> server_config(const RelayFlags& flags) {
     if (auto added = add_addresses(flags, config); !added) return added.error();
     config.core.port_min = port_range->min;
     config.core.port_max = port_range->max;
+    if (auto realm = checked_realm(flags.realm); !realm) return realm.error();
     config.core.realm = flags.realm;
     config.core.allocations_per_user = flags.quota.value;
+    config.core.channels_per_allocation = flags.channels_per_allocation.value;
+    config.core.channels_per_user = flags.channels_per_user.value;
+    config.core.max_allocations = flags.max_allocations.value;
+    config.core.max_channels = flags.max_channels.value;
     if (flags.relay_family != "rfc" && flags.relay_family != "keep") return Error{"--relay-family takes rfc or keep"};
     config.core.keep_client_family = flags.relay_family == "keep";
     for (const std::string& user : flags.users) {
         const auto colon = user.find(':');
         if (colon == std::string::npos) return Error{"--user takes NAME:PASS"};
+        if (colon == 0 || colon + 1 == user.size())
+            return Error{"--user " + user + ": an empty name or password lets anyone in, or no one"};
         config.core.users[user.substr(0, colon)] = user.substr(colon + 1);
     }
     if (!flags.channel_range.empty()) {

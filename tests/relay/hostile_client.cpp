@@ -186,4 +186,11 @@ std::optional<Answer> HostileClient::allocate(std::optional<std::uint8_t> family
     });
 }
 
+long RelayProcess::resident_kib() const {
+    std::ifstream status("/proc/" + std::to_string(pid_) + "/status");
+    for (std::string line; std::getline(status, line);)
+        if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+    return 0;
+}
+
 }  // namespace xdpturn::testing

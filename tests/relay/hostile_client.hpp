@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <fstream>
 #include <functional>
 #include <optional>
 #include <string>
@@ -29,6 +30,8 @@ class RelayProcess {
     // Its exit status, waiting at most `timeout` for it to end.
     std::optional<int> exit_status(std::chrono::milliseconds timeout);
     std::string log() const;
+    // Its resident memory now, from /proc (0 when it cannot be read).
+    long resident_kib() const;
 
   private:
     int pid_ = -1;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <memory>
 
 #include "hostile_client.hpp"
 
@@ -188,4 +189,31 @@ BOOST_AUTO_TEST_CASE(what_a_client_can_make_the_relay_hold_is_bounded) {
     HostileClient second(relay.address), third(relay.address);
     BOOST_TEST(second.allocate()->error == 0);
     BOOST_TEST(third.allocate()->error == 486);  // the quota
+}
+
+// Issue 23, item 7: one user once bound a million channels (284 MB) in two
+// minutes. Channels per allocation and per user are bounded, refused with
+// 508, and the relay's memory stays flat however long the client goes on.
+BOOST_AUTO_TEST_CASE(a_channel_flood_is_bounded_and_memory_stays_flat) {
+    Relay relay({"--quota", "4", "--channels-per-allocation", "40", "--channels-per-user", "100", "--channel-range",
+                 "0x4000-0x7FFF"});
+    std::vector<std::unique_ptr<HostileClient>> clients;
+    for (int i = 0; i < 4; ++i) {
+        clients.push_back(std::make_unique<HostileClient>(relay.address));
+        BOOST_TEST_REQUIRE(clients.back()->allocate()->error == 0);
+    }
+    const long before = relay.process.resident_kib();
+    int bound = 0, refused = 0;
+    for (std::uint32_t i = 0; i < 1200; ++i) {
+        HostileClient& client = *clients[i % clients.size()];
+        const auto channel = static_cast<std::uint16_t>(0x4000 + i / clients.size());
+        const int error = bind_channel(client, channel, TransportAddress::v4(0x08000000 + i, 9));
+        bound += error == 0;
+        refused += error == 508;
+    }
+    const long after = relay.process.resident_kib();
+    BOOST_TEST(bound == 100);  // the user's bound, each allocation under its own
+    BOOST_TEST(refused == 1100);
+    BOOST_TEST_MESSAGE("resident memory " << before << " -> " << after << " KiB over 1200 binds");
+    BOOST_TEST(after - before < 4096);
 }
