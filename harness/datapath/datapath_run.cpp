@@ -11,6 +11,7 @@
 #include <cstring>
 #include <fstream>
 #include <future>
+#include <iostream>
 #include <memory>
 #include <sstream>
 #include <thread>
@@ -117,9 +118,18 @@ Result<MacAddress> neighbour_mac(const stun::TransportAddress& address) {
     return Error{"the relay " + wanted + " is not in the neighbour table"};
 }
 
+Result<std::unique_ptr<Generator>> make_live_generator(const LoadOptions& options, const std::vector<Flow>& flows);
+
+// The generator asked for; `automatic` falls back to the socket generator
+// when the kernel refuses live frames, and `why_not_live` says why.
 Result<std::unique_ptr<Generator>> make_generator(const LoadOptions& options, const std::vector<Flow>& flows,
-                                                  const Endpoints& endpoints) {
-    if (options.generator == GeneratorKind::socket) {
+                                                  const Endpoints& endpoints, std::string& why_not_live) {
+    if (options.generator != GeneratorKind::socket) {
+        auto live = make_live_generator(options, flows);
+        if (live || options.generator == GeneratorKind::live) return live;
+        why_not_live = live.error().message;
+    }
+    {
         std::vector<FlowSocket> sockets;
         for (const Flow& flow : flows) {
             const std::size_t binding = flow.id / 2;
@@ -129,6 +139,9 @@ Result<std::unique_ptr<Generator>> make_generator(const LoadOptions& options, co
         }
         return std::unique_ptr<Generator>(std::make_unique<SocketGenerator>(std::move(sockets), options.payload_bytes));
     }
+}
+
+Result<std::unique_ptr<Generator>> make_live_generator(const LoadOptions& options, const std::vector<Flow>& flows) {
     auto index = interface_index(options.interface);
     if (!index) return index.error();
     auto source = interface_mac(options.interface);
@@ -250,8 +263,13 @@ Result<nlohmann::json> run_load(const LoadOptions& options) {
     auto bindings = make_bindings(options, *endpoints);
     if (!bindings) return bindings.error();
     const std::vector<Flow> flows = flows_of(*bindings);
-    auto generator = make_generator(options, flows, *endpoints);
+    std::string why_not_live;
+    auto generator = make_generator(options, flows, *endpoints, why_not_live);
     if (!generator) return generator.error();
+    const bool live = options.generator != GeneratorKind::socket && why_not_live.empty();
+    if (!why_not_live.empty())
+        std::cerr << "datapath load: " << options.relay_name << ": the socket generator instead of live frames: "
+                  << why_not_live << "\n";
     auto sink = make_sink(options, *bindings, flows, *endpoints);
     if (!sink) return sink.error();
     if (auto started = (*sink)->start(); !started) return started.error();
@@ -291,7 +309,8 @@ Result<nlohmann::json> run_load(const LoadOptions& options) {
     (*sink)->stop();
     nlohmann::json report = {
         {"relay", options.relay_name},
-        {"generator", options.generator == GeneratorKind::live ? "live" : "socket"},
+        {"generator", live ? "live" : "socket"},
+        {"generator_fallback", why_not_live},
         {"sink", options.sink == SinkKind::xdp ? "xdp" : "socket"},
         {"clients", options.clients},
         {"bindings", bindings->size()},

@@ -19,7 +19,8 @@
 
 namespace xdpturn::datapath {
 
-enum class GeneratorKind { live, socket };
+// automatic: live where the kernel takes live-frames runs, socket otherwise.
+enum class GeneratorKind { live, socket, automatic };
 enum class SinkKind { xdp, socket };
 
 struct LoadOptions {

@@ -85,6 +85,11 @@ Result<std::unique_ptr<LiveGenerator>> LiveGenerator::open(int ifindex, std::spa
         if (bpf_map_update_elem(flows_fd, &flow.id, &entry, BPF_ANY) != 0)
             return Error{"cannot write the generator's flow " + std::to_string(flow.id) + ": " + std::strerror(errno)};
     }
+    // One run before any schedule (the program aborts it: nothing is sent)
+    // tells whether this kernel takes live-frames runs at all; some refuse
+    // them (EPERM), and before 5.18 the flag is ignored.
+    if (auto probed = generator->inject(1); !probed)
+        return Error{"the kernel refuses live-frames test runs here (" + probed.error().message + ")"};
     return generator;
 }
 
@@ -99,8 +104,12 @@ Status LiveGenerator::inject(std::uint64_t frames) {
     LIBBPF_OPTS(bpf_test_run_opts, options, .data_in = frame_.data(), .data_size_in = static_cast<__u32>(frame_.size()),
                 .ctx_in = &context, .ctx_size_in = sizeof(context), .repeat = static_cast<int>(frames),
                 .flags = BPF_F_TEST_XDP_LIVE_FRAMES);
-    if (bpf_prog_test_run_opts(program_fd(), &options) != 0)
+    if (bpf_prog_test_run_opts(program_fd(), &options) != 0) {
+        // The program loaded, so EPERM here is the kernel's word on live
+        // frames, not a missing privilege to load.
+        if (errno == EPERM) return Error{"live-frames test run: EPERM, though the program loaded"};
         return Error{std::string("live-frames test run: ") + explain_errno(errno)};
+    }
     return ok_status();
 }
 
