@@ -158,7 +158,11 @@ bool read_record(const std::string& tag, const std::vector<std::string>& fields,
 Result<SourceCoverage> read_lcov_file(const std::string& path) {
     auto text = read_input_file(path, "coverage tracefile", tracefile_limit);
     if (!text) return text.error();
-    std::istringstream in(*text);
+    return parse_lcov(*text, path);
+}
+
+Result<SourceCoverage> parse_lcov(const std::string& text, const std::string& path) {
+    std::istringstream in(text);
     SourceCoverage coverage;
     SourceCoverage record;
     FileCoverage* file = nullptr;

@@ -55,6 +55,8 @@ void write_lcov(std::ostream& out, const SourceCoverage& coverage, const std::st
 // The tracefile as text, for a caller to write (harness/io writes outputs whole).
 std::string lcov_text(const SourceCoverage& coverage, const std::string& test_name);
 Result<SourceCoverage> read_lcov_file(const std::string& path);
+// A tracefile's text; `path` names it in errors.
+Result<SourceCoverage> parse_lcov(const std::string& text, const std::string& path);
 
 // A marker in the source, the lines it covers and the reason given.
 struct Exclusion {
