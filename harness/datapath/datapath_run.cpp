@@ -150,6 +150,7 @@ Result<std::unique_ptr<Generator>> make_live_generator(const LoadOptions& option
     if (!destination) return destination.error();
     auto live = LiveGenerator::open(static_cast<int>(*index), flows, *source, *destination, options.payload_bytes);
     if (!live) return live.error();
+    if (auto probed = (*live)->probe(); !probed) return probed.error();
     return std::unique_ptr<Generator>(std::move(live).value());
 }
 
@@ -268,8 +269,8 @@ Result<nlohmann::json> run_load(const LoadOptions& options) {
     if (!generator) return generator.error();
     const bool live = options.generator != GeneratorKind::socket && why_not_live.empty();
     if (!why_not_live.empty())
-        std::cerr << "datapath load: " << options.relay_name << ": the socket generator instead of live frames: "
-                  << why_not_live << "\n";
+        std::cerr << "datapath load: " << options.relay_name
+                  << ": the socket generator instead of live frames: " << why_not_live << "\n";
     auto sink = make_sink(options, *bindings, flows, *endpoints);
     if (!sink) return sink.error();
     if (auto started = (*sink)->start(); !started) return started.error();

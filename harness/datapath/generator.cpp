@@ -85,12 +85,14 @@ Result<std::unique_ptr<LiveGenerator>> LiveGenerator::open(int ifindex, std::spa
         if (bpf_map_update_elem(flows_fd, &flow.id, &entry, BPF_ANY) != 0)
             return Error{"cannot write the generator's flow " + std::to_string(flow.id) + ": " + std::strerror(errno)};
     }
-    // One run before any schedule (the program aborts it: nothing is sent)
-    // tells whether this kernel takes live-frames runs at all; some refuse
-    // them (EPERM), and before 5.18 the flag is ignored.
-    if (auto probed = generator->inject(1); !probed)
-        return Error{"the kernel refuses live-frames test runs here (" + probed.error().message + ")"};
     return generator;
+}
+
+Status LiveGenerator::probe() {
+    // Before any schedule the program aborts the run: nothing is sent.
+    if (auto probed = inject(1); !probed)
+        return Error{"the kernel refuses live-frames test runs here (" + probed.error().message + ")"};
+    return ok_status();
 }
 
 LiveGenerator::~LiveGenerator() {

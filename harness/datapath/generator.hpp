@@ -46,6 +46,9 @@ class LiveGenerator final : public Generator {
                                                        const MacAddress& source, const MacAddress& destination,
                                                        std::size_t payload_bytes);
     ~LiveGenerator() override;
+    // Whether this kernel takes live-frames runs at all: some refuse them
+    // (EPERM, though the program loads). One run, before any schedule.
+    Status probe();
     Result<Offered> run_step(std::uint32_t step, std::uint64_t rate, std::chrono::nanoseconds duration) override;
 
     // The step's schedule, from `start_ns` (CLOCK_MONOTONIC) for `duration`;
