@@ -132,9 +132,17 @@ Status MapSync::apply_changes(std::span<const BindingChange> changes) {
         }
     };
     for (const auto& [key, target] : set) place(key, target);
-    for (const auto& [key, target] : BindingTable(held_back_))
-        if (room > 0) place(key, target);
-    return overlay(writes);
+    // Room a delete freed goes to bindings held back earlier; the walk stops
+    // with the room, so a full map costs nothing per change.
+    std::vector<BindingTable::value_type> promoted;
+    for (auto held = held_back_.begin(); room > 0 && held != held_back_.end(); --room) {
+        writes.insert_or_assign(held->first, held->second);
+        promoted.push_back(*held);
+        held = held_back_.erase(held);
+    }
+    auto written = overlay(writes);
+    if (!written) held_back_.insert(promoted.begin(), promoted.end());  // they wait on
+    return written;
 }
 
 Status MapSync::replace_layer(const BindingTable& previous, const BindingTable& next) {
