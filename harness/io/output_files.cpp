@@ -55,8 +55,18 @@ Status writable_directory_of(const std::string& path) {
 
 }  // namespace
 
+namespace {
+// A symbolic link is followed: the file it names is replaced, not the link.
+std::string through_links(const std::string& path) {
+    std::error_code error;
+    if (!fs::is_symlink(path, error)) return path;
+    const fs::path target = fs::weakly_canonical(path, error);
+    return error ? path : target.string();
+}
+}  // namespace
+
 OutputFile::OutputFile(std::string path)
-    : path_(std::move(path)),
+    : path_(through_links(path)),
       staging_(staged(path_) ? path_ + ".xdpturn-partial-" + std::to_string(getpid()) : path_) {}
 
 OutputFile::OutputFile(OutputFile&& other) noexcept

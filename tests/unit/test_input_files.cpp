@@ -136,4 +136,12 @@ BOOST_AUTO_TEST_CASE(an_output_appears_whole_or_not_at_all) {
     std::ifstream replaced(path);
     replaced >> text;
     BOOST_TEST(text == "new");
+    // Through a symbolic link, the file it names is written; the link stays.
+    const std::string link = scratch.path("latest.json");
+    std::filesystem::create_symlink(path, link);
+    BOOST_TEST(write_text_file(link, "newer").ok());
+    BOOST_TEST(std::filesystem::is_symlink(link));
+    std::ifstream followed(path);
+    followed >> text;
+    BOOST_TEST(text == "newer");
 }
