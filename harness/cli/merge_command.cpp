@@ -59,11 +59,59 @@ Status counts_are_whole(const nlohmann::json& value, const std::string& where) {
     return ok_status();
 }
 
-// What a report of one shard can hold: its index within its count, no
-// more cases run than asked, no more frames compared than read.
+// What a report of one shard can hold: the members its command writes,
+// its index within its count, no more cases run than asked, no more frames
+// compared than read.
 Status plausible(const nlohmann::json& report, const std::string& path) {
     if (auto whole = counts_are_whole(report, "'" + path + "': "); !whole) return whole;
-    if (report.at("schema") == check_schema) {
+    const bool check = report.at("schema") == check_schema;
+    const Status known = check ? only_members(report,
+                                              {"schema",
+                                               "program",
+                                               "oracle",
+                                               "seed",
+                                               "cases_requested",
+                                               "shard",
+                                               "cases_run",
+                                               "jobs",
+                                               "seconds",
+                                               "cases_per_second",
+                                               "test_run_calls_per_second",
+                                               "bare_loop_calls_per_second",
+                                               "bare_loop_calls_per_second_without_probes",
+                                               "ratio_to_bare_rate_per_job",
+                                               "ratio_to_bare_rate_all_jobs",
+                                               "seconds_in_test_run",
+                                               "seconds_in_map_updates",
+                                               "map_entries_changed",
+                                               "nanoseconds_per_case",
+                                               "coverage",
+                                               "uncovered_rows",
+                                               "variations",
+                                               "boundaries",
+                                               "uncovered_boundaries",
+                                               "counter_mismatch",
+                                               "counters_match_verdicts",
+                                               "failure",
+                                               "classes",
+                                               "defects",
+                                               "claimed_paths",
+                                               "source_coverage",
+                                               "merged_from"},
+                                              "'" + path + "'")
+                               : only_members(report, {"schema",          "captures",      "modes",
+                                                       "per_capture",     "program",       "oracle",
+                                                       "relay",           "bindings",      "frames_read",
+                                                       "frames_compared", "skipped",       "input_errors",
+                                                       "reasons",         "classes",       "verdicts",
+                                                       "agreements",      "disagreements", "first_disagreements",
+                                                       "link_types",      "udp_checksums", "checksums_repaired",
+                                                       "relay_output",    "learned",       "live",
+                                                       "timing",          "per_packet",    "source_coverage",
+                                                       "merged_from"},
+                                              "'" + path + "'");
+    if (!known) return known;
+    if (check) {
         const std::uint64_t index = report.at("shard").at("index").get<std::uint64_t>();
         const std::uint64_t count = report.at("shard").at("count").get<std::uint64_t>();
         if (count == 0 || count > 4096 || index == 0 || index > count)
