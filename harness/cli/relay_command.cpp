@@ -50,7 +50,6 @@ class AttachedProgram {
         return synced;
     }
     const XdpProgram& program() const { return program_; }
-    const MapSync& map_sync() const { return sync_; }
 
   private:
     explicit AttachedProgram(XdpProgram program) : program_(std::move(program)), sync_(program_) {}
