@@ -8,6 +8,7 @@
 
 #include "differential_input.hpp"
 #include "harness/io/bindings_json.hpp"
+#include "harness/io/output_files.hpp"
 #include "harness/io/pcap_out.hpp"
 
 using namespace xdpturn;
@@ -26,11 +27,14 @@ int main(int argc, char** argv) {
     }
     const std::string stem = argv[2];
     auto writer = PcapWriter::create(stem + ".pcap");
-    if (!writer || !writer->write(input.frame)) {
+    if (!writer || !writer->write(input.frame) || !writer->close()) {
         std::cerr << "fuzz_to_replay: cannot write " << stem << ".pcap\n";
         return 2;
     }
-    std::ofstream(stem + ".json") << bindings_json(input.config, input.bindings).dump(2) << "\n";
+    if (!write_text_file(stem + ".json", bindings_json(input.config, input.bindings).dump(2) + "\n")) {
+        std::cerr << "fuzz_to_replay: cannot write " << stem << ".json\n";
+        return 2;
+    }
     std::cout << "xdpturn replay " << stem << ".pcap --bindings " << stem << ".json\n";
     return 0;
 }

@@ -1,7 +1,8 @@
 // Writes Ethernet frames to a pcap file (libpcap), for failing cases and
 // `--out`-style outputs. Files open in Wireshark and tcpdump. The file is
 // written beside its path and put in place by close(): a writer dropped
-// without close() (a run that failed) leaves the old file as it was.
+// without close() (a run that failed) leaves the old file as it was, so
+// every writer that finishes must call close().
 #pragma once
 
 #include <cstdint>
