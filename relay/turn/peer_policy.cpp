@@ -170,11 +170,15 @@ bool PeerPolicy::is_local(const TransportAddress& address) const {
                                    [&](const TransportAddress& base) { return same_ip(base, address); });
 }
 
+bool PeerPolicy::is_listener(const TransportAddress& address) const {
+    return std::any_of(own_.begin(), own_.end(), [&](const TransportAddress& listener) {
+        return listener.ipv6 == address.ipv6 && listener.port == address.port &&
+               (same_ip(listener, address) || (unspecified(listener) && is_local(address)));
+    });
+}
+
 bool PeerPolicy::is_own(const TransportAddress& peer) const {
-    for (const TransportAddress& listener : own_)
-        if (listener.ipv6 == peer.ipv6 && listener.port == peer.port &&
-            (same_ip(listener, peer) || (unspecified(listener) && is_local(peer))))
-            return true;
+    if (is_listener(peer)) return true;
     for (const TransportAddress& base : relayed_bases_)
         if (same_ip(base, peer) && peer.port >= relayed_ports_.min && peer.port <= relayed_ports_.max) return true;
     return false;

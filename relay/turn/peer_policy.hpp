@@ -55,6 +55,9 @@ class PeerPolicy {
 
     // Why `peer` is refused, or nothing when the relay may send to it.
     std::optional<std::string> refusal(const TransportAddress& peer) const;
+    // `address` is one of the relay's listening transport addresses (an
+    // unspecified listener's port on loopback or a relayed address).
+    bool is_listener(const TransportAddress& address) const;
 
   private:
     bool is_own(const TransportAddress& peer) const;

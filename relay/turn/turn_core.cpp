@@ -222,11 +222,7 @@ std::optional<std::string_view> Core::channel_limit(const Allocation& allocation
 }
 
 bool Core::is_relay_own(const TransportAddress& address) const {
-    for (const TransportAddress& listener : config_.listening)
-        if (listener.ipv6 == address.ipv6 && listener.port == address.port &&
-            (listener.address == address.address ||
-             std::all_of(listener.address.begin(), listener.address.end(), [](std::uint8_t b) { return b == 0; })))
-            return true;
+    if (policy_.is_listener(address)) return true;
     const auto port = ports_.find(address.port);
     if (port == ports_.end()) return false;
     const TransportAddress& relayed = allocations_.at(port->second).relayed;

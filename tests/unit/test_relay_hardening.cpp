@@ -289,6 +289,18 @@ BOOST_AUTO_TEST_CASE(no_allocation_for_a_client_at_the_relays_own_address) {
     BOOST_TEST(core.allocations() == 1u);
 }
 
+// ... but an unspecified listener's port on another host is a client like
+// any other (a NAT may well hand out 3478).
+BOOST_AUTO_TEST_CASE(a_remote_client_on_the_listening_port_number_is_served) {
+    CoreConfig config = test_config();
+    config.listening = {TransportAddress::v4(0, 3478)};  // 0.0.0.0:3478
+    Core core(config);
+    Client remote(core, TransportAddress::v4(0xC6336409, 3478));
+    BOOST_TEST(remote.allocate().message->is(Method::allocate, Class::success));
+    Client local(core, TransportAddress::v4(0x7F000001, 3478));  // loopback: the relay itself
+    BOOST_TEST(local.allocate().error == 403);
+}
+
 // Issue 23, item 7: channels per allocation, per user and of the relay, and
 // allocations of the relay, are bounded; expiry gives the room back.
 BOOST_AUTO_TEST_CASE(channels_and_allocations_are_bounded) {
