@@ -187,12 +187,7 @@ int report_command(int argc, char** argv) {
     if (!outputs_are_safe("datapath report", {inputs, {output, plot}, {}})) return exit_usage;
     std::vector<nlohmann::json> runs;
     for (const std::string& path : inputs) {
-        auto text = read_input_file(path, "run", report_file_limit);
-        if (!text) {
-            std::cerr << "xdpturn datapath report: " << text.error().message << "\n";
-            return exit_usage;
-        }
-        auto run = parse_json_strictly(*text, path);
+        auto run = read_json_strictly(path, "run", report_file_limit);
         if (!run) {
             std::cerr << "xdpturn datapath report: " << run.error().message << "\n";
             return exit_usage;

@@ -29,9 +29,7 @@ constexpr const char* check_schema = "xdpturn/check/1";
 constexpr const char* replay_schema = "xdpturn/replay/1";
 
 Result<nlohmann::json> read_report(const std::string& path) {
-    auto text = read_input_file(path, "report", report_file_limit);
-    if (!text) return text.error();
-    auto parsed = parse_json_strictly(*text, "'" + path + "'");
+    auto parsed = read_json_strictly(path, "report", report_file_limit);
     if (!parsed) return parsed.error();
     nlohmann::json document = std::move(parsed).value();
     if (!document.is_object()) return Error{"'" + path + "' is not a JSON object"};

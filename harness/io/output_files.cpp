@@ -53,9 +53,6 @@ Status writable_directory_of(const std::string& path) {
     return ok_status();
 }
 
-}  // namespace
-
-namespace {
 // A symbolic link is followed: the file it names is replaced, not the link.
 std::string through_links(const std::string& path) {
     std::error_code error;
@@ -63,6 +60,7 @@ std::string through_links(const std::string& path) {
     const fs::path target = fs::weakly_canonical(path, error);
     return error ? path : target.string();
 }
+
 }  // namespace
 
 OutputFile::OutputFile(std::string path)

@@ -4,6 +4,8 @@
 #include <set>
 #include <vector>
 
+#include "relay/net/file_input.hpp"
+
 namespace xdpturn {
 
 namespace {
@@ -44,6 +46,12 @@ Result<nlohmann::json> parse_json_strictly(const std::string& text, const std::s
     } catch (const nlohmann::json::exception& error) {
         return Error{what + ": not valid JSON (" + error.what() + ")"};
     }
+}
+
+Result<nlohmann::json> read_json_strictly(const std::string& path, std::string_view kind, std::size_t limit) {
+    auto text = read_input_file(path, kind, limit);
+    if (!text) return text.error();
+    return parse_json_strictly(*text, path);
 }
 
 Status only_members(const nlohmann::json& object, std::initializer_list<std::string_view> known,

@@ -20,6 +20,10 @@ namespace xdpturn {
 // error naming `what` and the key.
 Result<nlohmann::json> parse_json_strictly(const std::string& text, const std::string& what);
 
+// The file at `path`, read as read_input_file reads it (`kind`, `limit`)
+// and parsed strictly: what every JSON input of xdpturn goes through.
+Result<nlohmann::json> read_json_strictly(const std::string& path, std::string_view kind, std::size_t limit);
+
 // `object`'s members are all in `known`; else an error naming the first
 // other one, at `where`.
 Status only_members(const nlohmann::json& object, std::initializer_list<std::string_view> known,

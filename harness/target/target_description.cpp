@@ -1,7 +1,7 @@
 #include "harness/target/target_description.hpp"
-#include "relay/net/file_input.hpp"
 
 #include "harness/io/strict_json.hpp"
+#include "relay/net/file_input.hpp"
 
 #include <algorithm>
 #include <array>
@@ -376,9 +376,7 @@ static Result<TargetDescription> parse_checked(const Json& document, const std::
 }
 
 Result<TargetDescription> read_target_description(const std::string& path) {
-    auto text = read_input_file(path, "target description", description_file_limit);
-    if (!text) return text.error();
-    auto document = parse_json_strictly(*text, path);
+    auto document = read_json_strictly(path, "target description", description_file_limit);
     if (!document) return document.error();
     return parse_target_description(*document, path);
 }

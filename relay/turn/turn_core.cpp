@@ -212,13 +212,11 @@ void Core::count_channels(const std::string& username, std::ptrdiff_t change) {
     if (of_user == 0) channels_of_user_.erase(username);
 }
 
-std::optional<std::string_view> Core::channel_limit(const Allocation& allocation) const {
-    if (allocation.channels.size() >= config_.channels_per_allocation) return "channels per allocation";
-    if (const auto of_user = channels_of_user_.find(allocation.username);
-        of_user != channels_of_user_.end() && of_user->second >= config_.channels_per_user)
-        return "channels per user";
-    if (stats_.channels_live >= config_.max_channels) return "channels of the relay";
-    return std::nullopt;
+bool Core::channel_room(const Allocation& allocation) const {
+    const auto of_user = channels_of_user_.find(allocation.username);
+    const std::size_t users = of_user == channels_of_user_.end() ? 0 : of_user->second;
+    return allocation.channels.size() < config_.channels_per_allocation && users < config_.channels_per_user &&
+           stats_.channels_live < config_.max_channels;
 }
 
 bool Core::is_relay_own(const TransportAddress& address) const {

@@ -208,8 +208,8 @@ class Core {
     // The count of a user's channels and the relay's follow each channel
     // bound or gone.
     void count_channels(const std::string& username, std::ptrdiff_t change);
-    // Why a new channel of this allocation would exceed a bound, if it would.
-    std::optional<std::string_view> channel_limit(const Allocation& allocation) const;
+    // Whether a new channel of this allocation stays within every bound.
+    bool channel_room(const Allocation& allocation) const;
     // A client at one of the relay's own transport addresses in use (its
     // listeners, a relayed port held now): a Send indication's way back in.
     bool is_relay_own(const TransportAddress& address) const;

@@ -380,7 +380,7 @@ void Core::channel_bind(const stun::Message& request, const Datagram& datagram, 
         return;
     }
     if (existing == allocation.channels.end()) {
-        if (const auto limit = channel_limit(allocation)) {
+        if (!channel_room(allocation)) {
             reply_error(request, datagram, 508, "Insufficient Capacity", key, out);
             return;
         }
