@@ -26,6 +26,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "datapath_load.h"
+#include "xdpturn_bounds.h"
 
 #define WINDOW_BITS (DATAPATH_WINDOW_WORDS * 64)
 #define IPV4_FRAGMENT_BITS 0x3fff /* more-fragments flag and offset */
@@ -226,7 +227,7 @@ int datapath_sink(struct xdp_md *ctx)
 	if ((void *)(udp + 1) > data_end || eth->h_proto != bpf_htons(ETH_P_IP) || ip->ihl != 5 ||
 	    ip->protocol != IPPROTO_UDP || (ip->frag_off & bpf_htons(IPV4_FRAGMENT_BITS)))
 		return XDP_PASS;
-	__u32 udp_bytes = bpf_ntohs(udp->len);
+	__u32 udp_bytes = ntohs_bounded(udp->len);
 	if (udp_bytes < sizeof(*udp) || (void *)udp + udp_bytes > data_end)
 		return XDP_PASS;
 	__u32 bytes = udp_bytes - sizeof(*udp);
