@@ -14,6 +14,7 @@
 #include "harness/check/shrink.hpp"
 #include "harness/coverage/recorder.hpp"
 #include "harness/target/target_description.hpp"
+#include "harness/xdp/kernel_facts.hpp"
 
 namespace xdpturn {
 
@@ -249,7 +250,7 @@ std::map<std::string, std::uint64_t> first_defects(const std::vector<std::unique
 
 Result<CheckResult> run_jobs(const CheckOptions& options, RunState& run,
                              std::map<std::string, std::uint64_t>& defects) {
-    const unsigned jobs = std::max(1u, options.jobs);
+    const unsigned jobs = test_run_jobs(std::max(1u, options.jobs));
     std::vector<std::unique_ptr<CheckJob>> states;
     for (unsigned job = 0; job < jobs; ++job) states.push_back(std::make_unique<CheckJob>(options, run));
     const auto start = Clock::now();

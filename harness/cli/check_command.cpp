@@ -17,6 +17,7 @@
 #include "harness/cli/commands.hpp"
 #include "harness/cli/coverage_option.hpp"
 #include "harness/cli/options.hpp"
+#include "harness/xdp/kernel_facts.hpp"
 
 namespace xdpturn::cli {
 
@@ -71,7 +72,9 @@ int check_command(int argc, char** argv) {
         std::tie(options.shard, options.shards) = *parsed_shard;
     }
     options.cases = cases.value;
-    options.jobs = static_cast<unsigned>(jobs.value);
+    std::string jobs_note;
+    options.jobs = test_run_jobs(static_cast<unsigned>(jobs.value), jobs_note);
+    if (!jobs_note.empty()) std::cout << "xdpturn check: " << jobs_note << "\n";
     options.seed = args.count("seed") ? args["seed"].as<Bounded<0, UINT64_MAX>>().value : std::random_device{}();
     options.shrink = !args.count("noshrink");
     options.progress = isatty(STDERR_FILENO);

@@ -19,6 +19,9 @@ int check_command(int argc, char** argv);
 int coverage_command(int argc, char** argv);
 int datapath_command(int argc, char** argv);
 int merge_command(int argc, char** argv);
+int kernels_command(int argc, char** argv);
+int probe_command(int argc, char** argv);
+int verify_command(int argc, char** argv);
 int replay_command(int argc, char** argv);
 int relay_command(int argc, char** argv);
 

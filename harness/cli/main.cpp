@@ -33,6 +33,10 @@ void print_usage(std::ostream& out) {
            "           rate and the differential comparison, as rates and ratios\n"
            "  datapath the data-path benchmark's load (signalling, generator, sink) and\n"
            "           its report; ci/datapath-bench runs the whole benchmark\n"
+           "  probe    what the running kernel can do for the harness (docs/kernels.md)\n"
+           "  verify   load every program of BPF objects; the verifier's verdict and\n"
+           "           instructions processed and states per program\n"
+           "  kernels  the report of a ci/kernels run: one row per kernel\n"
            "\n"
            "Run 'xdpturn COMMAND --help' for a command's options, 'xdpturn --version'\n"
            "for the release and the libbpf and kernel it runs on.\n"
@@ -69,6 +73,9 @@ int main(int argc, char** argv) {
     if (command == "coverage") return xdpturn::cli::coverage_command(argc - 1, argv + 1);
     if (command == "bench") return xdpturn::cli::bench_command(argc - 1, argv + 1);
     if (command == "datapath") return xdpturn::cli::datapath_command(argc - 1, argv + 1);
+    if (command == "probe") return xdpturn::cli::probe_command(argc - 1, argv + 1);
+    if (command == "verify") return xdpturn::cli::verify_command(argc - 1, argv + 1);
+    if (command == "kernels") return xdpturn::cli::kernels_command(argc - 1, argv + 1);
     std::cerr << "xdpturn: unknown command '" << command << "'\n\n";
     print_usage(std::cerr);
     return xdpturn::cli::exit_usage;

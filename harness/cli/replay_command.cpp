@@ -14,6 +14,7 @@
 #include "harness/cli/replay_report.hpp"
 #include "harness/io/bindings_json.hpp"
 #include "harness/replay/replay_run.hpp"
+#include "harness/xdp/kernel_facts.hpp"
 
 namespace xdpturn::cli {
 
@@ -222,7 +223,9 @@ int replay_command(int argc, char** argv) {
         std::cerr << "xdpturn replay: --host-address: " << hosts.error().message << "\n";
         return exit_usage;
     }
-    options.jobs = static_cast<unsigned>(flags.jobs.value);
+    std::string jobs_note;
+    options.jobs = test_run_jobs(static_cast<unsigned>(flags.jobs.value), jobs_note);
+    if (!jobs_note.empty()) std::cout << "xdpturn replay: " << jobs_note << "\n";
     options.learn = args.count("learn") > 0;
     options.live = args.count("live") > 0;
     if (options.live) options.program.object_path = "live (from the capture)";

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <chrono>
 
+#include "harness/xdp/kernel_facts.hpp"
 #include "harness/xdp/prog_test_run.hpp"
 
 namespace xdpturn {
@@ -41,6 +42,11 @@ Result<std::unique_ptr<TargetEngine>> TargetEngine::load(const ProgramSource& so
     if (source.host_ipv6) host.ipv6 = *source.host_ipv6;
     std::shared_ptr<FibEnvironment> environment;
     if (description.forwarding == Forwarding::fib_redirect) {
+        // The lookups need the frame's ingress device, which only an xdp_md
+        // context gives a test run.
+        if (const KernelFacts* facts = kernel_facts(); facts != nullptr && !facts->xdp_md_context)
+            return Error{description.path + " looks routes up, and kernel " + facts->release +
+                         " refuses the xdp_md context such a test run needs (" + facts->xdp_md_context_error + ")"};
         auto shared = FibEnvironment::shared(host);
         if (!shared) return shared.error();
         environment = std::move(shared).value();

@@ -16,6 +16,7 @@
 
 #include "datapath_generator.skel.h"
 #include "harness/xdp/bpf_object_tools.hpp"
+#include "harness/xdp/kernel_facts.hpp"
 #include "relay/net/bytes.hpp"
 
 namespace xdpturn::datapath {
@@ -89,6 +90,10 @@ Result<std::unique_ptr<LiveGenerator>> LiveGenerator::open(int ifindex, std::spa
 }
 
 Status LiveGenerator::probe() {
+    // Before 5.18 the kernel ignores the live-frames flag: the call succeeds
+    // and sends nothing, so no call can tell. The version does.
+    if (const KernelFacts* facts = kernel_facts(); facts != nullptr && !facts->live_frames)
+        return Error{"kernel " + facts->release + " ignores the live-frames test-run flag (5.18 and later send)"};
     // Before any schedule the program aborts the run: nothing is sent.
     if (auto probed = inject(1); !probed)
         return Error{"the kernel refuses live-frames test runs here (" + probed.error().message + ")"};

@@ -2,10 +2,12 @@
 
 #include <algorithm>
 
+#include "harness/xdp/kernel_facts.hpp"
+
 namespace xdpturn {
 
 ReplayPipeline::ReplayPipeline(unsigned jobs, ProgramSource source, DatapathConfig config, Merge merge)
-    : jobs_(std::max(1u, jobs)), source_(std::move(source)), config_(config), merge_(std::move(merge)) {}
+    : jobs_(test_run_jobs(std::max(1u, jobs))), source_(std::move(source)), config_(config), merge_(std::move(merge)) {}
 
 ReplayPipeline::~ReplayPipeline() {
     {
