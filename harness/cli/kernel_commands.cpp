@@ -41,6 +41,7 @@ nlohmann::json verdict_json(const ProgramVerdict& verdict) {
                             {"peak_states", verdict.stats->peak_states},
                             {"max_states_per_instruction", verdict.stats->max_states_per_instruction}};
     if (!verdict.loaded) json["error"] = verdict.error;
+    if (verdict.loaded && !verdict.stats) json["unread_log"] = verdict.unread_log;
     return json;
 }
 
@@ -56,7 +57,7 @@ void print_verdict(const ProgramVerdict& verdict) {
         return;
     }
     if (!verdict.stats) {
-        std::cout << "loaded (the kernel gave no statistics)\n";
+        std::cout << "loaded (no statistics line in the verifier's log: \"" << verdict.unread_log << "\")\n";
         return;
     }
     std::cout << "loaded " << std::right << std::setw(7) << verdict.stats->instructions_processed << " insns, "

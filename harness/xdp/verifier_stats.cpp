@@ -43,7 +43,7 @@ void load_only(bpf_object* object, const std::string& wanted) {
 }
 
 ProgramVerdict verify_program(const std::string& path, const std::string& name, const std::string& section) {
-    ProgramVerdict verdict{path, name, section, false, std::nullopt, {}};
+    ProgramVerdict verdict{path, name, section, false, std::nullopt, {}, {}};
     auto object = open_object(path);
     if (!object) {
         verdict.error = object.error().message;
@@ -62,6 +62,7 @@ ProgramVerdict verify_program(const std::string& path, const std::string& name, 
     if (loaded) {
         verdict.loaded = true;
         verdict.stats = parse_verifier_stats(log.c_str());
+        if (!verdict.stats) verdict.unread_log = tail_lines(log.c_str(), 3);
         return verdict;
     }
     // Refused: load it again the ordinary way, for the verifier's reasons
@@ -81,33 +82,29 @@ ProgramVerdict verify_program(const std::string& path, const std::string& name, 
 }  // namespace
 
 std::optional<VerifierStats> parse_verifier_stats(const std::string& log) {
-    const auto at = log.find("processed ");
-    if (at == std::string::npos) return std::nullopt;
-    VerifierStats stats;
-    unsigned long long processed = 0, limit = 0, per_insn = 0, total = 0, peak = 0;
-    const int read = std::sscanf(log.c_str() + at,
-                                 "processed %llu insns (limit %llu) max_states_per_insn %llu total_states %llu "
-                                 "peak_states %llu",
-                                 &processed, &limit, &per_insn, &total, &peak);
-    if (read != 5) return std::nullopt;
-    stats.instructions_processed = processed;
-    stats.instruction_limit = limit;
-    stats.max_states_per_instruction = per_insn;
-    stats.total_states = total;
-    stats.peak_states = peak;
-    return stats;
+    // Newer kernels print "insns processed N" on a line of its own before
+    // the statistics line, so every "processed " is tried.
+    for (auto at = log.find("processed "); at != std::string::npos; at = log.find("processed ", at + 1)) {
+        unsigned long long processed = 0, limit = 0, per_insn = 0, total = 0, peak = 0;
+        const int read = std::sscanf(log.c_str() + at,
+                                     "processed %llu insns (limit %llu) max_states_per_insn %llu total_states %llu "
+                                     "peak_states %llu",
+                                     &processed, &limit, &per_insn, &total, &peak);
+        if (read == 5) return VerifierStats{processed, limit, total, peak, per_insn};
+    }
+    return std::nullopt;
 }
 
 std::vector<ProgramVerdict> verify_object(const std::string& object_path) {
     auto object = open_object(object_path);
-    if (!object) return {ProgramVerdict{object_path, "", "", false, std::nullopt, object.error().message}};
+    if (!object) return {ProgramVerdict{object_path, "", "", false, std::nullopt, object.error().message, {}}};
     std::vector<ProgramVerdict> verdicts;
     bpf_program* program = nullptr;
     bpf_object__for_each_program(program, object->get()) {
         verdicts.push_back(verify_program(object_path, bpf_program__name(program), bpf_program__section_name(program)));
     }
     if (verdicts.empty())
-        verdicts.push_back(ProgramVerdict{object_path, "", "", false, std::nullopt, "the object holds no program"});
+        verdicts.push_back(ProgramVerdict{object_path, "", "", false, std::nullopt, "the object holds no program", {}});
     return verdicts;
 }
 

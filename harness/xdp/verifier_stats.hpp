@@ -30,6 +30,7 @@ struct ProgramVerdict {
     bool loaded = false;
     std::optional<VerifierStats> stats;  // when loaded
     std::string error;                   // when not: errno and the verifier's last lines
+    std::string unread_log;              // loaded, but no statistics line found: the log as it came
 };
 
 // Every program of `object_path`, each loaded alone (the others' autoload

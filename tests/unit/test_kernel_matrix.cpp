@@ -36,6 +36,19 @@ BOOST_AUTO_TEST_CASE(the_statistics_line_is_read_whole) {
     BOOST_TEST(stats->peak_states == 512u);
 }
 
+// 7.2 prints the count twice, the first time on a line of its own.
+BOOST_AUTO_TEST_CASE(the_statistics_line_after_a_bare_count) {
+    const std::string log =
+        "\nstack depth 96+0+0+0 max 96\ninsns processed 396494\n"
+        "processed 396494 insns (limit 1000000) max_states_per_insn 11 total_states 8378 peak_states 582 "
+        "mark_read 0\n";
+    const auto stats = parse_verifier_stats(log);
+    BOOST_TEST_REQUIRE(stats.has_value());
+    BOOST_TEST(stats->instructions_processed == 396494u);
+    BOOST_TEST(stats->total_states == 8378u);
+    BOOST_TEST(stats->peak_states == 582u);
+}
+
 BOOST_AUTO_TEST_CASE(a_log_without_statistics_gives_none) {
     BOOST_TEST(!parse_verifier_stats("").has_value());
     BOOST_TEST(!parse_verifier_stats("math between pkt pointer and register\n").has_value());
