@@ -169,12 +169,12 @@ int kernel_status(const KernelResult& r) {
 }
 
 void print_table(const std::vector<KernelResult>& kernels) {
-    std::cout << std::left << std::setw(9) << "kernel" << std::setw(22) << "release" << std::setw(10) << "run"
+    std::cout << std::left << std::setw(9) << "kernel" << std::setw(22) << "release" << std::setw(17) << "run"
               << std::setw(18) << "verifier" << std::setw(10) << "cases" << std::setw(10) << "check" << std::setw(28)
               << "suites" << std::setw(10) << "command"
               << "time\n";
     for (const auto& r : kernels)
-        std::cout << std::setw(9) << r.name << std::setw(22) << r.release << std::setw(10) << r.outcome << std::setw(18)
+        std::cout << std::setw(9) << r.name << std::setw(22) << r.release << std::setw(17) << r.outcome << std::setw(18)
                   << verifier_word(r) << std::setw(10) << step_word(r, "cases") << std::setw(10)
                   << step_word(r, "check") << std::setw(28) << suites_word(r) << std::setw(10)
                   << step_word(r, "command") << std::fixed << std::setprecision(0) << r.seconds << " s\n";
