@@ -56,7 +56,18 @@ struct Step {
 struct SuiteCounts {
     int tests = 0, failures = 0, skipped = 0;
     std::vector<std::string> failed, skipped_names;
+    // Test cases a suite skipped itself (a Boost.Test precondition), each
+    // with its reason, from the suites' log.
+    std::vector<std::string> skipped_cases;
 };
+
+std::vector<std::string> read_skipped_cases(const std::string& log_path) {
+    std::vector<std::string> skipped;
+    std::ifstream in(log_path);
+    for (std::string line; std::getline(in, line);)
+        if (line.find(" is skipped because ") != std::string::npos) skipped.push_back(line);
+    return skipped;
+}
 
 struct KernelResult {
     std::string name, directory, outcome, release, package, accelerator;
@@ -114,6 +125,7 @@ KernelResult read_kernel(const std::string& name, const std::string& dir) {
     r.cases = read_json(dir + "/cases.json");
     r.check = read_json(dir + "/check.json");
     r.suites = read_suites(dir + "/suites.xml");
+    r.suites.skipped_cases = read_skipped_cases(dir + "/suites.log");
     r.console_tail = tail_lines(read_file(dir + "/console.log"), console_lines_kept);
     return r;
 }
@@ -225,6 +237,7 @@ void print_problems(const KernelResult& r) {
             lines.push_back(step.name + " exited " + std::to_string(step.status) + "; its log's last lines:\n" +
                             tail_lines(read_file(r.directory + "/" + step.name + ".log"), 12));
     for (const auto& name : r.suites.skipped_names) lines.push_back("suite skipped: " + name);
+    for (const auto& line : r.suites.skipped_cases) lines.push_back("case skipped: " + line);
     if (r.probe.is_object())
         for (const auto& limit : r.probe["limitations"]) lines.push_back("kernel lacks: " + limit.get<std::string>());
     if (lines.empty()) return;
@@ -250,7 +263,8 @@ nlohmann::json kernel_json(const KernelResult& r) {
                              {"failures", r.suites.failures},
                              {"skipped", r.suites.skipped},
                              {"failed", r.suites.failed},
-                             {"skipped_names", r.suites.skipped_names}}}};
+                             {"skipped_names", r.suites.skipped_names},
+                             {"skipped_cases", r.suites.skipped_cases}}}};
     if (r.outcome != "ran") json["console_tail"] = r.console_tail;
     return json;
 }
