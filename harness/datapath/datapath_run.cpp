@@ -236,6 +236,7 @@ nlohmann::json step_json(std::uint64_t rate, const Offered& offered, const StepT
     if (veth) {
         step["drops"]["veth_into_relay"] = veth->into_relay;
         step["drops"]["veth_out_of_relay"] = veth->out_of_relay;
+        step["relay_side_received"] = veth->relay_received;
     }
     if (xdp)
         step["xdp"] = {{"sampled_runs", xdp->runs},
@@ -303,6 +304,8 @@ Result<nlohmann::json> run_load(const LoadOptions& options) {
         auto veth_after = veth_drops(options);
         std::optional<VethDrops> veth;
         if (veth_before && veth_after) veth = *veth_after - *veth_before;
+        if (live && veth)
+            if (auto sent = live_frames_arrived(*offered, *veth, options.relay_interface); !sent) return sent.error();
         auto tally = (*sink)->tally(step);
         if (!tally) return tally.error();
         steps.push_back(step_json(options.rates[step], *offered, *tally, *after - *before, veth, xdp));

@@ -19,6 +19,7 @@
 #include "harness/datapath/generator.hpp"
 #include "harness/datapath/sink.hpp"
 #include "harness/datapath/sockets.hpp"
+#include "harness/datapath/veth_counters.hpp"
 #include "harness/datapath/xdp_sink.hpp"
 #include "harness/frames/textbook_checksum.hpp"
 #include "relay/net/bytes.hpp"
@@ -95,6 +96,24 @@ std::vector<Flow> delivered_as_flows() {
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(load_generator)
+
+// A kernel that ignores the live-frames flag (before 5.18) lets the
+// generator count frames that never left: the step is refused as an
+// environment error, not reported as the relay's loss.
+BOOST_AUTO_TEST_CASE(live_frames_that_did_not_leave_are_an_error) {
+    Offered offered;
+    offered.frames = 100000;
+    const VethDrops none{0, 0, 0};
+    const auto refused = live_frames_arrived(offered, none, "relay0");
+    BOOST_TEST_REQUIRE(!refused.ok());
+    BOOST_TEST(refused.error().message.find("counted 100000 frames sent, but relay0 received 0") != std::string::npos);
+    // Received, or dropped by veth on the way in: they left.
+    BOOST_TEST(live_frames_arrived(offered, VethDrops{0, 0, 99000}, "relay0").ok());
+    BOOST_TEST(live_frames_arrived(offered, VethDrops{60000, 0, 0}, "relay0").ok());
+    // Too few frames to judge.
+    offered.frames = 10;
+    BOOST_TEST(live_frames_arrived(offered, none, "relay0").ok());
+}
 
 BOOST_AUTO_TEST_CASE(frames_have_right_checksums_lengths_and_payloads) {
     const std::vector<Flow> flows = flows_of(std::vector{binding});
