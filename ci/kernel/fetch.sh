@@ -73,6 +73,8 @@ fetch_local_kernel() {
   cp "$image" "$dir/vmlinuz"
   rm -rf "$dir/modules"
   cp -r "$modules" "$dir/modules"
+  # The directory's name, as lib/modules/RELEASE is named; the report takes
+  # the guest's own uname -r once it has booted.
   basename "$modules" >"$dir/release"
   printf '%s %s\n' "$image" "$modules" >"$dir/package"
 }

@@ -114,7 +114,10 @@ KernelResult read_kernel(const std::string& name, const std::string& dir) {
     r.directory = dir;
     r.outcome = first_line(dir + "/outcome");
     if (r.outcome.empty()) r.outcome = "no-result";
-    r.release = first_line(dir + "/release");
+    // What the guest's uname said, if it got that far; else what the host
+    // read from the package (a local kernel's directory name, perhaps).
+    r.release = first_line(dir + "/kernel");
+    if (r.release.empty()) r.release = first_line(dir + "/release");
     r.package = first_line(dir + "/package");
     r.accelerator = first_line(dir + "/accelerator");
     const std::string seconds = first_line(dir + "/seconds");
