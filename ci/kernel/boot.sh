@@ -4,7 +4,7 @@
 # otherwise. /dev/kvm can open and still hang its guests, as on machines
 # that are guests themselves, so the probe boots the kernel in DIR for real.
 # XDPTURN_QEMU_ACCEL=kvm|tcg skips the probe; its answer is kept for a day
-# in the cache (CACHE/accelerator), as a guest that hangs costs 20 seconds.
+# in the cache (CACHE/accelerator), as a guest that hangs costs 10 seconds.
 choose_accelerator() {
   local dir=$1 log remembered="$cache/accelerator"
   if [ -n "${XDPTURN_QEMU_ACCEL:-}" ]; then
@@ -17,7 +17,7 @@ choose_accelerator() {
     return
   fi
   log=$(mktemp)
-  timeout --kill-after=5 20 qemu-system-x86_64 -accel kvm -machine q35 -cpu host -m 256 -nodefaults \
+  timeout --kill-after=5 10 qemu-system-x86_64 -accel kvm -machine q35 -cpu host -m 256 -nodefaults \
     -display none -no-reboot -kernel "$dir/vmlinuz" -initrd "$dir/initramfs.img" \
     -append "console=ttyS0 panic=-1 xdpturn.probe" -serial "file:$log" </dev/null >/dev/null 2>&1 || true
   if grep -q "probe booted" "$log"; then echo kvm; else echo tcg; fi | tee "$remembered"
