@@ -4,6 +4,7 @@
 // suite a kernel). docs/kernels.md says what each file holds.
 #include <tinyxml2.h>
 
+#include <filesystem>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
@@ -57,16 +58,15 @@ struct SuiteCounts {
     int tests = 0, failures = 0, skipped = 0;
     std::vector<std::string> failed, skipped_names;
     // Test cases a suite skipped itself (a Boost.Test precondition), each
-    // with its reason, from the suites' log.
+    // with its reason, from the suites' output (the guest keeps all of it).
     std::vector<std::string> skipped_cases;
 };
 
-std::vector<std::string> read_skipped_cases(const std::string& log_path) {
-    std::vector<std::string> skipped;
-    std::ifstream in(log_path);
+// The lines of a suite's output where Boost.Test says it skipped a case.
+void add_skipped_cases(const std::string& output, std::vector<std::string>& skipped) {
+    std::istringstream in(output);
     for (std::string line; std::getline(in, line);)
         if (line.find(" is skipped because ") != std::string::npos) skipped.push_back(line);
-    return skipped;
 }
 
 struct KernelResult {
@@ -97,6 +97,8 @@ SuiteCounts read_suites(const std::string& path) {
         const char* name = test->Attribute("name");
         const char* status = test->Attribute("status");
         const std::string what = status ? status : "";
+        if (const auto* output = test->FirstChildElement("system-out"); output && output->GetText())
+            add_skipped_cases(output->GetText(), counts.skipped_cases);
         if (test->FirstChildElement("failure") || what == "fail") {
             ++counts.failures;
             counts.failed.emplace_back(name ? name : "?");
@@ -128,7 +130,6 @@ KernelResult read_kernel(const std::string& name, const std::string& dir) {
     r.cases = read_json(dir + "/cases.json");
     r.check = read_json(dir + "/check.json");
     r.suites = read_suites(dir + "/suites.xml");
-    r.suites.skipped_cases = read_skipped_cases(dir + "/suites.log");
     r.console_tail = tail_lines(read_file(dir + "/console.log"), console_lines_kept);
     return r;
 }
@@ -313,6 +314,44 @@ JUnitSuite kernel_suite(const KernelResult& r) {
     return suite;
 }
 
+Result<std::vector<KernelResult>> read_kernels(const std::vector<std::string>& arguments) {
+    std::vector<KernelResult> results;
+    for (const auto& argument : arguments) {
+        const auto equals = argument.find('=');
+        if (equals == std::string::npos || equals == 0) return Error{"'" + argument + "' is not NAME=DIR"};
+        const std::string directory = argument.substr(equals + 1);
+        if (!std::filesystem::is_directory(directory)) return Error{"no results directory " + directory};
+        results.push_back(read_kernel(argument.substr(0, equals), directory));
+    }
+    return results;
+}
+
+// A finding on any kernel outweighs a kernel that could not run.
+int overall_status(const std::vector<KernelResult>& results) {
+    int status = exit_equal;
+    for (const auto& r : results) {
+        const int own = kernel_status(r);
+        status = (own == exit_disagreement || status == exit_disagreement) ? exit_disagreement : std::max(status, own);
+    }
+    return status;
+}
+
+Status write_reports(const std::vector<KernelResult>& results, int status, const std::string& report,
+                     const std::string& junit) {
+    nlohmann::json list = nlohmann::json::array();
+    std::vector<JUnitSuite> suites;
+    for (const auto& r : results) {
+        list.push_back(kernel_json(r));
+        suites.push_back(kernel_suite(r));
+    }
+    if (!report.empty()) {
+        const nlohmann::json json = {{"schema", "xdpturn/kernels/1"}, {"status", status}, {"kernels", list}};
+        if (auto written = write_text_file(report, json.dump(2) + "\n"); !written) return written;
+    }
+    if (!junit.empty()) return write_junit(junit, suites);
+    return ok_status();
+}
+
 }  // namespace
 
 int kernels_command(int argc, char** argv) {
@@ -343,41 +382,18 @@ int kernels_command(int argc, char** argv) {
         std::cerr << "xdpturn kernels: " << checked.error().message << "\n";
         return exit_usage;
     }
-    std::vector<KernelResult> results;
-    for (const auto& kernel : kernels) {
-        const auto equals = kernel.find('=');
-        if (equals == std::string::npos || equals == 0) {
-            std::cerr << "xdpturn kernels: '" << kernel << "' is not NAME=DIR\n";
-            return exit_usage;
-        }
-        results.push_back(read_kernel(kernel.substr(0, equals), kernel.substr(equals + 1)));
+    auto results = read_kernels(kernels);
+    if (!results) {
+        std::cerr << "xdpturn kernels: " << results.error().message << "\n";
+        return exit_usage;
     }
-    print_table(results);
-    print_complexity(results);
-    for (const auto& r : results) print_problems(r);
-
-    int status = exit_equal;
-    nlohmann::json list = nlohmann::json::array();
-    std::vector<JUnitSuite> suites;
-    for (const auto& r : results) {
-        const int own = kernel_status(r);
-        // A finding outweighs a kernel that could not run.
-        status = (own == exit_disagreement || status == exit_disagreement) ? exit_disagreement : std::max(status, own);
-        list.push_back(kernel_json(r));
-        suites.push_back(kernel_suite(r));
-    }
-    if (!report.empty()) {
-        const nlohmann::json json = {{"schema", "xdpturn/kernels/1"}, {"status", status}, {"kernels", list}};
-        if (auto written = write_text_file(report, json.dump(2) + "\n"); !written) {
-            std::cerr << "xdpturn kernels: " << written.error().message << "\n";
-            return exit_usage;
-        }
-    }
-    if (!junit.empty()) {
-        if (auto written = write_junit(junit, suites); !written) {
-            std::cerr << "xdpturn kernels: " << written.error().message << "\n";
-            return exit_usage;
-        }
+    print_table(*results);
+    print_complexity(*results);
+    for (const auto& r : *results) print_problems(r);
+    const int status = overall_status(*results);
+    if (auto written = write_reports(*results, status, report, junit); !written) {
+        std::cerr << "xdpturn kernels: " << written.error().message << "\n";
+        return exit_usage;
     }
     std::cout << "\n"
               << (status == exit_equal          ? "every kernel loaded every program and agreed"
