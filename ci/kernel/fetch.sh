@@ -32,7 +32,7 @@ fetch_debian_kernel() {
   private_apt "$apt" apt-get update >/dev/null
   local image
   image=$(private_apt "$apt" apt-cache depends linux-image-amd64 |
-    sed -n 's/^ *Depends: \(linux-image-[^ ]*\)$/\1/p' | head -n 1)
+    sed -n 's/^ *Depends: \(linux-image-[^ ]*\)$/\1/p' | sed -n 1p)
   [ -n "$image" ] || { echo "no linux-image-amd64 in: $entry"; return 1; }
   local packages=("$image")
   local parts
@@ -50,7 +50,7 @@ fetch_debian_kernel() {
   for modules_root in "$dir/root/lib/modules" "$dir/root/usr/lib/modules"; do
     [ -d "$modules_root" ] && break
   done
-  release=$(ls "$modules_root" 2>/dev/null | head -n 1)
+  release=$(ls "$modules_root" 2>/dev/null | sed -n 1p)
   [ -n "$release" ] || { echo "the packages ${packages[*]} hold no modules directory"; return 1; }
   for image_file in "$dir/root/boot/vmlinuz-$release" "$modules_root/$release/vmlinuz"; do
     [ -f "$image_file" ] && break
