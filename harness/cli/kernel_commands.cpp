@@ -1,8 +1,7 @@
 // xdpturn probe: what the running kernel can do for the harness.
 // xdpturn verify: the verifier's verdict and effort for every program of
 // BPF objects, in one process (docs/kernels.md).
-#include <sys/utsname.h>
-
+#include <filesystem>
 #include <iomanip>
 #include <iostream>
 
@@ -45,13 +44,9 @@ nlohmann::json verdict_json(const ProgramVerdict& verdict) {
     return json;
 }
 
-std::string file_name(const std::string& path) {
-    const auto slash = path.rfind('/');
-    return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
 void print_verdict(const ProgramVerdict& verdict) {
-    std::cout << "  " << std::left << std::setw(60) << (file_name(verdict.object) + " " + verdict.program) << " ";
+    std::cout << "  " << std::left << std::setw(60)
+              << (std::filesystem::path(verdict.object).filename().string() + " " + verdict.program) << " ";
     if (!verdict.loaded) {
         std::cout << "REFUSED\n" << verdict.error << "\n";
         return;
@@ -130,9 +125,8 @@ int verify_command(int argc, char** argv) {
         std::cerr << "xdpturn verify: " << checked.error().message << "\n";
         return exit_usage;
     }
-    utsname system{};
-    uname(&system);
-    std::cout << "verifier of kernel " << system.release << ":\n";
+    const std::string release = running_kernel_release();
+    std::cout << "verifier of kernel " << release << ":\n";
     nlohmann::json programs = nlohmann::json::array();
     int refused = 0, unreadable = 0;
     for (const auto& object : objects) {
@@ -145,7 +139,7 @@ int verify_command(int argc, char** argv) {
     std::cout << programs.size() << " program(s): " << programs.size() - refused - unreadable << " loaded, " << refused
               << " refused" << (unreadable ? ", " + std::to_string(unreadable) + " unreadable" : "") << "\n";
     if (!report.empty()) {
-        const nlohmann::json json = {{"kernel", system.release}, {"programs", programs}};
+        const nlohmann::json json = {{"kernel", release}, {"programs", programs}};
         if (auto written = write_text_file(report, json.dump(2) + "\n"); !written) {
             std::cerr << "xdpturn verify: " << written.error().message << "\n";
             return exit_usage;

@@ -204,7 +204,7 @@ void print_complexity(const std::vector<KernelResult>& kernels) {
         if (!r.verify.is_object()) continue;
         for (const auto& p : r.verify["programs"]) {
             const std::string object = p.value("object", "");
-            const std::string row = object.substr(object.rfind('/') + 1) + " " + p.value("program", "");
+            const std::string row = std::filesystem::path(object).filename().string() + " " + p.value("program", "");
             table[row][r.name] = !p.value("loaded", false) ? "REFUSED"
                                  : p.contains("verifier")
                                      ? std::to_string(p["verifier"].value("instructions_processed", 0ull))

@@ -103,10 +103,6 @@ std::optional<std::vector<std::uint8_t>> encode_entry(const std::vector<FieldLay
     return entry;
 }
 
-void TargetProgram::ObjectCloser::operator()(bpf_object* object) const {
-    bpf_object__close(object);
-}
-
 TargetProgram::TargetProgram(TargetProgram&& other) noexcept
     : description_(std::move(other.description_)),
       object_(std::move(other.object_)),

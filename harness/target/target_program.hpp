@@ -14,11 +14,10 @@
 
 #include "harness/target/fib_environment.hpp"
 #include "harness/target/target_description.hpp"
+#include "harness/xdp/bpf_object_ptr.hpp"
 #include "relay/model/bindings.hpp"
 #include "relay/model/reason.hpp"
 #include "relay/net/result.hpp"
-
-struct bpf_object;
 
 namespace xdpturn {
 
@@ -65,9 +64,6 @@ class TargetProgram {
     Result<ReasonTally> read_counters() const;
 
   private:
-    struct ObjectCloser {
-        void operator()(bpf_object* object) const;
-    };
     struct BindingMap {
         const EntryLayout* layout = nullptr;
         int fd = -1;
@@ -82,7 +78,7 @@ class TargetProgram {
     FieldValues values_of(const BindingKey& key, const BindingTarget& target) const;
 
     std::shared_ptr<const TargetDescription> description_;
-    std::unique_ptr<bpf_object, ObjectCloser> object_;
+    BpfObjectPtr object_;
     DatapathConfig config_;
     HostAddresses host_;
     int interface_index_ = 0;

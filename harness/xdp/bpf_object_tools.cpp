@@ -78,6 +78,10 @@ std::string explain_errno(int error) {
     }
 }
 
+void BpfObjectCloser::operator()(bpf_object* object) const {
+    bpf_object__close(object);
+}
+
 Status load_object(bpf_object* object, const std::string& what) {
     std::string log;
     LogCapture capture(log);

@@ -11,6 +11,7 @@
 
 #include <bpf/libbpf.h>
 
+#include "harness/xdp/bpf_object_ptr.hpp"
 #include "relay/model/reason.hpp"
 #include "relay/net/result.hpp"
 

@@ -69,13 +69,13 @@ int test_run(int program_fd, std::size_t frame_bytes, bool with_context) {
     return bpf_prog_test_run_opts(program_fd, &options) == 0 ? 0 : errno;
 }
 
-std::string running_release() {
+}  // namespace
+
+std::string running_kernel_release() {
     utsname system{};
     uname(&system);
     return system.release;
 }
-
-}  // namespace
 
 std::optional<KernelVersion> parse_kernel_release(const std::string& release) {
     KernelVersion version;
@@ -85,7 +85,7 @@ std::optional<KernelVersion> parse_kernel_release(const std::string& release) {
 
 Result<KernelFacts> probe_kernel() {
     KernelFacts facts;
-    facts.release = running_release();
+    facts.release = running_kernel_release();
     if (auto version = parse_kernel_release(facts.release)) facts.version = *version;
     const bool modern = facts.version >= xdp_test_run_without_dispatcher;
     facts.parallel_test_runs = modern;
@@ -145,10 +145,6 @@ unsigned test_run_jobs(unsigned wanted, std::string& note) {
            "dispatcher, and two at once can lock the kernel up): " + std::to_string(wanted) + " jobs cut to 1";
     return 1;
 }
-
-}  // namespace xdpturn
-
-namespace xdpturn {
 
 unsigned test_run_jobs(unsigned wanted) {
     std::string note;

@@ -19,6 +19,9 @@ struct KernelVersion {
     friend auto operator<=>(const KernelVersion&, const KernelVersion&) = default;
 };
 
+// uname -r of the running kernel.
+std::string running_kernel_release();
+
 // "6.1.0-57-amd64" -> 6.1; nothing for a release it cannot read.
 std::optional<KernelVersion> parse_kernel_release(const std::string& release);
 

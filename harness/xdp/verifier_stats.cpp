@@ -5,7 +5,6 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <memory>
 
 #include "harness/xdp/bpf_object_tools.hpp"
 
@@ -18,13 +17,8 @@ namespace {
 constexpr __u32 log_level_stats = 4;
 constexpr std::size_t stats_log_bytes = 64 * 1024;
 
-struct ObjectCloser {
-    void operator()(bpf_object* object) const { bpf_object__close(object); }
-};
-using ObjectPtr = std::unique_ptr<bpf_object, ObjectCloser>;
-
-Result<ObjectPtr> open_object(const std::string& path) {
-    ObjectPtr object(bpf_object__open_file(path.c_str(), nullptr));
+Result<BpfObjectPtr> open_object(const std::string& path) {
+    BpfObjectPtr object(bpf_object__open_file(path.c_str(), nullptr));
     if (!object) return Error{"cannot open " + path + ": " + explain_errno(errno)};
     // Verification only: a description's pins must not land in /sys/fs/bpf.
     bpf_map* map = nullptr;

@@ -97,10 +97,6 @@ std::string bpf_error_text(int error) {
     return text;
 }
 
-void XdpProgram::ObjectCloser::operator()(bpf_object* object) const {
-    bpf_object__close(object);
-}
-
 XdpProgram::Mapping::~Mapping() {
     if (address != nullptr) munmap(address, length);
 }

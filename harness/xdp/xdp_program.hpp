@@ -9,11 +9,10 @@
 #include <optional>
 #include <string>
 
+#include "harness/xdp/bpf_object_ptr.hpp"
 #include "relay/model/bindings.hpp"
 #include "relay/model/reason.hpp"
 #include "relay/net/result.hpp"
-
-struct bpf_object;
 
 namespace xdpturn {
 
@@ -80,9 +79,6 @@ class XdpProgram {
     Result<ReasonTally> read_counters() const;
 
   private:
-    struct ObjectCloser {
-        void operator()(bpf_object* object) const;
-    };
     struct Mapping {
         void* address = nullptr;
         std::size_t length = 0;
@@ -95,7 +91,7 @@ class XdpProgram {
     XdpProgram() = default;
     static Result<XdpProgram> load(bpf_object* opened, std::string origin, const DatapathConfig& config);
 
-    std::unique_ptr<bpf_object, ObjectCloser> object_;
+    BpfObjectPtr object_;
     Mapping bss_;
     std::size_t last_reason_offset_ = 0;
     int program_fd_ = -1;
