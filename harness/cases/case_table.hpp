@@ -10,6 +10,7 @@
 #include "harness/cases/expected_output.hpp"
 #include "harness/cases/fixed_cases.hpp"
 #include "harness/frames/frame_builder.hpp"
+#include "harness/xdp/prog_test_run.hpp"
 
 namespace xdpturn {
 
@@ -25,7 +26,7 @@ class CaseTable {
         FixedCase c{std::move(name),  std::move(description),          config_, bindings_,
                     std::move(frame), Decision{Verdict::pass, reason}, {},      false};
         c.expected_output = c.frame;
-        c.refused_by_test_run = c.frame.size() < 14;
+        c.refused_by_test_run = c.frame.size() < test_run_min_frame;
         cases_.push_back(std::move(c));
     }
 

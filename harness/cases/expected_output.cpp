@@ -2,14 +2,16 @@
 
 #include <functional>
 
+#include "harness/frames/layout.hpp"
+
 namespace xdpturn {
 
 namespace {
 
-constexpr std::size_t ip_checksum_at = 14 + 10;  // IPv4 only: IPv6 has no header checksum
+constexpr std::size_t ip_checksum_at = layout::ip_at + 10;  // IPv4 only: IPv6 has no header checksum
 
 std::size_t udp_checksum_at(const FrameSpec& spec) {
-    return 14 + (spec.ip_source.is_v4() ? 20 : 40) + 6;
+    return layout_of_family(!spec.ip_source.is_v4()).udp_at + 6;
 }
 
 using ExpectedFrame = std::function<FrameSpec(const FrameSpec&)>;

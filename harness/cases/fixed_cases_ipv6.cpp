@@ -2,6 +2,7 @@
 // the family rows (34, 35): a binding whose two ends are of different
 // families is left to user space.
 #include "harness/cases/case_table.hpp"
+#include "harness/frames/layout.hpp"
 
 namespace xdpturn {
 
@@ -60,7 +61,7 @@ void add_ipv6_header_cases(CaseTable& t, const FrameSpec& base) {
     t.pass("not_udp/ipv6_no_next_header", "Next Header 59: no next header, not an extension", Reason::not_udp,
            changed(base, [](FrameSpec& s) { s.protocol = 59; }));
     t.pass("short_udp/ipv6_61_bytes", "an IPv6 header and 7 bytes of UDP header", Reason::short_udp,
-           changed(base, [](FrameSpec& s) { s.truncate_to = 14 + 40 + 7; }));
+           changed(base, [](FrameSpec& s) { s.truncate_to = ipv6_layout.udp_at + 7; }));
     t.pass("wrong_port/ipv6", "a bound ChannelData to port 3479", Reason::wrong_port,
            changed(base, [](FrameSpec& s) { s.udp_destination = 3479; }));
     t.pass("ipv6_length/over_frame", "Payload Length one byte more than the frame holds", Reason::ipv6_length,

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "harness/frames/layout.hpp"
 #include "harness/frames/textbook_checksum.hpp"
 #include "harness/xdp/prog_test_run.hpp"
 
@@ -9,27 +10,12 @@ namespace xdpturn {
 
 namespace {
 
-constexpr std::size_t ip_at = 14;
-
-// Where the headers after the IP header are, for an untagged frame of
-// either family (the EtherType decides; only the IPv6 rows read it as 6).
-struct Offsets {
-    bool ipv6 = false;
-    std::size_t udp_at = ip_at + 20;
-    std::size_t udp_data_at = udp_at + 8;
-    std::size_t channel_data_at = udp_data_at + 4;
-};
-
-Offsets offsets_of(Bytes frame) {
-    const bool ipv6 = load_be16(frame, 12) == 0x86DD;
-    const std::size_t udp_at = ip_at + (ipv6 ? 40 : 20);
-    return Offsets{ipv6, udp_at, udp_at + 8, udp_at + 12};
-}
+using layout::ip_at;
 
 // The IP length field in IPv4's terms (total length, header included), so
 // that one set of classes serves both families.
-std::size_t ip_total_length(const Offsets& at, Bytes frame) {
-    return at.ipv6 ? 40u + load_be16(frame, ip_at + 4) : load_be16(frame, ip_at + 2);
+std::size_t ip_total_length(const FrameLayout& at, Bytes frame) {
+    return at.ipv6 ? layout::ipv6_bytes + load_be16(frame, ip_at + 4) : load_be16(frame, ip_at + 2);
 }
 
 // The IPv6 address at `at` is ::ffff:0:0/96 (an IPv4 address).
@@ -46,18 +32,18 @@ bool folds_twice(Bytes output) {
 
 // A UDP checksum that is neither 0 nor valid: pseudo-header and datagram,
 // checksum included, do not sum to 0xFFFF.
-bool checksum_wrong(const Offsets& at, Bytes frame) {
+bool checksum_wrong(const FrameLayout& at, Bytes frame) {
     const std::size_t udp_length = load_be16(frame, at.udp_at + 4);
     const std::uint32_t pseudo_header = at.ipv6 ? textbook_udp6_pseudo_header_sum(frame.subspan(ip_at), udp_length)
                                                 : textbook_udp_pseudo_header_sum(frame.subspan(ip_at), udp_length);
     return textbook_sum(frame.subspan(at.udp_at, udp_length), pseudo_header) != 0xFFFF;
 }
 
-void classify_output(const Offsets& at, Bytes frame, const Decision& reference, Bytes output,
+void classify_output(const FrameLayout& at, Bytes frame, const Decision& reference, Bytes output,
                      std::vector<Boundary>& classes) {
     const std::size_t udp_at = at.udp_at;
     // The output's own layout: across families its IP header is the other's.
-    const Offsets out = offsets_of(output);
+    const FrameLayout out = layout_of(output);
     const std::uint16_t in_checksum = load_be16(frame, udp_at + 6);
     if (in_checksum == 0) classes.push_back(Boundary::udp_checksum_none_in);
     if (in_checksum == 0xFFFF) classes.push_back(Boundary::udp_checksum_ffff_in);
@@ -68,7 +54,7 @@ void classify_output(const Offsets& at, Bytes frame, const Decision& reference, 
     const std::size_t in_udp_length = load_be16(frame, udp_at + 4);
     const std::size_t carried = reference.reason == Reason::encapsulated
                                     ? in_udp_length - 8
-                                    : static_cast<std::size_t>(load_be16(frame, at.udp_data_at + 2));
+                                    : static_cast<std::size_t>(load_be16(frame, at.udp_data_at() + 2));
     if (carried == 0) classes.push_back(Boundary::data_empty);
     if (carried % 2 == 1) classes.push_back(Boundary::data_odd);
     if (reference.reason == Reason::relayed) {
@@ -91,9 +77,9 @@ void classify_output(const Offsets& at, Bytes frame, const Decision& reference, 
 // A relayed datagram sent to the very address it is sent from, on a port
 // next to the relay ports: one port further in and it would be a hairpin.
 void classify_near_hairpin(const DatapathConfig& config, Bytes output, std::vector<Boundary>& classes) {
-    const Offsets out = offsets_of(output);
-    const std::size_t address_bytes = out.ipv6 ? 16 : 4;
-    const std::size_t source_at = ip_at + (out.ipv6 ? 8 : 12);
+    const FrameLayout out = layout_of(output);
+    const std::size_t address_bytes = out.address_bytes();
+    const std::size_t source_at = out.addresses_at();
     if (!std::equal(output.begin() + source_at, output.begin() + source_at + address_bytes,
                     output.begin() + source_at + address_bytes))
         return;
@@ -105,10 +91,10 @@ void classify_near_hairpin(const DatapathConfig& config, Bytes output, std::vect
 }  // namespace
 
 std::uint32_t udp_sum_before_folding(Bytes frame) {
-    const std::size_t udp_at = offsets_of(frame).udp_at;
+    const std::size_t udp_at = layout_of(frame).udp_at;
     // Pseudo-header: protocol, UDP length and both addresses, which end
     // where UDP begins in either family (IPv4 bytes 12-19, IPv6 8-39).
-    const std::size_t addresses_at = ip_at + (offsets_of(frame).ipv6 ? 8 : 12);
+    const std::size_t addresses_at = layout_of(frame).addresses_at();
     std::uint32_t sum = 17u + load_be16(frame, udp_at + 4);
     for (std::size_t at = addresses_at; at < udp_at; at += 2) sum += load_be16(frame, at);
     const Bytes datagram = frame.subspan(udp_at, load_be16(frame, udp_at + 4));
@@ -195,7 +181,7 @@ bool decided_before_udp_header(Reason reason) {
 
 // Classes of the IP length field: its extremes, the smallest valid value
 // (a bare UDP header) and one past the frame.
-void classify_ip_length(const Offsets& at, Bytes frame, const Decision& reference, std::vector<Boundary>& classes) {
+void classify_ip_length(const FrameLayout& at, Bytes frame, const Decision& reference, std::vector<Boundary>& classes) {
     const std::uint16_t field = load_be16(frame, ip_at + (at.ipv6 ? 4 : 2));
     if (field == 0xFFFF) classes.push_back(Boundary::total_length_ffff);
     if (!at.ipv6 && field == 28) classes.push_back(Boundary::total_length_28);
@@ -213,11 +199,11 @@ std::vector<Boundary> classify(const DatapathConfig& config, Bytes frame, const 
     if (frame.size() + 48 >= test_run_max_frame) classes.push_back(Boundary::largest_frame);
     // Every later reason has an untagged IP header at offset 14.
     if (decided_before_udp(reference.reason)) return classes;
-    const Offsets at = offsets_of(frame);
+    const FrameLayout at = layout_of(frame);
     classify_ip_length(at, frame, reference, classes);
-    if (decided_before_udp_header(reference.reason) || frame.size() < at.udp_data_at) return classes;
+    if (decided_before_udp_header(reference.reason) || frame.size() < at.udp_data_at()) return classes;
     const std::size_t udp_at = at.udp_at;
-    const std::size_t udp_data_at = at.udp_data_at;
+    const std::size_t udp_data_at = at.udp_data_at();
     const std::uint16_t destination = load_be16(frame, udp_at + 2);
     const std::uint16_t udp_length = load_be16(frame, udp_at + 4);
     if (udp_length < 8) classes.push_back(Boundary::udp_length_below_8);
@@ -233,7 +219,7 @@ std::vector<Boundary> classify(const DatapathConfig& config, Bytes frame, const 
         if (destination + 1u == config.relay_ports.min) classes.push_back(Boundary::allocation_port_below_min);
         if (destination == config.relay_ports.max + 1u) classes.push_back(Boundary::allocation_port_above_max);
     }
-    if (reference.reason == Reason::channel_range && frame.size() >= at.channel_data_at) {
+    if (reference.reason == Reason::channel_range && frame.size() >= at.channel_data_at()) {
         const std::uint16_t channel = load_be16(frame, udp_data_at);
         if (channel + 1u == config.channels.min) classes.push_back(Boundary::channel_below_min);
         if (channel == config.channels.max + 1u) classes.push_back(Boundary::channel_above_max);
@@ -251,7 +237,7 @@ std::vector<Boundary> classify(const DatapathConfig& config, Bytes frame, const 
         if (destination == config.relay_ports.min) classes.push_back(Boundary::allocation_port_at_min);
         if (destination == config.relay_ports.max) classes.push_back(Boundary::allocation_port_at_max);
     }
-    if (ip_total_length(offsets_of(reference_output), reference_output) == config.mtu)
+    if (ip_total_length(layout_of(reference_output), reference_output) == config.mtu)
         classes.push_back(Boundary::output_at_mtu);
     classify_output(at, frame, reference, reference_output, classes);
     if (reference.reason == Reason::relayed) classify_near_hairpin(config, reference_output, classes);

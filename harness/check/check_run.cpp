@@ -13,6 +13,7 @@
 #include "harness/check/properties.hpp"
 #include "harness/check/shrink.hpp"
 #include "harness/coverage/recorder.hpp"
+#include "harness/frames/layout.hpp"
 #include "harness/target/target_description.hpp"
 #include "harness/xdp/kernel_facts.hpp"
 
@@ -72,7 +73,7 @@ std::string check_counters(DifferentialEngine& engine, const TallyByConfig& xdp_
 // Whether the target's description claims the path the reference relayed
 // this frame on: its direction, and the families in and out.
 bool claims_path(const TargetDescription& target, Bytes input, const EngineOutcome& reference) {
-    const auto ipv6 = [](Bytes frame) { return frame.size() >= 14 && frame[12] == 0x86 && frame[13] == 0xDD; };
+    const auto ipv6 = [](Bytes frame) { return layout::ethertype_of(frame) == layout::ethertype_ipv6; };
     const bool in6 = ipv6(input);
     const bool out6 = ipv6(reference.output);
     const bool direction = reference.decision.reason == Reason::relayed ? target.client_to_peer : target.peer_to_client;

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "harness/compare/comparator.hpp"
+#include "harness/frames/layout.hpp"
 #include "harness/frames/textbook_checksum.hpp"
 #include "harness/xdp/prog_test_run.hpp"
 #include "relay/model/reference_model.hpp"
@@ -17,9 +18,9 @@ constexpr std::array<std::string_view, conformance_count> conformance_names = {
     "not_judged",          "passed_modified",   "forwarded_wrong_bytes",  "forwarded_not_relayed",
     "forwarded_wrong_way", "dropped_relayable", "dropped_for_user_space", "aborted"};
 
-constexpr std::size_t ethernet_bytes = 14;
-constexpr std::size_t ipv4_bytes = 20;
-constexpr std::size_t ipv6_bytes = 40;
+using layout::ethernet_bytes;
+using layout::ipv4_bytes;
+using layout::ipv6_bytes;
 
 std::uint16_t read16(Bytes bytes, std::size_t at) {
     return static_cast<std::uint16_t>((bytes[at] << 8) | bytes[at + 1]);
@@ -30,10 +31,10 @@ void write16(std::vector<std::uint8_t>& bytes, std::size_t at, std::uint16_t val
 }
 
 bool is_ipv4(Bytes frame) {
-    return frame.size() >= ethernet_bytes + ipv4_bytes && read16(frame, 12) == 0x0800;
+    return frame.size() >= ethernet_bytes + ipv4_bytes && layout::ethertype_of(frame) == layout::ethertype_ipv4;
 }
 bool is_ipv6(Bytes frame) {
-    return frame.size() >= ethernet_bytes + ipv6_bytes && read16(frame, 12) == 0x86DD;
+    return frame.size() >= ethernet_bytes + ipv6_bytes && layout::ethertype_of(frame) == layout::ethertype_ipv6;
 }
 
 // Where the IP packet ends: bytes after it (an Ethernet trailer) carry
@@ -215,7 +216,7 @@ bool stack_discards(Bytes frame) {
     if (frame.size() < at + 2) return false;
     const std::uint16_t ether_type = read16(frame, at);
     const Bytes ip = frame.subspan(at + 2);
-    if (ether_type == 0x0800) {
+    if (ether_type == layout::ethertype_ipv4) {
         if (ip.size() < ipv4_bytes || (ip[0] >> 4) != 4 || (ip[0] & 0x0F) < 5) return true;
         const std::size_t header = std::size_t{ip[0] & 0x0Fu} * 4;
         const std::size_t total = read16(ip, 2);
@@ -225,7 +226,7 @@ bool stack_discards(Bytes frame) {
         return ip[9] == 17 && first_fragment && (read16(ip, 6) & 0x2000) == 0 &&
                bad_udp_length(ip.subspan(header, total - header));
     }
-    if (ether_type == 0x86DD) {
+    if (ether_type == layout::ethertype_ipv6) {
         if (ip.size() < ipv6_bytes || (ip[0] >> 4) != 6 || ipv6_bytes + read16(ip, 4) > ip.size()) return true;
         return ip[6] == 17 && bad_udp_length(ip.subspan(ipv6_bytes, read16(ip, 4)));
     }

@@ -5,16 +5,17 @@
 #include <algorithm>
 #include <cstring>
 
+#include "harness/frames/layout.hpp"
 #include "relay/net/bytes.hpp"
 
 namespace xdpturn::datapath {
 
 namespace {
 
-constexpr std::size_t ethernet_bytes = 14;
-constexpr std::size_t ipv4_bytes = 20;
-constexpr std::size_t udp_bytes = 8;
-constexpr std::uint16_t ethertype_ipv4 = 0x0800;
+using layout::ethernet_bytes;
+using layout::ethertype_ipv4;
+using layout::ipv4_bytes;
+using layout::udp_bytes;
 constexpr std::uint8_t ipv4_ttl = 64;
 constexpr std::uint8_t protocol_udp = 17;
 
@@ -105,7 +106,7 @@ datapath_flow flow_template(const Flow& flow, const MacAddress& source, const Ma
     MutableBytes header(result.header + start, DATAPATH_HEADER_MAX - start);
     std::copy(destination.begin(), destination.end(), header.begin());
     std::copy(source.begin(), source.end(), header.begin() + 6);
-    store_be16(header, 12, ethertype_ipv4);
+    store_be16(header, layout::ethertype_at, ethertype_ipv4);
     const std::size_t ip = ethernet_bytes, udp = ip + ipv4_bytes;
     header[ip] = 0x45;  // version 4, 5 words: no options
     store_be16(header, ip + 2, static_cast<std::uint16_t>(ipv4_bytes + udp_bytes + udp_payload));

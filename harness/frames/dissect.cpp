@@ -29,8 +29,8 @@ class FieldCursor {
     std::size_t offset_ = 0;
 };
 
-constexpr std::uint16_t ether_ipv4 = 0x0800;
-constexpr std::uint16_t ether_ipv6 = 0x86DD;
+constexpr std::uint16_t ether_ipv4 = layout::ethertype_ipv4;
+constexpr std::uint16_t ether_ipv6 = layout::ethertype_ipv6;
 constexpr std::uint8_t ip_udp = 17;
 
 // The IPv4 header and options; true if a UDP header follows.
@@ -64,7 +64,7 @@ Dissection dissect(Bytes frame, const DissectOptions& options) {
     FieldCursor cursor(frame, result);
     if (!cursor.take("eth.destination", 6) || !cursor.take("eth.source", 6) || !cursor.take("eth.type", 2))
         return result;
-    const std::uint16_t ether_type = load_be16(frame, 12);
+    const std::uint16_t ether_type = load_be16(frame, layout::ethertype_at);
     if (ether_type == ether_ipv4 && !take_ipv4(frame, cursor)) return result;
     if (ether_type == ether_ipv6 && !take_ipv6(frame, cursor)) return result;
     if (ether_type != ether_ipv4 && ether_type != ether_ipv6) return result;

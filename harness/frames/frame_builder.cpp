@@ -1,5 +1,6 @@
 #include "harness/frames/frame_builder.hpp"
 
+#include "harness/frames/layout.hpp"
 #include "harness/frames/textbook_checksum.hpp"
 #include "relay/net/bytes.hpp"
 
@@ -99,7 +100,7 @@ std::vector<std::uint8_t> build_frame(const FrameSpec& spec) {
         put16(frame, 0x8100);
         put16(frame, tci);
     }
-    put16(frame, spec.ether_type.value_or(ipv6 ? 0x86DD : 0x0800));
+    put16(frame, spec.ether_type.value_or(ipv6 ? layout::ethertype_ipv6 : layout::ethertype_ipv4));
 
     const std::size_t ip_at = frame.size();
     if (ipv6)

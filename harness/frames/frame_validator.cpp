@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "harness/frames/layout.hpp"
 #include "harness/frames/textbook_checksum.hpp"
 #include "harness/frames/udp_view.hpp"
 #include "relay/model/bindings.hpp"
@@ -11,26 +12,14 @@ namespace xdpturn {
 
 namespace {
 
-// Offsets, written out as the RFCs draw the headers. Everything after the
-// IP header moves with its size: 20 bytes for IPv4, 40 for IPv6.
-constexpr std::size_t ethernet_bytes = 14;
-constexpr std::size_t ip_at = ethernet_bytes;
+// Offsets, written out as the RFCs draw the headers (harness/frames/layout.hpp).
+// The output's family is the far end's: the input's, or across families
+// (RFC 6156) the other one.
+using layout::ethernet_bytes;
+using layout::ip_at;
 constexpr std::size_t ipv4_ttl_at = ip_at + 8;
 constexpr std::size_t ipv6_hop_limit_at = ip_at + 7;
-
-struct Layout {
-    bool ipv6 = false;
-    std::size_t udp_at = ip_at + 20;
-    std::size_t udp_data_at() const { return udp_at + 8; }
-    std::size_t channel_data_at() const { return udp_data_at() + 4; }
-};
-
-// The layout a frame's EtherType announces. The output's family is the
-// far end's: the input's, or across families (RFC 6156) the other one.
-Layout layout_of(Bytes frame) {
-    const bool ipv6 = frame.size() >= ethernet_bytes && load_be16(frame, 12) == 0x86DD;
-    return Layout{ipv6, ip_at + (ipv6 ? 40u : 20u)};
-}
+using Layout = FrameLayout;
 
 // The UDP checksum residual: textbook_checksum over pseudo-header and datagram
 // with its checksum field in place; 0 for a valid one. 0xFFFF and 0x0000 are
@@ -111,8 +100,9 @@ std::optional<std::string> check_ipv6_header(Bytes input, Bytes output, bool sam
 // The output's EtherType says its family; its headers must be valid ones of
 // that family.
 std::optional<std::string> check_headers(const Layout& in, Bytes input, const Layout& out, Bytes output) {
-    const unsigned ether_type = output.size() >= ethernet_bytes ? load_be16(output, 12) : 0;
-    if (ether_type != 0x0800 && ether_type != 0x86DD) return "output EtherType is neither IPv4 nor IPv6";
+    const unsigned ether_type = layout::ethertype_of(output);
+    if (ether_type != layout::ethertype_ipv4 && ether_type != layout::ethertype_ipv6)
+        return "output EtherType is neither IPv4 nor IPv6";
     if (output.size() < out.udp_data_at()) return "output shorter than Ethernet + IP + UDP headers";
     const bool same_family = in.ipv6 == out.ipv6;
     // The named field first: a changed IPv4 field breaks its checksum too.

@@ -7,13 +7,13 @@
 #include <cstddef>
 #include <optional>
 
+#include "harness/frames/layout.hpp"
 #include "relay/model/bindings.hpp"
 #include "relay/net/bytes.hpp"
 
 namespace xdpturn {
 
 struct UdpView {
-    static constexpr std::size_t ip_at = 14;
     bool ipv6 = false;
     std::size_t udp_at = 0;      // offset of the UDP header in the frame
     std::size_t udp_length = 0;  // from the UDP header, checked against the frame

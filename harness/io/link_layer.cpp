@@ -4,13 +4,15 @@
 
 #include <algorithm>
 
+#include "harness/frames/layout.hpp"
+
 namespace xdpturn {
 
 namespace {
 
-constexpr std::size_t ethernet_header_bytes = 14;
-constexpr std::uint16_t ether_ipv4 = 0x0800;
-constexpr std::uint16_t ether_ipv6 = 0x86DD;
+constexpr std::size_t ethernet_header_bytes = layout::ethernet_bytes;
+constexpr std::uint16_t ether_ipv4 = layout::ethertype_ipv4;
+constexpr std::uint16_t ether_ipv6 = layout::ethertype_ipv6;
 // Linux cooked capture headers (tcpdump -i any).
 constexpr std::size_t cooked_v1_bytes = 16;  // type, ARPHRD, address length, address[8], protocol
 constexpr std::size_t cooked_v2_bytes = 20;  // protocol, reserved, ifindex, ARPHRD, type, address length, address[8]
@@ -23,7 +25,7 @@ constexpr std::uint32_t bsd_af_inet6[] = {24, 28, 30};
 void build_ethernet(std::vector<std::uint8_t>& out, std::uint16_t ether_type, Bytes source_mac, Bytes network) {
     out.assign(ethernet_header_bytes, 0);  // destination MAC: zero
     std::copy(source_mac.begin(), source_mac.end(), out.begin() + 6);
-    store_be16(out, 12, ether_type);
+    store_be16(out, layout::ethertype_at, ether_type);
     out.insert(out.end(), network.begin(), network.end());
 }
 

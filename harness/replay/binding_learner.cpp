@@ -175,6 +175,13 @@ bool BindingLearner::bind_in_flight(const PeerKey& peer, std::uint64_t now_us) c
     return false;
 }
 
+bool BindingLearner::bind_in_flight(Bytes frame, std::uint64_t now_us) const {
+    const std::optional<UdpView> udp = find_udp(frame);
+    if (!udp) return false;
+    if (udp->destination.port != turn_port_) return bind_in_flight(PeerKey{udp->source, udp->destination.port}, now_us);
+    return udp->payload.size() >= 2 && bind_in_flight(BindingKey{udp->source, load_be16(udp->payload, 0)}, now_us);
+}
+
 void BindingLearner::forget_unanswered(std::uint64_t now_us) {
     if (pending_binds_.size() < forget_above) return;
     std::erase_if(pending_binds_,

@@ -8,8 +8,7 @@
 //   - Refresh success responses extend the allocation, or delete it and its
 //     bindings with lifetime 0;
 //   - allocations and bindings expire by the capture's timestamps.
-// Only IPv4 clients with IPv4 allocations and peers go into the table: the
-// XDP program relays IPv4 only. Everything else is counted.
+// Clients, allocations and peers of either family go into the table.
 #pragma once
 
 #include <cstdint>
@@ -56,6 +55,9 @@ class BindingLearner {
     // relay may or may not have bound it: a frame on it cannot be judged.
     bool bind_in_flight(const BindingKey& key, std::uint64_t now_us) const;
     bool bind_in_flight(const PeerKey& peer, std::uint64_t now_us) const;
+    // The same for the key a frame of either family would be looked up by:
+    // a client's ChannelData to the TURN port, a peer's datagram otherwise.
+    bool bind_in_flight(Bytes frame, std::uint64_t now_us) const;
     static constexpr std::uint64_t in_flight_window_us = 5ull * 1000000;
     // A client gives a STUN transaction up after 39.5 s (RFC 8489 Section
     // 6.2.1); requests unanswered for longer are forgotten once this many

@@ -10,7 +10,7 @@ namespace xdpturn {
 namespace {
 
 std::uint32_t pseudo_header_sum(const UdpView& udp, Bytes frame) {
-    const Bytes ip_header = frame.subspan(UdpView::ip_at);
+    const Bytes ip_header = frame.subspan(layout::ip_at);
     return udp.ipv6 ? textbook_udp6_pseudo_header_sum(ip_header, udp.udp_length)
                     : textbook_udp_pseudo_header_sum(ip_header, udp.udp_length);
 }

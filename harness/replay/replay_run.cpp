@@ -197,18 +197,7 @@ class ReplayRun {
     // Whether the key the frame would be looked up by (a client's, or a
     // peer's on an allocation) has a ChannelBind in flight: then the capture
     // cannot say whether the relay had bound it when the frame arrived.
-    bool bind_in_flight(Bytes frame) const {
-        constexpr std::size_t udp_at = 14 + 20;
-        if (!options_.learn || frame.size() < udp_at + 8 || load_be16(frame, 12) != 0x0800 || frame[14] != 0x45 ||
-            frame[14 + 9] != 17)
-            return false;
-        const Endpoint source{Ipv4Address{load_be32(frame, 14 + 12)}, load_be16(frame, udp_at)};
-        const std::uint16_t destination = load_be16(frame, udp_at + 2);
-        if (destination != options_.config.turn_port)
-            return learner_.bind_in_flight(PeerKey{source, destination}, now_us_);
-        return frame.size() >= udp_at + 10 &&
-               learner_.bind_in_flight(BindingKey{source, load_be16(frame, udp_at + 8)}, now_us_);
-    }
+    bool bind_in_flight(Bytes frame) const { return options_.learn && learner_.bind_in_flight(frame, now_us_); }
 
     void settle_live() {
         for (const LiveOutcome& outcome : settled_) {

@@ -273,6 +273,56 @@ BOOST_AUTO_TEST_CASE(learner_knows_binds_in_flight) {
     BOOST_TEST(!learner.bind_in_flight(key, now + 3));
 }
 
+// The frames on a bind in flight are known by their lookup key in either
+// family: a client's ChannelData by (client, channel), a peer's datagram by
+// (peer, allocation port). An IPv4-only reading of the frame (the replay
+// run's, once) finds nothing in flight on an IPv6 capture.
+BOOST_AUTO_TEST_CASE(learner_knows_frames_on_binds_in_flight_in_both_families) {
+    using namespace stun;
+    for (const IpAddress& client_address : {IpAddress{Ipv4Address{0x7F000001}}, *parse_ip("::1")}) {
+        BOOST_TEST_CONTEXT("client " << (client_address.is_v4() ? "IPv4" : "IPv6")) {
+            const Endpoint client{client_address, 40000};
+            const bool v4 = client_address.is_v4();
+            TransportAddress peer_address = TransportAddress::v4(0x7F000002, 6000);
+            IpAddress peer_ip{Ipv4Address{0x7F000002}};
+            if (!v4) {
+                peer_address.ipv6 = true;
+                peer_address.address = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
+                peer_ip = *parse_ip("::2");
+            }
+            BindingLearner learner(3478, {});
+            const std::uint64_t now = 1'000'000;
+            allocate_49152(learner, client, now);
+            learner.observe(stun_frame(client, false,
+                                       MessageBuilder(Method::channel_bind, Class::request, TransactionId{2})
+                                           .add_channel_number(0x4001)
+                                           .add_xor_address(attribute::xor_peer_address, peer_address)
+                                           .finish()),
+                            now);
+            FrameSpec channel_data;
+            channel_data.ip_source = client.address;
+            channel_data.ip_destination = v4 ? IpAddress{Ipv4Address{0x7F000001}} : *parse_ip("::1");
+            channel_data.udp_source = client.port;
+            channel_data.channel = 0x4001;
+            channel_data.application_data = {1, 2, 3, 4};
+            FrameSpec from_peer = channel_data;
+            from_peer.channel_data = false;
+            from_peer.raw_udp_payload = {1, 2, 3, 4};
+            from_peer.ip_source = peer_ip;
+            from_peer.udp_source = 6000;
+            from_peer.udp_destination = 49152;
+            BOOST_TEST(learner.bind_in_flight(build_frame(channel_data), now + 1));
+            BOOST_TEST(learner.bind_in_flight(build_frame(from_peer), now + 1));
+            channel_data.channel = 0x4002;
+            BOOST_TEST(!learner.bind_in_flight(build_frame(channel_data), now + 1));
+            learner.observe(stun_frame(client, true,
+                                       MessageBuilder(Method::channel_bind, Class::success, TransactionId{2}).finish()),
+                            now + 2);
+            BOOST_TEST(!learner.bind_in_flight(build_frame(from_peer), now + 2));
+        }
+    }
+}
+
 // Requests nobody answers do not pile up: once many are pending, those older
 // than a STUN transaction's timeout are forgotten, and a late answer to one
 // binds nothing.
