@@ -1,0 +1,40 @@
+#include "harness/check/generator_parts.hpp"
+
+namespace xdpturn {
+
+// An address of the same family as `like`, its bits from `bits`: an IPv4
+// address, or an IPv6 one, mostly in 2001:db8::/32 (RFC 3849,
+// documentation). Three in sixteen start with zeros as an IPv4-mapped address
+// does, then differs: in its second 32 bits (::1:0:0:0/64), or in the
+// third (::/96, the deprecated IPv4-compatible form, and ::ffff:0:0/96).
+IpAddress address_like(const IpAddress& like, std::uint64_t bits) {
+    if (like.is_v4()) return Ipv4Address{static_cast<std::uint32_t>(bits)};
+    Ipv6Bytes bytes{0x20, 0x01, 0x0D, 0xB8};
+    for (std::size_t i = 8; i < bytes.size(); ++i) bytes[i] = static_cast<std::uint8_t>(bits >> (8 * (i - 8)));
+    switch ((bits >> 40) & 0xF) {
+        case 0: bytes = {0, 0, 0, 0, 0, 1}; break;
+        case 1: bytes = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}; break;
+        case 2: bytes = {0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0, 0}; break;
+        default: return IpAddress::from_bytes(bytes);
+    }
+    for (std::size_t i = 12; i < bytes.size(); ++i) bytes[i] = static_cast<std::uint8_t>(bits >> (8 * (i - 12)) | 1);
+    return IpAddress::from_bytes(bytes);
+}
+
+// An address of the other family, to make address_like switch families.
+IpAddress other_family_address(const IpAddress& address) {
+    return address.is_v4() ? IpAddress::from_bytes(Ipv6Bytes{0x20, 0x01, 0x0D, 0xB8}) : IpAddress{Ipv4Address{}};
+}
+
+// `address` with `delta` added to its last 32 bits: a neighbour, of the
+// same family.
+IpAddress next_to(const IpAddress& address, std::uint32_t delta) {
+    Ipv6Bytes bytes = address.bytes();
+    std::uint32_t low = 0;
+    for (std::size_t i = 12; i < 16; ++i) low = (low << 8) | bytes[i];
+    low += delta;
+    for (std::size_t i = 12; i < 16; ++i) bytes[i] = static_cast<std::uint8_t>(low >> (8 * (15 - i)));
+    return IpAddress::from_bytes(bytes);
+}
+
+}  // namespace xdpturn

@@ -1,0 +1,106 @@
+// The pieces the case generator (generators.cpp) and its variations
+// (variations.cpp) share: the Chooser that reads decisions off a choice
+// sequence, the sizes of the headers a generated frame starts with, and
+// the addresses made from bits. Internal to check/.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <span>
+
+#include "harness/frames/frame_builder.hpp"
+#include "harness/frames/layout.hpp"
+#include "relay/model/bindings.hpp"
+#include "relay/net/splitmix.hpp"
+
+namespace xdpturn {
+
+// Draws decisions from a choice sequence. An exhausted sequence, or a zero,
+// gives the first (simplest) option: shrinking the sequence toward fewer and
+// smaller numbers shrinks the case toward a plain relayed frame.
+class Chooser {
+  public:
+    explicit Chooser(std::span<const std::uint32_t> choices) : choices_(choices) {}
+
+    // A decision of variable length (a list, a variation's parameters) draws
+    // from a private stream seeded by one choice, so that the main sequence
+    // keeps a fixed layout: shrinking one choice never shifts the others.
+    // A zero seed gives an all-zero stream: the simplest options.
+    Chooser sub() {
+        Chooser stream({});
+        stream.stream_state_ = next_raw();
+        stream.streaming_ = true;
+        return stream;
+    }
+
+    std::uint32_t below(std::uint32_t bound) {  // 0 .. bound-1
+        return static_cast<std::uint32_t>(scale(next_raw(), bound));
+    }
+    template <class T>
+    T range(T low, T high_inclusive) {
+        const auto span = static_cast<std::uint64_t>(high_inclusive) - static_cast<std::uint64_t>(low) + 1;
+        return static_cast<T>(static_cast<std::uint64_t>(low) + scale(next_raw(), span));
+    }
+    bool coin() { return below(2) == 1; }
+    template <class T>
+    T one_of(std::initializer_list<T> options) {
+        return *(options.begin() + below(static_cast<std::uint32_t>(options.size())));
+    }
+    // Index of the option chosen with these weights.
+    std::size_t weighted(std::initializer_list<std::uint32_t> weights) {
+        return weighted(std::span<const std::uint32_t>(weights.begin(), weights.size()));
+    }
+    std::size_t weighted(std::span<const std::uint32_t> weights) {
+        std::uint32_t total = 0;
+        for (std::uint32_t weight : weights) total += weight;
+        std::uint32_t pick = below(total);
+        std::size_t index = 0;
+        for (std::uint32_t weight : weights) {
+            if (pick < weight) return index;
+            pick -= weight;
+            ++index;
+        }
+        return 0;
+    }
+
+  private:
+    std::uint32_t next_raw() {
+        if (streaming_) {
+            if (stream_state_ == 0) return 0;
+            return static_cast<std::uint32_t>(splitmix64_next(stream_state_) >> 32);
+        }
+        return next_ < choices_.size() ? choices_[next_++] : 0u;
+    }
+    // Maps a 32-bit choice onto 0 .. span-1 by multiplying and shifting:
+    // no division, and 0 still maps to 0 (the simplest option).
+    static std::uint64_t scale(std::uint32_t raw, std::uint64_t span) {
+        if (span == 0 || span > (std::uint64_t{1} << 32)) return raw;
+        return (std::uint64_t{raw} * span) >> 32;
+    }
+
+    std::span<const std::uint32_t> choices_;
+    std::size_t next_ = 0;
+    bool streaming_ = false;
+    std::uint64_t stream_state_ = 0;
+};
+
+// The UDP header and the channel header of a client's ChannelData.
+inline constexpr std::size_t udp_channel_bytes = layout::udp_bytes + layout::channel_header_bytes;
+
+// The IP header of the frame's family (its options or extension headers
+// not counted).
+inline std::size_t ip_header_bytes(const FrameSpec& s) {
+    return layout_of_family(!s.ip_source.is_v4()).ip_header_bytes();
+}
+
+// An address of the same family as `like`, its bits from `bits` (see
+// generator_parts.cpp).
+IpAddress address_like(const IpAddress& like, std::uint64_t bits);
+// An address of the other family, to make address_like switch families.
+IpAddress other_family_address(const IpAddress& address);
+// `address` with `delta` added to its last 32 bits: a neighbour, of the
+// same family.
+IpAddress next_to(const IpAddress& address, std::uint32_t delta);
+
+}  // namespace xdpturn
