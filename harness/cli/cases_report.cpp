@@ -1,0 +1,189 @@
+#include "harness/cli/cases_report.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <iomanip>
+#include <iostream>
+
+#include "harness/cli/commands.hpp"
+#include "harness/cli/options.hpp"
+#include "harness/io/decision_json.hpp"
+#include "harness/io/junit.hpp"
+
+namespace xdpturn::cli {
+
+namespace {
+
+std::string decision_text(const Decision& d) {
+    std::string verdict(name(d.verdict));
+    return verdict.substr(4) + "/" + std::string(name(d.reason));  // drop the "XDP_" prefix
+}
+
+std::string artifact_name(std::string case_name) {
+    for (char& c : case_name)
+        if (c == '/') c = '-';
+    return case_name + ".pcap";
+}
+
+void print_case_line(const FixedCase& c, const FixedCaseOutcome& outcome) {
+    const std::string reference = outcome.comparison ? decision_text(outcome.comparison->reference.decision) : "";
+    const std::string xdp = outcome.comparison ? decision_text(outcome.comparison->xdp.decision) : "refused";
+    std::cout << std::setw(40) << c.name << std::setw(24) << decision_text(c.expected) << std::setw(24)
+              << (reference.empty() ? decision_text(c.expected) : reference) << std::setw(24) << xdp
+              << (outcome.passed() ? "ok" : "FAILED") << "\n";
+}
+
+nlohmann::json case_json(const FixedCase& c, const FixedCaseOutcome& outcome) {
+    nlohmann::json entry = {{"name", c.name},
+                            {"description", c.description},
+                            {"expected", decision_json(c.expected)},
+                            {"passed", outcome.passed()},
+                            {"problems", outcome.problems}};
+    if (outcome.comparison) {
+        entry["reference"] = decision_json(outcome.comparison->reference.decision);
+        entry["xdp"] = decision_json(outcome.comparison->xdp.decision);
+        entry["agree"] = outcome.comparison->agree;
+    } else {
+        entry["xdp_refused"] = outcome.xdp_refusal;
+    }
+    return entry;
+}
+
+// Prints a failed case's problems and, with --artifacts, writes its pcap.
+void report_failed_case(const FixedCase& c, const FixedCaseOutcome& outcome, const std::string& artifacts,
+                        nlohmann::json& entry) {
+    for (const std::string& problem : outcome.problems) std::cout << "    " << problem << "\n";
+    if (artifacts.empty()) return;
+    const std::string path = artifacts + "/" + artifact_name(c.name);
+    if (auto written = write_case_pcap(path, c, outcome); written) {
+        std::cout << "    frames written to " << path << "\n";
+        entry["pcap"] = path;
+    } else {
+        std::cout << "    (could not write " << path << ": " << written.error().message << ")\n";
+    }
+}
+
+// The count per contract row.
+void print_rows(const CasesRun& run) {
+    std::cout << "\n"
+              << std::setw(20) << "contract row" << std::setw(8) << "cases"
+              << "passed\n";
+    for (Reason reason : all_reasons) {
+        const RowTally& tally = run.row(reason);
+        std::cout << std::setw(20) << name(reason) << std::setw(8) << tally.cases << tally.passed
+                  << (tally.cases == 0 ? (reachable_through_test_run(reason) || reason == Reason::short_ethernet
+                                              ? "   NO CASE"
+                                              : "   (unreachable by any frame; see docs/datapath.md)")
+                                       : "")
+                  << "\n";
+    }
+}
+
+// The case as a JUnit test case: classname "cases.<row>", name the variant,
+// the problems (with their field diffs) and the pcap's path on failure.
+JUnitCase case_junit(const FixedCase& c, const FixedCaseOutcome& outcome, const nlohmann::json& entry) {
+    const std::size_t slash = c.name.find('/');
+    JUnitCase junit{"cases." + c.name.substr(0, slash), c.name.substr(slash + 1)};
+    if (outcome.passed()) return junit;
+    junit.failure = outcome.problems.front().substr(0, outcome.problems.front().find('\n'));
+    for (const std::string& problem : outcome.problems) junit.details += problem + "\n";
+    if (entry.contains("pcap"))
+        junit.details += "frames (input, expected, reference, xdp): " + entry["pcap"].get<std::string>() + "\n";
+    return junit;
+}
+
+void print_header(const ProgramSource& source) {
+    std::cout << "XDP program: " << source.describe() << "\n\n";
+    std::cout << std::left << std::setw(40) << "case" << std::setw(24) << "expected" << std::setw(24) << "reference"
+              << std::setw(24) << "xdp"
+              << "result\n";
+}
+
+int report_exact(const CasesRun& run, const ProgramSource& source, const CasesReportOptions& options) {
+    print_header(source);
+    JUnitSuite suite{"xdpturn cases", {{"program", source.describe()}}, {}};
+    nlohmann::json json_cases = nlohmann::json::array();
+    for (const auto& [fixed, outcome] : run.outcomes) {
+        const FixedCase& c = *fixed;
+        print_case_line(c, outcome);
+        nlohmann::json entry = case_json(c, outcome);
+        if (!outcome.passed()) report_failed_case(c, outcome, options.artifacts, entry);
+        if (options.verbose && outcome.comparison && outcome.comparison->agree)
+            std::cout << "    outputs equal (" << outcome.comparison->xdp.output.size() << " bytes)\n";
+        suite.cases.push_back(case_junit(c, outcome, entry));
+        json_cases.push_back(std::move(entry));
+    }
+    print_rows(run);
+    const int rows_without_case = run.rows_without_case();
+    const auto total = static_cast<int>(run.outcomes.size());
+    std::cout << "\n" << total - run.failed << " of " << total << " cases passed";
+    if (rows_without_case > 0) std::cout << "; " << rows_without_case << " contract row(s) have no case";
+    std::cout << "\n";
+
+    if (!options.report.empty()) {
+        nlohmann::json document = {
+            {"program", source.describe()},
+            {"cases", json_cases},
+            {"summary", {{"cases", total}, {"failed", run.failed}, {"rows_without_case", rows_without_case}}}};
+        if (!write_report("cases", options.report, document)) return exit_usage;
+    }
+    if (!options.junit.empty() && !write_junit_report("cases", options.junit, {suite})) return exit_usage;
+    return run.failed > 0 || rows_without_case > 0 ? exit_disagreement : exit_equal;
+}
+
+// The fixed cases through the conformance oracle: each case's frame and
+// table, the class of what the program did (their expected decisions are
+// our program's, so they are not the measure here).
+int report_conformance(const CasesRun& run, const ProgramSource& source, const CasesReportOptions& options) {
+    std::cout << "program: " << source.describe() << " (conformance oracle, docs/targets.md)\n\n"
+              << std::left << std::setw(40) << "case" << std::setw(24) << "reference" << std::setw(16) << "target"
+              << "class\n";
+    JUnitSuite suite{"xdpturn cases", {{"program", source.describe()}}, {}};
+    nlohmann::json json_cases = nlohmann::json::array();
+    for (const auto& [fixed, outcome] : run.outcomes) {
+        const FixedCase& c = *fixed;
+        const Comparison& compared = *outcome.comparison;
+        const ConformanceVerdict& verdict = *compared.conformance;
+        std::cout << std::setw(40) << c.name << std::setw(24) << decision_text(compared.reference.decision)
+                  << std::setw(16) << std::string(name(compared.xdp.decision.verdict)).substr(4)
+                  << name(verdict.conformance) << "\n";
+        const std::size_t slash = c.name.find('/');
+        JUnitCase junit_case{"cases." + c.name.substr(0, slash), c.name.substr(slash + 1)};
+        if (is_defect(verdict.conformance)) {
+            std::cout << verdict.detail << "\n";
+            junit_case.failure = std::string(name(verdict.conformance));
+            junit_case.details = verdict.detail;
+        }
+        suite.cases.push_back(junit_case);
+        json_cases.push_back({{"name", c.name},
+                              {"reference", decision_json(compared.reference.decision)},
+                              {"target_verdict", name(compared.xdp.decision.verdict)},
+                              {"class", name(verdict.conformance)},
+                              {"detail", verdict.detail}});
+    }
+    nlohmann::json classes = nlohmann::json::object();
+    std::cout << "\n";
+    for (std::size_t i = 0; i < conformance_count; ++i) {
+        classes[std::string(name(static_cast<Conformance>(i)))] = run.classes[i];
+        if (run.classes[i] > 0)
+            std::cout << std::setw(24) << name(static_cast<Conformance>(i)) << run.classes[i] << "\n";
+    }
+    std::cout << "\n" << run.defects << " defect(s) in " << json_cases.size() << " cases\n";
+    if (!options.report.empty() && !write_report("cases", options.report,
+                                                 {{"program", source.describe()},
+                                                  {"oracle", "conformance"},
+                                                  {"cases", json_cases},
+                                                  {"classes", classes},
+                                                  {"defects", run.defects}}))
+        return exit_usage;
+    if (!options.junit.empty() && !write_junit_report("cases", options.junit, {suite})) return exit_usage;
+    return run.defects > 0 ? exit_disagreement : exit_equal;
+}
+
+}  // namespace
+
+int report_cases(const CasesRun& run, const ProgramSource& source, const CasesReportOptions& options) {
+    return run.conformance ? report_conformance(run, source, options) : report_exact(run, source, options);
+}
+
+}  // namespace xdpturn::cli
