@@ -23,6 +23,13 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// The lowest case of each defect class, the classes in the order of their
+// names (the order the reports list them in).
+struct ByName {
+    bool operator()(Conformance a, Conformance b) const { return name(a) < name(b); }
+};
+using FirstDefects = std::map<Conformance, std::uint64_t, ByName>;
+
 std::uint64_t nanoseconds_since(Clock::time_point start) {
     return static_cast<std::uint64_t>(
         std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count());
@@ -111,15 +118,8 @@ class CheckJob {
         cost += phases;
     }
 
-    ReasonTally reference;
-    ReasonTally xdp;
-    ConformanceTally classes{};
-    std::map<std::string, std::uint64_t> first_defect;  // class -> lowest case index
-    std::uint64_t claimed_relayable = 0;
-    std::uint64_t claimed_not_offloaded = 0;
-    std::array<std::uint64_t, variation_count> variations{};
-    BoundaryTally boundaries{};
-    std::uint64_t cases = 0;
+    CheckTally tally;
+    FirstDefects first_defect;
     EngineCost cost;
     std::string counter_mismatch;
     std::string error;
@@ -159,34 +159,34 @@ class CheckJob {
         const auto started = Clock::now();
         const std::vector<std::uint8_t> frame = frame_of(c);
         cost.build_ns += nanoseconds_since(started);
-        const auto failure =
+        const PropertyCheck checked =
             isolated ? check_case_alone(engine, c, frame, comparison_) : lay_and_check(engine, c, *displaced, frame);
-        if (failure && failure->property == "harness")
-            return stop_with("case " + std::to_string(index) + ": " + failure->details);
-        ++cases;
+        if (!checked) return stop_with("case " + std::to_string(index) + ": " + checked.error().message);
+        const std::optional<PropertyFailure>& failure = *checked;
+        ++tally.cases_run;
         const Reason xdp_reason = comparison_.xdp.decision.reason;
-        reference.add(comparison_.reference.decision.reason);
+        tally.reference_reasons.add(comparison_.reference.decision.reason);
         if (comparison_.xdp.reason_known) {
-            xdp.add(xdp_reason);
+            tally.xdp_reasons.add(xdp_reason);
             (isolated ? isolated_xdp_ : shared_xdp_)[c.config].add(xdp_reason);
         }
         if (comparison_.conformance) {
-            ++classes[static_cast<std::size_t>(comparison_.conformance->conformance)];
+            ++tally.classes[static_cast<std::size_t>(comparison_.conformance->conformance)];
             const TargetDescription* target = options_.program.target.get();
             if (target != nullptr && comparison_.reference.decision.verdict == Verdict::tx &&
                 claims_path(*target, frame, comparison_.reference)) {
-                ++claimed_relayable;
-                if (comparison_.conformance->conformance == Conformance::not_offloaded) ++claimed_not_offloaded;
+                ++tally.claimed_relayable;
+                if (comparison_.conformance->conformance == Conformance::not_offloaded) ++tally.claimed_not_offloaded;
             }
         }
-        for (Variation variation : c.variations) ++variations[static_cast<std::size_t>(variation)];
+        for (Variation variation : c.variations) ++tally.variation_hits[static_cast<std::size_t>(variation)];
         const auto classifying = Clock::now();
         for (Boundary boundary :
              classify(c.config, frame, comparison_.reference.decision, comparison_.reference.output))
-            ++boundaries[static_cast<std::size_t>(boundary)];
+            ++tally.boundary_hits[static_cast<std::size_t>(boundary)];
         cost.classify_ns += nanoseconds_since(classifying);
-        if (failure && comparison_.conformance && failure->property != "valid") {
-            first_defect.emplace(failure->property, index);  // blocks run in order: the first is the lowest
+        if (failure && failure->property == Property::conformance) {
+            first_defect.emplace(failure->defect, index);  // blocks run in order: the first is the lowest
         } else if (failure) {
             run_.failed_at(index);
             return false;
@@ -197,11 +197,9 @@ class CheckJob {
         return true;
     }
 
-    std::optional<PropertyFailure> lay_and_check(DifferentialEngine& engine, const GeneratedCase& c,
-                                                 const BindingTable& displaced,
-                                                 const std::vector<std::uint8_t>& frame) {
-        if (auto laid = engine.replace_layer(c.config, displaced, c.bindings); !laid)
-            return PropertyFailure{"harness", laid.error().message};
+    PropertyCheck lay_and_check(DifferentialEngine& engine, const GeneratedCase& c, const BindingTable& displaced,
+                                const std::vector<std::uint8_t>& frame) {
+        if (Status laid = engine.replace_layer(c.config, displaced, c.bindings); !laid) return laid.error();
         return check_properties(engine, c, frame, comparison_);
     }
 
@@ -239,18 +237,17 @@ Status probe_configs(const ProgramSource& source) {
 }
 
 // The lowest case of each defect class over all jobs.
-std::map<std::string, std::uint64_t> first_defects(const std::vector<std::unique_ptr<CheckJob>>& states) {
-    std::map<std::string, std::uint64_t> first;
+FirstDefects first_defects(const std::vector<std::unique_ptr<CheckJob>>& states) {
+    FirstDefects first;
     for (const auto& state : states)
-        for (const auto& [property, index] : state->first_defect) {
-            auto [entry, added] = first.emplace(property, index);
+        for (const auto& [defect, index] : state->first_defect) {
+            auto [entry, added] = first.emplace(defect, index);
             if (!added) entry->second = std::min(entry->second, index);
         }
     return first;
 }
 
-Result<CheckResult> run_jobs(const CheckOptions& options, RunState& run,
-                             std::map<std::string, std::uint64_t>& defects) {
+Result<CheckResult> run_jobs(const CheckOptions& options, RunState& run, FirstDefects& defects) {
     const unsigned jobs = test_run_jobs(std::max(1u, options.jobs));
     std::vector<std::unique_ptr<CheckJob>> states;
     for (unsigned job = 0; job < jobs; ++job) states.push_back(std::make_unique<CheckJob>(options, run));
@@ -269,21 +266,31 @@ Result<CheckResult> run_jobs(const CheckOptions& options, RunState& run,
     for (const auto& state : states) {
         if (!state->error.empty()) return Error{state->error};
         result.counter_mismatch += state->counter_mismatch;
-        result.cases_run += state->cases;
         result.cost += state->cost;
-        result.reference_reasons += state->reference;
-        result.xdp_reasons += state->xdp;
-        for (std::size_t i = 0; i < conformance_count; ++i) result.classes[i] += state->classes[i];
-        result.claimed_relayable += state->claimed_relayable;
-        result.claimed_not_offloaded += state->claimed_not_offloaded;
-        for (std::size_t i = 0; i < state->variations.size(); ++i) result.variation_hits[i] += state->variations[i];
-        for (std::size_t i = 0; i < boundary_count; ++i) result.boundary_hits[i] += state->boundaries[i];
+        result += state->tally;
     }
     defects = first_defects(states);
     return result;
 }
 
+template <class T, std::size_t N>
+void add_counts(std::array<T, N>& sum, const std::array<T, N>& more) {
+    for (std::size_t i = 0; i < N; ++i) sum[i] += more[i];
+}
+
 }  // namespace
+
+CheckTally& CheckTally::operator+=(const CheckTally& other) {
+    cases_run += other.cases_run;
+    reference_reasons += other.reference_reasons;
+    xdp_reasons += other.xdp_reasons;
+    add_counts(variation_hits, other.variation_hits);
+    add_counts(boundary_hits, other.boundary_hits);
+    add_counts(classes, other.classes);
+    claimed_relayable += other.claimed_relayable;
+    claimed_not_offloaded += other.claimed_not_offloaded;
+    return *this;
+}
 
 std::vector<Reason> CheckResult::uncovered_rows() const {
     std::vector<Reason> rows;
@@ -303,10 +310,9 @@ std::vector<Boundary> CheckResult::uncovered_boundaries() const {
 }
 
 // Shrinks and saves the first case of every defect class.
-Status shrink_defects(const CheckOptions& options, const std::map<std::string, std::uint64_t>& defects,
-                      CheckResult& result) {
-    for (const auto& [property, index] : defects) {
-        auto failure = shrink_and_save(options, index, property);
+Status shrink_defects(const CheckOptions& options, const FirstDefects& defects, CheckResult& result) {
+    for (const auto& [defect, index] : defects) {
+        auto failure = shrink_and_save(options, index, defect);
         if (!failure) return failure.error();
         result.defects.push_back(std::move(failure).value());
     }
@@ -316,7 +322,7 @@ Status shrink_defects(const CheckOptions& options, const std::map<std::string, s
 Result<CheckResult> run_check(const CheckOptions& options) {
     if (auto probed = probe_configs(options.program); !probed) return probed.error();
     RunState run(options.cases);
-    std::map<std::string, std::uint64_t> defects;
+    FirstDefects defects;
     auto result = run_jobs(options, run, defects);
     if (!result) return result;
     result->conformance = DifferentialEngine(options.program).judges_conformance();

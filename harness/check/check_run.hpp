@@ -46,30 +46,37 @@ struct CheckFailure {
     std::string save_error;
 };
 
-struct CheckResult {
+// What a run counts, case by case: each job keeps one, and the run adds
+// them up.
+struct CheckTally {
     std::uint64_t cases_run = 0;
-    double seconds = 0;
-    double bare_calls_per_second = 0;  // one thread, a 62-byte frame in a loop, same run
-    // With --coverage, the same loop on the program without probes: the probes' cost.
-    double bare_calls_per_second_without_probes = 0;
-    EngineCost cost;  // inside the syscalls of the run itself, summed over jobs
     ReasonTally reference_reasons;
     ReasonTally xdp_reasons;
     std::array<std::uint64_t, variation_count> variation_hits{};
     BoundaryTally boundary_hits{};
-    std::optional<CheckFailure> failure;
-    // Under the conformance oracle the run does not stop at a defect: every
-    // case is classified, and the first case of each defect class is
-    // shrunk (keeping its class) and saved.
-    bool conformance = false;
-    ConformanceTally classes{};
-    std::vector<CheckFailure> defects;
+    ConformanceTally classes{};  // under the conformance oracle
     // Frames the reference relays on paths the target claims to offload
     // (its description's families and directions), and how many of them
     // the target did not touch: all of them untouched points at a
     // description that does not match the program.
     std::uint64_t claimed_relayable = 0;
     std::uint64_t claimed_not_offloaded = 0;
+
+    CheckTally& operator+=(const CheckTally& other);
+};
+
+struct CheckResult : CheckTally {
+    double seconds = 0;
+    double bare_calls_per_second = 0;  // one thread, a 62-byte frame in a loop, same run
+    // With --coverage, the same loop on the program without probes: the probes' cost.
+    double bare_calls_per_second_without_probes = 0;
+    EngineCost cost;  // inside the syscalls of the run itself, summed over jobs
+    std::optional<CheckFailure> failure;
+    // Under the conformance oracle the run does not stop at a defect: every
+    // case is classified, and the first case of each defect class is
+    // shrunk (keeping its class) and saved.
+    bool conformance = false;
+    std::vector<CheckFailure> defects;
     std::string counter_mismatch;  // empty when the BPF counters match the verdicts
 
     double cases_per_second() const { return seconds > 0 ? static_cast<double>(cases_run) / seconds : 0; }

@@ -6,49 +6,65 @@ namespace xdpturn {
 
 namespace {
 
-// Under the conformance oracle the property is the class: a defect fails
-// "its" property, so a run tells the classes apart and shrinks each to
-// itself. The reference's own output must still be valid.
+// Under the conformance oracle a defect fails `conformance` with its class.
+// The reference's own output must still be valid.
 std::optional<PropertyFailure> conformance_failure(const GeneratedCase&, const std::vector<std::uint8_t>& frame,
                                                    const Comparison& comparison) {
     if (comparison.reference.decision.verdict == Verdict::tx)
         if (auto problem = validate_output(frame, comparison.reference.output, comparison.reference.decision.reason))
-            return PropertyFailure{"valid", "the reference output is not a valid frame: " + *problem};
+            return PropertyFailure{Property::valid, {}, "the reference output is not a valid frame: " + *problem};
     const ConformanceVerdict& verdict = *comparison.conformance;
     if (!is_defect(verdict.conformance)) return std::nullopt;
-    return PropertyFailure{std::string(name(verdict.conformance)), verdict.detail};
+    return PropertyFailure{Property::conformance, verdict.conformance, verdict.detail};
+}
+
+std::optional<PropertyFailure> failed_property(const GeneratedCase& c, const std::vector<std::uint8_t>& frame,
+                                               const Comparison& comparison) {
+    if (comparison.conformance) return conformance_failure(c, frame, comparison);
+    if (comparison.xdp.decision.verdict == Verdict::pass && comparison.xdp.output != frame) {
+        const FrameDiff diff = compare_frames(frame, comparison.xdp.output, DissectOptions{c.config.turn_port});
+        return PropertyFailure{Property::unchanged, {}, "XDP_PASS changed the frame:\n" + diff.render("input", "xdp")};
+    }
+    if (comparison.xdp.decision.verdict == Verdict::tx) {
+        if (auto problem = validate_output(frame, comparison.xdp.output, comparison.xdp.decision.reason))
+            return PropertyFailure{Property::valid,
+                                   {},
+                                   "the XDP output is not a valid " +
+                                       std::string(name(comparison.xdp.decision.reason)) + " frame: " + *problem};
+    }
+    if (comparison.reference.decision.verdict == Verdict::tx) {
+        if (auto problem = validate_output(frame, comparison.reference.output, comparison.reference.decision.reason))
+            return PropertyFailure{Property::valid,
+                                   {},
+                                   "the reference output is not a valid " +
+                                       std::string(name(comparison.reference.decision.reason)) + " frame: " + *problem};
+    }
+    if (!comparison.agree)
+        return PropertyFailure{Property::agreement, {}, "the engines disagree:\n" + comparison.explain()};
+    return std::nullopt;
 }
 
 }  // namespace
 
-std::optional<PropertyFailure> check_properties(DifferentialEngine& engine, const GeneratedCase& c,
-                                                const std::vector<std::uint8_t>& frame, Comparison& comparison) {
-    const Status compared = engine.compare(c.config, frame, comparison);
-    if (!compared) return PropertyFailure{"harness", compared.error().message};
-    if (comparison.conformance) return conformance_failure(c, frame, comparison);
-    if (comparison.xdp.decision.verdict == Verdict::pass && comparison.xdp.output != frame) {
-        const FrameDiff diff = compare_frames(frame, comparison.xdp.output, DissectOptions{c.config.turn_port});
-        return PropertyFailure{"unchanged", "XDP_PASS changed the frame:\n" + diff.render("input", "xdp")};
+std::string_view name(Property property) {
+    switch (property) {
+        case Property::agreement: return "agreement";
+        case Property::unchanged: return "unchanged";
+        case Property::valid: return "valid";
+        case Property::conformance: return "conformance";
     }
-    if (comparison.xdp.decision.verdict == Verdict::tx) {
-        if (auto problem = validate_output(frame, comparison.xdp.output, comparison.xdp.decision.reason))
-            return PropertyFailure{"valid", "the XDP output is not a valid " +
-                                                std::string(name(comparison.xdp.decision.reason)) +
-                                                " frame: " + *problem};
-    }
-    if (comparison.reference.decision.verdict == Verdict::tx) {
-        if (auto problem = validate_output(frame, comparison.reference.output, comparison.reference.decision.reason))
-            return PropertyFailure{"valid", "the reference output is not a valid " +
-                                                std::string(name(comparison.reference.decision.reason)) +
-                                                " frame: " + *problem};
-    }
-    if (!comparison.agree) return PropertyFailure{"agreement", "the engines disagree:\n" + comparison.explain()};
-    return std::nullopt;
+    return "?";
 }
 
-std::optional<PropertyFailure> check_case_alone(DifferentialEngine& engine, const GeneratedCase& c,
-                                                const std::vector<std::uint8_t>& frame, Comparison& comparison) {
-    if (auto set = engine.set_table(c.config, c.bindings); !set) return PropertyFailure{"harness", set.error().message};
+PropertyCheck check_properties(DifferentialEngine& engine, const GeneratedCase& c,
+                               const std::vector<std::uint8_t>& frame, Comparison& comparison) {
+    if (Status compared = engine.compare(c.config, frame, comparison); !compared) return compared.error();
+    return failed_property(c, frame, comparison);
+}
+
+PropertyCheck check_case_alone(DifferentialEngine& engine, const GeneratedCase& c,
+                               const std::vector<std::uint8_t>& frame, Comparison& comparison) {
+    if (Status set = engine.set_table(c.config, c.bindings); !set) return set.error();
     return check_properties(engine, c, frame, comparison);
 }
 

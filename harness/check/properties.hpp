@@ -7,28 +7,42 @@
 // over whole runs (counter totals against the verdict tally).
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "harness/check/generators.hpp"
 #include "harness/compare/differential.hpp"
 
 namespace xdpturn {
 
+// What a case can fail. Under the conformance oracle a defect class fails
+// `conformance`, so that a run tells the classes apart and shrinks each to
+// itself.
+enum class Property : std::uint8_t { agreement, unchanged, valid, conformance };
+std::string_view name(Property property);
+
 struct PropertyFailure {
-    // "agreement", "unchanged", "valid", or "harness"; under the conformance
-    // oracle the defect class (compare/conformance.hpp).
-    std::string property;
+    Property property = Property::agreement;
+    Conformance defect = Conformance::untouched_pass;  // the class, when property is conformance
     std::string details;
+
+    // How reports and file names call it: the property, or the defect class.
+    std::string_view label() const { return property == Property::conformance ? name(defect) : name(property); }
 };
+
+// A case passed (nothing), failed a property, or could not be run at all
+// (an error: the harness or the kernel, never the program's fault).
+using PropertyCheck = Result<std::optional<PropertyFailure>>;
 
 // Compares the case's frame against the engine's table as it stands (the
 // caller syncs first) and checks every property.
-std::optional<PropertyFailure> check_properties(DifferentialEngine& engine, const GeneratedCase& c,
-                                                const std::vector<std::uint8_t>& frame, Comparison& comparison);
+PropertyCheck check_properties(DifferentialEngine& engine, const GeneratedCase& c,
+                               const std::vector<std::uint8_t>& frame, Comparison& comparison);
 
 // The case on exactly its own table: set_table, then check_properties.
-std::optional<PropertyFailure> check_case_alone(DifferentialEngine& engine, const GeneratedCase& c,
-                                                const std::vector<std::uint8_t>& frame, Comparison& comparison);
+PropertyCheck check_case_alone(DifferentialEngine& engine, const GeneratedCase& c,
+                               const std::vector<std::uint8_t>& frame, Comparison& comparison);
 
 }  // namespace xdpturn

@@ -19,9 +19,9 @@ std::string show(const GeneratedCase& c) {
 // underneath the candidates' own entries.
 class Shrinker {
   public:
-    Shrinker(const CheckOptions& options, BindingTable background, std::string property)
+    Shrinker(const CheckOptions& options, BindingTable background, std::optional<Conformance> defect)
         : options_(options),
-          property_(std::move(property)),
+          defect_(defect),
           background_(std::move(background)),
           engine_(options.program, CounterCheck::last_reason_only) {}
 
@@ -32,14 +32,16 @@ class Shrinker {
         return c;
     }
 
-    std::optional<PropertyFailure> evaluate(const std::vector<std::uint32_t>& choices) {
+    PropertyCheck evaluate(const std::vector<std::uint32_t>& choices) {
         ++runs_;
         const GeneratedCase c = with_background(interpret_choices(choices));
         return check_case_alone(engine_, c, frame_of(c), comparison_);
     }
     bool still_fails(const std::vector<std::uint32_t>& choices) {
-        auto found = evaluate(choices);
-        return found && found->property != "harness" && (property_.empty() || found->property == property_);
+        const PropertyCheck checked = evaluate(choices);
+        if (!checked || !*checked) return false;  // a candidate the harness cannot run does not fail
+        const PropertyFailure& found = **checked;
+        return !defect_ || (found.property == Property::conformance && found.defect == *defect_);
     }
     bool out_of_runs() const { return runs_ >= options_.max_shrink_runs; }
 
@@ -84,7 +86,7 @@ class Shrinker {
 
   private:
     const CheckOptions& options_;
-    std::string property_;
+    std::optional<Conformance> defect_;
     BindingTable background_;
     DifferentialEngine engine_;
     Comparison comparison_;
@@ -94,10 +96,10 @@ class Shrinker {
 }  // namespace
 
 Result<CheckFailure> shrink_and_save(const CheckOptions& options, std::uint64_t case_index,
-                                     const std::string& property) {
+                                     std::optional<Conformance> defect) {
     CheckFailure failure;
     failure.case_index = case_index;
-    Shrinker shrinker(options, table_met_by(options.seed, case_index, options.cases), property);
+    Shrinker shrinker(options, table_met_by(options.seed, case_index, options.cases), defect);
     auto shrinkable = shrinkable_choices(case_choices(options.seed, case_index));
     if (!shrinker.still_fails(shrinkable.value()))
         return Error{"case " + std::to_string(case_index) + " failed once and then passed"};
@@ -108,14 +110,16 @@ Result<CheckFailure> shrink_and_save(const CheckOptions& options, std::uint64_t 
     // Run the final case once more so the comparison describes it.
     const GeneratedCase final_case = shrinker.with_background(interpret_choices(failure.choices));
     const std::vector<std::uint8_t> frame = frame_of(final_case);
-    const auto found = check_case_alone(shrinker.engine(), final_case, frame, shrinker.comparison());
-    if (!found) return Error{"the shrunk case stopped failing when run again"};
+    const PropertyCheck checked = check_case_alone(shrinker.engine(), final_case, frame, shrinker.comparison());
+    if (!checked) return checked.error();
+    if (!*checked) return Error{"the shrunk case stopped failing when run again"};
+    const PropertyFailure& found = **checked;
     failure.shrink_runs = shrinker.runs();
-    failure.property = found->property;
-    failure.details = found->details;
+    failure.property = found.label();
+    failure.details = found.details;
     failure.shown_case = show(final_case);
     const std::string stem = options.counterexample_dir + "/seed-" + std::to_string(options.seed) + "-case-" +
-                             std::to_string(case_index) + (property.empty() ? "" : "-" + property);
+                             std::to_string(case_index) + (defect ? "-" + std::string(name(*defect)) : "");
     auto saved = write_counterexample(stem, final_case, frame, shrinker.comparison(),
                                       {options.seed, case_index, failure.property, options.program.describe()});
     if (saved)

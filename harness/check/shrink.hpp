@@ -5,14 +5,15 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
 #include "harness/check/check_run.hpp"
 
 namespace xdpturn {
 
-// `property`: shrink only to cases that fail that very property (a defect
-// class under the conformance oracle); empty: any failure.
+// `defect`: under the conformance oracle, shrink only to cases of that very
+// defect class; none: to any failure.
 Result<CheckFailure> shrink_and_save(const CheckOptions& options, std::uint64_t case_index,
-                                     const std::string& property = {});
+                                     std::optional<Conformance> defect = std::nullopt);
 
 }  // namespace xdpturn

@@ -4,6 +4,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "harness/check/properties.hpp"
 #include "harness/cli/commands.hpp"
 
 namespace xdpturn::cli {
@@ -213,9 +214,9 @@ JUnitSuite result_junit(const CheckOptions& options, const CheckResult& result, 
                       {"cases", std::to_string(result.cases_run)},
                       {"jobs", std::to_string(options.jobs)}},
                      {}};
-    for (const char* property : {"agreement", "unchanged", "valid"}) {
-        JUnitCase test{"check.property", property, result.seconds};
-        if (result.failure && result.failure->property == property) {
+    for (Property property : {Property::agreement, Property::unchanged, Property::valid}) {
+        JUnitCase test{"check.property", std::string(name(property)), result.seconds};
+        if (result.failure && result.failure->property == name(property)) {
             const CheckFailure& failure = *result.failure;
             test.failure = "case " + std::to_string(failure.case_index) + " of seed " + std::to_string(options.seed);
             test.details = failure.shown_case + failure.details + "\n";

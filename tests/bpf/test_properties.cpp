@@ -50,8 +50,9 @@ RC_BOOST_PROP(engines_agree_pass_is_unchanged_tx_is_valid, ()) {
     const GeneratedCase c = *gen_case();
     const std::vector<std::uint8_t> frame = frame_of(c);
     PropertyRun& run = property_run();
-    const auto failure = check_case_alone(run.engine, c, frame, run.comparison);
-    if (failure && failure->property == "harness") RC_FAIL("harness error: " + failure->details);
+    const PropertyCheck checked = check_case_alone(run.engine, c, frame, run.comparison);
+    if (!checked) RC_FAIL("harness error: " + checked.error().message);
+    const std::optional<PropertyFailure>& failure = *checked;
     ++run.cases;
     run.reference.add(run.comparison.reference.decision.reason);
     run.xdp.add(run.comparison.xdp.decision.reason);
@@ -60,8 +61,8 @@ RC_BOOST_PROP(engines_agree_pass_is_unchanged_tx_is_valid, ()) {
     // Written on every failing run while RapidCheck shrinks: the last one,
     // which stays on disk, is the shrunk case.
     const auto saved = write_counterexample(std::string(XDPTURN_ARTIFACT_DIR) + "/property-counterexample", c, frame,
-                                            run.comparison, {0, 0, failure->property, run_program_name()});
-    RC_FAIL("property '" + failure->property + "' failed:\n" + failure->details +
+                                            run.comparison, {0, 0, std::string(failure->label()), run_program_name()});
+    RC_FAIL("property '" + std::string(failure->label()) + "' failed:\n" + failure->details +
             (saved ? "\ncounterexample: " + saved->pcap + " and " + saved->json + "\nreproduce: xdpturn replay " +
                          saved->pcap + " --bindings " + saved->json
                    : "\n(could not save the counterexample: " + saved.error().message + ")"));
