@@ -4,7 +4,6 @@
 
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -13,43 +12,25 @@
 
 #include <nlohmann/json.hpp>
 
-#include "harness/io/capture_reader.hpp"
 #include "harness/io/decision_json.hpp"
-#include "harness/io/link_layer.hpp"
 #include "harness/io/pcap_out.hpp"
 #include "harness/replay/capture_oracle.hpp"
-#include "harness/replay/checksum_offload.hpp"
 #include "harness/replay/live_verifier.hpp"
+#include "harness/replay/replay_input.hpp"
 #include "harness/replay/replay_pipeline.hpp"
 
 namespace xdpturn {
 
 namespace {
 
-const char* checksum_state_name(UdpChecksumState state) {
-    switch (state) {
-        case UdpChecksumState::not_applicable: return "not UDP";
-        case UdpChecksumState::none: return "none (0)";
-        case UdpChecksumState::valid: return "valid";
-        case UdpChecksumState::partial: return partial_checksum_state;
-        case UdpChecksumState::wrong: return "wrong";
-    }
-    return "?";
-}
-
-// For progress only: a file that cannot be sized counts as empty.
-std::uint64_t file_size_or_zero(const std::string& path) {
-    std::error_code error;
-    const auto size = std::filesystem::file_size(path, error);
-    return error ? 0 : static_cast<std::uint64_t>(size);
-}
-
-// One run: reads the captures in order, feeds the pipeline, and merges its
-// results (in capture order) into the result, the outputs and the oracle.
+// The tally side of one run: the input side (replay_input) reads the
+// captures and feeds the pipeline, or in live mode the judge; this merges
+// what comes back (in capture order) into the result, the outputs and the
+// relay-output oracle.
 class ReplayRun {
   public:
     explicit ReplayRun(const ReplayOptions& options)
-        : options_(options), learner_(options.config.turn_port, options.bindings), live_(options.config) {}
+        : options_(options), input_(options, result_), live_(options.config) {}
 
     Result<ReplayResult> run() {
         if (auto opened = open_outputs(); !opened) return opened.error();
@@ -62,16 +43,10 @@ class ReplayRun {
                 return Error{"cannot run the XDP program: " + started.error().message};
             sink_ = [&pipeline](ReplayFrame frame) { return pipeline.push(std::move(frame)); };
         }
-        table_ = std::make_shared<const BindingTable>(options_.bindings);
         for (const std::string& capture : options_.captures)
             result_.per_capture.push_back(CaptureTally{capture, 0, 0, 0, {}, {}});
         const auto start = started_ = std::chrono::steady_clock::now();
-        for (const std::string& capture : options_.captures) total_bytes_ += file_size_or_zero(capture);
-        for (std::uint32_t capture = 0; capture < options_.captures.size(); ++capture) {
-            if (auto read = read_capture(capture); !read) return read.error();
-            finished_bytes_ += file_size_or_zero(options_.captures[capture]);
-            current_bytes_ = 0;
-        }
+        if (auto read = input_.read_all(sink_); !read) return read.error();
         if (options_.live) {
             live_.finish(settled_);
             settle_live();
@@ -107,72 +82,6 @@ class ReplayRun {
         return ok_status();
     }
 
-    Status read_capture(std::uint32_t capture) {
-        const std::string& path = options_.captures[capture];
-        CaptureTally& tally = result_.per_capture[capture];
-        auto reader = CaptureReader::open(path);
-        if (!reader) {
-            result_.input_errors.push_back(tally.input_error = reader.error().message);
-            return ok_status();
-        }
-        auto adapter = LinkAdapter::for_link_type(reader->link_type());
-        if (!adapter) {
-            tally.input_error = "capture '" + path + "' (" + reader->link_type_name() + "): " + adapter.error().message;
-            result_.input_errors.push_back(tally.input_error);
-            return ok_status();
-        }
-        result_.link_types.push_back({path, adapter->name(), adapter->synthesised()});
-        for (std::uint64_t index = 0;; ++index) {
-            auto captured = reader->next();
-            if (!captured) {
-                tally.input_error = captured.error().message + " (after " + std::to_string(index) + " frames)";
-                result_.input_errors.push_back(tally.input_error);
-                return ok_status();
-            }
-            if (!*captured) return ok_status();
-            ++result_.frames_read;
-            ++tally.frames_read;
-            if (options_.progress && tally.frames_read % 4096 == 0) current_bytes_ = reader->bytes_read();
-            if (auto pushed = sink_(prepare(capture, index, **captured, *adapter)); !pushed) return pushed;
-        }
-    }
-
-    // The frame as the engines will see it, or why it is skipped.
-    ReplayFrame prepare(std::uint32_t capture, std::uint64_t index, const CapturedFrame& captured,
-                        const LinkAdapter& adapter) {
-        ReplayFrame frame;
-        frame.capture = capture;
-        frame.index = index;
-        frame.table = table_;
-        if (captured.bytes.size() < captured.original_length) {
-            frame.skip = SkipReason::snap_length_cut;
-            return frame;
-        }
-        auto ethernet = adapter.to_ethernet(captured.bytes, converted_);
-        if (!ethernet) {
-            frame.skip = SkipReason::link_layer;
-            frame.skip_detail = ethernet.error().message;
-            return frame;
-        }
-        frame.bytes.assign(ethernet->begin(), ethernet->end());
-        const UdpChecksumState checksum = classify_udp_checksum(frame.bytes);
-        ++result_.udp_checksums[checksum_state_name(checksum)];
-        if (options_.fix_checksums && checksum == UdpChecksumState::partial) {
-            repair_udp_checksum(frame.bytes);
-            ++result_.checksums_repaired;
-        }
-        now_us_ = captured.timestamp_us;
-        if (options_.learn && learner_.observe(frame.bytes, captured.timestamp_us)) {
-            table_ = std::make_shared<const BindingTable>(learner_.table());
-            frame.table = table_;
-        }
-        if (frame.bytes.size() < test_run_min_frame)
-            frame.skip = SkipReason::shorter_than_ethernet;
-        else if (frame.bytes.size() > test_run_max_frame)
-            frame.skip = SkipReason::larger_than_linear;
-        return frame;
-    }
-
     // Counts a skipped frame; true if it was one.
     bool skipped(const ReplayFrame& frame, const std::string& path) {
         if (frame.skip == SkipReason::none) return false;
@@ -189,15 +98,11 @@ class ReplayRun {
         if (skipped(frame, options_.captures[frame.capture])) return ok_status();
         ++result_.compared;
         ++result_.per_capture[frame.capture].compared;
-        live_.observe(frame.bytes, frame.capture, frame.index, *frame.table, settled_, !bind_in_flight(frame.bytes));
+        live_.observe(frame.bytes, frame.capture, frame.index, *frame.table, settled_,
+                      !input_.bind_in_flight(frame.bytes));
         settle_live();
         return ok_status();
     }
-
-    // Whether the key the frame would be looked up by (a client's, or a
-    // peer's on an allocation) has a ChannelBind in flight: then the capture
-    // cannot say whether the relay had bound it when the frame arrived.
-    bool bind_in_flight(Bytes frame) const { return options_.learn && learner_.bind_in_flight(frame, now_us_); }
 
     void settle_live() {
         for (const LiveOutcome& outcome : settled_) {
@@ -242,14 +147,14 @@ class ReplayRun {
     void show_progress() const {
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
         const double rate = seconds > 0 ? static_cast<double>(result_.compared) / seconds : 0;
-        const std::uint64_t done = finished_bytes_ + current_bytes_;
-        const double left = done > 0 && total_bytes_ > done
-                                ? seconds * static_cast<double>(total_bytes_ - done) / static_cast<double>(done)
-                                : 0;
-        std::fprintf(
-            stderr, "\r%llu frames, %llu disagreements, %.0f frames/s, %.0f%% read, %.0f s left   ",
-            static_cast<unsigned long long>(result_.compared), static_cast<unsigned long long>(result_.disagreed), rate,
-            total_bytes_ > 0 ? 100.0 * static_cast<double>(done) / static_cast<double>(total_bytes_) : 0.0, left);
+        const std::uint64_t done = input_.bytes_done();
+        const std::uint64_t total = input_.total_bytes();
+        const double left =
+            done > 0 && total > done ? seconds * static_cast<double>(total - done) / static_cast<double>(done) : 0;
+        std::fprintf(stderr, "\r%llu frames, %llu disagreements, %.0f frames/s, %.0f%% read, %.0f s left   ",
+                     static_cast<unsigned long long>(result_.compared),
+                     static_cast<unsigned long long>(result_.disagreed), rate,
+                     total > 0 ? 100.0 * static_cast<double>(done) / static_cast<double>(total) : 0.0, left);
     }
 
     // An output that cannot be written fails the run at its end, with the
@@ -283,9 +188,7 @@ class ReplayRun {
     }
 
     void finish_result() {
-        result_.learned = learner_.stats();
-        result_.bindings_learned = learner_.bindings_learned();
-        result_.final_table = learner_.table();
+        input_.finish();
         if (options_.live) {
             result_.reference = live_.reference();
             result_.live_expected = live_.expected();
@@ -303,21 +206,15 @@ class ReplayRun {
 
     const ReplayOptions& options_;
     ReplayResult result_;
-    BindingLearner learner_;
+    ReplayInput input_;
     CaptureOracle oracle_;
     LiveVerifier live_;
     std::vector<LiveOutcome> settled_;
-    std::function<Status(ReplayFrame)> sink_;
-    std::uint64_t now_us_ = 0;  // the capture time of the frame being prepared
-    std::shared_ptr<const BindingTable> table_;
-    std::vector<std::uint8_t> converted_;
+    ReplayInput::Sink sink_;
     std::optional<PcapWriter> out_, mismatches_;
     std::ofstream per_packet_;
     std::string write_error_;
     std::chrono::steady_clock::time_point started_;
-    std::uint64_t total_bytes_ = 0;     // of all the captures
-    std::uint64_t finished_bytes_ = 0;  // of the captures read to the end
-    std::uint64_t current_bytes_ = 0;   // into the capture being read
 };
 
 }  // namespace
