@@ -5,6 +5,7 @@
 #define BOOST_TEST_DYN_LINK
 #define BOOST_TEST_MODULE turn_core
 #include <rapidcheck/boost_test.h>
+#include <rapidcheck/state.h>
 #include <boost/test/unit_test.hpp>
 
 #include <functional>
@@ -340,35 +341,25 @@ BOOST_AUTO_TEST_CASE(quota_and_capacity) {
 // For any sequence of allocations, binds, refreshes and clock steps, the
 // events applied in order give exactly the core's live bindings: what the
 // XDP maps would hold if map sync applied them (field notes, bug class 14).
-RC_BOOST_PROP(binding_events_keep_the_maps_in_sync, ()) {
-    CoreConfig config = test_config();
-    Core core(config);
-    std::vector<Client> clients;
-    for (std::uint16_t port : {40000, 40001, 40002}) clients.emplace_back(core, TransportAddress::v4(0xC6336407, port));
-    BindingTable maps;
+// As RapidCheck state-machine commands: the model keeps the clock; what the
+// core answers is the core's to say, and the invariant is checked on the
+// system after every command.
+namespace binding_events {
+
+struct Model {
     Time now = 0ms;
-    const auto steps = *rc::gen::inRange(1, 60);
-    for (int step = 0; step < steps; ++step) {
-        Client& client = clients[*rc::gen::inRange<std::size_t>(0, clients.size())];
-        client.now = now;
-        Output output;
-        switch (*rc::gen::inRange(0, 7)) {
-            case 0: output = client.allocate(*rc::gen::element(0u, 60u, 700u)).output; break;
-            case 1:
-                output = client
-                             .bind(*rc::gen::element<std::uint16_t>(0x4000, 0x4001, 0x4FFF),
-                                   *rc::gen::element(peer, other_peer))
-                             .output;
-                break;
-            case 2: output = client.refresh(*rc::gen::element(0u, 600u)).output; break;
-            case 3: output = client.send(channel_data(0x4000, {1})).output; break;
-            case 6: output = client.permit(*rc::gen::element(peer, other_peer)).output; break;
-            case 4:
-                now += std::chrono::seconds(*rc::gen::element(1, 299, 301, 601));
-                output = core.on_tick(now);
-                break;
-            default: client.forget_nonce(); break;
-        }
+};
+
+struct System {
+    Core core{test_config()};
+    std::vector<Client> clients;
+    BindingTable maps;  // the events applied in order
+
+    System() {
+        for (std::uint16_t port : {40000, 40001, 40002})
+            clients.emplace_back(core, TransportAddress::v4(0xC6336407, port));
+    }
+    void apply(const Output& output) {
         for (const BindingEvent& event : output.events) {
             if (event.kind == BindingEventKind::removed)
                 maps.erase(event.key);
@@ -377,4 +368,83 @@ RC_BOOST_PROP(binding_events_keep_the_maps_in_sync, ()) {
         }
         RC_ASSERT(maps == core.live_bindings());
     }
+};
+
+using Command = rc::state::Command<Model, System>;
+
+// A command one of the three clients sends, at the model's time.
+struct ClientCommand : Command {
+    std::size_t client = *rc::gen::inRange<std::size_t>(0, 3);
+    Client& sender(const Model& model, System& system) const {
+        Client& chosen = system.clients[client];
+        chosen.now = model.now;
+        return chosen;
+    }
+    void show_as(std::ostream& os, const char* what) const { os << what << " from client " << client; }
+};
+
+struct Allocate : ClientCommand {
+    unsigned lifetime = *rc::gen::element(0u, 60u, 700u);
+    void run(const Model& model, System& system) const override {
+        system.apply(sender(model, system).allocate(lifetime).output);
+    }
+    void show(std::ostream& os) const override { show_as(os, ("Allocate " + std::to_string(lifetime) + " s").c_str()); }
+};
+
+struct Bind : ClientCommand {
+    std::uint16_t channel = *rc::gen::element<std::uint16_t>(0x4000, 0x4001, 0x4FFF);
+    bool other = *rc::gen::arbitrary<bool>();
+    void run(const Model& model, System& system) const override {
+        system.apply(sender(model, system).bind(channel, other ? other_peer : peer).output);
+    }
+    void show(std::ostream& os) const override { show_as(os, other ? "ChannelBind (other peer)" : "ChannelBind"); }
+};
+
+struct Refresh : ClientCommand {
+    unsigned lifetime = *rc::gen::element(0u, 600u);
+    void run(const Model& model, System& system) const override {
+        system.apply(sender(model, system).refresh(lifetime).output);
+    }
+    void show(std::ostream& os) const override { show_as(os, ("Refresh " + std::to_string(lifetime) + " s").c_str()); }
+};
+
+struct Send : ClientCommand {
+    void run(const Model& model, System& system) const override {
+        system.apply(sender(model, system).send(channel_data(0x4000, {1})).output);
+    }
+    void show(std::ostream& os) const override { show_as(os, "ChannelData on 0x4000"); }
+};
+
+struct Permit : ClientCommand {
+    bool other = *rc::gen::arbitrary<bool>();
+    void run(const Model& model, System& system) const override {
+        system.apply(sender(model, system).permit(other ? other_peer : peer).output);
+    }
+    void show(std::ostream& os) const override {
+        show_as(os, other ? "CreatePermission (other peer)" : "CreatePermission");
+    }
+};
+
+struct ForgetNonce : ClientCommand {
+    void run(const Model& model, System& system) const override { sender(model, system).forget_nonce(); }
+    void show(std::ostream& os) const override { show_as(os, "forget the nonce"); }
+};
+
+// The clock moves on: lifetimes and cooldowns end on either side of it.
+struct Tick : Command {
+    int seconds = *rc::gen::element(1, 299, 301, 601);
+    void apply(Model& model) const override { model.now += std::chrono::seconds(seconds); }
+    void run(const Model& model, System& system) const override {
+        system.apply(system.core.on_tick(model.now + std::chrono::seconds(seconds)));
+    }
+    void show(std::ostream& os) const override { os << "Tick " << seconds << " s"; }
+};
+
+}  // namespace binding_events
+
+RC_BOOST_PROP(binding_events_keep_the_maps_in_sync, ()) {
+    using namespace binding_events;
+    System system;
+    rc::state::check(Model{}, system,
+                     rc::state::gen::execOneOfWithArgs<Allocate, Bind, Refresh, Send, Permit, Tick, ForgetNonce>());
 }
