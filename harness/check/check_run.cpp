@@ -14,7 +14,7 @@
 #include "harness/check/shrink.hpp"
 #include "harness/coverage/recorder.hpp"
 #include "harness/frames/layout.hpp"
-#include "harness/target/target_description.hpp"
+#include "harness/foreign/target_description.hpp"
 #include "harness/xdp/kernel_facts.hpp"
 
 namespace xdpturn {

@@ -4,7 +4,7 @@
 
 #include "harness/cli/bounded.hpp"
 #include "harness/io/output_files.hpp"
-#include "harness/target/target_description.hpp"
+#include "harness/foreign/target_description.hpp"
 
 #include <iostream>
 

@@ -260,12 +260,6 @@ std::string_view name(Conformance conformance) {
     return conformance_names[static_cast<std::size_t>(conformance)];
 }
 
-std::optional<Conformance> conformance_from_name(std::string_view text) {
-    for (std::size_t i = 0; i < conformance_count; ++i)
-        if (conformance_names[i] == text) return static_cast<Conformance>(i);
-    return std::nullopt;
-}
-
 bool relay_discards(Reason reason) {
     switch (reason) {
         case Reason::short_ipv4:

@@ -29,8 +29,8 @@
 #include <string_view>
 
 #include "harness/compare/engine.hpp"
-#include "harness/target/fib_environment.hpp"
-#include "harness/target/target_description.hpp"
+#include "harness/foreign/fib_environment.hpp"
+#include "harness/foreign/target_description.hpp"
 
 namespace xdpturn {
 
@@ -51,7 +51,6 @@ enum class Conformance : std::uint8_t {
 
 inline constexpr std::size_t conformance_count = 12;
 std::string_view name(Conformance conformance);
-std::optional<Conformance> conformance_from_name(std::string_view text);
 inline bool is_defect(Conformance conformance) {
     return conformance >= Conformance::passed_modified;
 }

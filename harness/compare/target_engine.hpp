@@ -8,8 +8,8 @@
 #include <memory>
 
 #include "harness/compare/engine.hpp"
-#include "harness/target/fib_environment.hpp"
-#include "harness/target/target_program.hpp"
+#include "harness/foreign/fib_environment.hpp"
+#include "harness/foreign/target_program.hpp"
 #include "harness/xdp/xdp_program.hpp"
 
 namespace xdpturn {

@@ -22,7 +22,7 @@
 #include "harness/compare/target_engine.hpp"
 #include "harness/io/bindings_json.hpp"
 #include "harness/io/capture_reader.hpp"
-#include "harness/target/target_description.hpp"
+#include "harness/foreign/target_description.hpp"
 #include "harness/xdp/kernel_facts.hpp"
 
 using namespace xdpturn;

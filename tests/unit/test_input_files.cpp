@@ -16,7 +16,7 @@
 #include "harness/io/bindings_json.hpp"
 #include "harness/io/output_files.hpp"
 #include "harness/io/strict_json.hpp"
-#include "harness/target/target_description.hpp"
+#include "harness/foreign/target_description.hpp"
 #include "relay/net/file_input.hpp"
 
 using namespace xdpturn;

@@ -1,4 +1,4 @@
-#include "harness/target/target_description.hpp"
+#include "harness/foreign/target_description.hpp"
 
 #include "harness/io/strict_json.hpp"
 #include "relay/net/file_input.hpp"

@@ -12,8 +12,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "harness/target/fib_environment.hpp"
-#include "harness/target/target_description.hpp"
+#include "harness/foreign/fib_environment.hpp"
+#include "harness/foreign/target_description.hpp"
 #include "harness/xdp/bpf_object_ptr.hpp"
 #include "relay/model/bindings.hpp"
 #include "relay/model/reason.hpp"

@@ -1,4 +1,4 @@
-#include "harness/target/fib_environment.hpp"
+#include "harness/foreign/fib_environment.hpp"
 
 #include <fcntl.h>
 #include <net/if.h>

@@ -1,4 +1,4 @@
-#include "harness/target/target_program.hpp"
+#include "harness/foreign/target_program.hpp"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
