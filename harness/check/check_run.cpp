@@ -221,7 +221,7 @@ class CheckJob {
 // The bare BPF_PROG_TEST_RUN rate in a loop on one relayed frame.
 double measure_bare_rate(const ProgramSource& source, std::uint64_t calls) {
     const FixedCase& c = *find_fixed_case("relayed/basic");
-    auto program = XdpProgram::load(source, c.config);
+    auto program = XdpProgram::load(source.object_path, c.config);
     if (!program) return 0;
     auto rate = bare_test_run_rate(*program, c.frame, calls);
     return rate ? *rate : 0;

@@ -134,7 +134,7 @@ int bench_command(int argc, char** argv) {
     // The bare BPF_PROG_TEST_RUN call rate, and the full differential
     // comparison (both engines, map sync, byte comparison) on the same frame.
     const FixedCase& c = *find_fixed_case("relayed/basic");
-    auto program = XdpProgram::load(ProgramSource{}, c.config);
+    auto program = XdpProgram::load(std::nullopt, c.config);
     if (!program) {
         std::cerr << "xdpturn bench: cannot run the XDP program: " << program.error().message << "\n";
         return exit_usage;

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "harness/cases/cases_run.hpp"
-#include "harness/xdp/xdp_program.hpp"
+#include "harness/compare/program_source.hpp"
 
 namespace xdpturn::cli {
 

@@ -10,7 +10,7 @@
 
 #include "harness/io/junit.hpp"
 #include "harness/io/output_files.hpp"
-#include "harness/xdp/xdp_program.hpp"
+#include "harness/compare/program_source.hpp"
 
 namespace xdpturn::cli {
 

@@ -11,6 +11,7 @@
 #include "harness/cli/bounded.hpp"
 #include "harness/cli/commands.hpp"
 #include "harness/cli/options.hpp"
+#include "harness/compare/program_source.hpp"
 #include "harness/xdp/map_sync.hpp"
 #include "harness/xdp/xdp_attachment.hpp"
 #include "harness/xdp/xdp_program.hpp"
@@ -30,7 +31,7 @@ class AttachedProgram {
   public:
     static Result<std::unique_ptr<AttachedProgram>> attach(const std::string& interface, XdpMode mode, bool replace,
                                                            const ProgramSource& source, const DatapathConfig& config) {
-        auto program = XdpProgram::load(source, config);
+        auto program = XdpProgram::load(source.object_path, config);
         if (!program) return program.error();
         auto attached = std::unique_ptr<AttachedProgram>(new AttachedProgram(std::move(program).value()));
         auto attachment = XdpAttachment::attach(interface, attached->program_.program_fd(), mode, replace);

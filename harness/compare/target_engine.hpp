@@ -10,6 +10,7 @@
 #include "harness/compare/engine.hpp"
 #include "harness/foreign/fib_environment.hpp"
 #include "harness/foreign/target_program.hpp"
+#include "harness/compare/program_source.hpp"
 #include "harness/xdp/xdp_program.hpp"
 
 namespace xdpturn {

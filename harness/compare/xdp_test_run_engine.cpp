@@ -4,7 +4,7 @@ namespace xdpturn {
 
 Result<std::unique_ptr<XdpTestRunEngine>> XdpTestRunEngine::load(const ProgramSource& source,
                                                                  const DatapathConfig& config, CounterCheck check) {
-    auto program = XdpProgram::load(source, config);
+    auto program = XdpProgram::load(source.object_path, config);
     if (!program) return program.error();
     return std::unique_ptr<XdpTestRunEngine>(new XdpTestRunEngine(std::move(program).value(), check));
 }

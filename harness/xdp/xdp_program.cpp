@@ -185,8 +185,8 @@ Result<XdpProgram> XdpProgram::load(bpf_object* opened, std::string origin, cons
     return program;
 }
 
-Result<XdpProgram> XdpProgram::load(const ProgramSource& source, const DatapathConfig& config) {
-    return source.object_path ? load_file(*source.object_path, config) : load_builtin(config);
+Result<XdpProgram> XdpProgram::load(const std::optional<std::string>& object_path, const DatapathConfig& config) {
+    return object_path ? load_file(*object_path, config) : load_builtin(config);
 }
 
 std::uint32_t XdpProgram::last_reason() const {

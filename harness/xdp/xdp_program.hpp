@@ -20,40 +20,10 @@ namespace xdpturn {
 // negative: libbpf's own codes (4000 and up) have no strerror text.
 std::string bpf_error_text(int error);
 
-struct TargetDescription;
-
-// Where the XDP program comes from: the built-in one, an object file that
-// follows bpf/xdpturn_abi.h, or a target (a program not ours, as its
-// description says; object_path then overrides the description's object).
-// And how it is judged: byte for byte against the reference, reason
-// included, or by the conformance oracle (compare/conformance.hpp), which a
-// target without our reason codes always gets.
-struct ProgramSource {
-    std::optional<std::string> object_path;
-    std::shared_ptr<const TargetDescription> target;
-    std::string target_name;
-    // The relay host's addresses a target's maps hold (its TURN listening
-    // and relayed addresses); unset: the generated frames' (192.0.2.1,
-    // 2001:db8:1::1).
-    std::optional<IpAddress> host_ipv4;
-    std::optional<IpAddress> host_ipv6;
-    bool conformance = false;
-    // An object file that follows bpf/xdpturn_abi.h; nothing: the built-in program.
-    static ProgramSource object_file(std::optional<std::string> path) {
-        ProgramSource source;
-        source.object_path = std::move(path);
-        return source;
-    }
-    std::string describe() const {
-        const std::string object = object_path ? *object_path : std::string("built-in");
-        return target ? target_name + " (" + object + ")" : object;
-    }
-};
-
 class XdpProgram {
   public:
-    // The built-in program or the object file, as `source` says.
-    static Result<XdpProgram> load(const ProgramSource& source, const DatapathConfig& config);
+    // The object file at `object_path`, or without one the built-in program.
+    static Result<XdpProgram> load(const std::optional<std::string>& object_path, const DatapathConfig& config);
     // The program built into this binary (bpf/xdpturn.bpf.c, via its skeleton).
     static Result<XdpProgram> load_builtin(const DatapathConfig& config);
     // Any object that follows bpf/xdpturn_abi.h, e.g. a deliberately broken
