@@ -7,9 +7,9 @@
 #include <string>
 
 #include "harness/coverage/source_coverage.hpp"
+#include "harness/foreign/target_description.hpp"
 #include "harness/io/bindings_json.hpp"
 #include "harness/io/strict_json.hpp"
-#include "harness/foreign/target_description.hpp"
 
 using namespace xdpturn;
 

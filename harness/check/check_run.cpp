@@ -13,8 +13,8 @@
 #include "harness/check/properties.hpp"
 #include "harness/check/shrink.hpp"
 #include "harness/coverage/recorder.hpp"
-#include "harness/frames/layout.hpp"
 #include "harness/foreign/target_description.hpp"
+#include "harness/frames/layout.hpp"
 #include "harness/xdp/kernel_facts.hpp"
 
 namespace xdpturn {

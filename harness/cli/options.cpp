@@ -3,8 +3,8 @@
 #include "harness/cli/coverage_option.hpp"
 
 #include "harness/cli/bounded.hpp"
-#include "harness/io/output_files.hpp"
 #include "harness/foreign/target_description.hpp"
+#include "harness/io/output_files.hpp"
 
 #include <iostream>
 

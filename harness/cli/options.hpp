@@ -8,9 +8,9 @@
 #include <string>
 #include <utility>
 
+#include "harness/compare/program_source.hpp"
 #include "harness/io/junit.hpp"
 #include "harness/io/output_files.hpp"
-#include "harness/compare/program_source.hpp"
 
 namespace xdpturn::cli {
 

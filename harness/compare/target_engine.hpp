@@ -8,9 +8,9 @@
 #include <memory>
 
 #include "harness/compare/engine.hpp"
+#include "harness/compare/program_source.hpp"
 #include "harness/foreign/fib_environment.hpp"
 #include "harness/foreign/target_program.hpp"
-#include "harness/compare/program_source.hpp"
 #include "harness/xdp/xdp_program.hpp"
 
 namespace xdpturn {

@@ -3,9 +3,9 @@
 #pragma once
 
 #include "harness/compare/engine.hpp"
+#include "harness/compare/program_source.hpp"
 #include "harness/xdp/map_sync.hpp"
 #include "harness/xdp/prog_test_run.hpp"
-#include "harness/compare/program_source.hpp"
 #include "harness/xdp/xdp_program.hpp"
 
 namespace xdpturn {

@@ -20,9 +20,9 @@
 #include "harness/cases/fixed_case_check.hpp"
 #include "harness/check/check_run.hpp"
 #include "harness/compare/target_engine.hpp"
+#include "harness/foreign/target_description.hpp"
 #include "harness/io/bindings_json.hpp"
 #include "harness/io/capture_reader.hpp"
-#include "harness/foreign/target_description.hpp"
 #include "harness/xdp/kernel_facts.hpp"
 
 using namespace xdpturn;

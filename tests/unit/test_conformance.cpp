@@ -7,8 +7,8 @@
 
 #include "harness/cases/fixed_cases.hpp"
 #include "harness/compare/conformance.hpp"
-#include "harness/frames/textbook_checksum.hpp"
 #include "harness/foreign/target_description.hpp"
+#include "harness/frames/textbook_checksum.hpp"
 #include "relay/model/reference_model.hpp"
 
 using namespace xdpturn;

@@ -13,10 +13,10 @@
 #include <filesystem>
 #include <fstream>
 
+#include "harness/foreign/target_description.hpp"
 #include "harness/io/bindings_json.hpp"
 #include "harness/io/output_files.hpp"
 #include "harness/io/strict_json.hpp"
-#include "harness/foreign/target_description.hpp"
 #include "relay/net/file_input.hpp"
 
 using namespace xdpturn;
