@@ -1,6 +1,7 @@
 #include "harness/datapath/xdp_sink.hpp"
 
 #include <linux/if_link.h>
+#include <net/if.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -59,24 +60,27 @@ XdpSink::~XdpSink() {
 }
 
 Status XdpSink::start() {
+    char name[IF_NAMESIZE] = {};
+    if (if_indextoname(static_cast<unsigned>(ifindex_), name) == nullptr)
+        return Error{"the sink's interface " + std::to_string(ifindex_) + " is gone"};
     __u32 previous = 0;
     if (bpf_xdp_query_id(ifindex_, XDP_FLAGS_DRV_MODE, &previous) == 0) previous_program_ = previous;
-    const int error =
-        bpf_xdp_attach(ifindex_, bpf_program__fd(skeleton_->progs.datapath_sink), XDP_FLAGS_DRV_MODE, nullptr);
-    if (error != 0) return Error{"cannot attach the sink: " + explain_errno(-error)};
-    attached_ = true;
+    auto attached = XdpAttachment::attach(name, program_fd(), XdpMode::native, true);
+    if (!attached) return Error{"cannot attach the sink: " + attached.error().message};
+    attachment_.emplace(std::move(attached).value());
     return ok_status();
 }
 
+// The sink's link is detached at once, then the program that was there
+// (the veth peer's XDP_PASS, attached the old way) is put back.
 void XdpSink::stop() {
-    if (!attached_) return;
-    attached_ = false;
+    if (!attachment_) return;
+    (void)attachment_->detach();  // failing, the link's close below still detaches it
+    attachment_.reset();
     const int previous = previous_program_ != 0 ? bpf_prog_get_fd_by_id(previous_program_) : -1;
     if (previous >= 0) {
         bpf_xdp_attach(ifindex_, previous, XDP_FLAGS_DRV_MODE, nullptr);
         close(previous);
-    } else {
-        bpf_xdp_detach(ifindex_, XDP_FLAGS_DRV_MODE, nullptr);
     }
 }
 

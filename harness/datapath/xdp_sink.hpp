@@ -5,10 +5,12 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <span>
 
 #include "harness/datapath/flows.hpp"
 #include "harness/datapath/sink.hpp"
+#include "harness/xdp/xdp_attachment.hpp"
 
 struct datapath_sink_bpf;
 
@@ -16,9 +18,9 @@ namespace xdpturn::datapath {
 
 class XdpSink final : public Sink {
   public:
-    // Loaded, its maps filled; attached by start() in native mode to the
-    // interface with index `ifindex`, in place of the program there, which
-    // stop() puts back.
+    // Loaded, its maps filled; attached by start() in native mode, through
+    // a BPF link, to the interface with index `ifindex`, in place of the
+    // program there, which stop() puts back.
     static Result<std::unique_ptr<XdpSink>> open(int ifindex, std::span<const Flow> flows, std::size_t payload_bytes);
     ~XdpSink() override;
     Status start() override;
@@ -32,7 +34,7 @@ class XdpSink final : public Sink {
     datapath_sink_bpf* skeleton_ = nullptr;
     int ifindex_ = 0;
     std::uint32_t previous_program_ = 0;  // the id of what was attached before
-    bool attached_ = false;
+    std::optional<XdpAttachment> attachment_;
 };
 
 }  // namespace xdpturn::datapath

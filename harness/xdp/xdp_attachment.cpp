@@ -57,7 +57,7 @@ __u32 mode_flag(const std::string& mode) {
     return XDP_FLAGS_DRV_MODE;
 }
 
-Status detach(int ifindex, const XdpProgramOnInterface& program) {
+Status detach_occupant(int ifindex, const XdpProgramOnInterface& program) {
     if (program.held_by_link) {
         const Descriptor link(link_holding(ifindex));
         if (link.fd < 0) return Error{"cannot find the BPF link that holds " + program.describe()};
@@ -124,7 +124,7 @@ Result<XdpAttachment> XdpAttachment::attach(const std::string& interface, int pr
     if (!present) return present.error();
     for (const XdpProgramOnInterface& program : *present) {
         if (!replace) return Error{occupied(interface, program)};
-        if (auto detached = detach(ifindex, program); !detached) return detached.error();
+        if (auto detached = detach_occupant(ifindex, program); !detached) return detached.error();
     }
     bpf_link_create_opts options{};
     options.sz = sizeof(options);
@@ -145,6 +145,15 @@ XdpAttachment& XdpAttachment::operator=(XdpAttachment&& other) noexcept {
         link_fd_ = std::exchange(other.link_fd_, -1);
     }
     return *this;
+}
+
+Status XdpAttachment::detach() {
+    if (link_fd_ < 0) return ok_status();
+    const int detached = bpf_link_detach(link_fd_);
+    const int error = errno;
+    close(std::exchange(link_fd_, -1));
+    if (detached != 0) return Error{"cannot detach from " + interface_ + ": " + bpf_error_text(error)};
+    return ok_status();
 }
 
 // Closing the only descriptor of an unpinned link detaches the program.

@@ -50,6 +50,11 @@ class XdpAttachment {
     XdpAttachment& operator=(const XdpAttachment&) = delete;
     ~XdpAttachment();
 
+    // Detaches the program now (BPF_LINK_DETACH), not whenever the kernel
+    // releases the link: for a caller that puts another program on the
+    // interface next.
+    Status detach();
+
     int ifindex() const { return ifindex_; }
     const std::string& interface() const { return interface_; }
 
