@@ -32,15 +32,6 @@ std::string method_name(Method method) {
 
 }  // namespace
 
-stun::TransactionId TurnClient::next_transaction() {
-    ++transactions_;
-    stun::TransactionId id{};
-    for (std::size_t i = 0; i < 8; ++i) id[i] = static_cast<std::uint8_t>(transactions_ >> (8 * i));
-    id[8] = static_cast<std::uint8_t>(socket_.local().port >> 8);
-    id[9] = static_cast<std::uint8_t>(socket_.local().port);
-    return id;
-}
-
 Result<std::vector<std::uint8_t>> TurnClient::exchange(const std::vector<std::uint8_t>& message,
                                                        const stun::TransactionId& transaction) {
     sockaddr_in to{};
@@ -71,40 +62,23 @@ Result<std::vector<std::uint8_t>> TurnClient::exchange(const std::vector<std::ui
 }
 
 Result<std::vector<std::uint8_t>> TurnClient::request(Method method,
-                                                      const std::function<void(stun::MessageBuilder&)>& attributes) {
+                                                      const turn::ClientSession::Attributes& attributes) {
     for (int challenge = 0; challenge < 3; ++challenge) {
-        const stun::TransactionId transaction = next_transaction();
-        stun::MessageBuilder builder(method, Class::request, transaction);
-        attributes(builder);
-        std::vector<std::uint8_t> message;
-        if (nonce_.empty()) {
-            message = builder.finish();
-        } else {
-            builder.add_text(attribute::username, user_)
-                .add_text(attribute::realm, realm_)
-                .add_text(attribute::nonce, nonce_);
-            const auto key = stun::long_term_key(user_, realm_, password_);
-            message = builder.finish(Bytes(key), true);
-        }
-        auto answer = exchange(message, transaction);
+        const std::vector<std::uint8_t> message = session_.request(method, attributes);
+        auto answer = exchange(message, session_.transaction());
         if (!answer) return Error{method_name(method) + ": " + answer.error().message};
         auto parsed = stun::parse(*answer);
         if (!parsed) return Error{method_name(method) + ": unreadable answer: " + parsed.error().message};
         if (parsed->message_class == Class::success) return std::move(answer).value();
+        if (session_.take_challenge(*parsed)) continue;
         const stun::Attribute* error = parsed->find(attribute::error_code);
         auto code = error ? stun::decode_error_code(*error) : Result<stun::ErrorCode>(Error{"no ERROR-CODE"});
         if (!code) return Error{method_name(method) + ": error response without a code"};
-        if (code->code == 401 || code->code == 438) {
-            const stun::Attribute* realm = parsed->find(attribute::realm);
-            const stun::Attribute* nonce = parsed->find(attribute::nonce);
-            if (!realm || !nonce) return Error{method_name(method) + ": challenged without REALM and NONCE"};
-            realm_ = std::string(stun::as_text(*realm));
-            nonce_ = std::string(stun::as_text(*nonce));
-            continue;
-        }
+        if (code->code == 401 || code->code == 438)
+            return Error{method_name(method) + ": challenged without REALM and NONCE"};
         return Error{method_name(method) + " refused: " + std::to_string(code->code) + " " + code->reason};
     }
-    return Error{method_name(method) + ": credentials refused (user '" + user_ + "')"};
+    return Error{method_name(method) + ": credentials refused (user '" + session_.user() + "')"};
 }
 
 Result<stun::TransportAddress> TurnClient::allocate() {

@@ -127,19 +127,13 @@ HostileClient::HostileClient(stun::TransportAddress relay, bool ipv6) : relay_(r
     const socklen_t length = to_sockaddr(local, raw);
     if (fd_ < 0 || bind(fd_, reinterpret_cast<sockaddr*>(&raw), length) != 0)
         throw std::runtime_error("cannot bind a client socket");
-    counter_ = static_cast<std::uint32_t>(fd_) << 16;
+    // Clients of one test never share a transaction ID: each is tagged with its socket.
+    session_ = turn::ClientSession("alice", "secret",
+                                   {static_cast<std::uint8_t>(fd_ >> 8), static_cast<std::uint8_t>(fd_), 0, 0x5A});
 }
 
 HostileClient::~HostileClient() {
     if (fd_ >= 0) close(fd_);
-}
-
-stun::TransactionId HostileClient::next_transaction() {
-    ++counter_;
-    stun::TransactionId id{};
-    for (std::size_t i = 0; i < 4; ++i) id[i] = static_cast<std::uint8_t>(counter_ >> (8 * i));
-    id[11] = 0x5A;
-    return id;
 }
 
 std::optional<Answer> HostileClient::exchange(const std::vector<std::uint8_t>& bytes, std::chrono::milliseconds wait) {
@@ -163,19 +157,11 @@ std::optional<Answer> HostileClient::exchange(const std::vector<std::uint8_t>& b
 
 std::optional<Answer> HostileClient::request(stun::Method method,
                                              const std::function<void(stun::MessageBuilder&)>& attributes) {
-    if (nonce_.empty()) {
-        auto challenge = exchange(stun::MessageBuilder(method, stun::Class::request, next_transaction()).finish());
-        if (!challenge || !challenge->message || challenge->message->find(stun::attribute::nonce) == nullptr)
-            return std::nullopt;
-        nonce_ = std::string(stun::as_text(*challenge->message->find(stun::attribute::nonce)));
+    if (!session_.signs()) {
+        auto challenge = exchange(session_.request(method, attributes));
+        if (!challenge || !challenge->message || !session_.take_challenge(*challenge->message)) return std::nullopt;
     }
-    stun::MessageBuilder builder(method, stun::Class::request, next_transaction());
-    attributes(builder);
-    builder.add_text(stun::attribute::username, "alice")
-        .add_text(stun::attribute::realm, "xdpturn")
-        .add_text(stun::attribute::nonce, nonce_);
-    const auto key = stun::long_term_key("alice", "xdpturn", "secret");
-    last_request_ = builder.finish(Bytes(key), true);
+    last_request_ = session_.request(method, attributes);
     return exchange(last_request_);
 }
 

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "relay/turn/client_session.hpp"
 #include "relay/turn/stun.hpp"
 
 namespace xdpturn::testing {
@@ -59,14 +60,13 @@ class HostileClient {
     std::optional<Answer> request(stun::Method method, const std::function<void(stun::MessageBuilder&)>& attributes);
     std::optional<Answer> allocate(std::optional<std::uint8_t> family = std::nullopt);
     const std::vector<std::uint8_t>& last_request() const { return last_request_; }
-    stun::TransactionId next_transaction();
+    stun::TransactionId next_transaction() { return session_.next_transaction(); }
 
   private:
     int fd_ = -1;
     stun::TransportAddress relay_;
-    std::string nonce_;
+    turn::ClientSession session_{"alice", "secret", {0, 0, 0, 0x5A}};
     std::vector<std::uint8_t> last_request_;
-    std::uint32_t counter_ = 0;
 };
 
 }  // namespace xdpturn::testing

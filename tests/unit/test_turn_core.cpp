@@ -308,6 +308,49 @@ BOOST_AUTO_TEST_CASE(lifetimes_expiry_and_rebind_cooldown) {
     BOOST_TEST(core.live_bindings().empty());
 }
 
+// The client's half of the credentials (relay/turn/client_session): an
+// unsigned request is challenged (401) and the session takes the realm and
+// nonce; signed, it succeeds; once the nonce has gone stale (438) the
+// session takes the new one and the same request succeeds again. An answer
+// that is no challenge is not taken for one.
+BOOST_AUTO_TEST_CASE(client_session_follows_challenges_and_stale_nonces) {
+    Core core(test_config());
+    const TransportAddress address = TransportAddress::v4(0xC6336407, 40000);
+    ClientSession session("alice", "secret");
+    // The answer's bytes: a parsed message only points into them.
+    const auto ask = [&](Time now) {
+        const auto request = session.request(
+            Method::allocate, [](stun::MessageBuilder& b) { b.add_requested_transport(stun::transport_udp); });
+        Output output = core.on_client_datagram(Datagram{address, server, request}, now);
+        // A new allocation's success is the socket server's to send (RelayOpening).
+        for (const RelayOpening& opening : output.relays_opened) output.datagrams.push_back(opening.success);
+        BOOST_TEST_REQUIRE(!output.datagrams.empty());
+        return output.datagrams.front().payload;
+    };
+    const auto error_of = [](const stun::Message& answer) {
+        const stun::Attribute* error = answer.find(attribute::error_code);
+        return error == nullptr ? 0 : stun::decode_error_code(*error)->code;
+    };
+    BOOST_TEST(!session.signs());
+    const auto challenge = ask(0ms);
+    BOOST_TEST(error_of(*stun::parse(challenge)) == 401);
+    BOOST_TEST(session.take_challenge(*stun::parse(challenge)));
+    BOOST_TEST(session.signs());
+    const auto granted = ask(1ms);
+    BOOST_TEST(stun::parse(granted)->is(Method::allocate, Class::success));
+    BOOST_TEST((stun::parse(granted)->transaction == session.transaction()));
+    BOOST_TEST(!session.take_challenge(*stun::parse(granted)));
+
+    const auto stale = ask(2h);
+    BOOST_TEST(error_of(*stun::parse(stale)) == 438);
+    BOOST_TEST(session.take_challenge(*stun::parse(stale)));
+    const auto again = ask(2h + 1ms);
+    // Signed with the new nonce, granted anew: the first allocation's 600 s
+    // are long over.
+    BOOST_TEST(stun::parse(again)->is(Method::allocate, Class::success));
+    BOOST_TEST(!session.take_challenge(*stun::parse(again)));
+}
+
 BOOST_AUTO_TEST_CASE(other_credentials_on_an_allocation_get_441) {
     Core core(test_config());
     const TransportAddress address = TransportAddress::v4(0xC6336407, 40000);

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "relay/turn/client_session.hpp"
 #include "relay/turn/turn_core.hpp"
 
 namespace xdpturn::testing {
@@ -46,7 +47,9 @@ struct Reply {
 class Client {
   public:
     Client(Core& core, TransportAddress address, std::string user = "alice", std::string password = "secret")
-        : core_(core), address_(address), user_(std::move(user)), password_(std::move(password)) {}
+        : core_(core),
+          address_(address),
+          session_(std::move(user), std::move(password), {0, 0, 0, address.address[3]}) {}
 
     Time now = 0ms;
     // The server address this client talks to.
@@ -82,19 +85,13 @@ class Client {
     Reply send(std::vector<std::uint8_t> payload) { return send(std::move(payload), address_); }
 
     // An authenticated request: first challenged for a nonce if it has none.
-    Reply request(Method method, const std::function<void(stun::MessageBuilder&)>& attributes) {
-        if (nonce_.empty()) {
-            Reply challenge = send(stun::MessageBuilder(method, Class::request, next_transaction()).finish());
+    Reply request(Method method, const ClientSession::Attributes& attributes) {
+        if (!session_.signs()) {
+            Reply challenge = send(session_.request(method, attributes));
             BOOST_TEST_REQUIRE(challenge.error == 401);
-            nonce_ = std::string(stun::as_text(*challenge.message->find(attribute::nonce)));
+            BOOST_TEST_REQUIRE(session_.take_challenge(*challenge.message));
         }
-        stun::MessageBuilder builder(method, Class::request, next_transaction());
-        attributes(builder);
-        builder.add_text(attribute::username, user_)
-            .add_text(attribute::realm, "xdpturn")
-            .add_text(attribute::nonce, nonce_);
-        const auto key = stun::long_term_key(user_, "xdpturn", password_);
-        last_request = builder.finish(Bytes(key), true);
+        last_request = session_.request(method, attributes);
         return send(last_request);
     }
 
@@ -116,22 +113,13 @@ class Client {
         return request(Method::create_permission,
                        [&](stun::MessageBuilder& b) { b.add_xor_address(attribute::xor_peer_address, to); });
     }
-    void forget_nonce() { nonce_.clear(); }
+    void forget_nonce() { session_.forget_nonce(); }
     const TransportAddress& address() const { return address_; }
 
   private:
-    stun::TransactionId next_transaction() {
-        ++counter_;
-        stun::TransactionId id{};
-        for (std::size_t i = 0; i < 8; ++i) id[i] = static_cast<std::uint8_t>(counter_ >> (8 * i));
-        id[11] = address_.address[3];
-        return id;
-    }
-
     Core& core_;
     TransportAddress address_;
-    std::string user_, password_, nonce_;
-    std::uint64_t counter_ = 0;
+    ClientSession session_;
 };
 
 inline std::vector<std::uint8_t> channel_data(std::uint16_t channel, std::vector<std::uint8_t> data) {
