@@ -19,6 +19,10 @@
  *
  * Build-time mutants: XDPTURN_MUTANT_* macros plant one known bug each
  * (XDPTURN_MUTANTS in bpf/CMakeLists.txt); the normal build defines none of them.
+ * Every planted bug has one shape: `#ifdef XDPTURN_MUTANT_NAME`, a comment
+ * "Planted bug: ..." on the same line that says what it does wrong, the
+ * wrong code (or nothing), and after `#else` the right code (when the right
+ * code is something).
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -99,10 +103,8 @@ static __always_inline int finish(int verdict, enum xdpturn_reason reason)
 	__u32 key = reason;
 	__u64 *counter = bpf_map_lookup_elem(&reason_counters, &key);
 
-	/* LCOV_EXCL_BR_START: every reason code is below max_entries: the lookup never fails */
-	if (counter)
+	if (counter) /* LCOV_EXCL_BR_LINE: every reason code is below max_entries */
 		*counter += 1;
-	/* LCOV_EXCL_BR_STOP */
 	last_reason = reason;
 	return verdict;
 }
@@ -139,7 +141,7 @@ static __always_inline __u32 csum_sub_addr(__u32 sum, __be32 addr)
  * IPv6 addresses in a pseudo-header: all eight 16-bit words. (The mutant
  * counts only the last two, as if the address were an IPv4 one.)
  */
-#ifdef XDPTURN_MUTANT_IPV6_PSEUDO_HEADER_SHORT
+#ifdef XDPTURN_MUTANT_IPV6_PSEUDO_HEADER_SHORT /* Planted bug: addresses summed as 32 bits */
 #define IPV6_FIRST_SUMMED_WORD (IPV6_ADDR_WORDS16 - 2)
 #else
 #define IPV6_FIRST_SUMMED_WORD 0
@@ -211,10 +213,8 @@ static __always_inline __u32 csum_sub_padding(__u32 sum, const struct udphdr *ud
 		/* The padding lies inside the IP length, which the caller
 		 * checked against the frame. clang tests i >= padding first
 		 * (both leave the loop), so this bounds test never fails. */
-		/* LCOV_EXCL_BR_START: inside the padding the bounds hold */
-		if ((const void *)(byte + 1) > data_end)
+		if ((const void *)(byte + 1) > data_end) /* LCOV_EXCL_BR_LINE: inside the padding */
 			break;
-		/* LCOV_EXCL_BR_STOP */
 		if (i >= padding)
 			break;
 		sum = csum_sub(sum, (offset & 1) ? *byte : (__u16)(*byte << 8));
@@ -315,7 +315,9 @@ static __always_inline void swap_macs(struct ethhdr *eth)
 	__u8 tmp[ETH_ALEN];
 
 	__builtin_memcpy(tmp, eth->h_source, ETH_ALEN);
-#ifndef XDPTURN_MUTANT_MACS_NOT_SWAPPED
+#ifdef XDPTURN_MUTANT_MACS_NOT_SWAPPED /* Planted bug: the MACs left as they came */
+	(void)tmp;
+#else
 	__builtin_memcpy(eth->h_source, eth->h_dest, ETH_ALEN);
 	__builtin_memcpy(eth->h_dest, tmp, ETH_ALEN);
 #endif
@@ -348,17 +350,17 @@ static __always_inline void rewrite_ipv6(struct ipv6hdr *ip, const __u8 *saddr, 
 	__builtin_memcpy(&ip->saddr, saddr, sizeof(ip->saddr));
 	__builtin_memcpy(&ip->daddr, daddr, sizeof(ip->daddr));
 	ip->payload_len = payload_length;
-#ifdef XDPTURN_MUTANT_IPV6_HOP_LIMIT_DECREMENTED
+#ifdef XDPTURN_MUTANT_IPV6_HOP_LIMIT_DECREMENTED /* Planted bug: the hop limit decremented */
 	ip->hop_limit -= 1;
 #endif
-#ifdef XDPTURN_MUTANT_IPV6_FLOW_LABEL_CLEARED
+#ifdef XDPTURN_MUTANT_IPV6_FLOW_LABEL_CLEARED /* Planted bug: the flow label cleared */
 	ip->flow_lbl[0] &= 0xf0;
 	ip->flow_lbl[1] = 0;
 	ip->flow_lbl[2] = 0;
 #endif
 }
 
-#ifdef XDPTURN_MUTANT_ENCAP_TTL_DECREMENTED
+#ifdef XDPTURN_MUTANT_ENCAP_TTL_DECREMENTED /* Planted bug: the TTL decremented */
 /* A router's habit the relay must not have: it forwards at the frame level. */
 static __always_inline void decrement_ttl(struct iphdr *ip)
 {
@@ -405,7 +407,7 @@ static __always_inline __u32 pseudo_header_added(__u32 sum, const struct output_
 static __always_inline __u32 udp_header_change(__u32 sum, const struct udphdr *old_udp,
 					       const struct udphdr *new_udp)
 {
-#ifdef XDPTURN_MUTANT_PORTS_NOT_IN_CHECKSUM
+#ifdef XDPTURN_MUTANT_PORTS_NOT_IN_CHECKSUM /* Planted bug: the ports' change not summed */
 	const struct udphdr *summed = old_udp;
 #else
 	const struct udphdr *summed = new_udp;
@@ -424,7 +426,7 @@ static __always_inline __u32 channel_header_removed(__u32 sum,
 						    const struct channel_data_header *channel,
 						    __u32 padding_sum_removed)
 {
-#ifdef XDPTURN_MUTANT_CHANNEL_HEADER_IN_CHECKSUM
+#ifdef XDPTURN_MUTANT_CHANNEL_HEADER_IN_CHECKSUM /* Planted bug: header left in the sum */
 	(void)channel;
 #else
 	sum = csum_sub(sum, bpf_ntohs(channel->number));
@@ -437,7 +439,7 @@ static __always_inline __u32 channel_header_removed(__u32 sum,
 static __always_inline __u32 channel_header_added(__u32 sum,
 						  const struct channel_data_header *channel)
 {
-#ifdef XDPTURN_MUTANT_ENCAP_HEADER_NOT_IN_CHECKSUM
+#ifdef XDPTURN_MUTANT_ENCAP_HEADER_NOT_IN_CHECKSUM /* Planted bug: the added header not summed */
 	(void)channel;
 #else
 	sum = csum_add(sum, bpf_ntohs(channel->number));
@@ -450,7 +452,8 @@ static __always_inline __be16 udp_checksum_end(__u32 sum)
 {
 	__be16 check = csum_update_end(sum);
 
-#ifndef XDPTURN_MUTANT_ZERO_CHECKSUM_SENT
+#ifdef XDPTURN_MUTANT_ZERO_CHECKSUM_SENT /* Planted bug: a computed 0 sent as 0, "none" */
+#else
 	/* A computed 0 must be sent as 0xFFFF: 0 would mean "no checksum". */
 	if (check == 0)
 		check = 0xffff;
@@ -550,7 +553,8 @@ static __always_inline void ipv4_from_ipv6(struct iphdr *v4, const struct ipv6hd
 	v4->version = IPV4_VERSION;
 	v4->ihl = IPV4_IHL_WITHOUT_OPTIONS;
 	v4->tos = (__u8)(v6->priority << 4) | (v6->flow_lbl[0] >> 4);
-#ifndef XDPTURN_MUTANT_ACROSS_DF_NOT_SET
+#ifdef XDPTURN_MUTANT_ACROSS_DF_NOT_SET /* Planted bug: 6 -> 4 output without DF */
+#else
 	v4->frag_off = bpf_htons(IPV4_DONT_FRAGMENT);
 #endif
 	v4->ttl = v6->hop_limit;
@@ -566,8 +570,7 @@ static __always_inline void ipv6_from_ipv4(struct ipv6hdr *v6, const struct iphd
 	v6->priority = v4->tos >> 4;
 	v6->flow_lbl[0] = (__u8)(v4->tos << 4);
 	v6->nexthdr = IPPROTO_UDP;
-#ifdef XDPTURN_MUTANT_ACROSS_HOP_LIMIT_DEFAULT
-	/* The planted bug: a fresh header's default instead of the TTL. */
+#ifdef XDPTURN_MUTANT_ACROSS_HOP_LIMIT_DEFAULT /* Planted bug: hop limit 64, not the TTL */
 	v6->hop_limit = 64;
 #else
 	v6->hop_limit = v4->ttl;
@@ -713,8 +716,7 @@ static __always_inline __be16 full_udp_checksum(const struct output_headers *out
 	if (channel)
 		sum = channel_header_added(sum, channel);
 	sum += data_sum;
-#ifdef XDPTURN_MUTANT_ACROSS_ZERO_CHECKSUM_KEPT
-	/* The planted bug: "no checksum" carried into IPv6, where 0 is invalid. */
+#ifdef XDPTURN_MUTANT_ACROSS_ZERO_CHECKSUM_KEPT /* Planted bug: "no checksum" into IPv6 */
 	return sum & 0;
 #else
 	return udp_checksum_end(sum);
@@ -728,7 +730,7 @@ static __always_inline __u32 relayed_frame_bytes(const struct arrival *in, const
 {
 	__u32 kept = sizeof(struct ethhdr) + ip_header_bytes(in->ipv6) + sizeof(struct udphdr) +
 		     XDPTURN_CHANNEL_HEADER_BYTES + app_len;
-#ifdef XDPTURN_MUTANT_PADDING_RELAYED
+#ifdef XDPTURN_MUTANT_PADDING_RELAYED /* Planted bug: the channel padding relayed as data */
 	kept += bpf_ntohs(udp->len) - sizeof(struct udphdr) - XDPTURN_CHANNEL_HEADER_BYTES -
 		app_len;
 #else
@@ -753,8 +755,8 @@ struct to_peer {
  * the new headers are built on the stack first, the tail is trimmed, the
  * head moved, and only then are the headers stored.
  */
-static __always_inline int relay_to_peer(struct xdp_md *ctx, const struct arrival *arrival,
-					 const struct to_peer *to)
+static __always_inline int rewrite_to_peer(struct xdp_md *ctx, const struct arrival *arrival,
+					   const struct to_peer *to)
 {
 	const struct xdpturn_binding_value *target = &to->target;
 	__u16 app_len = to->app_len;
@@ -796,7 +798,7 @@ static __always_inline int relay_to_peer(struct xdp_md *ctx, const struct arriva
 
 static __always_inline int channel_in_range(__u16 channel)
 {
-#ifdef XDPTURN_MUTANT_RANGE_HALF_OPEN
+#ifdef XDPTURN_MUTANT_RANGE_HALF_OPEN /* Planted bug: the range's last channel refused */
 	return channel >= channel_min && channel < channel_max;
 #else
 	return channel >= channel_min && channel <= channel_max;
@@ -819,8 +821,7 @@ static __always_inline int hairpin(const struct xdpturn_binding_value *target,
 	int to_this_relay = same_address(target->peer_addr, from->in6_u.u6_addr8) &&
 			    relay_port(bpf_ntohs(target->peer_port));
 
-#ifdef XDPTURN_MUTANT_HAIRPIN_RELAYED
-	/* The planted bug: a hairpin is relayed to the wire like any peer. */
+#ifdef XDPTURN_MUTANT_HAIRPIN_RELAYED /* Planted bug: a hairpin relayed to the wire */
 	to_this_relay = 0;
 #endif
 	return to_this_relay;
@@ -849,7 +850,7 @@ static __always_inline int output_source(const struct arrival *in, int out_ipv6,
 /* The output IP packet would not fit the link (rows 22, 36). */
 static __always_inline int too_big(__u32 out_length)
 {
-#ifdef XDPTURN_MUTANT_MTU_OFF_BY_ONE
+#ifdef XDPTURN_MUTANT_MTU_OFF_BY_ONE /* Planted bug: a packet of exactly the MTU refused */
 	return out_length >= mtu;
 #else
 	return out_length > mtu;
@@ -872,7 +873,7 @@ static __always_inline __u32 data_sum_into_ipv6(struct xdp_md *ctx, const struct
  * header of the family the input is not). */
 static __always_inline int grows_too_big(const struct arrival *in, int out_ipv6, __u32 datagram)
 {
-#ifdef XDPTURN_MUTANT_ACROSS_MTU_UNCHECKED
+#ifdef XDPTURN_MUTANT_ACROSS_MTU_UNCHECKED /* Planted bug: growth across families unchecked */
 	(void)in;
 	(void)out_ipv6;
 	(void)datagram;
@@ -885,7 +886,8 @@ static __always_inline int grows_too_big(const struct arrival *in, int out_ipv6,
 }
 
 /* Rows 14-20: ChannelData from a client to the TURN port. */
-static __always_inline int from_client(struct xdp_md *ctx, const struct arrival *in, void *data_end)
+static __always_inline int client_to_peer(struct xdp_md *ctx, const struct arrival *in,
+					  void *data_end)
 {
 	struct udphdr *udp = in->udp;
 	__u16 udp_length = bpf_ntohs(udp->len);
@@ -932,7 +934,7 @@ static __always_inline int from_client(struct xdp_md *ctx, const struct arrival 
 	to.data_sum = data_sum_into_ipv6(ctx, in, out_ipv6, channel + 1, app_len);
 	if (in->ipv6 || udp->check != 0)
 		to.padding_sum_removed = csum_sub_padding(0, udp, app_len, padding, data_end);
-	return relay_to_peer(ctx, in, &to);
+	return rewrite_to_peer(ctx, in, &to);
 }
 
 /* The ChannelData header for the peer's `data_length` bytes. */
@@ -941,7 +943,7 @@ static __always_inline void channel_header_for(struct channel_data_header *chann
 					       __u16 data_length)
 {
 	channel->number = client->channel;
-#ifdef XDPTURN_MUTANT_ENCAP_LENGTH_WITH_HEADER
+#ifdef XDPTURN_MUTANT_ENCAP_LENGTH_WITH_HEADER /* Planted bug: the length counts the header too */
 	channel->length = bpf_htons(data_length + XDPTURN_CHANNEL_HEADER_BYTES);
 #else
 	channel->length = bpf_htons(data_length);
@@ -950,12 +952,12 @@ static __always_inline void channel_header_for(struct channel_data_header *chann
 
 /*
  * Rewrites the peer's datagram into the ChannelData message for the client
- * and returns XDP_TX. As in relay_to_peer, nothing is written before the
+ * and returns XDP_TX. As in rewrite_to_peer, nothing is written before the
  * frame is resized; the headers then start 4 bytes earlier.
  */
-static __always_inline int encapsulate_to_client(struct xdp_md *ctx, const struct arrival *arrival,
-						 const struct xdpturn_peer_value *client,
-						 const struct in6_addr *from, __u32 data_sum)
+static __always_inline int rewrite_to_client(struct xdp_md *ctx, const struct arrival *arrival,
+					     const struct xdpturn_peer_value *client,
+					     const struct in6_addr *from, __u32 data_sum)
 {
 	struct output_headers *out = output_slot();
 	struct channel_data_header channel;
@@ -974,7 +976,7 @@ static __always_inline int encapsulate_to_client(struct xdp_md *ctx, const struc
 		  bpf_ntohs(in_udp.len) + XDPTURN_CHANNEL_HEADER_BYTES);
 	out->udp.source = bpf_htons(turn_port);
 	out->udp.dest = client->client_port;
-#ifdef XDPTURN_MUTANT_ENCAP_TTL_DECREMENTED
+#ifdef XDPTURN_MUTANT_ENCAP_TTL_DECREMENTED /* Planted bug: the TTL decremented */
 	if (!out->ipv6)
 		decrement_ttl(&out->ip.v4);
 #endif
@@ -1001,12 +1003,12 @@ static __always_inline int encapsulate_to_client(struct xdp_md *ctx, const struc
 }
 
 /* Rows 21-23: a datagram from a peer to an allocation port. */
-static __always_inline int from_peer(struct xdp_md *ctx, const struct arrival *in)
+static __always_inline int peer_to_client(struct xdp_md *ctx, const struct arrival *in)
 {
 	struct udphdr *udp = in->udp;
 	struct xdpturn_peer_key key = {
 		.peer_port = udp->source,
-#ifdef XDPTURN_MUTANT_REVERSE_LOOKUP_BY_SOURCE_PORT
+#ifdef XDPTURN_MUTANT_REVERSE_LOOKUP_BY_SOURCE_PORT /* Planted bug: the source port looked up */
 		.allocation_port = udp->source,
 #else
 		.allocation_port = udp->dest,
@@ -1027,7 +1029,7 @@ static __always_inline int from_peer(struct xdp_md *ctx, const struct arrival *i
 		    XDPTURN_CHANNEL_HEADER_BYTES))
 		return finish(XDP_PASS, XDPTURN_REASON_TOO_BIG);
 
-	return encapsulate_to_client(
+	return rewrite_to_client(
 		ctx, in, client, &from,
 		data_sum_into_ipv6(ctx, in, out_ipv6, udp + 1, bpf_ntohs(udp->len) - sizeof(*udp)));
 }
@@ -1036,8 +1038,8 @@ static __always_inline int from_peer(struct xdp_md *ctx, const struct arrival *i
 static __always_inline int relay_path(struct xdp_md *ctx, const struct arrival *in, void *data_end)
 {
 	if (in->udp->dest == bpf_htons(turn_port))
-		return from_client(ctx, in, data_end);
-	return from_peer(ctx, in);
+		return client_to_peer(ctx, in, data_end);
+	return peer_to_client(ctx, in);
 }
 
 static __always_inline int wrong_port(const struct udphdr *udp)
@@ -1053,7 +1055,8 @@ static __always_inline int ipv4_frame(struct xdp_md *ctx, struct ethhdr *eth, vo
 		return finish(XDP_PASS, XDPTURN_REASON_SHORT_IPV4);
 	if (ip->version != IPV4_VERSION)
 		return finish(XDP_PASS, XDPTURN_REASON_IPV4_VERSION);
-#ifndef XDPTURN_MUTANT_OPTIONS_NOT_PASSED
+#ifdef XDPTURN_MUTANT_OPTIONS_NOT_PASSED /* Planted bug: IPv4 options go on to the rewrite */
+#else
 	if (ip->ihl != IPV4_IHL_WITHOUT_OPTIONS)
 		return finish(XDP_PASS, XDPTURN_REASON_IPV4_OPTIONS);
 #endif
@@ -1131,7 +1134,8 @@ static __always_inline int ipv6_frame(struct xdp_md *ctx, struct ethhdr *eth, vo
 		return finish(XDP_PASS, XDPTURN_REASON_IPV6_LENGTH);
 	if (bpf_ntohs(udp->len) != payload_length)
 		return finish(XDP_PASS, XDPTURN_REASON_UDP_LENGTH);
-#ifndef XDPTURN_MUTANT_IPV6_ZERO_CHECKSUM_RELAYED
+#ifdef XDPTURN_MUTANT_IPV6_ZERO_CHECKSUM_RELAYED /* Planted bug: no checksum over IPv6 relayed */
+#else
 	/* Mandatory over IPv6: a zero marks a malformed datagram. */
 	if (udp->check == 0)
 		return finish(XDP_PASS, XDPTURN_REASON_IPV6_ZERO_CHECKSUM);
