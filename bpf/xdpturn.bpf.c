@@ -462,9 +462,16 @@ static __always_inline __be16 udp_checksum_end(__u32 sum)
 }
 
 /*
+ * What a step that may end the frame returns when it does not: a value no
+ * verdict has. (0 would do as "go on" only by accident: it is XDP_ABORTED.)
+ */
+#define GO_ON (-1)
+
+/*
  * Trims the frame to `kept` bytes (cutting padding and any Ethernet
- * trailer), then moves its start by `head_delta`. Returns 0, or the verdict
- * for a failure: PASS while nothing has changed, DROP once it has (row 24).
+ * trailer), then moves its start by `head_delta`. Returns GO_ON, or the
+ * verdict for a failure: PASS while nothing has changed, DROP once it has
+ * (row 24).
  */
 static __always_inline int resize_frame(struct xdp_md *ctx, __u32 kept, int head_delta)
 {
@@ -486,7 +493,7 @@ static __always_inline int resize_frame(struct xdp_md *ctx, __u32 kept, int head
 	if (bpf_xdp_adjust_head(ctx, head_delta))
 		return finish(trimmed ? XDP_DROP : XDP_PASS, XDPTURN_REASON_REWRITE_FAILED);
 	/* LCOV_EXCL_STOP */
-	return 0;
+	return GO_ON;
 }
 
 /* Stores the channel header at `at`, when there is one. */
@@ -697,15 +704,13 @@ __noinline __u32 xdpturn_data_sum(struct xdp_md *ctx, __u32 offset, __u32 length
 
 /*
  * 4 -> 6 from a datagram without a UDP checksum (RFC 768 allows none over
- * IPv4, RFC 8200 Section 8.1 not over IPv6): the output's checksum computed
- * in full over its pseudo-header, UDP header, channel header (when it
- * carries one) and the data (`data_sum`, from xdpturn_data_sum()). The one
- * path where the payload is summed; every other output is updated
- * incrementally.
+ * IPv4, RFC 8200 Section 8.1 not over IPv6): the sum of the output's whole
+ * datagram, its pseudo-header, UDP header, channel header (when it carries
+ * one) and the data (`data_sum`, from xdpturn_data_sum()). The one path
+ * where the payload is summed; every other output is updated incrementally.
  */
-static __always_inline __be16 full_udp_checksum(const struct output_headers *out,
-						const struct channel_data_header *channel,
-						__u32 data_sum)
+static __always_inline __u32 full_udp_sum(const struct output_headers *out,
+					  const struct channel_data_header *channel, __u32 data_sum)
 {
 	__u32 sum = pseudo_header_added(0, out);
 
@@ -715,12 +720,7 @@ static __always_inline __be16 full_udp_checksum(const struct output_headers *out
 	sum = csum_add(sum, bpf_ntohs(out->udp.len));
 	if (channel)
 		sum = channel_header_added(sum, channel);
-	sum += data_sum;
-#ifdef XDPTURN_MUTANT_ACROSS_ZERO_CHECKSUM_KEPT /* Planted bug: "no checksum" into IPv6 */
-	return sum & 0;
-#else
-	return udp_checksum_end(sum);
-#endif
+	return sum + data_sum;
 }
 
 /* Without the channel header and without anything after the relayed data
@@ -739,13 +739,53 @@ static __always_inline __u32 relayed_frame_bytes(const struct arrival *in, const
 	return kept;
 }
 
+/*
+ * The output's UDP checksum, on both paths. A zero UDP checksum means "none"
+ * (RFC 768): it stays zero within IPv4; into IPv6 it is computed in full
+ * (full_udp_sum, with `channel` when the output carries one). Any other is
+ * updated (RFC 1624): the pseudo-header's change, the UDP header's, and
+ * `channel_change`, the channel header leaving (to the peer, with the
+ * padding) or joining (to the client). Over IPv6 the input's checksum is
+ * never zero here (row 33); testing the family first says so to the
+ * compiler, which then leaves the zero path out of the IPv6 copies.
+ */
+static __always_inline void set_output_checksum(struct output_headers *out,
+						const struct arrival *in,
+						const struct udphdr *in_udp, __u32 channel_change,
+						const struct channel_data_header *channel,
+						__u32 data_sum)
+{
+	__u32 sum;
+
+	if (in->ipv6 || in_udp->check != 0) {
+		sum = csum_update_begin(in_udp->check);
+		sum = pseudo_header_change(sum, in, out, in_udp);
+		sum = udp_header_change(sum, in_udp, &out->udp);
+		sum += channel_change;
+	} else if (out->ipv6) {
+#ifdef XDPTURN_MUTANT_ACROSS_ZERO_CHECKSUM_KEPT /* Planted bug: "no checksum" into IPv6 */
+		(void)full_udp_sum;
+		(void)channel;
+		(void)data_sum;
+		return;
+#else
+		/* Summed in full, it ends as an update does: the complement of
+		 * the folded sum, 0 sent as 0xFFFF. */
+		sum = full_udp_sum(out, channel, data_sum);
+#endif
+	} else {
+		return;
+	}
+	out->udp.check = udp_checksum_end(sum);
+}
+
 /* What the client path found, for the rewrite. */
 struct to_peer {
 	struct channel_data_header channel;
 	struct xdpturn_binding_value target;
 	struct in6_addr from;	   /* the address the output is sent from */
 	__u32 padding_sum_removed; /* complemented, as channel_header_removed() wants it */
-	__u32 data_sum;		   /* into IPv6 without a checksum: see full_udp_checksum() */
+	__u32 data_sum;		   /* into IPv6 without a checksum: see full_udp_sum() */
 	__u16 app_len;
 };
 
@@ -772,25 +812,14 @@ static __always_inline int rewrite_to_peer(struct xdp_md *ctx, const struct arri
 	readdress(out, to->from.in6_u.u6_addr8, target->peer_addr, sizeof(struct udphdr) + app_len);
 	out->udp.source = target->allocation_port;
 	out->udp.dest = target->peer_port;
-	/* A zero UDP checksum means "none" (RFC 768): it stays zero within
-	 * IPv4; into IPv6 it is computed in full. Over IPv6 it is never zero
-	 * here (row 33); testing the family first says so to the compiler,
-	 * which then leaves the zero path out of the IPv6 copy of this code. */
-	if (arrival->ipv6 || in_udp.check != 0) {
-		__u32 sum = csum_update_begin(in_udp.check);
+	set_output_checksum(out, arrival, &in_udp,
+			    channel_header_removed(0, &to->channel, to->padding_sum_removed), NULL,
+			    to->data_sum);
 
-		sum = pseudo_header_change(sum, arrival, out, &in_udp);
-		sum = udp_header_change(sum, &in_udp, &out->udp);
-		sum = channel_header_removed(sum, &to->channel, to->padding_sum_removed);
-		out->udp.check = udp_checksum_end(sum);
-	} else if (out->ipv6) {
-		out->udp.check = full_udp_checksum(out, NULL, to->data_sum);
-	}
-
-	int failed = resize_frame(ctx, relayed_frame_bytes(arrival, &in_udp, app_len),
-				  head_delta(arrival, out, XDPTURN_CHANNEL_HEADER_BYTES));
-	if (failed)
-		return failed;
+	int verdict = resize_frame(ctx, relayed_frame_bytes(arrival, &in_udp, app_len),
+				   head_delta(arrival, out, XDPTURN_CHANNEL_HEADER_BYTES));
+	if (verdict != GO_ON)
+		return verdict;
 	if (store_headers(ctx, out, NULL))
 		return finish(XDP_DROP, XDPTURN_REASON_REWRITE_FAILED);
 	return finish(XDP_TX, XDPTURN_REASON_RELAYED);
@@ -980,23 +1009,15 @@ static __always_inline int rewrite_to_client(struct xdp_md *ctx, const struct ar
 	if (!out->ipv6)
 		decrement_ttl(&out->ip.v4);
 #endif
-	if (arrival->ipv6 || in_udp.check != 0) {
-		__u32 sum = csum_update_begin(in_udp.check);
-
-		sum = pseudo_header_change(sum, arrival, out, &in_udp);
-		sum = udp_header_change(sum, &in_udp, &out->udp);
-		sum = channel_header_added(sum, &channel);
-		out->udp.check = udp_checksum_end(sum);
-	} else if (out->ipv6) {
-		out->udp.check = full_udp_checksum(out, &channel, data_sum);
-	}
+	set_output_checksum(out, arrival, &in_udp, channel_header_added(0, &channel), &channel,
+			    data_sum);
 
 	__u32 kept = sizeof(struct ethhdr) + ip_header_bytes(arrival->ipv6) +
 		     sizeof(struct udphdr) + data_length;
-	int failed =
+	int verdict =
 		resize_frame(ctx, kept, head_delta(arrival, out, -XDPTURN_CHANNEL_HEADER_BYTES));
-	if (failed)
-		return failed;
+	if (verdict != GO_ON)
+		return verdict;
 	if (store_headers(ctx, out, &channel))
 		return finish(XDP_DROP, XDPTURN_REASON_REWRITE_FAILED);
 	return finish(XDP_TX, XDPTURN_REASON_ENCAPSULATED);
