@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <concepts>
 
 #include "harness/cases/expected_output.hpp"
 #include "harness/check/boundaries.hpp"
