@@ -137,9 +137,11 @@ void vary_ether_type(GeneratedCase& c, Chooser& choose) {
     const bool ipv6 = !s.ip_source.is_v4();
     // Another protocol, or the other IP version's EtherType over
     // this version's header.
-    s.ether_type = choose.one_of<std::uint16_t>({0x0806, ipv6 ? std::uint16_t{0x0800} : std::uint16_t{0x86DD}, 0x88A8,
-                                                 0x88CC, 0x8100, 0x86DE, choose.range<std::uint16_t>(0, 0xFFFF)});
-    if (s.ether_type == (ipv6 ? 0x86DD : 0x0800)) s.ether_type = 0x0801;
+    const std::uint16_t own = ipv6 ? layout::ethertype_ipv6 : layout::ethertype_ipv4;
+    const std::uint16_t other = ipv6 ? layout::ethertype_ipv4 : layout::ethertype_ipv6;
+    s.ether_type = choose.one_of<std::uint16_t>(
+        {0x0806, other, 0x88A8, 0x88CC, 0x8100, 0x86DE, choose.range<std::uint16_t>(0, 0xFFFF)});
+    if (s.ether_type == own) s.ether_type = 0x0801;
 }
 
 void vary_vlan_tag(GeneratedCase& c, Chooser& choose) {
@@ -236,9 +238,9 @@ void vary_total_length(GeneratedCase& c, Chooser& choose) {
     const bool ipv6 = !s.ip_source.is_v4();
     // IPv4's total length counts its header, IPv6's payload length
     // does not: `header` is what the field counts besides UDP.
-    const int header = ipv6 ? 0 : 20;
-    const auto real =
-        static_cast<int>(build_frame(s).size() - 14 - s.trailer.size() - 4 * s.vlan_tags.size() - (ipv6 ? 40 : 0));
+    const int header = ipv6 ? 0 : static_cast<int>(layout::ipv4_bytes);
+    const auto real = static_cast<int>(build_frame(s).size() - layout::ethernet_bytes - s.trailer.size() -
+                                       4 * s.vlan_tags.size() - (ipv6 ? layout::ipv6_bytes : 0));
     const int delta = choose.range(-40, 40);
     // Mostly near the real length; on purpose the largest value, the
     // smallest valid one (a bare UDP header), one past the frame's
@@ -390,8 +392,8 @@ void vary_udp_checksum_ffff(GeneratedCase& c, Chooser&) {
     const std::vector<std::uint8_t> built = build_frame(s);
     // The checksum field, counted from the start: the frame may be
     // cut short or carry a trailer.
-    const std::size_t checksum_at =
-        14 + 4 * s.vlan_tags.size() + ip_header_bytes(s) + s.ip_options.size() + s.extension_headers.size() + 6;
+    const std::size_t checksum_at = layout::ethernet_bytes + 4 * s.vlan_tags.size() + ip_header_bytes(s) +
+                                    s.ip_options.size() + s.extension_headers.size() + 6;
     if (built.size() < checksum_at + 2) return;
     data[at] = built[checksum_at];
     data[at + 1] = built[checksum_at + 1];
@@ -437,7 +439,7 @@ void vary_mtu_boundary(GeneratedCase& c, Chooser& choose) {
     const std::size_t out_ip = layout_of_family(!far.is_v4()).ip_header_bytes();
     const bool across = to_peer && out_ip != ip_header_bytes(s);
     const std::size_t headers = to_peer && !across ? ip_header_bytes(s) + udp_channel_bytes
-                                : across           ? out_ip + 8
+                                : across           ? out_ip + layout::udp_bytes
                                                    : out_ip + udp_channel_bytes;
     const std::size_t data = c.config.mtu - headers + choose.range<std::size_t>(0, 3) - 1;
     const std::size_t frame_without_data = build_frame(s).size() - carried(s).size();

@@ -22,14 +22,6 @@ using layout::ethernet_bytes;
 using layout::ipv4_bytes;
 using layout::ipv6_bytes;
 
-std::uint16_t read16(Bytes bytes, std::size_t at) {
-    return static_cast<std::uint16_t>((bytes[at] << 8) | bytes[at + 1]);
-}
-void write16(std::vector<std::uint8_t>& bytes, std::size_t at, std::uint16_t value) {
-    bytes[at] = static_cast<std::uint8_t>(value >> 8);
-    bytes[at + 1] = static_cast<std::uint8_t>(value);
-}
-
 bool is_ipv4(Bytes frame) {
     return frame.size() >= ethernet_bytes + ipv4_bytes && layout::ethertype_of(frame) == layout::ethertype_ipv4;
 }
@@ -41,47 +33,42 @@ bool is_ipv6(Bytes frame) {
 // nothing, and receivers ignore them.
 std::size_t ip_packet_end(Bytes frame) {
     std::size_t end = frame.size();
-    if (is_ipv4(frame)) end = ethernet_bytes + read16(frame, 16);
-    if (is_ipv6(frame)) end = ethernet_bytes + ipv6_bytes + read16(frame, 18);
+    // IPv4's total length counts its header; IPv6's payload length does not.
+    if (is_ipv4(frame)) end = ethernet_bytes + load_be16(frame, layout::ip_at + 2);
+    if (is_ipv6(frame)) end = ethernet_bytes + ipv6_bytes + load_be16(frame, layout::ip_at + 4);
     return std::min(end, frame.size());
-}
-
-// The reference's outputs have no IPv4 options or IPv6 extension headers.
-std::size_t udp_offset(Bytes frame) {
-    return ethernet_bytes + (is_ipv4(frame) ? ipv4_bytes : ipv6_bytes);
 }
 
 IpAddress destination_of(Bytes frame) {
     if (is_ipv4(frame)) {
-        std::uint32_t value = 0;
-        for (std::size_t i = 30; i < 34; ++i) value = (value << 8) | frame[i];
-        return Ipv4Address{value};
+        return Ipv4Address{load_be32(frame, ipv4_layout.addresses_at() + ipv4_layout.address_bytes())};
     }
+    const std::size_t destination_at = ipv6_layout.addresses_at() + ipv6_layout.address_bytes();
     Ipv6Bytes bytes{};
-    std::copy(frame.begin() + 38, frame.begin() + 54, bytes.begin());
+    std::copy_n(frame.begin() + static_cast<std::ptrdiff_t>(destination_at), bytes.size(), bytes.begin());
     return IpAddress::from_bytes(bytes);
 }
 
 void refresh_ipv4_checksum(std::vector<std::uint8_t>& frame) {
-    write16(frame, ethernet_bytes + 10, 0);
-    write16(frame, ethernet_bytes + 10,
-            textbook_checksum(std::span<const std::uint8_t>(frame).subspan(ethernet_bytes, ipv4_bytes)));
+    store_be16(frame, ethernet_bytes + 10, 0);
+    store_be16(frame, ethernet_bytes + 10,
+               textbook_checksum(std::span<const std::uint8_t>(frame).subspan(ethernet_bytes, ipv4_bytes)));
 }
 
 // The UDP checksum computed afresh over the whole datagram; IPv4's "no
 // checksum" (0) stays 0.
 void refresh_udp_checksum(std::vector<std::uint8_t>& frame) {
-    const std::size_t udp = udp_offset(frame);
-    const std::size_t length = read16(frame, udp + 4);
-    if (is_ipv4(frame) && read16(frame, udp + 6) == 0) return;
-    write16(frame, udp + 6, 0);
+    const std::size_t udp = layout_of(frame).udp_at;
+    const std::size_t length = load_be16(frame, udp + 4);
+    if (is_ipv4(frame) && load_be16(frame, udp + 6) == 0) return;
+    store_be16(frame, udp + 6, 0);
     const std::span<const std::uint8_t> bytes(frame);
     const std::uint32_t pseudo =
         is_ipv4(frame) ? textbook_udp_pseudo_header_sum(bytes.subspan(ethernet_bytes, ipv4_bytes), length)
                        : textbook_udp6_pseudo_header_sum(bytes.subspan(ethernet_bytes, ipv6_bytes), length);
     const auto sum = static_cast<std::uint16_t>(textbook_sum(bytes.subspan(udp, length), pseudo));
     const auto checksum = static_cast<std::uint16_t>(~sum);
-    write16(frame, udp + 6, checksum == 0 ? 0xFFFF : checksum);
+    store_be16(frame, udp + 6, checksum == 0 ? 0xFFFF : checksum);
 }
 
 void decrement_ttl(std::vector<std::uint8_t>& frame) {
@@ -98,13 +85,15 @@ void decrement_ttl(std::vector<std::uint8_t>& frame) {
 // to a multiple of four), lengths and checksums following.
 std::vector<std::uint8_t> padded(std::vector<std::uint8_t> expected, Bytes target, std::size_t count) {
     expected.insert(expected.end(), target.end() - static_cast<std::ptrdiff_t>(count), target.end());
-    const std::size_t udp = udp_offset(expected);
-    write16(expected, udp + 4, static_cast<std::uint16_t>(read16(expected, udp + 4) + count));
+    const std::size_t udp = layout_of(expected).udp_at;
+    store_be16(expected, udp + 4, static_cast<std::uint16_t>(load_be16(expected, udp + 4) + count));
     if (is_ipv4(expected)) {
-        write16(expected, ethernet_bytes + 2, static_cast<std::uint16_t>(read16(expected, ethernet_bytes + 2) + count));
+        store_be16(expected, ethernet_bytes + 2,
+                   static_cast<std::uint16_t>(load_be16(expected, ethernet_bytes + 2) + count));
         refresh_ipv4_checksum(expected);
     } else {
-        write16(expected, ethernet_bytes + 4, static_cast<std::uint16_t>(read16(expected, ethernet_bytes + 4) + count));
+        store_be16(expected, ethernet_bytes + 4,
+                   static_cast<std::uint16_t>(load_be16(expected, ethernet_bytes + 4) + count));
     }
     refresh_udp_checksum(expected);
     return expected;
@@ -180,8 +169,8 @@ ConformanceVerdict judge_forward(const ConformanceInput& in, Bytes output) {
     const bool channel_data = in.reference.decision.reason == Reason::encapsulated;
     const std::size_t extra = output.size() > expected.size() ? output.size() - expected.size() : 0;
     if (channel_data && extra >= 1 && extra <= 3) {
-        const std::size_t udp = udp_offset(expected);
-        const bool to_four = (read16(expected, udp + 4) - 8 + extra) % 4 == 0;
+        const std::size_t udp = layout_of(expected).udp_at;
+        const bool to_four = (load_be16(expected, udp + 4) - 8 + extra) % 4 == 0;
         const std::vector<std::uint8_t> with_padding = padded(expected, output, extra);
         if (to_four && std::equal(with_padding.begin(), with_padding.end(), output.begin(), output.end()))
             return {Conformance::conformant_forward, {}};
@@ -198,7 +187,7 @@ ConformanceVerdict judge_forward(const ConformanceInput& in, Bytes output) {
 // payload: the stack's UDP receive drops it (RFC 768's length).
 bool bad_udp_length(Bytes datagram) {
     if (datagram.size() < 8) return true;
-    const std::size_t length = read16(datagram, 4);
+    const std::size_t length = load_be16(datagram, 4);
     return length < 8 || length > datagram.size();
 }
 
@@ -211,24 +200,25 @@ bool bad_udp_length(Bytes datagram) {
 bool stack_discards(Bytes frame) {
     std::size_t at = 12;
     for (int tags = 0;
-         tags < 2 && frame.size() >= at + 6 && (read16(frame, at) == 0x8100 || read16(frame, at) == 0x88A8); ++tags)
+         tags < 2 && frame.size() >= at + 6 && (load_be16(frame, at) == 0x8100 || load_be16(frame, at) == 0x88A8);
+         ++tags)
         at += 4;
     if (frame.size() < at + 2) return false;
-    const std::uint16_t ether_type = read16(frame, at);
+    const std::uint16_t ether_type = load_be16(frame, at);
     const Bytes ip = frame.subspan(at + 2);
     if (ether_type == layout::ethertype_ipv4) {
         if (ip.size() < ipv4_bytes || (ip[0] >> 4) != 4 || (ip[0] & 0x0F) < 5) return true;
         const std::size_t header = std::size_t{ip[0] & 0x0Fu} * 4;
-        const std::size_t total = read16(ip, 2);
+        const std::size_t total = load_be16(ip, 2);
         if (total < header || total > ip.size() || header > ip.size() || textbook_checksum(ip.first(header)) != 0)
             return true;
-        const bool first_fragment = (read16(ip, 6) & 0x1FFF) == 0;
-        return ip[9] == 17 && first_fragment && (read16(ip, 6) & 0x2000) == 0 &&
+        const bool first_fragment = (load_be16(ip, 6) & 0x1FFF) == 0;
+        return ip[9] == 17 && first_fragment && (load_be16(ip, 6) & 0x2000) == 0 &&
                bad_udp_length(ip.subspan(header, total - header));
     }
     if (ether_type == layout::ethertype_ipv6) {
-        if (ip.size() < ipv6_bytes || (ip[0] >> 4) != 6 || ipv6_bytes + read16(ip, 4) > ip.size()) return true;
-        return ip[6] == 17 && bad_udp_length(ip.subspan(ipv6_bytes, read16(ip, 4)));
+        if (ip.size() < ipv6_bytes || (ip[0] >> 4) != 6 || ipv6_bytes + load_be16(ip, 4) > ip.size()) return true;
+        return ip[6] == 17 && bad_udp_length(ip.subspan(ipv6_bytes, load_be16(ip, 4)));
     }
     return false;
 }

@@ -29,8 +29,8 @@ class FieldCursor {
     std::size_t offset_ = 0;
 };
 
-constexpr std::uint16_t ether_ipv4 = layout::ethertype_ipv4;
-constexpr std::uint16_t ether_ipv6 = layout::ethertype_ipv6;
+using layout::ethertype_ipv4;
+using layout::ethertype_ipv6;
 constexpr std::uint8_t ip_udp = 17;
 
 // The IPv4 header and options; true if a UDP header follows.
@@ -65,9 +65,9 @@ Dissection dissect(Bytes frame, const DissectOptions& options) {
     if (!cursor.take("eth.destination", 6) || !cursor.take("eth.source", 6) || !cursor.take("eth.type", 2))
         return result;
     const std::uint16_t ether_type = load_be16(frame, layout::ethertype_at);
-    if (ether_type == ether_ipv4 && !take_ipv4(frame, cursor)) return result;
-    if (ether_type == ether_ipv6 && !take_ipv6(frame, cursor)) return result;
-    if (ether_type != ether_ipv4 && ether_type != ether_ipv6) return result;
+    if (ether_type == ethertype_ipv4 && !take_ipv4(frame, cursor)) return result;
+    if (ether_type == ethertype_ipv6 && !take_ipv6(frame, cursor)) return result;
+    if (ether_type != ethertype_ipv4 && ether_type != ethertype_ipv6) return result;
 
     const std::size_t udp_start = cursor.offset();
     if (!cursor.take("udp.source_port", 2) || !cursor.take("udp.destination_port", 2) ||

@@ -19,12 +19,11 @@ using layout::ethernet_bytes;
 using layout::ip_at;
 constexpr std::size_t ipv4_ttl_at = ip_at + 8;
 constexpr std::size_t ipv6_hop_limit_at = ip_at + 7;
-using Layout = FrameLayout;
 
 // The UDP checksum residual: textbook_checksum over pseudo-header and datagram
 // with its checksum field in place; 0 for a valid one. 0xFFFF and 0x0000 are
 // both "zero" in one's complement, so the result is normalised to 0..0xFFFE.
-unsigned udp_residual(const Layout& layout, Bytes frame, std::size_t udp_length) {
+unsigned udp_residual(const FrameLayout& layout, Bytes frame, std::size_t udp_length) {
     const std::uint32_t pseudo_header = layout.ipv6 ? textbook_udp6_pseudo_header_sum(frame.subspan(ip_at), udp_length)
                                                     : textbook_udp_pseudo_header_sum(frame.subspan(ip_at), udp_length);
     const std::uint32_t sum = textbook_sum(frame.subspan(layout.udp_at, udp_length), pseudo_header);
@@ -34,16 +33,17 @@ unsigned udp_residual(const Layout& layout, Bytes frame, std::size_t udp_length)
 
 // The fields an output carries over from an input of the other family:
 // TOS and traffic class, TTL and hop limit (one byte each).
-std::uint8_t traffic_class_of(const Layout& layout, Bytes frame) {
+std::uint8_t traffic_class_of(const FrameLayout& layout, Bytes frame) {
     return layout.ipv6 ? static_cast<std::uint8_t>((frame[ip_at] << 4) | (frame[ip_at + 1] >> 4)) : frame[ip_at + 1];
 }
-std::uint8_t hop_limit_of(const Layout& layout, Bytes frame) {
+std::uint8_t hop_limit_of(const FrameLayout& layout, Bytes frame) {
     return frame[layout.ipv6 ? ipv6_hop_limit_at : ipv4_ttl_at];
 }
 
 // Across families: TOS/traffic class and TTL/hop limit carried over, the
 // IPv6 flow label 0, the IPv4 identification 0 with DF set.
-std::optional<std::string> check_across_fields(const Layout& in, Bytes input, const Layout& out, Bytes output) {
+std::optional<std::string> check_across_fields(const FrameLayout& in, Bytes input, const FrameLayout& out,
+                                               Bytes output) {
     if (traffic_class_of(out, output) != traffic_class_of(in, input))
         return "output traffic class/TOS " + std::to_string(traffic_class_of(out, output)) + " is not the input's " +
                std::to_string(traffic_class_of(in, input));
@@ -71,8 +71,9 @@ std::optional<std::string> check_ipv4_header(Bytes input, Bytes output, bool sam
     if (same_family && input.size() > ipv4_ttl_at && output[ipv4_ttl_at] != input[ipv4_ttl_at])
         return "output TTL " + std::to_string(output[ipv4_ttl_at]) + " is not the input's " +
                std::to_string(input[ipv4_ttl_at]);
-    if (textbook_checksum(output.subspan(ip_at, 20)) != 0) return "output IPv4 header checksum does not verify";
-    if (load_be16(output, ip_at + 20 + 4) != total_length - 20)
+    if (textbook_checksum(output.subspan(ip_at, layout::ipv4_bytes)) != 0)
+        return "output IPv4 header checksum does not verify";
+    if (load_be16(output, ipv4_layout.udp_at + 4) != total_length - layout::ipv4_bytes)
         return "output UDP length disagrees with the IPv4 total length";
     return std::nullopt;
 }
@@ -81,25 +82,26 @@ std::optional<std::string> check_ipv4_header(Bytes input, Bytes output, bool sam
 // length ends at the frame's end, with the input's version, traffic class,
 // flow label and hop limit.
 std::optional<std::string> check_ipv6_header(Bytes input, Bytes output, bool same_family) {
-    if (same_family && input.size() < ip_at + 40) return "input too short for an IPv6 header";
+    if (same_family && input.size() < ip_at + layout::ipv6_bytes) return "input too short for an IPv6 header";
     if (output[ip_at] >> 4 != 6) return "output IPv6 version is not 6";
     if (same_family && !std::equal(output.begin() + ip_at, output.begin() + ip_at + 4, input.begin() + ip_at))
         return "output IPv6 version, traffic class or flow label is not the input's";
     const unsigned payload_length = load_be16(output, ip_at + 4);
-    if (payload_length != output.size() - ethernet_bytes - 40)
+    if (payload_length != output.size() - ethernet_bytes - layout::ipv6_bytes)
         return "output IPv6 payload length " + std::to_string(payload_length) + " does not end at the frame's end (" +
-               std::to_string(output.size() - ethernet_bytes - 40) + " bytes)";
+               std::to_string(output.size() - ethernet_bytes - layout::ipv6_bytes) + " bytes)";
     if (output[ip_at + 6] != 17) return "output Next Header is not UDP";
     if (same_family && output[ipv6_hop_limit_at] != input[ipv6_hop_limit_at])
         return "output hop limit " + std::to_string(output[ipv6_hop_limit_at]) + " is not the input's " +
                std::to_string(input[ipv6_hop_limit_at]);
-    if (load_be16(output, ip_at + 40 + 4) != payload_length) return "output UDP length is not the payload length";
+    if (load_be16(output, ipv6_layout.udp_at + 4) != payload_length)
+        return "output UDP length is not the payload length";
     return std::nullopt;
 }
 
 // The output's EtherType says its family; its headers must be valid ones of
 // that family.
-std::optional<std::string> check_headers(const Layout& in, Bytes input, const Layout& out, Bytes output) {
+std::optional<std::string> check_headers(const FrameLayout& in, Bytes input, const FrameLayout& out, Bytes output) {
     const unsigned ether_type = layout::ethertype_of(output);
     if (ether_type != layout::ethertype_ipv4 && ether_type != layout::ethertype_ipv6)
         return "output EtherType is neither IPv4 nor IPv6";
@@ -113,7 +115,8 @@ std::optional<std::string> check_headers(const Layout& in, Bytes input, const La
 
 // Zero stays zero (no checksum), anything else keeps the input's error,
 // whatever the two pseudo-headers' families.
-std::optional<std::string> check_udp_checksum(const Layout& in, Bytes input, const Layout& out, Bytes output) {
+std::optional<std::string> check_udp_checksum(const FrameLayout& in, Bytes input, const FrameLayout& out,
+                                              Bytes output) {
     const unsigned in_checksum = load_be16(input, in.udp_at + 6);
     const unsigned out_checksum = load_be16(output, out.udp_at + 6);
     if (in_checksum == 0) {
@@ -140,8 +143,8 @@ std::optional<std::string> check_udp_checksum(const Layout& in, Bytes input, con
 }  // namespace
 
 std::optional<std::string> validate_relayed_frame(Bytes input, Bytes output) {
-    const Layout in = layout_of(input);
-    const Layout out = layout_of(output);
+    const FrameLayout in = layout_of(input);
+    const FrameLayout out = layout_of(output);
     if (auto problem = check_headers(in, input, out, output)) return problem;
     // The input: an IP header without options or extensions, ChannelData.
     if (input.size() < in.channel_data_at()) return "input too short to have been relayed";
@@ -159,8 +162,8 @@ std::optional<std::string> validate_relayed_frame(Bytes input, Bytes output) {
 }
 
 std::optional<std::string> validate_encapsulated_frame(Bytes input, Bytes output) {
-    const Layout in = layout_of(input);
-    const Layout out = layout_of(output);
+    const FrameLayout in = layout_of(input);
+    const FrameLayout out = layout_of(output);
     if (auto problem = check_headers(in, input, out, output)) return problem;
     // The input: an IP header without options or extensions and a UDP
     // datagram of any content.

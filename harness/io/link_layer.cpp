@@ -10,9 +10,9 @@ namespace xdpturn {
 
 namespace {
 
-constexpr std::size_t ethernet_header_bytes = layout::ethernet_bytes;
-constexpr std::uint16_t ether_ipv4 = layout::ethertype_ipv4;
-constexpr std::uint16_t ether_ipv6 = layout::ethertype_ipv6;
+using layout::ethernet_bytes;
+using layout::ethertype_ipv4;
+using layout::ethertype_ipv6;
 // Linux cooked capture headers (tcpdump -i any).
 constexpr std::size_t cooked_v1_bytes = 16;  // type, ARPHRD, address length, address[8], protocol
 constexpr std::size_t cooked_v2_bytes = 20;  // protocol, reserved, ifindex, ARPHRD, type, address length, address[8]
@@ -23,16 +23,16 @@ constexpr std::uint32_t bsd_af_inet = 2;
 constexpr std::uint32_t bsd_af_inet6[] = {24, 28, 30};
 
 void build_ethernet(std::vector<std::uint8_t>& out, std::uint16_t ether_type, Bytes source_mac, Bytes network) {
-    out.assign(ethernet_header_bytes, 0);  // destination MAC: zero
+    out.assign(ethernet_bytes, 0);  // destination MAC: zero
     std::copy(source_mac.begin(), source_mac.end(), out.begin() + 6);
     store_be16(out, layout::ethertype_at, ether_type);
     out.insert(out.end(), network.begin(), network.end());
 }
 
 Result<std::uint16_t> ether_type_of_family(std::uint32_t family) {
-    if (family == bsd_af_inet) return ether_ipv4;
+    if (family == bsd_af_inet) return ethertype_ipv4;
     if (std::find(std::begin(bsd_af_inet6), std::end(bsd_af_inet6), family) != std::end(bsd_af_inet6))
-        return ether_ipv6;
+        return ethertype_ipv6;
     return Error{"loopback address family " + std::to_string(family) + " is neither IPv4 nor IPv6"};
 }
 
@@ -85,7 +85,7 @@ Result<Bytes> LinkAdapter::to_ethernet(Bytes captured, std::vector<std::uint8_t>
             if (captured.empty()) return Error{"empty raw IP frame"};
             const int version = captured[0] >> 4;
             if (version != 4 && version != 6) return Error{"raw frame is neither IPv4 nor IPv6"};
-            build_ethernet(scratch, version == 4 ? ether_ipv4 : ether_ipv6, Bytes(no_mac), captured);
+            build_ethernet(scratch, version == 4 ? ethertype_ipv4 : ethertype_ipv6, Bytes(no_mac), captured);
             return Bytes(scratch);
         }
         case Kind::bsd_loopback_host:
