@@ -14,9 +14,19 @@ namespace xdpturn::cli {
 
 namespace {
 
+// A verdict without its "XDP_" prefix.
+std::string verdict_text(Verdict verdict) {
+    return std::string(name(verdict)).substr(4);
+}
+
 std::string decision_text(const Decision& d) {
-    std::string verdict(name(d.verdict));
-    return verdict.substr(4) + "/" + std::string(name(d.reason));  // drop the "XDP_" prefix
+    return verdict_text(d.verdict) + "/" + std::string(name(d.reason));
+}
+
+// A case as a JUnit test case: classname "cases.<row>", name the variant.
+JUnitCase junit_case_of(const FixedCase& c) {
+    const std::size_t slash = c.name.find('/');
+    return JUnitCase{"cases." + c.name.substr(0, slash), c.name.substr(slash + 1)};
 }
 
 std::string artifact_name(std::string case_name) {
@@ -79,11 +89,10 @@ void print_rows(const CasesRun& run) {
     }
 }
 
-// The case as a JUnit test case: classname "cases.<row>", name the variant,
-// the problems (with their field diffs) and the pcap's path on failure.
+// The case as a JUnit test case with, on failure, the problems (with their
+// field diffs) and the pcap's path.
 JUnitCase case_junit(const FixedCase& c, const FixedCaseOutcome& outcome, const nlohmann::json& entry) {
-    const std::size_t slash = c.name.find('/');
-    JUnitCase junit{"cases." + c.name.substr(0, slash), c.name.substr(slash + 1)};
+    JUnitCase junit = junit_case_of(c);
     if (outcome.passed()) return junit;
     junit.failure = outcome.problems.front().substr(0, outcome.problems.front().find('\n'));
     for (const std::string& problem : outcome.problems) junit.details += problem + "\n";
@@ -145,10 +154,8 @@ int report_conformance(const CasesRun& run, const ProgramSource& source, const C
         const Comparison& compared = *outcome.comparison;
         const ConformanceVerdict& verdict = *compared.conformance;
         std::cout << std::setw(40) << c.name << std::setw(24) << decision_text(compared.reference.decision)
-                  << std::setw(16) << std::string(name(compared.xdp.decision.verdict)).substr(4)
-                  << name(verdict.conformance) << "\n";
-        const std::size_t slash = c.name.find('/');
-        JUnitCase junit_case{"cases." + c.name.substr(0, slash), c.name.substr(slash + 1)};
+                  << std::setw(16) << verdict_text(compared.xdp.decision.verdict) << name(verdict.conformance) << "\n";
+        JUnitCase junit_case = junit_case_of(c);
         if (is_defect(verdict.conformance)) {
             std::cout << verdict.detail << "\n";
             junit_case.failure = std::string(name(verdict.conformance));
