@@ -176,9 +176,7 @@ Result<std::unique_ptr<Sink>> make_sink(const LoadOptions& options, const std::v
         return std::unique_ptr<Sink>(std::make_unique<SocketSink>(sink_sockets(options, bindings, endpoints),
                                                                   flows.size(), options.rates.size(),
                                                                   options.payload_bytes, options.sink_cpu));
-    auto index = interface_index(options.interface);
-    if (!index) return index.error();
-    auto sink = XdpSink::open(static_cast<int>(*index), flows, options.payload_bytes);
+    auto sink = XdpSink::open(options.interface, flows, options.payload_bytes);
     if (!sink) return sink.error();
     return std::unique_ptr<Sink>(std::move(sink).value());
 }

@@ -34,10 +34,14 @@ datapath_expected expected_of(const Flow& flow) {
 
 }  // namespace
 
-Result<std::unique_ptr<XdpSink>> XdpSink::open(int ifindex, std::span<const Flow> flows, std::size_t payload_bytes) {
+Result<std::unique_ptr<XdpSink>> XdpSink::open(const std::string& interface, std::span<const Flow> flows,
+                                               std::size_t payload_bytes) {
     if (flows.size() > DATAPATH_MAX_FLOWS)
         return Error{"the XDP sink takes at most " + std::to_string(DATAPATH_MAX_FLOWS) + " flows"};
+    const int ifindex = static_cast<int>(if_nametoindex(interface.c_str()));
+    if (ifindex == 0) return Error{"no interface '" + interface + "' in this namespace"};
     auto sink = std::unique_ptr<XdpSink>(new XdpSink());
+    sink->interface_ = interface;
     sink->ifindex_ = ifindex;
     sink->skeleton_ = datapath_sink_bpf__open();
     if (!sink->skeleton_) return Error{"cannot open the sink's BPF object"};
@@ -60,12 +64,9 @@ XdpSink::~XdpSink() {
 }
 
 Status XdpSink::start() {
-    char name[IF_NAMESIZE] = {};
-    if (if_indextoname(static_cast<unsigned>(ifindex_), name) == nullptr)
-        return Error{"the sink's interface " + std::to_string(ifindex_) + " is gone"};
     __u32 previous = 0;
     if (bpf_xdp_query_id(ifindex_, XDP_FLAGS_DRV_MODE, &previous) == 0) previous_program_ = previous;
-    auto attached = XdpAttachment::attach(name, program_fd(), XdpMode::native, true);
+    auto attached = XdpAttachment::attach(interface_, program_fd(), XdpMode::native, true);
     if (!attached) return Error{"cannot attach the sink: " + attached.error().message};
     attachment_.emplace(std::move(attached).value());
     return ok_status();

@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <string>
 
 #include "harness/datapath/flows.hpp"
 #include "harness/datapath/sink.hpp"
@@ -19,9 +20,10 @@ namespace xdpturn::datapath {
 class XdpSink final : public Sink {
   public:
     // Loaded, its maps filled; attached by start() in native mode, through
-    // a BPF link, to the interface with index `ifindex`, in place of the
-    // program there, which stop() puts back.
-    static Result<std::unique_ptr<XdpSink>> open(int ifindex, std::span<const Flow> flows, std::size_t payload_bytes);
+    // a BPF link, to `interface`, in place of the program there, which
+    // stop() puts back.
+    static Result<std::unique_ptr<XdpSink>> open(const std::string& interface, std::span<const Flow> flows,
+                                                 std::size_t payload_bytes);
     ~XdpSink() override;
     Status start() override;
     void stop() override;
@@ -32,6 +34,7 @@ class XdpSink final : public Sink {
   private:
     XdpSink() = default;
     datapath_sink_bpf* skeleton_ = nullptr;
+    std::string interface_;
     int ifindex_ = 0;
     std::uint32_t previous_program_ = 0;  // the id of what was attached before
     std::optional<XdpAttachment> attachment_;

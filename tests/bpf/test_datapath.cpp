@@ -158,7 +158,7 @@ BOOST_AUTO_TEST_SUITE(xdp_sink)
 
 struct SinkFixture {
     SinkFixture() {
-        auto opened = XdpSink::open(1, flows, payload_bytes);
+        auto opened = XdpSink::open("lo", flows, payload_bytes);
         BOOST_TEST_REQUIRE(opened.ok(), (opened ? "" : opened.error().message));
         sink = std::move(opened).value();
         frames = generate(delivered_as_flows(), 2);
