@@ -556,7 +556,10 @@ static __always_inline int store_headers(struct xdp_md *ctx, const struct output
  */
 static __always_inline void ipv4_from_ipv6(struct iphdr *v4, const struct ipv6hdr *v6)
 {
+#ifdef XDPTURN_MUTANT_SCRATCH_NOT_CLEARED /* Planted bug: the slot keeps the last header */
+#else
 	__builtin_memset(v4, 0, sizeof(*v4));
+#endif
 	v4->version = IPV4_VERSION;
 	v4->ihl = IPV4_IHL_WITHOUT_OPTIONS;
 	v4->tos = (__u8)(v6->priority << 4) | (v6->flow_lbl[0] >> 4);

@@ -15,6 +15,7 @@
 #include "harness/coverage/recorder.hpp"
 #include "harness/foreign/target_description.hpp"
 #include "harness/frames/layout.hpp"
+#include "harness/xdp/cpu_pin.hpp"
 #include "harness/xdp/kernel_facts.hpp"
 
 namespace xdpturn {
@@ -132,6 +133,10 @@ class CheckJob {
         BlockPlan plan;
         if (!isolated) plan = plan_block(cases_of_block);
         cost.generate_ns += nanoseconds_since(started);
+        // Each block starts from the state a fresh load has, so the frames
+        // before a case in its block are all it can depend on.
+        if (Status reset = (isolated ? isolated_ : shared_).reset_state(); !reset)
+            return stop_with("block " + std::to_string(block) + ": " + reset.error().message);
         if (!isolated && !start_block(block, plan.layers)) return false;
         for (std::size_t k = 0; k < cases_of_block.size(); ++k) {
             const std::uint64_t index = block * block_cases + k;
@@ -255,6 +260,9 @@ Result<CheckResult> run_jobs(const CheckOptions& options, RunState& run, FirstDe
     std::vector<std::thread> threads;
     for (unsigned job = 0; job < jobs; ++job)
         threads.emplace_back([&, job] {
+            // A job's frames all run on one CPU: what a frame leaves in the
+            // program's per-CPU state is what the next one meets.
+            const CpuPin one_cpu(job);
             states[job]->run_blocks(job, jobs);
             states[job]->finish();
         });

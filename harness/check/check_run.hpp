@@ -40,6 +40,10 @@ struct CheckFailure {
     std::string details;                 // of the shrunk case
     std::string shown_case;              // the shrunk case, field by field
     std::vector<std::uint32_t> choices;  // the shrunk case's choice sequence
+    // A case that fails only after other frames ran on the same program (a
+    // state leak): the frames of the shrunk sequence, the failing one last.
+    // 1 for a case that fails alone.
+    std::uint64_t frames = 1;
     std::uint64_t shrink_steps = 0;
     std::uint64_t shrink_runs = 0;
     std::optional<CounterexamplePaths> saved;

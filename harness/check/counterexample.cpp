@@ -11,15 +11,25 @@ namespace xdpturn {
 Result<CounterexamplePaths> write_counterexample(const std::string& stem, const GeneratedCase& c,
                                                  const std::vector<std::uint8_t>& frame, const Comparison& comparison,
                                                  const CounterexampleOrigin& origin) {
+    return write_counterexample(stem, c, std::vector<std::vector<std::uint8_t>>{frame}, comparison, origin);
+}
+
+Result<CounterexamplePaths> write_counterexample(const std::string& stem, const GeneratedCase& c,
+                                                 const std::vector<std::vector<std::uint8_t>>& inputs,
+                                                 const Comparison& comparison, const CounterexampleOrigin& origin) {
     CounterexamplePaths paths{stem + ".pcap", stem + ".json"};
     const std::string directory = std::filesystem::path(stem).parent_path().string();
     if (!directory.empty())
         if (auto made = ensure_directory(directory); !made) return made.error();
     auto writer = PcapWriter::create(paths.pcap);
     if (!writer) return writer.error();
-    // The input first: replaying the file reproduces the case with it; the
+    // The inputs first: replaying the file reproduces the case with them; the
     // two outputs follow for people (as frames, they are merely passed).
-    for (const auto* bytes : {&frame, &comparison.reference.output, &comparison.xdp.output}) {
+    std::vector<const std::vector<std::uint8_t>*> frames;
+    for (const auto& input : inputs) frames.push_back(&input);
+    frames.push_back(&comparison.reference.output);
+    frames.push_back(&comparison.xdp.output);
+    for (const auto* bytes : frames) {
         if (bytes->empty()) continue;
         if (auto written = writer->write(*bytes); !written) return written.error();
     }
@@ -33,7 +43,12 @@ Result<CounterexamplePaths> write_counterexample(const std::string& stem, const 
     nlohmann::json variations = nlohmann::json::array();
     for (Variation variation : c.variations) variations.push_back(name(variation));
     document["variations"] = variations;
-    document["frames"] = {"input", "reference output", "xdp output"};
+    nlohmann::json names = nlohmann::json::array();
+    for (std::size_t i = 0; i + 1 < inputs.size(); ++i) names.push_back("earlier input " + std::to_string(i + 1));
+    names.push_back("input");
+    names.push_back("reference output");
+    names.push_back("xdp output");
+    document["frames"] = names;
     if (auto written = write_text_file(paths.json, document.dump(2) + "\n"); !written) return written.error();
     return paths;
 }

@@ -1,6 +1,7 @@
 // Saves a failing generated case so that it can be looked at and replayed:
-// a pcap with the input frame, the reference output and the XDP output, and a
-// JSON file with the configuration, the binding table and the seed.
+// a pcap with the input frame (or the frames of a failing sequence), the
+// reference output and the XDP output, and a JSON file with the
+// configuration, the binding table and the seed.
 // `xdpturn replay STEM.pcap --bindings STEM.json` reproduces the failure.
 #pragma once
 
@@ -27,5 +28,12 @@ struct CounterexampleOrigin {
 Result<CounterexamplePaths> write_counterexample(const std::string& stem, const GeneratedCase& c,
                                                  const std::vector<std::uint8_t>& frame, const Comparison& comparison,
                                                  const CounterexampleOrigin& origin);
+
+// A case that fails only after other frames ran on the same program: the
+// frames in the order they ran, the failing one last, then its two outputs.
+// `c.bindings` is the one table all of them run against.
+Result<CounterexamplePaths> write_counterexample(const std::string& stem, const GeneratedCase& c,
+                                                 const std::vector<std::vector<std::uint8_t>>& inputs,
+                                                 const Comparison& comparison, const CounterexampleOrigin& origin);
 
 }  // namespace xdpturn

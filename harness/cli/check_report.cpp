@@ -72,6 +72,7 @@ nlohmann::json failure_json(const CheckFailure& failure) {
             {"details", failure.details},
             {"case", failure.shown_case},
             {"shrink_steps", failure.shrink_steps},
+            {"frames", failure.frames},
             {"shrink_runs", failure.shrink_runs},
             {"pcap", failure.saved ? failure.saved->pcap : ""},
             {"bindings", failure.saved ? failure.saved->json : ""}};
@@ -195,8 +196,12 @@ void print_speed(const CheckOptions& options, const CheckResult& result) {
 void print_failure(const CheckOptions& options, const CheckFailure& failure, const std::string& replay_options) {
     std::cout << "\nFAILED: property '" << failure.property << "' at case " << failure.case_index << " (seed "
               << options.seed << "), shrunk in " << failure.shrink_steps << " steps (" << failure.shrink_runs
-              << " runs):\n"
-              << failure.shown_case << failure.details << "\n";
+              << " runs):\n";
+    if (failure.frames > 1)
+        std::cout << "it passes alone and fails after " << failure.frames - 1
+                  << " earlier frame(s) on the same program: state kept from one frame to the next. The "
+                     "counterexample holds them all, in order; the failing frame is shown:\n";
+    std::cout << failure.shown_case << failure.details << "\n";
     if (failure.saved)
         std::cout << "counterexample: " << failure.saved->pcap << "\n                " << failure.saved->json
                   << "\nreproduce: xdpturn replay " << failure.saved->pcap << " --bindings " << failure.saved->json

@@ -134,6 +134,7 @@ std::optional<CheckFailure> failure_of(const nlohmann::json& failure) {
     found.shown_case = failure.at("case").get<std::string>();
     found.shrink_steps = failure.at("shrink_steps").get<std::uint64_t>();
     found.shrink_runs = failure.at("shrink_runs").get<std::uint64_t>();
+    found.frames = failure.value("frames", std::uint64_t{1});
     if (!failure.at("pcap").get<std::string>().empty())
         found.saved =
             CounterexamplePaths{failure.at("pcap").get<std::string>(), failure.at("bindings").get<std::string>()};

@@ -55,6 +55,9 @@ class DifferentialEngine {
     Status compare(const DatapathConfig& config, Bytes frame, Comparison& result);
     Result<Comparison> compare(const DatapathConfig& config, Bytes frame);
 
+    // Resets the state of every engine made so far (EngineUnderTest::reset_state).
+    Status reset_state();
+
     // Summed over every engine made so far.
     EngineCost cost() const;
 

@@ -77,6 +77,10 @@ class EngineUnderTest {
     virtual Status run(Bytes frame, EngineOutcome& outcome) = 0;
     // Per-reason totals the engine counted since it was made.
     virtual Result<ReasonTally> counters() const = 0;
+    // Forgets what earlier frames left in the program besides its counters
+    // and tables (per-CPU scratch), so that a sequence of frames run on one
+    // CPU from here on is reproducible. Engines that keep nothing do nothing.
+    virtual Status reset_state() { return ok_status(); }
     virtual EngineCost cost() const = 0;
 };
 

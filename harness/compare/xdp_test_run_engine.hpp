@@ -23,6 +23,7 @@ class XdpTestRunEngine final : public EngineUnderTest {
     const BindingTable& table() const override { return sync_.written(); }
     Status run(Bytes frame, EngineOutcome& outcome) override;
     Result<ReasonTally> counters() const override { return program_.read_counters(); }
+    Status reset_state() override { return program_.reset_state(); }
     EngineCost cost() const override;
 
     XdpProgram& program() { return program_; }

@@ -20,6 +20,7 @@ ReplayPipeline::~ReplayPipeline() {
 }
 
 Status ReplayPipeline::start() {
+    if (jobs_ == 1) one_cpu_.emplace();
     for (unsigned i = 0; i < jobs_; ++i) {
         auto worker = std::make_unique<Worker>(source_);
         if (auto loaded = worker->engine.engine_for(config_); !loaded) return loaded.error();

@@ -11,12 +11,14 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "harness/compare/differential.hpp"
 #include "harness/compare/skip_reason.hpp"
+#include "harness/xdp/cpu_pin.hpp"
 
 namespace xdpturn {
 
@@ -83,6 +85,10 @@ class ReplayPipeline {
     Merge merge_;
     std::vector<std::unique_ptr<Worker>> workers_;
     std::vector<std::thread> threads_;
+    // With one job every frame runs on one CPU, in the capture's order: what
+    // a frame leaves in the program's per-CPU state is what the next meets,
+    // so a counterexample of a state leak replays as it was found.
+    std::optional<CpuPin> one_cpu_;
 
     Batch filling_;
     std::uint64_t next_sequence_ = 0;  // of the next batch submitted

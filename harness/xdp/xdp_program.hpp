@@ -8,11 +8,14 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "harness/xdp/bpf_object_ptr.hpp"
 #include "relay/model/bindings.hpp"
 #include "relay/model/reason.hpp"
 #include "relay/net/result.hpp"
+
+struct bpf_map;
 
 namespace xdpturn {
 
@@ -48,6 +51,11 @@ class XdpProgram {
     // Per-reason totals, summed over all CPUs.
     Result<ReasonTally> read_counters() const;
 
+    // Zeroes what the program keeps from one frame to the next besides its
+    // counters (its per-CPU arrays: scratch slots), as a fresh load has it,
+    // so that a sequence of frames starts from a known state.
+    Status reset_state() const;
+
   private:
     struct Mapping {
         void* address = nullptr;
@@ -68,6 +76,13 @@ class XdpProgram {
     int bindings_fd_ = -1;
     int channels_fd_ = -1;
     int counters_fd_ = -1;
+    struct StateMap {
+        int fd = -1;
+        std::uint32_t entries = 0;
+        std::size_t value_bytes = 0;  // all CPUs' values together
+    };
+    std::vector<StateMap> state_maps_;
+    static std::vector<StateMap> state_maps(bpf_object* object, const bpf_map* counters, int possible_cpus);
     int possible_cpus_ = 1;
     DatapathConfig config_;
     std::string origin_;

@@ -41,6 +41,9 @@ const MutantExpectation expectations[] = {
     {"across_hop_limit_default", "relayed/ipv4_client_ipv6_peer", "ipv6.hop_limit"},
     {"across_zero_checksum_kept", "relayed/ipv4_no_checksum_to_ipv6", "udp.checksum"},
     {"across_mtu_unchecked", "too_big/ipv4_to_ipv6_client_path", "xdp decided XDP_TX / relayed"},
+    // Seen only after an earlier frame left its headers in the slot: the
+    // fixed cases run one after another on one program, so it has.
+    {"scratch_not_cleared", "relayed/ipv6_client_ipv4_peer", "ipv4.checksum"},
 };
 
 }  // namespace
