@@ -913,7 +913,11 @@ static __always_inline int grows_too_big(const struct arrival *in, int out_ipv6,
 #else
 	/* The header's family from the input's, not out_ipv6: the compiler
 	 * then knows it in each family's copy of this code. */
+#ifdef XDPTURN_MUTANT_ACROSS_MTU_FIXED /* Planted bug: Ethernet's MTU, not the configured */
+	return out_ipv6 != in->ipv6 && ip_header_bytes(!in->ipv6) + datagram > 1500;
+#else
 	return out_ipv6 != in->ipv6 && too_big(ip_header_bytes(!in->ipv6) + datagram);
+#endif
 #endif
 }
 

@@ -140,6 +140,14 @@ void add_across_cases(CaseTable& t) {
         add_checksums_made(t);
         add_refused_across(t);
     });
+    // Relay addresses and a jumbo MTU together: growth across families is
+    // measured against the configured MTU, not Ethernet's.
+    DatapathConfig jumbo = across_config();
+    jumbo.mtu = 9000;
+    t.with(jumbo, across_bindings(), [&] {
+        t.relay("relayed/ipv4_to_ipv6_over_1500_jumbo", "4 -> 6 whose IPv6 packet is 1501 bytes, under MTU 9000",
+                channel_frame4_to_v6(1453), to_peer_v6_of_v4);
+    });
 }
 
 }  // namespace xdpturn

@@ -6,8 +6,27 @@
 
 namespace xdpturn {
 
+namespace {
+
+// The run's configurations: a block takes row (block mod 16) of its seed's
+// pool, so two jobs (even and odd blocks) each load half of them.
+const std::vector<std::uint32_t>& block_config(std::uint64_t seed, std::uint64_t block) {
+    thread_local std::uint64_t pool_seed = 0;
+    thread_local std::vector<std::vector<std::uint32_t>> pool;
+    if (pool.empty() || pool_seed != seed) {
+        pool = config_pool(seed);
+        pool_seed = seed;
+    }
+    return pool[block % pool.size()];
+}
+
+}  // namespace
+
 std::vector<std::uint32_t> case_choices(std::uint64_t seed, std::uint64_t index) {
-    return random_choices(splitmix64_mix(seed ^ splitmix64_mix(index)));
+    std::vector<std::uint32_t> choices = random_choices(splitmix64_mix(seed ^ splitmix64_mix(index)));
+    const std::vector<std::uint32_t>& config = block_config(seed, index / block_cases);
+    std::copy(config.begin(), config.end(), choices.begin());
+    return choices;
 }
 
 bool block_isolated(std::uint64_t seed, std::uint64_t block) {

@@ -89,16 +89,14 @@ bool claims_path(const TargetDescription& target, Bytes input, const EngineOutco
     return direction && family(in6) && family(out6) && (in6 == out6 || target.across_families);
 }
 
-// One job: the blocks job, job + jobs, job + 2 jobs, ... Shared and isolated
-// blocks use separate engines, so an isolated block's exact tables never
-// disturb the shared maps.
+// One job: the blocks job, job + jobs, job + 2 jobs, ... Every block of a
+// configuration runs on the job's one program for it: an isolated block
+// writes each case's exact table, and the next shared block puts the
+// background and its layer back.
 class CheckJob {
   public:
     CheckJob(const CheckOptions& options, RunState& run)
-        : options_(options),
-          run_(run),
-          shared_(options.program, CounterCheck::last_reason_only),
-          isolated_(options.program, CounterCheck::last_reason_only) {}
+        : options_(options), run_(run), engine_(options.program, CounterCheck::last_reason_only) {}
 
     // The shard's blocks, shard + k * shards, split among the jobs by k.
     void run_blocks(unsigned job, unsigned jobs) {
@@ -111,11 +109,10 @@ class CheckJob {
 
     // After the last block: the counter check and the time spent.
     void finish() {
-        if (!shared_.judges_conformance() || !options_.program.target || options_.program.target->has_reasons())
-            counter_mismatch = check_counters(shared_, shared_xdp_) + check_counters(isolated_, isolated_xdp_);
+        if (!engine_.judges_conformance() || !options_.program.target || options_.program.target->has_reasons())
+            counter_mismatch = check_counters(engine_, xdp_by_config_);
         const EngineCost phases = cost;
-        cost = shared_.cost();
-        cost += isolated_.cost();
+        cost = engine_.cost();
         cost += phases;
     }
 
@@ -135,7 +132,7 @@ class CheckJob {
         cost.generate_ns += nanoseconds_since(started);
         // Each block starts from the state a fresh load has, so the frames
         // before a case in its block are all it can depend on.
-        if (Status reset = (isolated ? isolated_ : shared_).reset_state(); !reset)
+        if (Status reset = engine_.reset_state(); !reset)
             return stop_with("block " + std::to_string(block) + ": " + reset.error().message);
         if (!isolated && !start_block(block, plan.layers)) return false;
         for (std::size_t k = 0; k < cases_of_block.size(); ++k) {
@@ -151,7 +148,7 @@ class CheckJob {
     // changed or displaced, the background included, is put back.
     bool start_block(std::uint64_t block, const LayerByConfig& layers) {
         for (const auto& [config, layer] : layers)
-            if (Status set = shared_.set_table(config, with_layer(layer)); !set)
+            if (Status set = engine_.set_table(config, with_layer(layer)); !set)
                 return stop_with("block " + std::to_string(block) + ": " + set.error().message);
         return true;
     }
@@ -160,7 +157,7 @@ class CheckJob {
     // `displaced`: the shared map's entries this case's entries displace.
     bool run_case(const GeneratedCase& c, std::uint64_t index, const BindingTable* displaced) {
         const bool isolated = displaced == nullptr;
-        DifferentialEngine& engine = isolated ? isolated_ : shared_;
+        DifferentialEngine& engine = engine_;
         const auto started = Clock::now();
         const std::vector<std::uint8_t> frame = frame_of(c);
         cost.build_ns += nanoseconds_since(started);
@@ -173,7 +170,7 @@ class CheckJob {
         tally.reference_reasons.add(comparison_.reference.decision.reason);
         if (comparison_.xdp.reason_known) {
             tally.xdp_reasons.add(xdp_reason);
-            (isolated ? isolated_xdp_ : shared_xdp_)[c.config].add(xdp_reason);
+            xdp_by_config_[c.config].add(xdp_reason);
         }
         if (comparison_.conformance) {
             ++tally.classes[static_cast<std::size_t>(comparison_.conformance->conformance)];
@@ -216,10 +213,8 @@ class CheckJob {
 
     const CheckOptions& options_;
     RunState& run_;
-    DifferentialEngine shared_;
-    DifferentialEngine isolated_;
-    TallyByConfig shared_xdp_;
-    TallyByConfig isolated_xdp_;
+    DifferentialEngine engine_;
+    TallyByConfig xdp_by_config_;
     Comparison comparison_;
 };
 
@@ -232,12 +227,12 @@ double measure_bare_rate(const ProgramSource& source, std::uint64_t calls) {
     return rate ? *rate : 0;
 }
 
-// Loads every configuration once up front, so an unusable program is an
-// error before any case runs.
-Status probe_configs(const ProgramSource& source) {
+// Loads the simplest configuration up front, so an unusable program is an
+// error before any case runs. (Each load costs as much as a thousand
+// cases; the jobs load the others as their blocks need them.)
+Status probe_program(const ProgramSource& source) {
     DifferentialEngine probe(source, CounterCheck::last_reason_only);
-    for (const DatapathConfig& config : generated_configs())
-        if (auto loaded = probe.engine_for(config); !loaded) return loaded.error();
+    if (auto loaded = probe.engine_for(interpret_config({})); !loaded) return loaded.error();
     return ok_status();
 }
 
@@ -328,7 +323,7 @@ Status shrink_defects(const CheckOptions& options, const FirstDefects& defects, 
 }
 
 Result<CheckResult> run_check(const CheckOptions& options) {
-    if (auto probed = probe_configs(options.program); !probed) return probed.error();
+    if (auto probed = probe_program(options.program); !probed) return probed.error();
     RunState run(options.cases);
     FirstDefects defects;
     auto result = run_jobs(options, run, defects);

@@ -18,13 +18,23 @@ std::vector<std::uint32_t> random_choices(std::uint64_t seed) {
 }
 
 rc::Gen<std::vector<std::uint32_t>> gen_choices() {
-    // Generated with RapidCheck's own randomness, shrunk as above.
-    return rc::gen::shrink(rc::gen::container<std::vector<std::uint32_t>>(
-                               choices_per_case, rc::gen::noShrink(rc::gen::inRange<std::uint32_t>(0, 0xFFFFFFFF))),
-                           [](const std::vector<std::uint32_t>& value) {
-                               return rc::shrink::eachElement(value,
-                                                              [](std::uint32_t x) { return rc::shrink::integral(x); });
-                           });
+    // The configuration from the pool (each one is a program to load, so
+    // the suite keeps to the 16 of seed 0; RapidCheck shrinks toward the
+    // first, the simplest); the case's own choices with RapidCheck's own
+    // randomness, shrunk each toward zero.
+    auto configs = rc::gen::elementOf(config_pool(0));
+    auto own = rc::gen::shrink(rc::gen::container<std::vector<std::uint32_t>>(
+                                   choices_per_case - config_choices_per_case,
+                                   rc::gen::noShrink(rc::gen::inRange<std::uint32_t>(0, 0xFFFFFFFF))),
+                               [](const std::vector<std::uint32_t>& value) {
+                                   return rc::shrink::eachElement(
+                                       value, [](std::uint32_t x) { return rc::shrink::integral(x); });
+                               });
+    return rc::gen::map(rc::gen::pair(configs, own), [](const auto& parts) {
+        std::vector<std::uint32_t> choices = parts.first;
+        choices.insert(choices.end(), parts.second.begin(), parts.second.end());
+        return choices;
+    });
 }
 
 rc::Shrinkable<std::vector<std::uint32_t>> shrinkable_choices(std::vector<std::uint32_t> choices) {
@@ -44,7 +54,11 @@ rc::Gen<GeneratedCase> gen_case() {
 void showValue(const GeneratedCase& c, std::ostream& os) {
     os << "config: turn_port " << c.config.turn_port << ", channels 0x" << std::hex << c.config.channels.min << "-0x"
        << c.config.channels.max << std::dec << ", relay ports " << c.config.relay_ports.min << "-"
-       << c.config.relay_ports.max << ", MTU " << c.config.mtu << "\nvariations:";
+       << c.config.relay_ports.max << ", MTU " << c.config.mtu << ", relay addresses";
+    if (!c.config.relay_ipv4 && !c.config.relay_ipv6) os << " none";
+    for (const auto& address : {c.config.relay_ipv4, c.config.relay_ipv6})
+        if (address) os << " " << to_string(*address);
+    os << "\nvariations:";
     for (Variation variation : c.variations) os << " " << name(variation);
     if (c.variations.empty()) os << " none";
     os << "\nbindings (" << c.bindings.size() << "):\n";

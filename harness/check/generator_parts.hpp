@@ -85,6 +85,13 @@ class Chooser {
     std::uint64_t stream_state_ = 0;
 };
 
+// The relay's own addresses: frames arrive on them (and on others), and a
+// configuration's relay address of each family is one of them.
+inline constexpr std::uint32_t relay_addresses[] = {0xC0000201, 0xCB007101, 0x0A0000FE};
+inline constexpr Ipv6Bytes relay_addresses6[] = {{0x20, 0x01, 0x0D, 0xB8, 0, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01},
+                                                 {0x20, 0x01, 0x0D, 0xB8, 0xFF, 0xFF, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFE},
+                                                 {0xFE, 0x80, 0, 0, 0, 0, 0, 0, 0x02, 0, 0, 0xFF, 0xFE, 0, 0, 0x01}};
+
 // The UDP header and the channel header of a client's ChannelData.
 inline constexpr std::size_t udp_channel_bytes = layout::udp_bytes + layout::channel_header_bytes;
 

@@ -13,33 +13,6 @@ namespace xdpturn {
 
 namespace {
 
-constexpr std::uint16_t turn_ports[] = {3478, 443};
-
-// Addresses frames arrive on: the relay's, and others.
-constexpr std::uint32_t relay_addresses[] = {0xC0000201, 0xCB007101, 0x0A0000FE};
-constexpr Ipv6Bytes relay_addresses6[] = {{0x20, 0x01, 0x0D, 0xB8, 0, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01},
-                                          {0x20, 0x01, 0x0D, 0xB8, 0xFF, 0xFF, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFE},
-                                          {0xFE, 0x80, 0, 0, 0, 0, 0, 0, 0x02, 0, 0, 0xFF, 0xFE, 0, 0, 0x01}};
-
-// Each TURN port comes with its relay ports, MTU and relay addresses:
-// coturn's defaults for 3478, with a relay address of each family (so
-// bindings across families are relayed); for 443 a range that holds the
-// background bindings' allocations, a jumbo MTU no test-run frame reaches,
-// and no relay addresses (so they go to user space).
-DatapathConfig config_for(std::uint16_t turn_port, const ChannelRange& channels) {
-    DatapathConfig config;
-    config.turn_port = turn_port;
-    config.channels = channels;
-    if (turn_port == turn_ports[0]) {
-        config.relay_ipv4 = IpAddress{Ipv4Address{relay_addresses[0]}};
-        config.relay_ipv6 = IpAddress::from_bytes(relay_addresses6[0]);
-    } else {
-        config.relay_ports = PortRange{20000, 60000};
-        config.mtu = 9000;
-    }
-    return config;
-}
-
 // Clients come from a small set so that near-miss keys (same address other
 // port, same port other address) and repeated keys are common.
 constexpr std::uint32_t client_addresses[] = {0xC6336407, 0xC6336408, 0x0A000001};
@@ -67,13 +40,24 @@ IpAddress pick_address(Chooser& choose, bool ipv6, std::span<const std::uint32_t
 constexpr std::uint16_t common_channels[] = {0x4000, 0x4001, 0x4FFF, 0x4FFE, 0x4010, 0x4100, 0x4ABC, 0x4321,
                                              0x4567, 0x4444, 0x6635, 0x6F70, 0x7FFF, 0x7FFE, 0x5000, 0x7123};
 
-// Channel numbers: the common set, anywhere in the range, at and around
-// both ends of both ranges, and anywhere at all.
+// Channel numbers: the common set (moved into the configured range when it
+// lies outside: a narrow range holds few of them), anywhere in the range,
+// exactly at and one past both ends of the configured range and of both
+// RFC ranges, and anywhere at all.
 std::uint16_t pick_channel(Chooser& choose, const ChannelRange& range) {
-    switch (choose.weighted({6, 2, 2, 1})) {
-        case 0: return common_channels[choose.below(std::size(common_channels))];
+    const std::uint32_t width = range.max - range.min + 1u;
+    switch (choose.weighted({6, 2, 2, 2, 1})) {
+        case 0: {
+            const std::uint16_t common = common_channels[choose.below(std::size(common_channels))];
+            return common >= range.min && common <= range.max ? common
+                                                              : static_cast<std::uint16_t>(range.min + common % width);
+        }
         case 1: return choose.range(range.min, range.max);
         case 2:
+            return choose.one_of<std::uint16_t>(
+                {static_cast<std::uint16_t>(range.min - 1), range.min, static_cast<std::uint16_t>(range.min + 1),
+                 static_cast<std::uint16_t>(range.max - 1), range.max, static_cast<std::uint16_t>(range.max + 1)});
+        case 3:
             return choose.one_of<std::uint16_t>(
                 {0x3FFF, 0x4000, 0x4001, 0x4FFE, 0x4FFF, 0x5000, 0x7FFE, 0x7FFF, 0x8000, 0xFFFF, 0x0000, 0x0001});
         default: return choose.range<std::uint16_t>(0, 0xFFFF);
@@ -123,23 +107,15 @@ std::size_t overhead_bytes(const FrameSpec& s) {
 
 }  // namespace
 
-std::vector<DatapathConfig> generated_configs() {
-    std::vector<DatapathConfig> configs;
-    for (std::uint16_t port : turn_ports)
-        for (const ChannelRange& range : {rfc8656_channels, rfc5766_channels})
-            configs.push_back(config_for(port, range));
-    return configs;
-}
-
 std::vector<std::uint8_t> frame_of(const GeneratedCase& c) {
     return build_frame(c.spec);
 }
 
 GeneratedCase interpret_choices(std::span<const std::uint32_t> choices) {
-    Chooser choose(choices);
     GeneratedCase c;
-    const ChannelRange channels = choose.coin() ? rfc5766_channels : rfc8656_channels;
-    c.config = config_for(choose.weighted({4, 1}) == 0 ? turn_ports[0] : turn_ports[1], channels);
+    const std::size_t config_part = std::min(choices.size(), config_choices_per_case);
+    c.config = interpret_config(choices.first(config_part));
+    Chooser choose(choices.subspan(config_part));
     // Zero keeps the simplest case: ChannelData from an IPv4 client.
     const bool from_peer = choose.weighted({3, 2}) == 1;
     const bool ipv6_client = choose.weighted({3, 2}) == 1;

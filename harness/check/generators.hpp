@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "harness/check/configurations.hpp"
 #include "harness/check/variations.hpp"
 #include "harness/frames/frame_builder.hpp"
 #include "relay/model/bindings.hpp"
@@ -34,7 +35,9 @@ std::vector<std::uint8_t> frame_of(const GeneratedCase& c);
 // fewer and smaller choices make a simpler case: shrinking works on the
 // sequence. The fast path (`xdpturn check`) draws the choices from a plain
 // PRNG; RapidCheck generates and shrinks them in the property tests.
-inline constexpr std::size_t choices_per_case = 96;
+// The first config_choices_per_case choices are the configuration's
+// (configurations.hpp), the rest the case's own.
+inline constexpr std::size_t choices_per_case = config_choices_per_case + 96;
 GeneratedCase interpret_choices(std::span<const std::uint32_t> choices);
 std::vector<std::uint32_t> random_choices(std::uint64_t seed);
 rc::Gen<std::vector<std::uint32_t>> gen_choices();
@@ -48,11 +51,6 @@ rc::Gen<GeneratedCase> gen_case();
 // entries (a case may carry part of it; shared blocks of `xdpturn check`
 // always hold all of it).
 const BindingTable& background_bindings();
-
-// Configurations the generator uses: both channel ranges, two TURN ports,
-// each with its own relay port range and MTU. (Each configuration is a
-// separately loaded program, so the set is small.)
-std::vector<DatapathConfig> generated_configs();
 
 // RapidCheck prints counterexamples with showValue.
 void showValue(const GeneratedCase& c, std::ostream& os);

@@ -39,8 +39,9 @@ class Shrinker {
     // The case alone: on its table, from the state a fresh load has.
     PropertyCheck evaluate(const std::vector<std::uint32_t>& choices) {
         ++runs_;
-        if (Status reset = engine_.reset_state(); !reset) return reset.error();
         const GeneratedCase c = with_background(interpret_choices(choices));
+        engine_.forget_others(c.config);
+        if (Status reset = engine_.reset_state(); !reset) return reset.error();
         return check_case_alone(engine_, c, frame_of(c), comparison_);
     }
     bool still_fails(const std::vector<std::uint32_t>& choices) { return counts(evaluate(choices)); }
@@ -50,8 +51,9 @@ class Shrinker {
     // The first frame that fails ends it; `failed_at` says which.
     PropertyCheck evaluate(const ChoiceSequence& sequence, std::size_t& failed_at) {
         ++runs_;
-        if (Status reset = engine_.reset_state(); !reset) return reset.error();
         const std::vector<GeneratedCase> cases = sequence_cases(sequence);
+        engine_.forget_others(cases.back().config);
+        if (Status reset = engine_.reset_state(); !reset) return reset.error();
         if (Status set = engine_.set_table(cases.back().config, cases.back().bindings); !set) return set.error();
         for (failed_at = 0; failed_at < cases.size(); ++failed_at) {
             PropertyCheck checked =
@@ -65,7 +67,8 @@ class Shrinker {
         return counts(evaluate(sequence, failed_at)) && failed_at + 1 == sequence.size();
     }
 
-    // The frames of a sequence as cases, each with the one table they share.
+    // The frames of a sequence as cases, each with the one table and the
+    // one configuration they share (the last frame's).
     std::vector<GeneratedCase> sequence_cases(const ChoiceSequence& sequence) const {
         std::vector<GeneratedCase> cases;
         LaidTable table(background_);
@@ -73,7 +76,10 @@ class Shrinker {
             cases.push_back(interpret_choices(choices));
             table.lay(cases.back().bindings);
         }
-        for (GeneratedCase& c : cases) c.bindings = table.table();
+        for (GeneratedCase& c : cases) {
+            c.bindings = table.table();
+            c.config = cases.back().config;
+        }
         return cases;
     }
     bool out_of_runs() const { return runs_ >= options_.max_shrink_runs; }

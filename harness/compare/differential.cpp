@@ -74,6 +74,10 @@ Status DifferentialEngine::reset_state() {
     return ok_status();
 }
 
+void DifferentialEngine::forget_others(const DatapathConfig& config) {
+    std::erase_if(engines_, [&](const auto& entry) { return !(entry.first == config); });
+}
+
 EngineCost DifferentialEngine::cost() const {
     EngineCost total;
     for (const auto& [config, engine] : engines_) total += engine->cost();

@@ -57,6 +57,9 @@ class DifferentialEngine {
 
     // Resets the state of every engine made so far (EngineUnderTest::reset_state).
     Status reset_state();
+    // Unloads every engine but the one for `config`: a shrinker tries many
+    // configurations one after another and needs only the latest.
+    void forget_others(const DatapathConfig& config);
 
     // Summed over every engine made so far.
     EngineCost cost() const;
