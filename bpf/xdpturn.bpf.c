@@ -482,7 +482,7 @@ static __always_inline int resize_frame(struct xdp_md *ctx, __u32 kept, int head
 
 	/* Row 24: the helpers fail only for sizes outside the frame and its
 	 * headroom, which the length rows rule out. */
-	if (frame > kept) {
+	if (frame > kept) { /* XDPTURN_BOUNDARY_EXCL_LINE: the length rows refused shorter frames */
 		/* LCOV_EXCL_START: row 24, unreachable through BPF_PROG_TEST_RUN */
 		if (bpf_xdp_adjust_tail(ctx, -(int)(frame - kept)))
 			return finish(XDP_PASS, XDPTURN_REASON_REWRITE_FAILED);

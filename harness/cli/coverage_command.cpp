@@ -28,6 +28,7 @@ nlohmann::json gate_json(const coverage::GateReport& gate, const coverage::GateO
                               {"first", e.first},
                               {"last", e.last},
                               {"branches_only", e.branches_only},
+                              {"boundaries_only", e.boundaries_only},
                               {"reason", e.reason}});
     const coverage::Totals& t = gate.totals;
     return {{"source", options.file},
@@ -35,6 +36,9 @@ nlohmann::json gate_json(const coverage::GateReport& gate, const coverage::GateO
             {"lines", {{"found", t.lines_found}, {"hit", t.lines_hit}}},
             {"branches", {{"found", t.branches_found}, {"hit", t.branches_hit}}},
             {"functions", {{"found", t.functions_found}, {"hit", t.functions_hit}}},
+            {"boundaries", {{"found", t.boundaries_found}, {"hit", t.boundaries_hit}, {"gated", options.boundaries}}},
+            {"unmet_boundaries", findings_json(gate.unmet)},
+            {"unmeasured_boundaries", findings_json(gate.unmeasured)},
             {"unreached", findings_json(gate.unreached)},
             {"unexplained_exclusions", findings_json(gate.unexplained)},
             {"rare_below", options.rare_below},
@@ -51,12 +55,17 @@ int coverage_command(int argc, char** argv) {
     std::vector<std::string> inputs;
     std::string gate_source, output, report;
     Bounded<0, UINT64_MAX> rare{100};
+    bool boundaries = false;
     options.add_options()("help,h", "show this help")(
         "gate", po::value(&gate_source),
         "fail (exit 1) unless every line and both directions of every branch of the source file whose path ends "
         "in this were reached, but for lines marked LCOV_EXCL_LINE, LCOV_EXCL_BR_LINE or inside LCOV_EXCL_START/STOP, "
         "each with a reason after a colon")("rare", po::value(&rare)->default_value(rare),
                                             "list branch directions reached fewer times than this")(
+        "boundaries", po::bool_switch(&boundaries),
+        "with --gate, fail too unless every comparison of the source met its operands one below, exactly at and "
+        "one above its boundary, but for lines with any exclusion marker or XDPTURN_BOUNDARY_EXCL_LINE (or "
+        "inside XDPTURN_BOUNDARY_EXCL_START/STOP), each with a reason after a colon")(
         "output,o", po::value(&output),
         "write the merged tracefile here, exclusions applied as lcov's geninfo applies them (for genhtml)")(
         "report", po::value(&report), "write the gate's findings as JSON to this file");
@@ -102,7 +111,7 @@ int coverage_command(int argc, char** argv) {
     }
     int status = exit_equal;
     if (!gate_source.empty()) {
-        const coverage::GateOptions gate_options{gate_source, rare.value};
+        const coverage::GateOptions gate_options{gate_source, rare.value, boundaries};
         auto gate = coverage::run_gate(merged, gate_options);
         if (!gate) {
             std::cerr << "xdpturn coverage: " << gate.error().message << "\n";

@@ -15,10 +15,19 @@
 // more on its fall-through edge, between the jump and the next block's probe,
 // so both directions of every branch are counted exactly:
 //   taken = count(block ending in the jump) - count(fall-through).
+//
+// Each comparing jump also gets a comparison probe just before it, in the
+// manner of libFuzzer's value profile and AFL's compare logging: it counts
+// whether its operands met exactly, or one apart either way:
+//   if a == b goto AT; if a == b - 1 goto BELOW; if a != b + 1 goto END
+//   (count above) goto END; AT: (count at) goto END; BELOW: (count below)
+// For two registers the +-1 is taken on a copy of one of them, never of a
+// pointer the verifier forbids arithmetic on.
 #pragma once
 
 #include <linux/bpf.h>
 
+#include <array>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -37,13 +46,34 @@ struct BranchProbe {
     std::uint32_t block = 0;  // index of the block probe of the block it ends
 };
 
-// What the probes count: counter k is block k for k < blocks.size(), and
-// branch k - blocks.size()'s fall-through edge after that.
+// A conditional jump that compares (all but JSET), with three counters:
+// its operands met one below, exactly at and one above the boundary (the
+// left one against the right one, or against the constant).
+enum class Side : std::uint8_t { below, at, above };
+inline constexpr std::size_t sides = 3;
+struct ComparisonProbe {
+    std::uint32_t jump = 0;  // original index of the jump
+    // The sides the operands can meet at all, and so are measured. Not one
+    // below or above when the left operand's values (as far as a range
+    // analysis of the instructions sees) never include that value: a 16-bit
+    // field is never 0 - 1, a flag of 0 or 1 never 2. Only "at" for a
+    // pointer (a null test) or two pointers neither of which the verifier
+    // lets the probe move by one.
+    std::array<bool, sides> measured{true, true, true};
+};
+
+// What the probes count: counter k is block k for k < blocks.size(), then
+// branch k - blocks.size()'s fall-through edge, then three per comparison
+// (below, at, above).
 struct ProbePlan {
     std::vector<BlockProbe> blocks;
     std::vector<BranchProbe> branches;
+    std::vector<ComparisonProbe> comparisons;
     std::vector<std::uint32_t> function_starts;  // original indices, ascending
-    std::size_t counters() const { return blocks.size() + branches.size(); }
+    std::size_t counters() const { return blocks.size() + branches.size() + sides * comparisons.size(); }
+    std::size_t comparison_counter(std::size_t comparison, Side side) const {
+        return blocks.size() + branches.size() + sides * comparison + static_cast<std::size_t>(side);
+    }
 };
 
 // BTF records (func_info, line_info) as libbpf hands them to the kernel:
@@ -63,13 +93,18 @@ struct Instrumented {
     BtfRecords lines;
 };
 
-// The blocks and branches of `insns`, whose functions start where
-// `functions` says (none: one function).
-Result<ProbePlan> plan_probes(std::span<const bpf_insn> insns, const BtfRecords& functions);
+// Which probes go in: block and edge probes always; comparison probes
+// unless turned off (the block and edge layout on its own, for tests).
+enum class Comparisons : std::uint8_t { probed, left_out };
+
+// The blocks, branches and comparisons of `insns`, whose functions start
+// where `functions` says (none: one function).
+Result<ProbePlan> plan_probes(std::span<const bpf_insn> insns, const BtfRecords& functions,
+                              Comparisons comparisons = Comparisons::probed);
 
 // The instructions with the plan's probes added, counting into the single
 // value of the array map `counters_fd`, and the BTF records moved with them.
 Result<Instrumented> instrument(std::span<const bpf_insn> insns, const BtfRecords& functions, const BtfRecords& lines,
-                                int counters_fd);
+                                int counters_fd, Comparisons comparisons = Comparisons::probed);
 
 }  // namespace xdpturn::coverage

@@ -18,6 +18,7 @@ namespace xdpturn::coverage {
 struct SourceLine {
     std::uint32_t file = 0;  // index into ProgramRecord::files
     std::uint32_t line = 0;
+    std::uint32_t column = 0;
 };
 
 // One instrumented load: its counters map and what each counter means.
@@ -88,8 +89,9 @@ void map_lines(ProgramRecord& record, const btf* types, const BtfRecords& lines,
         if (known == record.files.end()) known = record.files.insert(record.files.end(), name);
         const std::size_t end = k + 1 < lines.count() ? lines.insn_offset(k + 1) : insn_count;
         for (std::size_t i = info.insn_off; i < std::min(end, insn_count); ++i)
-            record.line_of[i] = SourceLine{static_cast<std::uint32_t>(known - record.files.begin()),
-                                           BPF_LINE_INFO_LINE_NUM(info.line_col)};
+            record.line_of[i] =
+                SourceLine{static_cast<std::uint32_t>(known - record.files.begin()),
+                           BPF_LINE_INFO_LINE_NUM(info.line_col), BPF_LINE_INFO_LINE_COL(info.line_col)};
     }
 }
 
@@ -128,6 +130,20 @@ SourceCoverage to_source(const ProgramRecord& record, const std::vector<std::uin
         const std::uint64_t reached = counts[branch.block];
         const std::uint64_t fell = counts[record.plan.blocks.size() + k];
         file->branches[line][branch.jump] = {reached - std::min(reached, fell), fell, reached > 0};
+    }
+    // A comparison is counted by its place in the source (line and
+    // column): every inlined copy of it adds to the same counts, so a
+    // side met in any copy is met (an off-by-one in the source is in all).
+    for (std::size_t k = 0; k < record.plan.comparisons.size(); ++k) {
+        const ComparisonProbe& comparison = record.plan.comparisons[k];
+        auto [file, line] = at(comparison.jump);
+        if (file == nullptr) continue;
+        BoundaryCounts& boundary = file->boundaries[line][record.line_of[comparison.jump]->column];
+        for (Side side : {Side::below, Side::at, Side::above}) {
+            const auto s = static_cast<std::size_t>(side);
+            boundary.measured[s] = boundary.measured[s] || comparison.measured[s];
+            boundary.met[s] += counts[record.plan.comparison_counter(k, side)];
+        }
     }
     for (const auto& entry : record.functions) {
         const std::uint32_t start = entry.first;

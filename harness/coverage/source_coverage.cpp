@@ -23,6 +23,13 @@ void SourceCoverage::merge(const SourceCoverage& other) {
                 counts.reached = counts.reached || jump.reached;
             }
         }
+        for (const auto& [line, jumps] : theirs.boundaries)
+            for (const auto& [insn, counts] : jumps) {
+                BoundaryCounts& mine = ours.boundaries[line][insn];
+                for (std::size_t side = 0; side < mine.met.size(); ++side) mine.met[side] += counts.met[side];
+                for (std::size_t side = 0; side < mine.met.size(); ++side)
+                    mine.measured[side] = mine.measured[side] || counts.measured[side];
+            }
         for (const auto& [function, counts] : theirs.functions) {
             FunctionCounts& mine = ours.functions[function];
             mine.line = counts.line;
@@ -32,6 +39,14 @@ void SourceCoverage::merge(const SourceCoverage& other) {
 }
 
 namespace {
+
+// The sides of a comparison its probe measured.
+std::vector<std::size_t> measured_sides(const BoundaryCounts& counts) {
+    std::vector<std::size_t> sides;
+    for (std::size_t side = 0; side < counts.measured.size(); ++side)
+        if (counts.measured[side]) sides.push_back(side);
+    return sides;
+}
 
 void add_totals(Totals& totals, const FileCoverage& file) {
     for (const auto& [line, hits] : file.lines) {
@@ -47,6 +62,12 @@ void add_totals(Totals& totals, const FileCoverage& file) {
         ++totals.functions_found;
         totals.functions_hit += counts.hits > 0 ? 1 : 0;
     }
+    for (const auto& [line, jumps] : file.boundaries)
+        for (const auto& [insn, counts] : jumps)
+            for (std::size_t side : measured_sides(counts)) {
+                ++totals.boundaries_found;
+                totals.boundaries_hit += counts.met[side] > 0 ? 1 : 0;
+            }
 }
 
 bool ends_with(const std::string& text, const std::string& suffix) {
@@ -86,7 +107,13 @@ void write_lcov(std::ostream& out, const SourceCoverage& coverage, const std::st
                     else
                         out << (direction == 0 ? jump.taken : jump.fell_through) << "\n";
                 }
-        out << "BRF:" << totals.branches_found << "\nBRH:" << totals.branches_hit << "\n";
+        for (const auto& [line, jumps] : file.boundaries)
+            for (const auto& [insn, counts] : jumps)
+                for (std::size_t side : measured_sides(counts))
+                    out << "BRDA:" << line << "," << boundary_block + insn << "," << side << "," << counts.met[side]
+                        << "\n";
+        out << "BRF:" << totals.branches_found + totals.boundaries_found
+            << "\nBRH:" << totals.branches_hit + totals.boundaries_hit << "\n";
         for (const auto& [line, hits] : file.lines) out << "DA:" << line << "," << hits << "\n";
         out << "LF:" << totals.lines_found << "\nLH:" << totals.lines_hit << "\nend_of_record\n";
     }
@@ -116,6 +143,17 @@ std::optional<std::uint64_t> number(const std::string& text) {
     }
 }
 
+// A boundary record: BRDA:line,boundary_block+jump,side,count.
+bool read_boundary(std::uint32_t line, std::uint32_t jump, std::uint64_t side, const std::string& count,
+                   FileCoverage& file) {
+    auto met = number(count);
+    if (side > 2 || (!met && count != "-")) return false;
+    BoundaryCounts& counts = file.boundaries[line][jump];
+    counts.measured[side] = true;
+    if (met) counts.met[side] += *met;
+    return true;
+}
+
 // One tracefile line into `file`; false when it does not parse.
 bool read_record(const std::string& tag, const std::vector<std::string>& fields, FileCoverage& file) {
     if (tag == "DA" && fields.size() >= 2) {
@@ -129,6 +167,9 @@ bool read_record(const std::string& tag, const std::vector<std::string>& fields,
         auto line = number(fields[0]);
         auto block = number(fields[1]);
         auto direction = number(fields[2]);
+        if (line && block && direction && *block >= boundary_block && *block <= UINT32_MAX)
+            return read_boundary(static_cast<std::uint32_t>(*line), static_cast<std::uint32_t>(*block - boundary_block),
+                                 *direction, fields[3], file);
         if (!line || !block || !direction || *direction > 1 || *block > UINT32_MAX) return false;
         BranchCounts& jump = file.branches[static_cast<std::uint32_t>(*line)][static_cast<std::uint32_t>(*block)];
         if (fields[3] == "-") return true;
@@ -207,11 +248,14 @@ std::string reason_after(const std::string& text, std::size_t marker_end) {
     return first == std::string::npos ? std::string() : reason.substr(first, last - first + 1);
 }
 
-// A START marker seen and its STOP not yet: lines (or only branches) from
-// `first` on are excluded for `reason`.
+// A START marker seen and its STOP not yet: lines (or only branches, or
+// only boundaries) from `first` on are excluded for `reason`.
 struct OpenRange {
-    explicit OpenRange(bool only_branches) : branches_only(only_branches) {}
+    OpenRange(std::string marker, bool only_branches, bool only_boundaries)
+        : name(std::move(marker)), branches_only(only_branches), boundaries_only(only_boundaries) {}
+    std::string name;  // the marker without _START / _STOP
     bool branches_only;
+    bool boundaries_only;
     std::uint32_t first = 0;
     std::string reason;
     bool open = false;
@@ -222,41 +266,44 @@ struct OpenRange {
         open = true;
     }
     Status stop(const std::string& file, std::uint32_t line, std::vector<Exclusion>& found) {
-        if (!open)
-            return Error{file + ":" + std::to_string(line) + ": LCOV_EXCL_" + (branches_only ? "BR_" : "") +
-                         "STOP without START"};
-        found.push_back({file, first, line, branches_only, reason});
+        if (!open) return Error{file + ":" + std::to_string(line) + ": " + name + "_STOP without START"};
+        found.push_back({file, first, line, branches_only, reason, boundaries_only});
         open = false;
         return ok_status();
     }
 };
 
 Status scan_markers(const std::string& file, std::istream& in, std::vector<Exclusion>& found) {
-    OpenRange lines(false), branches(true);
+    OpenRange lines("LCOV_EXCL", false, false), branches("LCOV_EXCL_BR", true, false),
+        boundaries("XDPTURN_BOUNDARY_EXCL", false, true);
     std::uint32_t number = 0;
     for (std::string text; std::getline(in, text);) {
         ++number;
-        auto marker = [&](const char* name) -> std::optional<std::string> {
+        auto marker = [&](const std::string& name) -> std::optional<std::string> {
             const auto at = text.find(name);
             if (at == std::string::npos) return std::nullopt;
-            return reason_after(text, at + std::string(name).size());
+            return reason_after(text, at + name.size());
         };
         Status stopped = ok_status();
-        if (auto reason = marker("LCOV_EXCL_BR_LINE"))
+        if (auto reason = marker("XDPTURN_BOUNDARY_EXCL_LINE"))
+            found.push_back({file, number, number, false, *reason, true});
+        else if (auto reason = marker("LCOV_EXCL_BR_LINE"))
             found.push_back({file, number, number, true, *reason});
         else if (auto reason = marker("LCOV_EXCL_LINE"))
             found.push_back({file, number, number, false, *reason});
-        else if (auto reason = marker("LCOV_EXCL_BR_START"))
-            branches.start(number, *reason);
-        else if (marker("LCOV_EXCL_BR_STOP"))
-            stopped = branches.stop(file, number, found);
-        else if (auto reason = marker("LCOV_EXCL_START"))
-            lines.start(number, *reason);
-        else if (marker("LCOV_EXCL_STOP"))
-            stopped = lines.stop(file, number, found);
+        for (OpenRange* range : {&boundaries, &branches, &lines}) {
+            if (auto reason = marker(range->name + "_START")) {
+                range->start(number, *reason);
+                break;
+            }
+            if (marker(range->name + "_STOP")) {
+                stopped = range->stop(file, number, found);
+                break;
+            }
+        }
         if (!stopped) return stopped;
     }
-    if (lines.open || branches.open) return Error{file + ": an exclusion range is never closed"};
+    if (lines.open || branches.open || boundaries.open) return Error{file + ": an exclusion range is never closed"};
     return ok_status();
 }
 
@@ -278,6 +325,8 @@ void apply_exclusions(SourceCoverage& coverage, const std::vector<Exclusion>& ex
         auto file = coverage.files.find(exclusion.file);
         if (file == coverage.files.end()) continue;
         for (std::uint32_t line = exclusion.first; line <= exclusion.last; ++line) {
+            file->second.boundaries.erase(line);
+            if (exclusion.boundaries_only) continue;
             file->second.branches.erase(line);
             if (!exclusion.branches_only) file->second.lines.erase(line);
         }
@@ -300,13 +349,28 @@ std::string source_line(const std::string& file, std::uint32_t wanted) {
 
 bool excluded(const std::vector<Exclusion>& exclusions, const std::string& file, std::uint32_t line, bool branch) {
     return std::any_of(exclusions.begin(), exclusions.end(), [&](const Exclusion& e) {
-        return e.file == file && line >= e.first && line <= e.last && (branch || !e.branches_only);
+        return e.file == file && line >= e.first && line <= e.last && !e.boundaries_only &&
+               (branch || !e.branches_only);
     });
+}
+
+// Any marker on a line excludes its boundaries.
+bool boundary_excluded(const std::vector<Exclusion>& exclusions, const std::string& file, std::uint32_t line) {
+    return std::any_of(exclusions.begin(), exclusions.end(),
+                       [&](const Exclusion& e) { return e.file == file && line >= e.first && line <= e.last; });
 }
 
 // An exclusion that leaves nothing out: every line in it ran and every
 // jump in it went both ways.
 bool excludes_nothing(const Exclusion& exclusion, const FileCoverage& file) {
+    if (exclusion.boundaries_only) {
+        for (std::uint32_t line = exclusion.first; line <= exclusion.last; ++line)
+            if (auto jumps = file.boundaries.find(line); jumps != file.boundaries.end())
+                for (const auto& [insn, counts] : jumps->second)
+                    for (std::size_t side : measured_sides(counts))
+                        if (counts.met[side] == 0) return false;
+        return true;
+    }
     for (std::uint32_t line = exclusion.first; line <= exclusion.last; ++line) {
         if (auto hits = file.lines.find(line);
             !exclusion.branches_only && hits != file.lines.end() && hits->second == 0)
@@ -335,8 +399,29 @@ void check_branches(const std::string& name, std::uint32_t line, const std::map<
     }
 }
 
+void check_boundaries(const std::string& name, std::uint32_t line, const std::map<std::uint32_t, BoundaryCounts>& jumps,
+                      GateReport& report) {
+    static constexpr const char* side_names[] = {"one below", "exactly at", "one above"};
+    const std::string where = name + ":" + std::to_string(line);
+    for (const auto& [insn, counts] : jumps) {
+        const std::string comparison = "the comparison at column " + std::to_string(insn) + " ";
+        if (!counts.measured[0] && !counts.measured[2])
+            report.unmeasured.push_back(
+                {where, comparison +
+                            "has only \"at\" to meet (a null test, or pointers neither of which may be "
+                            "moved by one): " +
+                            source_line(name, line)});
+        for (std::size_t side : measured_sides(counts))
+            if (counts.met[side] == 0)
+                report.unmet.push_back({where, comparison + "never met its operands " + side_names[side] +
+                                                   " the boundary: " + source_line(name, line)});
+    }
+}
+
 void check_file(const std::string& name, const FileCoverage& file, const std::vector<Exclusion>& exclusions,
                 const GateOptions& options, GateReport& report) {
+    for (const auto& [line, jumps] : file.boundaries)
+        if (!boundary_excluded(exclusions, name, line)) check_boundaries(name, line, jumps, report);
     for (const auto& [line, hits] : file.lines)
         if (hits == 0 && !excluded(exclusions, name, line, false))
             report.unreached.push_back(
@@ -346,7 +431,10 @@ void check_file(const std::string& name, const FileCoverage& file, const std::ve
     for (const Exclusion& exclusion : exclusions)
         if (exclusion.file == name && excludes_nothing(exclusion, file))
             report.stale.push_back({name + ":" + std::to_string(exclusion.first),
-                                    "every line here ran and every jump went both ways: the marker is not needed"});
+                                    exclusion.boundaries_only
+                                        ? "every comparison here met its boundary: the marker is not needed"
+                                        : "every line here ran and every jump went both ways: the marker is not "
+                                          "needed"});
 }
 
 }  // namespace
@@ -379,6 +467,7 @@ Result<GateReport> run_gate(const SourceCoverage& raw, const GateOptions& option
     auto exclusions = find_exclusions(raw);
     if (!exclusions) return exclusions.error();
     GateReport report;
+    report.gates_boundaries = options.boundaries;
     bool found = false;
     for (const auto& [name, file] : raw.files) {
         if (!ends_with(name, options.file)) continue;
@@ -404,7 +493,8 @@ void print_gate(std::ostream& out, const GateReport& report, const GateOptions& 
     const Totals& t = report.totals;
     out << "coverage of " << options.file << " (exclusions applied): lines " << t.lines_hit << "/" << t.lines_found
         << ", branches " << t.branches_hit << "/" << t.branches_found << ", functions " << t.functions_hit << "/"
-        << t.functions_found << "; " << report.exclusions.size() << " exclusion(s)\n";
+        << t.functions_found << ", comparisons met at their boundaries " << t.boundaries_hit << "/"
+        << t.boundaries_found << "; " << report.exclusions.size() << " exclusion(s)\n";
     auto list = [&](const char* heading, const std::vector<GateFinding>& findings) {
         if (findings.empty()) return;
         out << heading << " (" << findings.size() << "):\n";
@@ -412,11 +502,16 @@ void print_gate(std::ostream& out, const GateReport& report, const GateOptions& 
     };
     list("NOT REACHED", report.unreached);
     list("EXCLUSION WITHOUT A REASON", report.unexplained);
+    list(report.gates_boundaries ? "NOT MET AT ITS BOUNDARY" : "not met at its boundary (not gated)", report.unmet);
+    list("only \"at\" measured", report.unmeasured);
     list(("rarely reached (fewer than " + std::to_string(options.rare_below) + " times)").c_str(), report.rare);
     list("excluded but reached (the marker may be out of date)", report.stale);
     for (const Exclusion& e : report.exclusions)
         out << "  excluded " << e.file << ":" << e.first << (e.last != e.first ? "-" + std::to_string(e.last) : "")
-            << (e.branches_only ? " (branches)" : "") << ": " << e.reason << "\n";
+            << (e.branches_only     ? " (branches)"
+                : e.boundaries_only ? " (boundaries)"
+                                    : "")
+            << ": " << e.reason << "\n";
     out << (report.passed() ? "coverage gate passed\n" : "COVERAGE GATE FAILED\n");
 }
 

@@ -74,14 +74,14 @@ BtfRecords lines_at(std::initializer_list<std::uint32_t> offsets) {
 // the probe of its target's block, past the edge probe.
 BOOST_AUTO_TEST_CASE(a_branch_gets_block_and_edge_probes_and_its_jump_lands_on_the_block_probe) {
     const std::vector<bpf_insn> program = {mov(0, 0), jeq(1, 0, 1), mov(0, 1), exit_insn()};
-    auto plan = plan_probes(program, {});
+    auto plan = plan_probes(program, {}, Comparisons::left_out);
     BOOST_REQUIRE(plan.ok());
     BOOST_TEST(plan->blocks.size() == 3u);
     BOOST_TEST(plan->branches.size() == 1u);
     BOOST_TEST(plan->branches[0].jump == 1u);
     BOOST_TEST(plan->branches[0].block == 0u);
 
-    auto done = instrument(program, {}, lines_at({0, 2, 3}), fake_map_fd);
+    auto done = instrument(program, {}, lines_at({0, 2, 3}), fake_map_fd, Comparisons::left_out);
     BOOST_REQUIRE(done.ok());
     const auto& out = done->insns;
     // probe(block 0), mov, jump, probe(edge), probe(block 1), mov, probe(block 2), exit
@@ -108,7 +108,7 @@ BOOST_AUTO_TEST_CASE(a_branch_gets_block_and_edge_probes_and_its_jump_lands_on_t
 // before it is read and r2..r9 are never read, so nothing is saved.
 BOOST_AUTO_TEST_CASE(probes_use_dead_registers_and_leave_live_ones_alone) {
     const std::vector<bpf_insn> program = {mov(0, 7), add_reg(0, 1), exit_insn()};
-    auto done = instrument(program, {}, lines_at({0}), fake_map_fd);
+    auto done = instrument(program, {}, lines_at({0}), fake_map_fd, Comparisons::left_out);
     BOOST_REQUIRE(done.ok());
     const bpf_insn& load = done->insns[0];
     const bpf_insn& one = done->insns[2];
@@ -127,7 +127,7 @@ BOOST_AUTO_TEST_CASE(probes_spill_below_the_stack_when_no_register_is_free) {
     program.push_back(jeq(1, 0, 0));  // a jump to the next instruction: a new block with r0..r9 live
     for (std::uint8_t r = 1; r <= 9; ++r) program.push_back(add_reg(0, r));
     program.push_back(exit_insn());
-    auto done = instrument(program, {}, lines_at({0}), fake_map_fd);
+    auto done = instrument(program, {}, lines_at({0}), fake_map_fd, Comparisons::left_out);
     BOOST_REQUIRE(done.ok());
     std::vector<std::int16_t> spill_offsets;
     for (const bpf_insn& i : done->insns)
@@ -139,7 +139,7 @@ BOOST_AUTO_TEST_CASE(probes_spill_below_the_stack_when_no_register_is_free) {
 
 BOOST_AUTO_TEST_CASE(a_jump_out_of_its_function_is_refused) {
     const std::vector<bpf_insn> program = {jeq(1, 0, 5), exit_insn()};
-    auto plan = plan_probes(program, {});
+    auto plan = plan_probes(program, {}, Comparisons::left_out);
     BOOST_REQUIRE(!plan.ok());
     BOOST_TEST(plan.error().message.find("not an instruction of its function") != std::string::npos);
 }
