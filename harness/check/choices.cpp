@@ -41,8 +41,29 @@ rc::Shrinkable<std::vector<std::uint32_t>> shrinkable_choices(std::vector<std::u
     return rc::shrinkable::shrinkRecur(std::move(choices), [](const std::vector<std::uint32_t>& value) {
         // Each choice toward zero (its simplest option), one at a time. No
         // removals: the layout is fixed, and removing a choice would shift
-        // every later decision.
-        return rc::shrink::eachElement(value, [](std::uint32_t x) { return rc::shrink::integral(x); });
+        // every later decision. A configuration's choices go to zero in one
+        // step or stay: every other value is another program to load.
+        std::vector<std::uint32_t> configuration(
+            value.begin(),
+            value.begin() + static_cast<std::ptrdiff_t>(std::min(value.size(), config_choices_per_case)));
+        auto simpler_configurations = rc::shrink::eachElement(configuration, [](std::uint32_t x) {
+            return x == 0 ? rc::Seq<std::uint32_t>() : rc::seq::just(std::uint32_t{0});
+        });
+        auto simpler_cases = rc::shrink::eachElement(value, [](std::uint32_t x) { return rc::shrink::integral(x); });
+        const std::size_t own_from = configuration.size();
+        // The case's own choices first: each accepted step starts the
+        // candidates over, and a configuration's candidate is a load.
+        return rc::seq::concat(
+            rc::seq::filter(std::move(simpler_cases),
+                            [own_from, value](const std::vector<std::uint32_t>& candidate) {
+                                return std::equal(candidate.begin(),
+                                                  candidate.begin() + static_cast<std::ptrdiff_t>(own_from),
+                                                  value.begin());
+                            }),
+            rc::seq::map(std::move(simpler_configurations), [value, own_from](std::vector<std::uint32_t> shorter) {
+                shorter.insert(shorter.end(), value.begin() + static_cast<std::ptrdiff_t>(own_from), value.end());
+                return shorter;
+            }));
     });
 }
 

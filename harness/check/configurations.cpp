@@ -46,16 +46,31 @@ std::uint16_t mtu_of(MtuClass mtu, Chooser& values) {
     return ethernet_mtu;
 }
 
-PortRange relay_ports_of(RelayPortClass ports, Chooser& values) {
+// A narrow range holds the port a program comparing the TURN port as its
+// register holds it meets one below (its wire neighbour, mostly 256 off),
+// and never the TURN port itself: a frame to it then reaches that test.
+PortRange narrow_relay_ports(std::uint16_t turn_port, Chooser& values) {
+    const std::uint16_t neighbour = std::max<std::uint16_t>(1, wire_neighbour(turn_port, -1));
+    const auto width = values.one_of<std::uint32_t>({0, 1, 255, values.range<std::uint32_t>(0, 4096)});
+    const auto before = std::min<std::uint32_t>(
+        neighbour - 1u, values.one_of<std::uint32_t>({0, values.range<std::uint32_t>(0, width)}));
+    PortRange ports{static_cast<std::uint16_t>(neighbour - before),
+                    static_cast<std::uint16_t>(std::min<std::uint32_t>(0xFFFF, neighbour - before + width))};
+    if (ports.contains(turn_port)) {
+        if (neighbour < turn_port)
+            ports.max = static_cast<std::uint16_t>(turn_port - 1);
+        else
+            ports.min = static_cast<std::uint16_t>(turn_port + 1);
+    }
+    return ports;
+}
+
+PortRange relay_ports_of(RelayPortClass ports, std::uint16_t turn_port, Chooser& values) {
     switch (ports) {
         case RelayPortClass::dynamic: return dynamic_relay_ports;
         case RelayPortClass::middle: return PortRange{20000, 60000};
         case RelayPortClass::wide: return PortRange{values.one_of<std::uint16_t>({1, 1024, 1025}), 0xFFFF};
-        case RelayPortClass::narrow: {
-            const auto low = values.range<std::uint16_t>(1024, 0xFFFF);
-            const auto width = values.one_of<std::uint32_t>({0, 1, 255, values.range<std::uint32_t>(0, 4096)});
-            return PortRange{low, static_cast<std::uint16_t>(std::min<std::uint32_t>(0xFFFF, low + width))};
-        }
+        case RelayPortClass::narrow: return narrow_relay_ports(turn_port, values);
     }
     return dynamic_relay_ports;
 }
@@ -75,8 +90,9 @@ ChannelRange channels_of(ChannelClass channels, Chooser& values) {
 }
 
 // The TURN port may not be an allocation port: an "other" port moves just
-// outside the relay ports; 3478 and 443 stay, and the range's nearer end
-// moves to just beside them (an end at an interesting value).
+// outside the relay ports; 3478 and 443 stay, and the bottom of the range
+// moves to just above them (an end at an interesting value; the ports just
+// above the TURN port, its wire neighbour among them, stay relay ports).
 void separate_turn_port(DatapathConfig& config, TurnPortClass turn) {
     PortRange& ports = config.relay_ports;
     if (!ports.contains(config.turn_port)) return;
@@ -84,11 +100,18 @@ void separate_turn_port(DatapathConfig& config, TurnPortClass turn) {
         config.turn_port = static_cast<std::uint16_t>(ports.max < 0xFFFF ? ports.max + 1 : ports.min - 1);
     } else if (ports.min == ports.max) {
         ports = PortRange{static_cast<std::uint16_t>(ports.min + 1), static_cast<std::uint16_t>(ports.max + 1)};
-    } else if (config.turn_port - ports.min <= ports.max - config.turn_port) {
-        ports.min = static_cast<std::uint16_t>(config.turn_port + 1);
-    } else {
+    } else if (config.turn_port == ports.max) {
         ports.max = static_cast<std::uint16_t>(config.turn_port - 1);
+    } else {
+        ports.min = static_cast<std::uint16_t>(config.turn_port + 1);
     }
+}
+
+constexpr std::uint32_t ipv6_relay_addresses = std::size(relay_addresses6) + std::size(relay_addresses6_next_to_none);
+
+std::size_t ipv6_relay_address_of(std::span<const std::uint32_t> choices) {
+    constexpr std::size_t at = 5;
+    return choices.size() > at ? Chooser(choices.subspan(at, 1)).below(ipv6_relay_addresses) : 0;
 }
 
 }  // namespace
@@ -106,23 +129,28 @@ ConfigClasses classes_of(std::span<const std::uint32_t> choices) {
 
 DatapathConfig interpret_config(std::span<const std::uint32_t> choices) {
     const ConfigClasses classes = classes_of(choices);
-    // The last choice seeds the values within the classes.
+    // The last choice seeds the values within the classes (the one before
+    // it picks the IPv6 relay address).
     constexpr std::size_t values_at = config_choices_per_case - 1;
     Chooser values =
         Chooser(choices.size() > values_at ? choices.subspan(values_at, 1) : std::span<const std::uint32_t>{}).sub();
 
     DatapathConfig config;
-    const std::size_t v4 = values.weighted({6, 1, 1}), v6 = values.weighted({6, 1, 1});
+    // The IPv6 relay address has a choice of its own, so that each run's
+    // pool holds every one (the pool's rows cycle through them).
+    const std::size_t v4 = values.weighted({6, 1, 1}), v6 = ipv6_relay_address_of(choices);
     if (classes.addresses == RelayAddresses::ipv4 || classes.addresses == RelayAddresses::both)
         config.relay_ipv4 = IpAddress{Ipv4Address{relay_addresses[v4]}};
+    const std::size_t usual = std::size(relay_addresses6);
     if (classes.addresses == RelayAddresses::ipv6 || classes.addresses == RelayAddresses::both)
-        config.relay_ipv6 = IpAddress::from_bytes(relay_addresses6[v6]);
+        config.relay_ipv6 =
+            IpAddress::from_bytes(v6 < usual ? relay_addresses6[v6] : relay_addresses6_next_to_none[v6 - usual]);
     config.mtu = mtu_of(classes.mtu, values);
-    config.relay_ports = relay_ports_of(classes.relay_ports, values);
-    config.channels = channels_of(classes.channels, values);
     config.turn_port = classes.turn_port == TurnPortClass::standard ? 3478
                        : classes.turn_port == TurnPortClass::tls    ? 443
                                                                     : values.range<std::uint16_t>(1, 0xFFFF);
+    config.relay_ports = relay_ports_of(classes.relay_ports, config.turn_port, values);
+    config.channels = channels_of(classes.channels, values);
     separate_turn_port(config, classes.turn_port);
     return config;
 }
@@ -137,6 +165,7 @@ std::vector<std::vector<std::uint32_t>> config_pool(std::uint64_t seed) {
         std::vector<std::uint32_t> choices;
         for (std::size_t d = 0; d < levels.size(); ++d)
             choices.push_back(raw_for(levels[d] < classes[d] ? levels[d] : 0, classes[d]));
+        choices.push_back(raw_for(row % ipv6_relay_addresses, ipv6_relay_addresses));
         const auto values = static_cast<std::uint32_t>(splitmix64_next(state) >> 32);
         choices.push_back(row == 0 ? 0 : values);
         pool.push_back(std::move(choices));

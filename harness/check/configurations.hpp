@@ -19,7 +19,7 @@
 
 namespace xdpturn {
 
-inline constexpr std::size_t config_choices_per_case = 6;
+inline constexpr std::size_t config_choices_per_case = 7;
 inline constexpr std::size_t config_pool_size = 16;
 
 // The classes of each dimension, in the order the choices hold them.

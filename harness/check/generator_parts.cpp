@@ -1,5 +1,7 @@
 #include "harness/check/generator_parts.hpp"
 
+#include <array>
+
 namespace xdpturn {
 
 // An address of the same family as `like`, its bits from `bits`: an IPv4
@@ -34,6 +36,41 @@ IpAddress next_to(const IpAddress& address, std::uint32_t delta) {
     for (std::size_t i = 12; i < 16; ++i) low = (low << 8) | bytes[i];
     low += delta;
     for (std::size_t i = 12; i < 16; ++i) bytes[i] = static_cast<std::uint8_t>(low >> (8 * (15 - i)));
+    return IpAddress::from_bytes(bytes);
+}
+
+std::uint16_t wire_neighbour(std::uint16_t host_value, int delta) {
+    const auto swap = [](std::uint16_t v) { return static_cast<std::uint16_t>((v << 8) | (v >> 8)); };
+    return swap(static_cast<std::uint16_t>(swap(host_value) + delta));
+}
+
+IpAddress word_neighbour(const IpAddress& address, unsigned word, int delta) {
+    Ipv6Bytes bytes = address.bytes();
+    std::uint64_t value = 0;
+    for (unsigned i = 0; i < 8; ++i) value |= std::uint64_t{bytes[8 * word + i]} << (8 * i);
+    value += static_cast<std::uint64_t>(static_cast<std::int64_t>(delta));
+    for (unsigned i = 0; i < 8; ++i) bytes[8 * word + i] = static_cast<std::uint8_t>(value >> (8 * i));
+    return IpAddress::from_bytes(bytes);
+}
+
+IpAddress structured_ipv6(std::uint32_t v4, std::uint32_t form) {
+    // The mapped prefix's three words as they sit in memory, and each one's
+    // register neighbours (little-endian): 0 +- 1 and 0x0000ffff's.
+    static constexpr std::array<std::array<std::uint8_t, 12>, structured_forms> prefixes = {{
+        {1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF},
+        {0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF},
+        {0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0xFF, 0xFF},
+        {0, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0xFF, 0xFF},
+        {0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0xFF, 0xFF},
+        {0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0xFE, 0xFF},
+        {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},           // IPv4-compatible (RFC 4291, deprecated)
+        {0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0, 0},     // IPv4-translated (RFC 2765)
+        {0, 0x64, 0xFF, 0x9B, 0, 0, 0, 0, 0, 0, 0, 0},  // NAT64's well-known prefix (RFC 6052)
+    }};
+    Ipv6Bytes bytes{};
+    const auto& prefix = prefixes[form % structured_forms];
+    std::copy(prefix.begin(), prefix.end(), bytes.begin());
+    for (unsigned i = 0; i < 4; ++i) bytes[12 + i] = static_cast<std::uint8_t>(v4 >> (8 * (3 - i)));
     return IpAddress::from_bytes(bytes);
 }
 

@@ -91,6 +91,12 @@ inline constexpr std::uint32_t relay_addresses[] = {0xC0000201, 0xCB007101, 0x0A
 inline constexpr Ipv6Bytes relay_addresses6[] = {{0x20, 0x01, 0x0D, 0xB8, 0, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01},
                                                  {0x20, 0x01, 0x0D, 0xB8, 0xFF, 0xFF, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFE},
                                                  {0xFE, 0x80, 0, 0, 0, 0, 0, 0, 0x02, 0, 0, 0xFF, 0xFE, 0, 0, 0x01}};
+// Relay addresses of the configuration only, next to "none" (all zero) as
+// the program tests it, a 64-bit word at a time: 100:: (a word of 1) and
+// ffff:ffff:ffff:ffff:: (a word of all ones).
+inline constexpr Ipv6Bytes relay_addresses6_next_to_none[] = {
+    {0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+    {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0, 0, 0, 0, 0}};
 
 // The UDP header and the channel header of a client's ChannelData.
 inline constexpr std::size_t udp_channel_bytes = layout::udp_bytes + layout::channel_header_bytes;
@@ -109,5 +115,22 @@ IpAddress other_family_address(const IpAddress& address);
 // `address` with `delta` added to its last 32 bits: a neighbour, of the
 // same family.
 IpAddress next_to(const IpAddress& address, std::uint32_t delta);
+
+// Values next to the ones a program compares with, as the program's
+// registers hold them. A program loads header fields and addresses in
+// network byte order into a little-endian register, so "one more" in the
+// register is not one more on the wire:
+//   a 16-bit field whose register value is one off: host value +-256 (mostly)
+std::uint16_t wire_neighbour(std::uint16_t host_value, int delta);
+//   a 16-byte address (IPv4 in its mapped form ::ffff:a.b.c.d) whose
+//   64-bit word `word` (0 or 1), loaded little-endian, is `delta` off
+IpAddress word_neighbour(const IpAddress& address, unsigned word, int delta);
+// An IPv6 address carrying `v4` in its last 32 bits in one of the forms a
+// test of the mapped prefix (::ffff:0:0/96, compared 32 bits at a time)
+// meets next to its boundary: a word of the prefix one off in the
+// register, IPv4-compatible (::a.b.c.d), IPv4-translated (::ffff:0:a.b.c.d)
+// or NAT64 (64:ff9b::a.b.c.d). `form` picks one of structured_forms.
+inline constexpr std::uint32_t structured_forms = 9;
+IpAddress structured_ipv6(std::uint32_t v4, std::uint32_t form);
 
 }  // namespace xdpturn

@@ -23,11 +23,17 @@ constexpr std::uint16_t client_ports[] = {50000, 50001, 1};
 // IPv4-mapped address but is not one (::ffff:0:0/96, RFC 7915's
 // IPv4-translated form): a test of the mapped prefix that stops early
 // takes it for IPv4.
+// The last three are register neighbours of the mapped prefix, whose words
+// a test compares as they sit in memory: the third word one more, the
+// first one more, the third one less.
 constexpr Ipv6Bytes client_addresses6[] = {
     {0x20, 0x01, 0x0D, 0xB8, 0, 0x0C, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x07},
     {0x20, 0x01, 0x0D, 0xB8, 0, 0x0C, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x08},
     {0xFD, 0x12, 0x34, 0x56, 0x78, 0x9A, 0xBC, 0xDE, 0xF0, 0x11, 0x22, 0x33, 0, 0, 0, 0x01},
-    {0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0, 0, 0xC6, 0x33, 0x64, 0x09}};
+    {0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0, 0, 0xC6, 0x33, 0x64, 0x09},
+    {0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0, 0xFF, 0xFF, 0xC6, 0x33, 0x64, 0x0A},
+    {0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0xC6, 0x33, 0x64, 0x0B},
+    {0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0xFE, 0xFF, 0xC6, 0x33, 0x64, 0x0C}};
 IpAddress pick_address(Chooser& choose, bool ipv6, std::span<const std::uint32_t> v4, std::span<const Ipv6Bytes> v6) {
     const std::uint32_t index = choose.below(static_cast<std::uint32_t>(ipv6 ? v6.size() : v4.size()));
     return ipv6 ? IpAddress::from_bytes(v6[index]) : IpAddress{Ipv4Address{v4[index]}};
@@ -89,8 +95,12 @@ BindingTarget pick_target(Chooser& choose, const BindingKey& key, const PortRang
         : edge == 2 ? relay_ports.max
                     : static_cast<std::uint16_t>(relay_ports.min + static_cast<std::uint32_t>(raw_port) % ports);
     const IpAddress like = other_family ? other_family_address(key.client.address) : key.client.address;
-    return BindingTarget{allocation_port,
-                         Endpoint{address_like(like, hash >> 16), static_cast<std::uint16_t>(hash >> 48)}};
+    // Now and then an IPv6 peer in a form next to the IPv4-mapped one.
+    const bool structured = !any && choose.weighted({23, 1}) == 1;
+    const IpAddress peer = structured ? structured_ipv6(static_cast<std::uint32_t>(hash >> 16),
+                                                        static_cast<std::uint32_t>(hash >> 56) % structured_forms)
+                                      : address_like(like, hash >> 16);
+    return BindingTarget{allocation_port, Endpoint{peer, static_cast<std::uint16_t>(hash >> 48)}};
 }
 
 // The case's variations of one stage, each with its own parameter stream.

@@ -40,7 +40,7 @@ class Shrinker {
     PropertyCheck evaluate(const std::vector<std::uint32_t>& choices) {
         ++runs_;
         const GeneratedCase c = with_background(interpret_choices(choices));
-        engine_.forget_others(c.config);
+        keep_recent(c.config);
         if (Status reset = engine_.reset_state(); !reset) return reset.error();
         return check_case_alone(engine_, c, frame_of(c), comparison_);
     }
@@ -52,7 +52,7 @@ class Shrinker {
     PropertyCheck evaluate(const ChoiceSequence& sequence, std::size_t& failed_at) {
         ++runs_;
         const std::vector<GeneratedCase> cases = sequence_cases(sequence);
-        engine_.forget_others(cases.back().config);
+        keep_recent(cases.back().config);
         if (Status reset = engine_.reset_state(); !reset) return reset.error();
         if (Status set = engine_.set_table(cases.back().config, cases.back().bindings); !set) return set.error();
         for (failed_at = 0; failed_at < cases.size(); ++failed_at) {
@@ -72,14 +72,16 @@ class Shrinker {
     std::vector<GeneratedCase> sequence_cases(const ChoiceSequence& sequence) const {
         std::vector<GeneratedCase> cases;
         LaidTable table(background_);
-        for (const auto& choices : sequence) {
+        const std::vector<std::uint32_t>& last = sequence.back();
+        const auto config_part = static_cast<std::ptrdiff_t>(std::min(last.size(), config_choices_per_case));
+        for (std::vector<std::uint32_t> choices : sequence) {
+            // Every frame made for the last frame's configuration.
+            if (choices.size() >= static_cast<std::size_t>(config_part))
+                std::copy(last.begin(), last.begin() + config_part, choices.begin());
             cases.push_back(interpret_choices(choices));
             table.lay(cases.back().bindings);
         }
-        for (GeneratedCase& c : cases) {
-            c.bindings = table.table();
-            c.config = cases.back().config;
-        }
+        for (GeneratedCase& c : cases) c.bindings = table.table();
         return cases;
     }
     bool out_of_runs() const { return runs_ >= options_.max_shrink_runs; }
@@ -167,6 +169,19 @@ class Shrinker {
     Comparison& comparison() { return comparison_; }
 
   private:
+    // Candidates that change the configuration load a program each; the
+    // case's own stays loaded (it comes back after every rejected one), the
+    // oldest of the rest is unloaded.
+    void keep_recent(const DatapathConfig& config) {
+        constexpr std::size_t programs_kept = 4;
+        std::erase(recent_, config);
+        recent_.insert(recent_.begin(), config);
+        if (recent_.size() > programs_kept) {
+            engine_.forget(recent_.back());
+            recent_.pop_back();
+        }
+    }
+
     // A failure that counts: any, or under the conformance oracle one of the
     // class being shrunk. A candidate the harness cannot run does not fail.
     bool counts(const PropertyCheck& checked) const {
@@ -181,6 +196,7 @@ class Shrinker {
     DifferentialEngine engine_;
     Comparison comparison_;
     std::uint64_t runs_ = 0;
+    std::vector<DatapathConfig> recent_;  // most recently used first
 };
 
 // The frames that ran on case `index`'s program in its block before it, and

@@ -139,8 +139,13 @@ void vary_ether_type(GeneratedCase& c, Chooser& choose) {
     // this version's header.
     const std::uint16_t own = ipv6 ? layout::ethertype_ipv6 : layout::ethertype_ipv4;
     const std::uint16_t other = ipv6 ? layout::ethertype_ipv4 : layout::ethertype_ipv6;
-    s.ether_type = choose.one_of<std::uint16_t>(
-        {0x0806, other, 0x88A8, 0x88CC, 0x8100, 0x86DE, choose.range<std::uint16_t>(0, 0xFFFF)});
+    // The program compares the EtherType as its register holds it: the
+    // values one off there are about 256 off here.
+    const std::uint16_t compared =
+        choose.one_of<std::uint16_t>({layout::ethertype_ipv4, layout::ethertype_ipv6, 0x8100, 0x88A8});
+    s.ether_type = choose.one_of<std::uint16_t>({0x0806, other, 0x88A8, 0x88CC, 0x8100, 0x86DE,
+                                                 choose.range<std::uint16_t>(0, 0xFFFF),
+                                                 wire_neighbour(compared, choose.one_of({-1, 1}))});
     if (s.ether_type == own) s.ether_type = 0x0801;
 }
 
@@ -198,7 +203,11 @@ void vary_fragment(GeneratedCase& c, Chooser& choose) {
     FrameSpec& s = c.spec;
     const bool ipv6 = !s.ip_source.is_v4();
     const bool more = choose.coin();
-    auto offset = more ? choose.one_of<std::uint16_t>({0, 1, 185}) : choose.range<std::uint16_t>(1, 0x1FFF);
+    // 256 alone: the flags-and-offset field then reads 1 in a register
+    // that holds it as it sits in memory.
+    auto offset = more ? choose.one_of<std::uint16_t>({0, 1, 185})
+                       : choose.one_of<std::uint16_t>(
+                             {256, choose.range<std::uint16_t>(1, 0x1FFF), choose.range<std::uint16_t>(1, 0x1FFF)});
     if (!more && offset == 0) offset = 1;
     if (ipv6) {
         // A fragment header (RFC 8200 Section 4.5) before UDP.
@@ -219,7 +228,8 @@ void vary_fragment(GeneratedCase& c, Chooser& choose) {
 
 void vary_protocol(GeneratedCase& c, Chooser& choose) {
     FrameSpec& s = c.spec;
-    s.protocol = choose.one_of<std::uint8_t>({6, 1, 47, 136, 58, 59, choose.range<std::uint8_t>(0, 255)});
+    // Next to UDP (17) as well: a test of the protocol off by one meets them.
+    s.protocol = choose.one_of<std::uint8_t>({6, 1, 47, 136, 58, 59, 16, 18, 255, choose.range<std::uint8_t>(0, 255)});
     if (s.protocol == 17) s.protocol = 16;
 }
 
@@ -227,9 +237,11 @@ void vary_wrong_port(GeneratedCase& c, Chooser& choose) {
     FrameSpec& s = c.spec;
     // Anywhere, or just outside the relay ports.
     const auto& relay = c.config.relay_ports;
-    const auto port =
-        choose.one_of<std::uint16_t>({choose.range<std::uint16_t>(0, 0xFFFF), static_cast<std::uint16_t>(relay.min - 1),
-                                      static_cast<std::uint16_t>(relay.max + 1)});
+    const auto port = choose.one_of<std::uint16_t>(
+        {choose.range<std::uint16_t>(0, 0xFFFF), static_cast<std::uint16_t>(relay.min - 1),
+         static_cast<std::uint16_t>(relay.max + 1), static_cast<std::uint16_t>(c.config.turn_port - 1),
+         static_cast<std::uint16_t>(c.config.turn_port + 1), wire_neighbour(c.config.turn_port, -1),
+         wire_neighbour(c.config.turn_port, 1)});
     s.udp_destination = port == c.config.turn_port ? static_cast<std::uint16_t>(port + 1) : port;
 }
 
@@ -259,12 +271,30 @@ void vary_total_length(GeneratedCase& c, Chooser& choose) {
 
 void vary_udp_length(GeneratedCase& c, Chooser& choose) {
     FrameSpec& s = c.spec;
-    s.udp_length = choose.weighted({7, 1}) == 1 ? std::uint16_t{0xFFFF} : choose.range<std::uint16_t>(0, 80);
+    // Anywhere small, 0xFFFF, or one off the datagram's true length.
+    switch (choose.weighted({6, 1, 2})) {
+        case 0: s.udp_length = choose.range<std::uint16_t>(0, 80); return;
+        case 1: s.udp_length = std::uint16_t{0xFFFF}; return;
+        default: break;
+    }
+    s.udp_length.reset();
+    const std::vector<std::uint8_t> frame = build_frame(s);
+    const std::size_t length_at = layout::ethernet_bytes + 4 * s.vlan_tags.size() + ip_header_bytes(s) +
+                                  s.ip_options.size() + s.extension_headers.size() + 4;
+    if (frame.size() < length_at + 2) return;
+    const auto length = static_cast<std::uint16_t>(frame[length_at] << 8 | frame[length_at + 1]);
+    // One off as a number, or as a register holding the field as it sits
+    // in memory (a program may compare it unswapped with the swapped
+    // payload length).
+    const int delta = choose.one_of({-1, 1});
+    s.udp_length = choose.coin() ? static_cast<std::uint16_t>(length + delta) : wire_neighbour(length, delta);
 }
-
 void vary_ip_checksum(GeneratedCase& c, Chooser& choose) {
     FrameSpec& s = c.spec;
-    s.ip_checksum = {ChecksumMode::offset, choose.range<std::uint16_t>(1, 0xFFFE)};
+    // Off by one either way now and then: the header's sum lands next to
+    // 0xFFFF.
+    s.ip_checksum = {ChecksumMode::offset,
+                     choose.one_of<std::uint16_t>({1, 0xFFFE, choose.range<std::uint16_t>(1, 0xFFFE)})};
 }
 
 void vary_udp_checksum_zero(GeneratedCase& c, Chooser&) {
@@ -274,7 +304,11 @@ void vary_udp_checksum_zero(GeneratedCase& c, Chooser&) {
 
 void vary_udp_checksum_wrong(GeneratedCase& c, Chooser& choose) {
     FrameSpec& s = c.spec;
-    s.udp_checksum = {ChecksumMode::offset, choose.range<std::uint16_t>(1, 0xFFFE)};
+    // Now and then 0x0100: one more than "no checksum" in a register that
+    // holds the field as it sits in memory.
+    s.udp_checksum = choose.weighted({3, 1}) == 0
+                         ? ChecksumSpec{ChecksumMode::offset, choose.range<std::uint16_t>(1, 0xFFFE)}
+                         : ChecksumSpec{ChecksumMode::fixed, 0x0100};
 }
 
 void vary_short_channel(GeneratedCase& c, Chooser& choose) {
@@ -340,8 +374,17 @@ void make_output_checksum_zero(GeneratedCase& c, bool ip) {
             make_encapsulated_udp_checksum_zero(s, own->first, c.config);
     }
 }
-void vary_relayed_udp_checksum_zero(GeneratedCase& c, Chooser&) {
+void vary_relayed_udp_checksum_zero(GeneratedCase& c, Chooser& choose) {
     make_output_checksum_zero(c, false);
+    // Or one next to it: the sum then folds to 0xFFFE, and the output's
+    // checksum is 0x0001 (the test for "computed 0" met one below).
+    std::vector<std::uint8_t>& data = carried(c.spec);
+    if (data.size() < 2 || !choose.coin()) return;
+    const std::size_t at = (data.size() - 2) & ~std::size_t{1};
+    std::uint32_t word = (std::uint32_t{data[at]} << 8 | data[at + 1]) + 0xFFFE;  // minus one, one's complement
+    word = (word & 0xFFFF) + (word >> 16);
+    data[at] = static_cast<std::uint8_t>(word >> 8);
+    data[at + 1] = static_cast<std::uint8_t>(word);
 }
 void vary_relayed_ip_checksum_zero(GeneratedCase& c, Chooser&) {
     make_output_checksum_zero(c, true);
@@ -364,11 +407,17 @@ void vary_hairpin(GeneratedCase& c, Chooser& choose) {
     // relay ports (a server on the relay's host, not a hairpin):
     // next to them, or anywhere below.
     const auto& ports = c.config.relay_ports;
-    switch (choose.weighted({3, 1, 5, 1})) {
+    switch (choose.weighted({3, 1, 5, 1, 2})) {
         case 0:
             if (!ports.contains(target.peer.port))
                 target.peer.port =
                     static_cast<std::uint16_t>(ports.min + target.peer.port % (ports.max - ports.min + 1u));
+            break;
+        case 4:  // at either end of the relay ports, or one inside
+            target.peer.port =
+                choose.one_of<std::uint16_t>({ports.min, ports.max, static_cast<std::uint16_t>(ports.min + 1),
+                                              static_cast<std::uint16_t>(ports.max - 1)});
+            if (!ports.contains(target.peer.port)) target.peer.port = ports.min;
             break;
         case 1: target.peer.port = static_cast<std::uint16_t>(ports.min - 1); break;
         case 2:
@@ -378,7 +427,14 @@ void vary_hairpin(GeneratedCase& c, Chooser& choose) {
             if (ports.contains(target.peer.port))
                 target.peer.port = static_cast<std::uint16_t>(ports.min - 1 - target.peer.port % ports.min);
     }
-    if (from_peer) s.ip_source = s.ip_destination;
+    // Now and then not quite the relay's address: one off in either 64-bit
+    // word as a register holds it (same_address compares the words). Only
+    // an IPv6 address has such neighbours of its own family.
+    if (peer_ipv6 && choose.coin()) {
+        target.peer.address = word_neighbour(target.peer.address, choose.below(2), choose.one_of({-1, 1}));
+        if (!ports.contains(target.peer.port)) target.peer.port = ports.min;
+    }
+    if (from_peer) s.ip_source = target.peer.address;
 }
 
 void vary_udp_checksum_ffff(GeneratedCase& c, Chooser&) {
@@ -499,7 +555,7 @@ constexpr std::array<VariationRow, variation_count> rows = {{
     {Variation::wrong_port, "wrong_port", 4, VariationStage::before_data, vary_wrong_port, aims(Reason::wrong_port)},
     {Variation::total_length, "total_length", 3, VariationStage::finished_frame, vary_total_length,
      aims(Reason::ipv4_length, Reason::ipv6_length, Reason::udp_length)},
-    {Variation::udp_length, "udp_length", 2, VariationStage::before_data, vary_udp_length, aims(Reason::udp_length)},
+    {Variation::udp_length, "udp_length", 2, VariationStage::finished_frame, vary_udp_length, aims(Reason::udp_length)},
     {Variation::ip_checksum, "ip_checksum", 2, VariationStage::before_data, vary_ip_checksum,
      aims(Reason::ipv4_checksum)},
     {Variation::udp_checksum_zero, "udp_checksum_zero", 2, VariationStage::before_data, vary_udp_checksum_zero,

@@ -74,8 +74,8 @@ Status DifferentialEngine::reset_state() {
     return ok_status();
 }
 
-void DifferentialEngine::forget_others(const DatapathConfig& config) {
-    std::erase_if(engines_, [&](const auto& entry) { return !(entry.first == config); });
+void DifferentialEngine::forget(const DatapathConfig& config) {
+    engines_.erase(config);
 }
 
 EngineCost DifferentialEngine::cost() const {

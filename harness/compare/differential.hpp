@@ -57,9 +57,9 @@ class DifferentialEngine {
 
     // Resets the state of every engine made so far (EngineUnderTest::reset_state).
     Status reset_state();
-    // Unloads every engine but the one for `config`: a shrinker tries many
-    // configurations one after another and needs only the latest.
-    void forget_others(const DatapathConfig& config);
+    // Unloads the engine for `config`, if there is one: a shrinker tries
+    // many configurations one after another and keeps only the latest few.
+    void forget(const DatapathConfig& config);
 
     // Summed over every engine made so far.
     EngineCost cost() const;

@@ -67,6 +67,7 @@ void put_ipv4_header(std::vector<std::uint8_t>& frame, const FrameSpec& spec, st
         case ChecksumMode::valid: store_be16(frame, ip_at + 10, ip_valid); break;
         case ChecksumMode::zero: break;
         case ChecksumMode::offset: store_be16(frame, ip_at + 10, add_error(ip_valid, spec.ip_checksum.error)); break;
+        case ChecksumMode::fixed: store_be16(frame, ip_at + 10, spec.ip_checksum.error); break;
     }
 }
 
@@ -134,6 +135,7 @@ std::vector<std::uint8_t> build_frame(const FrameSpec& spec) {
         case ChecksumMode::valid: store_be16(frame, udp_at + 6, udp_valid); break;
         case ChecksumMode::zero: break;
         case ChecksumMode::offset: store_be16(frame, udp_at + 6, add_error(udp_valid, spec.udp_checksum.error)); break;
+        case ChecksumMode::fixed: store_be16(frame, udp_at + 6, spec.udp_checksum.error); break;
     }
 
     frame.insert(frame.end(), spec.trailer.begin(), spec.trailer.end());

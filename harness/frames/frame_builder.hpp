@@ -18,6 +18,7 @@ enum class ChecksumMode {
     valid,   // the correct value (for UDP: 0 replaced by 0xFFFF)
     zero,    // 0x0000 (UDP: "no checksum")
     offset,  // the correct value plus `error` in one's-complement arithmetic
+    fixed,   // `error` itself, whatever the correct value (0xFFFF where 0 is computed: the other zero)
 };
 
 struct ChecksumSpec {
