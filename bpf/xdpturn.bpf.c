@@ -76,6 +76,9 @@ const volatile __u64 relay_address_ipv6[XDPTURN_ADDR_BYTES / sizeof(__u64)] = {}
 
 /* Reason of the latest verdict, read by the test harness through mmap. */
 __u32 last_reason = 0;
+#ifdef XDPTURN_PLANTED_UNMET_BOUNDARY
+__u64 planted_comparisons_above = 0;
+#endif
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -1108,6 +1111,13 @@ static __always_inline int ipv4_frame(struct xdp_md *ctx, struct ethhdr *eth, vo
 	if (!ipv4_header_checksum_ok(ip))
 		return finish(XDP_PASS, XDPTURN_REASON_IPV4_CHECKSUM);
 
+#ifdef XDPTURN_PLANTED_UNMET_BOUNDARY
+	/* Not a mutant: a comparison both ways of which run (sources above and
+	 * below 127.0.0.1), yet no case meets it at 127.0.0.1 or next to it.
+	 * Line and branch coverage pass; only the boundary gate catches it. */
+	if (bpf_ntohl(ip->saddr) > 0x7F000001)
+		planted_comparisons_above++;
+#endif
 	struct arrival in = {.eth = eth, .ip = ip, .udp = udp, .ipv6 = 0};
 	map_ipv4(in.source.in6_u.u6_addr8, ip->saddr);
 	map_ipv4(in.destination.in6_u.u6_addr8, ip->daddr);

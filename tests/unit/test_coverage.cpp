@@ -5,8 +5,11 @@
 #define BOOST_TEST_MODULE coverage
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
+#include <array>
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "harness/coverage/instrument.hpp"
 #include "harness/coverage/source_coverage.hpp"
@@ -267,4 +270,103 @@ BOOST_AUTO_TEST_CASE(the_gate_needs_the_source_in_the_data) {
     auto gate = run_gate(sample(), {"missing.c", 100});
     BOOST_REQUIRE(!gate.ok());
     BOOST_TEST(gate.error().message.find("missing.c") != std::string::npos);
+}
+
+namespace {
+
+bpf_insn load(std::uint8_t size, std::uint8_t dst, std::uint8_t src, std::int16_t off) {
+    return insn(BPF_LDX | BPF_MEM | size, dst, src, off, 0);
+}
+// A program that ends each test: r0 = 0; exit.
+void finish(std::vector<bpf_insn>& program) {
+    program.push_back(mov(0, 0));
+    program.push_back(exit_insn());
+}
+std::array<bool, sides> sides_of(const std::vector<bpf_insn>& program) {
+    auto plan = plan_probes(program, {});
+    BOOST_REQUIRE(plan.ok());
+    BOOST_REQUIRE(plan->comparisons.size() == 1u);
+    return plan->comparisons[0].measured;
+}
+constexpr std::array<bool, sides> all_sides{true, true, true};
+constexpr std::array<bool, sides> only_at{false, true, false};
+
+}  // namespace
+
+// A 16-bit field compared with 5: 4, 5 and 6 can all occur. Compared with 0
+// it is never 0 - 1 (a wide register holds 0..65535): only at and above.
+BOOST_AUTO_TEST_CASE(a_comparison_measures_the_sides_its_operand_can_take) {
+    std::vector<bpf_insn> greater = {load(BPF_H, 2, 1, 0), insn(BPF_JMP | BPF_JGT | BPF_K, 2, 0, 0, 5)};
+    finish(greater);
+    BOOST_TEST(sides_of(greater) == all_sides);
+
+    std::vector<bpf_insn> zero = {load(BPF_H, 2, 1, 0), jeq(2, 0, 0)};
+    finish(zero);
+    BOOST_TEST((sides_of(zero) == std::array<bool, sides>{false, true, true}));
+
+    // The version nibble as its byte's high four bits: 0x3F and 0x41 have
+    // low bits the mask cleared.
+    std::vector<bpf_insn> nibble = {load(BPF_B, 2, 1, 0), insn(BPF_ALU64 | BPF_AND | BPF_K, 2, 0, 0, 0xF0),
+                                    jeq(2, 0x40, 0)};
+    finish(nibble);
+    BOOST_TEST(sides_of(nibble) == only_at);
+
+    // A flag of 0 or 1 kept on the stack and read back.
+    std::vector<bpf_insn> flag = {load(BPF_B, 2, 1, 0), insn(BPF_ALU64 | BPF_AND | BPF_K, 2, 0, 0, 1), store(-8, 2),
+                                  load(BPF_DW, 3, BPF_REG_10, -8), jeq(3, 1, 0)};
+    finish(flag);
+    BOOST_TEST((sides_of(flag) == std::array<bool, sides>{true, true, false}));
+}
+
+// A null test of a helper's result is a pointer's: only "at".
+BOOST_AUTO_TEST_CASE(a_null_test_measures_only_at) {
+    std::vector<bpf_insn> program = {insn(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_lookup_elem), jeq(0, 0, 0)};
+    finish(program);
+    BOOST_TEST(sides_of(program) == only_at);
+}
+
+// The packet's end may not be moved by one (the verifier refuses pointer
+// arithmetic on it): the probe moves the other operand, on a copy.
+BOOST_AUTO_TEST_CASE(a_bounds_test_moves_the_packet_pointer_never_its_end) {
+    std::vector<bpf_insn> program = {load(BPF_W, 2, 1, 0), load(BPF_W, 3, 1, 4),
+                                     insn(BPF_JMP | BPF_JGT | BPF_X, 3, 2, 0, 0)};  // if data_end > data
+    finish(program);
+    BOOST_TEST(sides_of(program) == all_sides);
+    auto done = instrument(program, {}, lines_at({0}), fake_map_fd);
+    BOOST_REQUIRE(done.ok());
+    bool copied_data = false;
+    for (const bpf_insn& i : done->insns) {
+        const bool copy = i.code == (BPF_ALU64 | BPF_MOV | BPF_X);
+        BOOST_TEST(!(copy && i.src_reg == 3), "the end of the packet is never copied to be moved");
+        copied_data = copied_data || (copy && i.src_reg == 2);
+    }
+    BOOST_TEST(copied_data);
+}
+
+// The probe's tests: against the constant, the constant minus and plus one;
+// each jumps to an increment of its own counter, and all end before the
+// original jump, which still lands where it did.
+BOOST_AUTO_TEST_CASE(a_comparison_probe_tests_each_side_and_counts_it) {
+    std::vector<bpf_insn> program = {load(BPF_H, 2, 1, 0), insn(BPF_JMP | BPF_JGT | BPF_K, 2, 0, 1, 5)};
+    finish(program);
+    auto done = instrument(program, {}, lines_at({0}), fake_map_fd);
+    BOOST_REQUIRE(done.ok());
+    std::vector<std::int32_t> tested;
+    for (const bpf_insn& i : done->insns)
+        if (i.code == (BPF_JMP | BPF_JEQ | BPF_K) && i.dst_reg == 2) tested.push_back(i.imm);
+    BOOST_TEST((tested == std::vector<std::int32_t>{5, 4, 6}));
+    const ProbePlan& plan = done->plan;
+    std::set<std::size_t> counted;
+    for (std::size_t k = 0; k + 1 < done->insns.size(); ++k)
+        if (is_probe_start(done->insns[k])) counted.insert(counter_of(done->insns, k));
+    for (Side side : {Side::below, Side::at, Side::above})
+        BOOST_TEST(counted.contains(plan.comparison_counter(0, side)));
+    const auto original = std::find_if(done->insns.begin(), done->insns.end(),
+                                       [](const bpf_insn& i) { return i.code == (BPF_JMP | BPF_JGT | BPF_K); });
+    BOOST_REQUIRE(original != done->insns.end());
+    const auto at = static_cast<std::size_t>(original - done->insns.begin());
+    const std::size_t target = at + 1 + static_cast<std::size_t>(original->off);
+    BOOST_TEST(is_probe_start(done->insns[target]), "the jump lands on its target block's probe");
+    BOOST_TEST(done->insns[target + probe_slots].code == (BPF_JMP | BPF_EXIT),
+               "... and then on the exit it skipped to");
 }
