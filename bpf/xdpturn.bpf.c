@@ -169,7 +169,10 @@ static __always_inline __u32 csum_sub_addr6(__u32 sum, const struct in6_addr *ad
 static __always_inline __u16 csum_fold(__u32 sum)
 {
 	sum = (sum & 0xffff) + (sum >> 16);
+#ifdef XDPTURN_MUTANT_FOLD_ONCE /* Planted bug: the first fold's carry dropped */
+#else
 	sum = (sum & 0xffff) + (sum >> 16);
+#endif
 	return sum;
 }
 
@@ -186,7 +189,16 @@ static __always_inline __u16 ipv4_header_sum(const struct iphdr *ip)
 
 static __always_inline int ipv4_header_checksum_ok(const struct iphdr *ip)
 {
+#ifdef XDPTURN_MUTANT_IPV4_CHECKSUM_RECOMPUTED /* Planted bug: 0xFFFF refused where 0 is computed  \
+						*/
+	/* The field compared with the checksum of the rest: 0xFFFF, the other
+	 * zero, never equals the 0x0000 computed. */
+	__u32 rest = csum_add(ipv4_header_sum(ip), (__u16)~bpf_ntohs(ip->check));
+
+	return (__u16)~csum_fold(rest) == bpf_ntohs(ip->check);
+#else
 	return ipv4_header_sum(ip) == 0xffff;
+#endif
 }
 
 /* Starts an RFC 1624 update: HC' = ~(~HC + ~m + m'). */
@@ -293,7 +305,13 @@ static __always_inline int is_v4_mapped(const __u8 *addr)
 	__u32 prefix[XDPTURN_V4_MAPPED_PREFIX_BYTES / sizeof(__u32)];
 
 	__builtin_memcpy(prefix, addr, sizeof(prefix));
+#ifdef XDPTURN_MUTANT_V4_MAPPED_HALF_WORD /* Planted bug: the third word's upper half not tested   \
+					   */
+	return prefix[0] == 0 && prefix[1] == 0 &&
+	       (prefix[2] & bpf_htonl(0xffff)) == bpf_htonl(0xffff);
+#else
 	return prefix[0] == 0 && prefix[1] == 0 && prefix[2] == bpf_htonl(0x0000ffff);
+#endif
 }
 
 static __always_inline __be32 mapped_ipv4(const __u8 *addr)
@@ -842,7 +860,11 @@ static __always_inline int channel_in_range(__u16 channel)
 
 static __always_inline int relay_port(__u16 port)
 {
+#ifdef XDPTURN_MUTANT_RELAY_PORT_MIN_EXCLUDED /* Planted bug: the first relay port refused */
+	return port > relay_port_min && port <= relay_port_max;
+#else
 	return port >= relay_port_min && port <= relay_port_max;
+#endif
 }
 
 /*

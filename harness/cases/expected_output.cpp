@@ -1,5 +1,7 @@
 #include "harness/cases/expected_output.hpp"
 
+#include "harness/frames/textbook_checksum.hpp"
+
 #include <functional>
 
 #include "harness/frames/layout.hpp"
@@ -79,6 +81,18 @@ void make_udp_checksum_zero(FrameSpec& in, const ExpectedFrame& expected) {
     data[at + 1] = static_cast<std::uint8_t>(fix & 0xFF);
 }
 
+void make_sum_fold_twice(FrameSpec& in, const ExpectedFrame& expected) {
+    std::vector<std::uint8_t>& data = carried_data(in);
+    if (data.size() < 8) return;
+    const std::uint32_t sum = udp_sum_before_folding(build_frame(expected(in)));
+    if (sum < 0x20000) return;  // too small to keep a carry after the change
+    const std::size_t at = (data.size() - 2) & ~std::size_t{1};
+    const std::uint32_t word = (std::uint32_t{data[at]} << 8) | data[at + 1];
+    const std::uint32_t raised = (word + (0xFFFF - (sum & 0xFFFF))) & 0xFFFF;
+    data[at] = static_cast<std::uint8_t>(raised >> 8);
+    data[at + 1] = static_cast<std::uint8_t>(raised & 0xFF);
+}
+
 void make_ip_checksum_zero(FrameSpec& in, const ExpectedFrame& expected) {
     in.identification = 0;
     in.identification = field16(build_frame(expected(in)), ip_checksum_at);
@@ -119,6 +133,24 @@ void make_relayed_ip_checksum_zero(FrameSpec& in, const BindingTarget& target, c
 
 void make_encapsulated_ip_checksum_zero(FrameSpec& in, const BindingKey& client, const DatapathConfig& config) {
     make_ip_checksum_zero(in, [&](const FrameSpec& s) { return expected_encapsulated_frame(s, client, config); });
+}
+
+void make_relayed_sum_fold_twice(FrameSpec& in, const BindingTarget& target, const DatapathConfig& config) {
+    make_sum_fold_twice(in, [&](const FrameSpec& s) { return expected_relayed_frame(s, target, config); });
+}
+
+void make_encapsulated_sum_fold_twice(FrameSpec& in, const BindingKey& client, const DatapathConfig& config) {
+    make_sum_fold_twice(in, [&](const FrameSpec& s) { return expected_encapsulated_frame(s, client, config); });
+}
+
+FrameSpec ipv4_header_checksum_ffff(FrameSpec in) {
+    if (!in.ip_source.is_v4() || !in.vlan_tags.empty() || in.ip_checksum.mode != ChecksumMode::valid) return in;
+    // With identification 0 the header sums to S and its checksum is ~S;
+    // identification ~S makes it sum to 0xFFFF, whose checksum is 0x0000.
+    in.identification = 0;
+    in.identification = field16(build_frame(in), ip_checksum_at);
+    in.ip_checksum = {ChecksumMode::fixed, 0xFFFF};
+    return in;
 }
 
 }  // namespace xdpturn

@@ -28,4 +28,17 @@ void make_encapsulated_udp_checksum_zero(FrameSpec& in, const BindingKey& client
 void make_relayed_ip_checksum_zero(FrameSpec& in, const BindingTarget& target, const DatapathConfig& config);
 void make_encapsulated_ip_checksum_zero(FrameSpec& in, const BindingKey& client, const DatapathConfig& config);
 
+// Sets one even-aligned word of the carried data so that the 32-bit sum the
+// output's UDP checksum is computed from ends in 0xFFFF with a carry above
+// it: folding it once carries again. Needs at least 8 bytes of data and a
+// sum of at least 0x20000 (much data, or large words); others stay as they are.
+void make_relayed_sum_fold_twice(FrameSpec& in, const BindingTarget& target, const DatapathConfig& config);
+void make_encapsulated_sum_fold_twice(FrameSpec& in, const BindingKey& client, const DatapathConfig& config);
+
+// An input whose IPv4 header checksum computes to 0x0000 and is sent as
+// 0xFFFF, the other zero of one's complement (RFC 1624), equally valid: the
+// identification is chosen to land the sum there. Untagged IPv4 frames
+// only; others come back unchanged.
+FrameSpec ipv4_header_checksum_ffff(FrameSpec in);
+
 }  // namespace xdpturn

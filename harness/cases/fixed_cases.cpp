@@ -296,6 +296,14 @@ std::vector<FixedCase> make_cases() {
 
     // Row 20: relayed, with every rewrite rule exercised.
     t.relay("relayed/basic", "20 bytes on channel 0x4000", base, to_peer);
+    // One's complement has two zeros (RFC 1624): a header whose checksum
+    // computes to 0x0000 is as valid sent as 0xFFFF.
+    t.relay("relayed/ipv4_header_checksum_ffff", "an IPv4 header checksum of 0xFFFF where 0x0000 is computed",
+            ipv4_header_checksum_ffff(base), to_peer);
+    FrameSpec folds_twice = changed(base, [](FrameSpec& s) { s.application_data.assign(64, 0xFF); });
+    make_relayed_sum_fold_twice(folds_twice, to_peer, fixed_case_config());
+    t.relay("relayed/sum_folds_twice", "data whose output checksum's sum carries out of its first fold", folds_twice,
+            to_peer);
     t.relay("relayed/channel_0x4fff", "the top of RFC 8656's range", channel_frame(0x4FFF), to_peer_high);
     for (std::size_t padding = 1; padding <= 3; ++padding) {
         t.relay("relayed/padding_" + std::to_string(padding),

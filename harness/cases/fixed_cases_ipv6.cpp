@@ -17,11 +17,19 @@ constexpr BindingTarget to_near_miss6{49161, Endpoint{documentation_v6(0x09, 0x0
 constexpr BindingTarget to_hairpin6{49162, Endpoint{relay6.address, 49200}};
 constexpr BindingKey client6_channel{client6, 0x4000};
 constexpr BindingKey client6_to_translated{client6, 0x4003};
+constexpr BindingKey client6_to_next_to_mapped{client6, 0x4004};
 
 // ::ffff:0:203.0.113.15, an IPv4-translated address (RFC 7915): its first
 // 64 bits are zero as an IPv4-mapped address's are, yet it is IPv6.
 BindingTarget to_translated6() {
     return BindingTarget{49166, Endpoint{*parse_ip("::ffff:0:203.0.113.15"), 6006}};
+}
+
+// ::1:ffff:203.0.113.16: the mapped prefix's last 32 bits (0000:ffff) but
+// for one bit of the word's upper half: a test that looks at the lower half
+// of that word alone takes it for IPv4.
+BindingTarget to_next_to_mapped6() {
+    return BindingTarget{49167, Endpoint{*parse_ip("::1:ffff:203.0.113.16"), 6007}};
 }
 
 // An extension header of 8 bytes whose Next Header is UDP: its own type
@@ -129,6 +137,8 @@ void add_ipv6_client_cases(CaseTable& t, const FrameSpec& base) {
     t.relay("relayed/ipv6_peer_ipv4_translated",
             "to ::ffff:0:203.0.113.15, IPv6 though it begins as an IPv4-mapped address does", channel_frame6(0x4003),
             to_translated6());
+    t.relay("relayed/ipv6_peer_next_to_mapped", "to ::1:ffff:203.0.113.16, one bit from an IPv4-mapped address",
+            channel_frame6(0x4004), to_next_to_mapped6());
     FrameSpec zero_sum = base;
     make_relayed_udp_checksum_zero(zero_sum, to_peer6, fixed_case_config());
     t.relay("relayed/ipv6_computed_zero_udp_checksum", "a computed UDP checksum of 0 is sent as 0xFFFF", zero_sum,
@@ -207,12 +217,25 @@ void add_other_family_cases(CaseTable& t) {
 
 }  // namespace
 
+// A frame whose checksum update, as the program sums it, carries out of
+// its first fold: found by the property run against a mutant that folds
+// once, and kept with the configuration and binding it was found under.
+void add_fold_carry_case(CaseTable& t) {
+    const BindingTarget peer{60310, Endpoint{v6("2001:db8::f23c:27ef:9509:0"), 2453}};
+    FrameSpec frame = channel_frame6(client6_channel.channel, 8);
+    frame.application_data = {0xAD, 0x4D, 0xF3, 0x0B, 0xAE, 0x77, 0xB1, 0x2C};
+    t.with(DatapathConfig{}, BindingTable{{client6_channel, peer}}, [&] {
+        t.relay("relayed/ipv6_update_folds_twice", "an update sum that carries out of its first fold", frame, peer);
+    });
+}
+
 void add_ipv6_cases(CaseTable& t) {
     const FrameSpec base = channel_frame6();
     add_ipv6_header_cases(t, base);
     add_ipv6_client_cases(t, base);
     add_ipv6_peer_cases(t);
     add_other_family_cases(t);
+    add_fold_carry_case(t);
 }
 
 void add_ipv6_bindings(BindingTable& table) {
@@ -220,6 +243,7 @@ void add_ipv6_bindings(BindingTable& table) {
     table.emplace(BindingKey{Endpoint{v6("2001:db8:c::8"), 50001}, 0x4001}, to_near_miss6);
     table.emplace(BindingKey{client6, 0x4002}, to_hairpin6);
     table.emplace(client6_to_translated, to_translated6());
+    table.emplace(client6_to_next_to_mapped, to_next_to_mapped6());
     table.emplace(client4_to_v6, to_peer_v6_of_v4);
     table.emplace(client6_to_v4, to_peer_v4_of_v6);
 }

@@ -50,6 +50,7 @@ void classify_output(const FrameLayout& at, Bytes frame, const Decision& referen
     if (in_checksum != 0 && checksum_wrong(at, frame)) classes.push_back(Boundary::udp_checksum_error_in);
     if (load_be16(output, out.udp_at + 6) == 0xFFFF) classes.push_back(Boundary::udp_checksum_ffff_out);
     if (!out.ipv6 && load_be16(output, ip_at + 10) == 0) classes.push_back(Boundary::ip_checksum_0000_out);
+    if (!at.ipv6 && load_be16(frame, ip_at + 10) == 0xFFFF) classes.push_back(Boundary::ip_checksum_ffff_in);
     if (folds_twice(output)) classes.push_back(Boundary::sum_folds_twice);
     const std::size_t in_udp_length = load_be16(frame, udp_at + 4);
     const std::size_t carried = reference.reason == Reason::encapsulated
@@ -89,19 +90,6 @@ void classify_near_hairpin(const DatapathConfig& config, Bytes output, std::vect
 }
 
 }  // namespace
-
-std::uint32_t udp_sum_before_folding(Bytes frame) {
-    const std::size_t udp_at = layout_of(frame).udp_at;
-    // Pseudo-header: protocol, UDP length and both addresses, which end
-    // where UDP begins in either family (IPv4 bytes 12-19, IPv6 8-39).
-    const std::size_t addresses_at = layout_of(frame).addresses_at();
-    std::uint32_t sum = 17u + load_be16(frame, udp_at + 4);
-    for (std::size_t at = addresses_at; at < udp_at; at += 2) sum += load_be16(frame, at);
-    const Bytes datagram = frame.subspan(udp_at, load_be16(frame, udp_at + 4));
-    for (std::size_t i = 0; i + 1 < datagram.size(); i += 2) sum += load_be16(datagram, i);
-    if (datagram.size() % 2 == 1) sum += static_cast<std::uint32_t>(datagram.back()) << 8;
-    return sum - load_be16(frame, udp_at + 6);
-}
 
 std::string_view name(Boundary boundary) {
     static constexpr std::array<std::string_view, boundary_count> names = {
@@ -148,6 +136,7 @@ std::string_view name(Boundary boundary) {
         "near_v4_mapped_out",
         "hairpin_port_below_min",
         "hairpin_port_above_max",
+        "ip_checksum_ffff_in",
     };
     return names[static_cast<std::size_t>(boundary)];
 }

@@ -60,8 +60,9 @@ enum class Boundary : std::uint8_t {
     near_v4_mapped_out,         // sent to an IPv6 address with 64 zero bits first, not v4-mapped (::/64)
     hairpin_port_below_min,     // relayed to the output's own address, one port below the relay ports
     hairpin_port_above_max,     // ... one port above the relay ports
+    ip_checksum_ffff_in,        // relayed or encapsulated with an IPv4 header checksum of 0xFFFF in (0 computed)
 };
-inline constexpr std::size_t boundary_count = 43;
+inline constexpr std::size_t boundary_count = 44;
 
 std::string_view name(Boundary boundary);
 
@@ -71,10 +72,5 @@ std::vector<Boundary> classify(const DatapathConfig& config, Bytes frame, const 
                                Bytes reference_output);
 
 using BoundaryTally = std::array<std::uint64_t, boundary_count>;
-
-// The 32-bit sum a UDP checksum is computed from, before any fold: the
-// pseudo-header and the datagram of an untagged IPv4 frame, its checksum
-// field counted as zero.
-std::uint32_t udp_sum_before_folding(Bytes frame);
 
 }  // namespace xdpturn

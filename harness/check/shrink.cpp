@@ -88,6 +88,10 @@ class Shrinker {
 
     // Steps down the shrink tree while a smaller case still fails.
     void shrink_choices(rc::Shrinkable<std::vector<std::uint32_t>>& shrinkable, std::uint64_t& steps) {
+        // The configuration first, each choice to zero once: the tree tries
+        // them last (each is a load), and a long shrink may never get there.
+        std::vector<std::uint32_t> choices = shrinkable.value();
+        if (simplify_configuration(choices, steps)) shrinkable = shrinkable_choices(std::move(choices));
         for (bool smaller = true; smaller && !out_of_runs();) {
             smaller = false;
             auto shrinks = shrinkable.shrinks();
@@ -101,6 +105,22 @@ class Shrinker {
                 }
             }
         }
+    }
+
+    // Each configuration choice set to zero, kept where the case still
+    // fails; true when any was.
+    bool simplify_configuration(std::vector<std::uint32_t>& choices, std::uint64_t& steps) {
+        bool simpler = false;
+        for (std::size_t i = 0; i < std::min(choices.size(), config_choices_per_case) && !out_of_runs(); ++i) {
+            if (choices[i] == 0) continue;
+            std::vector<std::uint32_t> tried = choices;
+            tried[i] = 0;
+            if (!still_fails(tried)) continue;
+            choices = std::move(tried);
+            simpler = true;
+            ++steps;
+        }
+        return simpler;
     }
 
     // Tries the case without the table it met, then with only the entries of

@@ -79,22 +79,6 @@ void add_extension_headers(FrameSpec& s, Chooser& choose) {
 // peer's whole UDP payload.
 std::vector<std::uint8_t>& carried(FrameSpec& s);
 
-// Sets one even-aligned word of the carried data so that the 32-bit sum the
-// output's UDP checksum is computed from ends in 0xFFFF with a carry above
-// it: folding it once carries again. `expected` builds the output spec.
-template <class Expected>
-void make_output_sum_fold_twice(FrameSpec& in, const Expected& expected) {
-    std::vector<std::uint8_t>& data = carried(in);
-    if (data.size() < 8) return;
-    FrameSpec out = expected(in);
-    const std::uint32_t sum = udp_sum_before_folding(build_frame(out));
-    if (sum < 0x20000) return;  // too small to keep a carry after the change
-    const std::size_t at = (data.size() - 2) & ~std::size_t{1};
-    const std::uint32_t word = (std::uint32_t{data[at]} << 8) | data[at + 1];
-    const std::uint32_t raised = (word + (0xFFFF - (sum & 0xFFFF))) & 0xFFFF;
-    data[at] = static_cast<std::uint8_t>(raised >> 8);
-    data[at + 1] = static_cast<std::uint8_t>(raised & 0xFF);
-}
 std::vector<std::uint8_t>& carried(FrameSpec& s) {
     return s.channel_data ? s.application_data : s.raw_udp_payload;
 }
@@ -460,10 +444,10 @@ void vary_sum_folds_twice(GeneratedCase& c, Chooser&) {
     const auto* own = own_binding(c);
     if (own == nullptr) return;
     const bool to_peer = !is_from_peer(s, c.config);
-    make_output_sum_fold_twice(s, [&](const FrameSpec& in) {
-        return to_peer ? expected_relayed_frame(in, own->second, c.config)
-                       : expected_encapsulated_frame(in, own->first, c.config);
-    });
+    if (to_peer)
+        make_relayed_sum_fold_twice(s, own->second, c.config);
+    else
+        make_encapsulated_sum_fold_twice(s, own->first, c.config);
 }
 
 void vary_peer_near_miss(GeneratedCase& c, Chooser& choose) {
@@ -501,6 +485,10 @@ void vary_mtu_boundary(GeneratedCase& c, Chooser& choose) {
     const std::size_t frame_without_data = build_frame(s).size() - carried(s).size();
     if (frame_without_data + data > test_run_max_frame) return;
     carried(s) = pattern_bytes(data, static_cast<std::uint8_t>(choose.range(0, 255)));
+}
+
+void vary_ip_checksum_ffff(GeneratedCase& c, Chooser&) {
+    c.spec = ipv4_header_checksum_ffff(c.spec);
 }
 
 void vary_other_family(GeneratedCase& c, Chooser&) {
@@ -586,6 +574,8 @@ constexpr std::array<VariationRow, variation_count> rows = {{
     {Variation::other_family, "other_family", 2, VariationStage::finished_frame, vary_other_family,
      aims(Reason::other_family, Reason::relayed, Reason::encapsulated)},
     {Variation::no_checksum_across, "no_checksum_across", 12, VariationStage::finished_frame, vary_no_checksum_across,
+     aims(Reason::relayed, Reason::encapsulated)},
+    {Variation::ip_checksum_ffff, "ip_checksum_ffff", 2, VariationStage::finished_frame, vary_ip_checksum_ffff,
      aims(Reason::relayed, Reason::encapsulated)},
 }};
 

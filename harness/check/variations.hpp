@@ -47,8 +47,9 @@ enum class Variation : std::uint8_t {
     sum_folds_twice,            // the output checksum's sum carries out of its first fold
     other_family,        // other_family, or relayed across families (the binding's far end is of the other family)
     no_checksum_across,  // relayed into IPv6 with a checksum made (IPv4 without one, its far end IPv6)
+    ip_checksum_ffff,    // relayed: the input's IPv4 header checksum computed to 0 and was sent as 0xFFFF
 };
-inline constexpr std::size_t variation_count = 28;
+inline constexpr std::size_t variation_count = 29;
 
 // When a variation applies: before the data and the binding table are
 // chosen, or to the finished frame and table (those that measure the frame

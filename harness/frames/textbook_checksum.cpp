@@ -1,5 +1,8 @@
 #include "harness/frames/textbook_checksum.hpp"
 
+#include "harness/frames/layout.hpp"
+#include "relay/net/bytes.hpp"
+
 namespace xdpturn {
 
 std::uint32_t textbook_sum(std::span<const std::uint8_t> bytes, std::uint32_t sum) {
@@ -32,6 +35,19 @@ std::uint32_t textbook_udp6_pseudo_header_sum(std::span<const std::uint8_t> ipv6
                                                          0,
                                                          17};
     return textbook_sum(length_zeros_and_next_header, textbook_sum(ipv6_header.subspan(8, 32), 0));
+}
+
+std::uint32_t udp_sum_before_folding(std::span<const std::uint8_t> frame) {
+    const std::size_t udp_at = layout_of(frame).udp_at;
+    // Pseudo-header: protocol, UDP length and both addresses, which end
+    // where UDP begins in either family (IPv4 bytes 12-19, IPv6 8-39).
+    const std::size_t addresses_at = layout_of(frame).addresses_at();
+    std::uint32_t sum = 17u + load_be16(frame, udp_at + 4);
+    for (std::size_t at = addresses_at; at < udp_at; at += 2) sum += load_be16(frame, at);
+    const std::span<const std::uint8_t> datagram = frame.subspan(udp_at, load_be16(frame, udp_at + 4));
+    for (std::size_t i = 0; i + 1 < datagram.size(); i += 2) sum += load_be16(datagram, i);
+    if (datagram.size() % 2 == 1) sum += static_cast<std::uint32_t>(datagram.back()) << 8;
+    return sum - load_be16(frame, udp_at + 6);
 }
 
 }  // namespace xdpturn

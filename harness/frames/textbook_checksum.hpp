@@ -26,4 +26,9 @@ std::uint32_t textbook_udp_pseudo_header_sum(std::span<const std::uint8_t> ipv4_
 // header 17.
 std::uint32_t textbook_udp6_pseudo_header_sum(std::span<const std::uint8_t> ipv6_header, std::size_t udp_length);
 
+// The 32-bit sum a UDP checksum is computed from, before any fold: the
+// pseudo-header and the datagram of an untagged frame of either family, its
+// checksum field counted as zero.
+std::uint32_t udp_sum_before_folding(std::span<const std::uint8_t> frame);
+
 }  // namespace xdpturn

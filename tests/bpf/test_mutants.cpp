@@ -45,6 +45,10 @@ const MutantExpectation expectations[] = {
     // fixed cases run one after another on one program, so it has.
     {"scratch_not_cleared", "relayed/ipv6_client_ipv4_peer", "ipv4.checksum"},
     {"across_mtu_fixed", "relayed/ipv4_to_ipv6_over_1500_jumbo", "xdp decided XDP_PASS / too_big"},
+    {"ipv4_checksum_recomputed", "relayed/ipv4_header_checksum_ffff", "xdp decided XDP_PASS / ipv4_checksum"},
+    {"v4_mapped_half_word", "relayed/ipv6_peer_next_to_mapped", "xdp decided XDP_PASS / other_family"},
+    {"relay_port_min_excluded", "encapsulated/basic", "xdp decided XDP_PASS / wrong_port"},
+    {"fold_once", "relayed/ipv6_update_folds_twice", "udp.checksum"},
 };
 
 }  // namespace

@@ -35,6 +35,8 @@ BOOST_AUTO_TEST_CASE(fixed_cases_on_a_boundary_fall_in_its_class) {
         {"relayed/computed_zero_udp_checksum", Boundary::udp_checksum_ffff_out},
         {"encapsulated/computed_zero_udp_checksum", Boundary::udp_checksum_ffff_out},
         {"relayed/ipv4_checksum_0000", Boundary::ip_checksum_0000_out},
+        {"relayed/ipv4_header_checksum_ffff", Boundary::ip_checksum_ffff_in},
+        {"relayed/sum_folds_twice", Boundary::sum_folds_twice},
         {"relayed/length_0", Boundary::data_empty},
         {"encapsulated/length_0", Boundary::data_empty},
         {"encapsulated/odd_length_no_padding", Boundary::data_odd},
