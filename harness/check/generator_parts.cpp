@@ -39,6 +39,19 @@ IpAddress next_to(const IpAddress& address, std::uint32_t delta) {
     return IpAddress::from_bytes(bytes);
 }
 
+IpAddress with_half_of(const IpAddress& base, const IpAddress& other, bool keep_prefix) {
+    if (base.is_v4() != other.is_v4()) return other;
+    Ipv6Bytes bytes = other.bytes();
+    const Ipv6Bytes& kept = base.bytes();
+    // In the 16-byte form an IPv4 address is its last four bytes.
+    const std::size_t split = base.is_v4() ? 15 : 8;
+    const std::size_t first = keep_prefix ? (base.is_v4() ? 12 : 0) : split;
+    const std::size_t end = keep_prefix ? split : 16;
+    std::copy(kept.begin() + static_cast<std::ptrdiff_t>(first), kept.begin() + static_cast<std::ptrdiff_t>(end),
+              bytes.begin() + static_cast<std::ptrdiff_t>(first));
+    return IpAddress::from_bytes(bytes);
+}
+
 std::uint16_t wire_neighbour(std::uint16_t host_value, int delta) {
     const auto swap = [](std::uint16_t v) { return static_cast<std::uint16_t>((v << 8) | (v >> 8)); };
     return swap(static_cast<std::uint16_t>(swap(host_value) + delta));

@@ -116,6 +116,12 @@ IpAddress other_family_address(const IpAddress& address);
 // same family.
 IpAddress next_to(const IpAddress& address, std::uint32_t delta);
 
+// `base` with one half replaced by `other`'s: the upper half (the prefix,
+// IPv6 bytes 0-7; IPv4's first three bytes) when `keep_prefix` is false,
+// else the lower half (the interface ID; IPv4's last byte). Both of the
+// same family; otherwise `other` as it is.
+IpAddress with_half_of(const IpAddress& base, const IpAddress& other, bool keep_prefix);
+
 // Values next to the ones a program compares with, as the program's
 // registers hold them. A program loads header fields and addresses in
 // network byte order into a little-endian register, so "one more" in the

@@ -34,6 +34,14 @@ constexpr Ipv6Bytes client_addresses6[] = {
     {0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0, 0xFF, 0xFF, 0xC6, 0x33, 0x64, 0x0A},
     {0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0xC6, 0x33, 0x64, 0x0B},
     {0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0xFE, 0xFF, 0xC6, 0x33, 0x64, 0x0C}};
+// Clients may sit on the relay's own address too (a client on the relay's
+// host): the first of each family's relay addresses.
+constexpr std::uint32_t client_pool[] = {client_addresses[0], client_addresses[1], client_addresses[2],
+                                         relay_addresses[0]};
+constexpr Ipv6Bytes client_pool6[] = {client_addresses6[0], client_addresses6[1], client_addresses6[2],
+                                      client_addresses6[3], client_addresses6[4], client_addresses6[5],
+                                      client_addresses6[6], relay_addresses6[0]};
+
 IpAddress pick_address(Chooser& choose, bool ipv6, std::span<const std::uint32_t> v4, std::span<const Ipv6Bytes> v6) {
     const std::uint32_t index = choose.below(static_cast<std::uint32_t>(ipv6 ? v6.size() : v4.size()));
     return ipv6 ? IpAddress::from_bytes(v6[index]) : IpAddress{Ipv4Address{v4[index]}};
@@ -95,11 +103,19 @@ BindingTarget pick_target(Chooser& choose, const BindingKey& key, const PortRang
         : edge == 2 ? relay_ports.max
                     : static_cast<std::uint16_t>(relay_ports.min + static_cast<std::uint32_t>(raw_port) % ports);
     const IpAddress like = other_family ? other_family_address(key.client.address) : key.client.address;
-    // Now and then an IPv6 peer in a form next to the IPv4-mapped one.
-    const bool structured = !any && choose.weighted({23, 1}) == 1;
-    const IpAddress peer = structured ? structured_ipv6(static_cast<std::uint32_t>(hash >> 16),
-                                                        static_cast<std::uint32_t>(hash >> 56) % structured_forms)
-                                      : address_like(like, hash >> 16);
+    // Now and then a peer made from the client's own address (its prefix
+    // with another interface ID, or its interface ID under another
+    // prefix), or an IPv6 peer in a form next to the IPv4-mapped one.
+    IpAddress peer = address_like(like, hash >> 16);
+    switch (any || other_family ? 0 : choose.weighted({20, 1, 1, 1})) {
+        case 1:
+            peer = structured_ipv6(static_cast<std::uint32_t>(hash >> 16),
+                                   static_cast<std::uint32_t>(hash >> 56) % structured_forms);
+            break;
+        case 2: peer = with_half_of(key.client.address, peer, true); break;
+        case 3: peer = with_half_of(key.client.address, peer, false); break;
+        default: break;
+    }
     return BindingTarget{allocation_port, Endpoint{peer, static_cast<std::uint16_t>(hash >> 48)}};
 }
 
@@ -132,7 +148,7 @@ GeneratedCase interpret_choices(std::span<const std::uint32_t> choices) {
 
     // The client's key and where it is bound, whichever way the frame goes.
     const BindingKey own{
-        Endpoint{pick_address(choose, ipv6_client, client_addresses, client_addresses6), client_ports[choose.below(3)]},
+        Endpoint{pick_address(choose, ipv6_client, client_pool, client_pool6), client_ports[choose.below(3)]},
         pick_channel(choose, c.config.channels)};
     const bool bound = choose.weighted({4, 1}) == 0;
     const BindingTarget own_target = pick_target(choose, own, c.config.relay_ports);
