@@ -157,12 +157,11 @@ class CheckJob {
     // `displaced`: the shared map's entries this case's entries displace.
     bool run_case(const GeneratedCase& c, std::uint64_t index, const BindingTable* displaced) {
         const bool isolated = displaced == nullptr;
-        DifferentialEngine& engine = engine_;
         const auto started = Clock::now();
         const std::vector<std::uint8_t> frame = frame_of(c);
         cost.build_ns += nanoseconds_since(started);
         const PropertyCheck checked =
-            isolated ? check_case_alone(engine, c, frame, comparison_) : lay_and_check(engine, c, *displaced, frame);
+            isolated ? check_case_alone(engine_, c, frame, comparison_) : lay_and_check(engine_, c, *displaced, frame);
         if (!checked) return stop_with("case " + std::to_string(index) + ": " + checked.error().message);
         const std::optional<PropertyFailure>& failure = *checked;
         ++tally.cases_run;

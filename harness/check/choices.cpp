@@ -43,27 +43,26 @@ rc::Shrinkable<std::vector<std::uint32_t>> shrinkable_choices(std::vector<std::u
         // removals: the layout is fixed, and removing a choice would shift
         // every later decision. A configuration's choices go to zero in one
         // step or stay: every other value is another program to load.
-        std::vector<std::uint32_t> configuration(
-            value.begin(),
-            value.begin() + static_cast<std::ptrdiff_t>(std::min(value.size(), config_choices_per_case)));
-        auto simpler_configurations = rc::shrink::eachElement(configuration, [](std::uint32_t x) {
-            return x == 0 ? rc::Seq<std::uint32_t>() : rc::seq::just(std::uint32_t{0});
-        });
-        auto simpler_cases = rc::shrink::eachElement(value, [](std::uint32_t x) { return rc::shrink::integral(x); });
-        const std::size_t own_from = configuration.size();
+        const auto split = value.begin() + static_cast<std::ptrdiff_t>(std::min(value.size(), config_choices_per_case));
+        const std::vector<std::uint32_t> configuration(value.begin(), split);
+        const std::vector<std::uint32_t> own(split, value.end());
+        const auto joined = [](std::vector<std::uint32_t> front, const std::vector<std::uint32_t>& back) {
+            front.insert(front.end(), back.begin(), back.end());
+            return front;
+        };
         // The case's own choices first: each accepted step starts the
         // candidates over, and a configuration's candidate is a load.
         return rc::seq::concat(
-            rc::seq::filter(std::move(simpler_cases),
-                            [own_from, value](const std::vector<std::uint32_t>& candidate) {
-                                return std::equal(candidate.begin(),
-                                                  candidate.begin() + static_cast<std::ptrdiff_t>(own_from),
-                                                  value.begin());
-                            }),
-            rc::seq::map(std::move(simpler_configurations), [value, own_from](std::vector<std::uint32_t> shorter) {
-                shorter.insert(shorter.end(), value.begin() + static_cast<std::ptrdiff_t>(own_from), value.end());
-                return shorter;
-            }));
+            rc::seq::map(rc::shrink::eachElement(own, [](std::uint32_t x) { return rc::shrink::integral(x); }),
+                         [configuration, joined](const std::vector<std::uint32_t>& simpler) {
+                             return joined(configuration, simpler);
+                         }),
+            rc::seq::map(
+                rc::shrink::eachElement(configuration,
+                                        [](std::uint32_t x) {
+                                            return x == 0 ? rc::Seq<std::uint32_t>() : rc::seq::just(std::uint32_t{0});
+                                        }),
+                [own, joined](std::vector<std::uint32_t> simpler) { return joined(std::move(simpler), own); }));
     });
 }
 

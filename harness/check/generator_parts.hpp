@@ -107,6 +107,13 @@ inline std::size_t ip_header_bytes(const FrameSpec& s) {
     return layout_of_family(!s.ip_source.is_v4()).ip_header_bytes();
 }
 
+// Where the frame's UDP header starts, counted from the frame's start: past
+// its VLAN tags, IP header, options and extension headers.
+inline std::size_t udp_header_at(const FrameSpec& s) {
+    return layout::ethernet_bytes + 4 * s.vlan_tags.size() + ip_header_bytes(s) + s.ip_options.size() +
+           s.extension_headers.size();
+}
+
 // An address of the same family as `like`, its bits from `bits` (see
 // generator_parts.cpp).
 IpAddress address_like(const IpAddress& like, std::uint64_t bits);

@@ -127,8 +127,7 @@ void apply_variations(GeneratedCase& c, std::span<Chooser> parameters, Variation
 
 // Bytes the frame needs besides the application data, given the spec so far.
 std::size_t overhead_bytes(const FrameSpec& s) {
-    return layout::ethernet_bytes + ip_header_bytes(s) + udp_channel_bytes + 4 * s.vlan_tags.size() +
-           s.ip_options.size() + s.extension_headers.size() + s.padding.size() + s.trailer.size();
+    return udp_header_at(s) + udp_channel_bytes + s.padding.size() + s.trailer.size();
 }
 
 }  // namespace

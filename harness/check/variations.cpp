@@ -263,8 +263,7 @@ void vary_udp_length(GeneratedCase& c, Chooser& choose) {
     }
     s.udp_length.reset();
     const std::vector<std::uint8_t> frame = build_frame(s);
-    const std::size_t length_at = layout::ethernet_bytes + 4 * s.vlan_tags.size() + ip_header_bytes(s) +
-                                  s.ip_options.size() + s.extension_headers.size() + 4;
+    const std::size_t length_at = udp_header_at(s) + 4;
     if (frame.size() < length_at + 2) return;
     const auto length = static_cast<std::uint16_t>(frame[length_at] << 8 | frame[length_at + 1]);
     // One off as a number, or as a register holding the field as it sits
@@ -432,8 +431,7 @@ void vary_udp_checksum_ffff(GeneratedCase& c, Chooser&) {
     const std::vector<std::uint8_t> built = build_frame(s);
     // The checksum field, counted from the start: the frame may be
     // cut short or carry a trailer.
-    const std::size_t checksum_at = layout::ethernet_bytes + 4 * s.vlan_tags.size() + ip_header_bytes(s) +
-                                    s.ip_options.size() + s.extension_headers.size() + 6;
+    const std::size_t checksum_at = udp_header_at(s) + 6;
     if (built.size() < checksum_at + 2) return;
     data[at] = built[checksum_at];
     data[at + 1] = built[checksum_at + 1];
