@@ -1,5 +1,6 @@
 #include "harness/coverage/instrument.hpp"
 
+#include "harness/coverage/bpf_insns.hpp"
 #include "harness/coverage/value_ranges.hpp"
 
 #include <algorithm>
@@ -17,24 +18,13 @@ using RegisterSet = std::uint16_t;                // bit r: register r
 constexpr RegisterSet usable_registers = 0x03ff;  // r0..r9; r10 is the read-only frame pointer
 constexpr RegisterSet helper_arguments = 0x003e;  // r1..r5, also clobbered by every call
 constexpr RegisterSet everything = 0xffff;
-constexpr int frame_pointer = BPF_REG_10;
-constexpr int deepest_stack_offset = -512;
 
 RegisterSet bit(int reg) {
     return static_cast<RegisterSet>(1u << reg);
 }
 
-bool is_wide(const bpf_insn& insn) {
-    return insn.code == (BPF_LD | BPF_IMM | BPF_DW);
-}
-bool is_jump_class(const bpf_insn& insn) {
-    return BPF_CLASS(insn.code) == BPF_JMP || BPF_CLASS(insn.code) == BPF_JMP32;
-}
 bool is_exit(const bpf_insn& insn) {
     return is_jump_class(insn) && BPF_OP(insn.code) == BPF_EXIT;
-}
-bool is_call(const bpf_insn& insn) {
-    return is_jump_class(insn) && BPF_OP(insn.code) == BPF_CALL;
 }
 bool is_always_jump(const bpf_insn& insn) {
     return is_jump_class(insn) && BPF_OP(insn.code) == BPF_JA;

@@ -1,5 +1,7 @@
 #include "harness/coverage/value_ranges.hpp"
 
+#include "harness/coverage/bpf_insns.hpp"
+
 #include <algorithm>
 #include <bit>
 #include <optional>
@@ -9,8 +11,6 @@ namespace xdpturn::coverage {
 namespace {
 
 constexpr std::uint64_t u32_max = UINT32_MAX;
-constexpr int frame_pointer = BPF_REG_10;
-constexpr int deepest_stack_offset = -512;
 constexpr int slot_bytes = 4;
 constexpr int slot_count = -deepest_stack_offset / slot_bytes;
 
@@ -44,13 +44,6 @@ unsigned size_bytes(const bpf_insn& insn) {
         case BPF_W: return 4;
         default: return 8;
     }
-}
-
-bool is_wide(const bpf_insn& insn) {
-    return insn.code == (BPF_LD | BPF_IMM | BPF_DW);
-}
-bool is_call(const bpf_insn& insn) {
-    return (BPF_CLASS(insn.code) == BPF_JMP || BPF_CLASS(insn.code) == BPF_JMP32) && BPF_OP(insn.code) == BPF_CALL;
 }
 
 // The stack in 4-byte slots below r10: what was stored at each slot's
