@@ -453,9 +453,10 @@ Status check_record(const std::string& name, const FileCoverage& file, const std
     std::istringstream in(*source);
     std::uint32_t count = 0;
     for (std::string text; std::getline(in, text);) ++count;
-    const std::uint32_t last_line = std::max(file.lines.empty() ? 0 : file.lines.rbegin()->first,
-                                             file.branches.empty() ? 0 : file.branches.rbegin()->first);
-    if (last_line > count || file.lines.contains(0) || file.branches.contains(0))
+    const std::uint32_t last_line = std::max({file.lines.empty() ? 0 : file.lines.rbegin()->first,
+                                              file.branches.empty() ? 0 : file.branches.rbegin()->first,
+                                              file.boundaries.empty() ? 0 : file.boundaries.rbegin()->first});
+    if (last_line > count || file.lines.contains(0) || file.branches.contains(0) || file.boundaries.contains(0))
         return Error{"the record of " + name + " names line " + std::to_string(last_line) + ", but the file has " +
                      std::to_string(count) + " lines: it is not this file's record"};
     return ok_status();

@@ -370,3 +370,48 @@ BOOST_AUTO_TEST_CASE(a_comparison_probe_tests_each_side_and_counts_it) {
     BOOST_TEST(done->insns[target + probe_slots].code == (BPF_JMP | BPF_EXIT),
                "... and then on the exit it skipped to");
 }
+
+// The boundary gate: a measured side never met fails it only when
+// boundaries are gated; a boundary marker (or any other marker on the line)
+// excludes it; a record naming a line past the source's end is refused; and
+// the tracefile carries boundaries through lcov's branch records.
+BOOST_AUTO_TEST_CASE(the_boundary_gate_fails_unmet_sides_unless_a_marker_explains_them) {
+    const std::string source = temp_path("compare.c");
+    auto coverage_at = [&](std::uint32_t line) {
+        SourceCoverage coverage;
+        FileCoverage& file = coverage.files[source];
+        file.lines = {{1, 4}, {2, 4}, {3, 4}};
+        BoundaryCounts& compare = file.boundaries[line][5];
+        compare.met = {0, 3, 1};  // never one below
+        compare.measured = {true, true, true};
+        return coverage;
+    };
+    std::ofstream(source) << "int a;\nif (x > 4)\nreturn 1;\n";
+    auto ungated = run_gate(coverage_at(2), {"compare.c", 100});
+    BOOST_REQUIRE(ungated.ok());
+    BOOST_TEST(ungated->passed());
+    BOOST_TEST(ungated->unmet.size() == 1u);  // listed, not gated
+    auto gated = run_gate(coverage_at(2), {"compare.c", 100, true});
+    BOOST_REQUIRE(gated.ok());
+    BOOST_TEST(!gated->passed());
+    BOOST_TEST(gated->unmet.size() == 1u);
+    BOOST_TEST(gated->totals.boundaries_found == 3u);
+    BOOST_TEST(gated->totals.boundaries_hit == 2u);
+
+    auto beyond = run_gate(coverage_at(9), {"compare.c", 100, true});
+    BOOST_TEST(!beyond.ok(), "a boundary on line 9 of a 3-line source is another file's record");
+
+    std::ofstream(source) << "int a;\nif (x > 4) /* XDPTURN_BOUNDARY_EXCL_LINE: x is never 3 */\nreturn 1;\n";
+    auto excluded = run_gate(coverage_at(2), {"compare.c", 100, true});
+    BOOST_REQUIRE(excluded.ok());
+    BOOST_TEST(excluded->passed());
+    BOOST_TEST(excluded->exclusions.size() == 1u);
+    BOOST_TEST(excluded->exclusions[0].boundaries_only);
+
+    auto read = parse_lcov(lcov_text(coverage_at(2), "t"), "round-trip");
+    BOOST_REQUIRE(read.ok());
+    const BoundaryCounts& back = read->files.at(source).boundaries.at(2).at(5);
+    BOOST_TEST((back.met == std::array<std::uint64_t, 3>{0, 3, 1}));
+    BOOST_TEST((back.measured == std::array<bool, 3>{true, true, true}));
+    std::filesystem::remove(source);
+}
