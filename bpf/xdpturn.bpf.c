@@ -189,8 +189,7 @@ static __always_inline __u16 ipv4_header_sum(const struct iphdr *ip)
 
 static __always_inline int ipv4_header_checksum_ok(const struct iphdr *ip)
 {
-#ifdef XDPTURN_MUTANT_IPV4_CHECKSUM_RECOMPUTED /* Planted bug: 0xFFFF refused where 0 is computed  \
-						*/
+#ifdef XDPTURN_MUTANT_IPV4_CHECKSUM_RECOMPUTED /* Planted bug: the other zero refused */
 	/* The field compared with the checksum of the rest: 0xFFFF, the other
 	 * zero, never equals the 0x0000 computed. */
 	__u32 rest = csum_add(ipv4_header_sum(ip), (__u16)~bpf_ntohs(ip->check));
@@ -305,8 +304,7 @@ static __always_inline int is_v4_mapped(const __u8 *addr)
 	__u32 prefix[XDPTURN_V4_MAPPED_PREFIX_BYTES / sizeof(__u32)];
 
 	__builtin_memcpy(prefix, addr, sizeof(prefix));
-#ifdef XDPTURN_MUTANT_V4_MAPPED_HALF_WORD /* Planted bug: the third word's upper half not tested   \
-					   */
+#ifdef XDPTURN_MUTANT_V4_MAPPED_HALF_WORD /* Planted bug: half the third word tested */
 	return prefix[0] == 0 && prefix[1] == 0 &&
 	       (prefix[2] & bpf_htonl(0xffff)) == bpf_htonl(0xffff);
 #else
