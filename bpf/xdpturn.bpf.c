@@ -358,6 +358,9 @@ static __always_inline void rewrite_ipv4(struct iphdr *ip, __be32 saddr, __be32 
 	sum = csum_add_addr(sum, ip->saddr);
 	sum = csum_add_addr(sum, ip->daddr);
 	sum = csum_add(sum, bpf_ntohs(ip->tot_len));
+#ifdef XDPTURN_MUTANT_IPV4_UPDATE_FOLD_ONCE /* Planted bug: the header update's carry dropped */
+	sum = (__u16)((sum & 0xffff) + (sum >> 16));
+#endif
 	ip->check = csum_update_end(sum);
 }
 
@@ -784,6 +787,9 @@ static __always_inline void set_output_checksum(struct output_headers *out,
 		sum = pseudo_header_change(sum, in, out, in_udp);
 		sum = udp_header_change(sum, in_udp, &out->udp);
 		sum += channel_change;
+#ifdef XDPTURN_MUTANT_UDP_UPDATE_FOLD_ONCE /* Planted bug: the UDP update's carry dropped */
+		sum = (__u16)((sum & 0xffff) + (sum >> 16));
+#endif
 	} else if (out->ipv6) {
 #ifdef XDPTURN_MUTANT_ACROSS_ZERO_CHECKSUM_KEPT /* Planted bug: "no checksum" into IPv6 */
 		(void)full_udp_sum;
@@ -794,6 +800,9 @@ static __always_inline void set_output_checksum(struct output_headers *out,
 		/* Summed in full, it ends as an update does: the complement of
 		 * the folded sum, 0 sent as 0xFFFF. */
 		sum = full_udp_sum(out, channel, data_sum);
+#endif
+#ifdef XDPTURN_MUTANT_MADE_SUM_FOLD_ONCE /* Planted bug: the full sum's carry dropped */
+		sum = (__u16)((sum & 0xffff) + (sum >> 16));
 #endif
 	} else {
 		return;

@@ -1,10 +1,10 @@
 #include "harness/cases/expected_output.hpp"
 
-#include "harness/frames/textbook_checksum.hpp"
-
 #include <functional>
 
+#include "harness/frames/folded_sums.hpp"
 #include "harness/frames/layout.hpp"
+#include "harness/frames/textbook_checksum.hpp"
 
 namespace xdpturn {
 
@@ -93,6 +93,48 @@ void make_sum_fold_twice(FrameSpec& in, const ExpectedFrame& expected) {
     data[at + 1] = static_cast<std::uint8_t>(raised & 0xFF);
 }
 
+// Adds `raise` to one term of the chosen sum, in the input: the last
+// even-aligned word of the data (which the input's UDP checksum, and so its
+// update, or the sum made in full, counts); the identification (which the
+// input's header checksum, and so its update, counts); TTL and TOS (which
+// the IPv4 header made from an IPv6 one counts, as hop limit and traffic
+// class). False when the input has no such term.
+bool raise_term(FrameSpec& in, FoldedSum which, bool in_full, std::uint16_t raise) {
+    if (which == FoldedSum::udp) {
+        std::vector<std::uint8_t>& data = carried_data(in);
+        const bool counted =
+            in.udp_checksum.mode == ChecksumMode::valid || in.udp_checksum.mode == ChecksumMode::offset || in_full;
+        if (data.size() < 2 || !counted) return false;
+        const std::size_t at = (data.size() - 2) & ~std::size_t{1};
+        const auto word = static_cast<std::uint16_t>(((data[at] << 8) | data[at + 1]) + raise);
+        data[at] = static_cast<std::uint8_t>(word >> 8);
+        data[at + 1] = static_cast<std::uint8_t>(word & 0xFF);
+        return true;
+    }
+    if (!in_full) {
+        if (in.ip_checksum.mode != ChecksumMode::valid) return false;
+        in.identification = static_cast<std::uint16_t>(in.identification + raise);
+        return true;
+    }
+    const auto ttl_and_tos = static_cast<std::uint16_t>(((in.ttl << 8) | in.tos) + raise);
+    in.ttl = static_cast<std::uint8_t>(ttl_and_tos >> 8);
+    in.tos = static_cast<std::uint8_t>(ttl_and_tos & 0xFF);
+    return true;
+}
+
+// Raises a term until the sum's low half is 0xFFFF: then anything above it
+// carries out of the first fold. A few rounds, as a term's change can move
+// the input's own checksum across its two zeros.
+void make_fold_carry(FrameSpec& in, FoldedSum which, bool channel_leaves, const ExpectedFrame& expected) {
+    for (int round = 0; round < 3; ++round) {
+        const FoldedSums sums = folded_sums(build_frame(in), build_frame(expected(in)), channel_leaves);
+        const std::optional<std::uint32_t> sum = which == FoldedSum::udp ? sums.udp : sums.ipv4_header;
+        if (!sum || first_fold_carries(*sum) || *sum <= 0xFFFF) return;  // nothing above the low half: no carry
+        const bool in_full = which == FoldedSum::udp ? sums.udp_in_full : sums.ipv4_header_in_full;
+        if (!raise_term(in, which, in_full, static_cast<std::uint16_t>(0xFFFF - (*sum & 0xFFFF)))) return;
+    }
+}
+
 void make_ip_checksum_zero(FrameSpec& in, const ExpectedFrame& expected) {
     in.identification = 0;
     in.identification = field16(build_frame(expected(in)), ip_checksum_at);
@@ -141,6 +183,15 @@ void make_relayed_sum_fold_twice(FrameSpec& in, const BindingTarget& target, con
 
 void make_encapsulated_sum_fold_twice(FrameSpec& in, const BindingKey& client, const DatapathConfig& config) {
     make_sum_fold_twice(in, [&](const FrameSpec& s) { return expected_encapsulated_frame(s, client, config); });
+}
+
+void make_relayed_fold_carry(FrameSpec& in, FoldedSum sum, const BindingTarget& target, const DatapathConfig& config) {
+    make_fold_carry(in, sum, true, [&](const FrameSpec& s) { return expected_relayed_frame(s, target, config); });
+}
+
+void make_encapsulated_fold_carry(FrameSpec& in, FoldedSum sum, const BindingKey& client,
+                                  const DatapathConfig& config) {
+    make_fold_carry(in, sum, false, [&](const FrameSpec& s) { return expected_encapsulated_frame(s, client, config); });
 }
 
 FrameSpec ipv4_header_checksum_ffff(FrameSpec in) {

@@ -35,6 +35,17 @@ void make_encapsulated_ip_checksum_zero(FrameSpec& in, const BindingKey& client,
 void make_relayed_sum_fold_twice(FrameSpec& in, const BindingTarget& target, const DatapathConfig& config);
 void make_encapsulated_sum_fold_twice(FrameSpec& in, const BindingKey& client, const DatapathConfig& config);
 
+// Which of an output's checksums' sums to aim at (harness/frames/folded_sums.hpp).
+enum class FoldedSum : std::uint8_t { ipv4_header, udp };
+
+// Raises one term of that sum so that its first fold carries: the data for
+// the UDP checksum, the identification for an IPv4 header updated from
+// IPv4, TTL and TOS for one made from IPv6. A sum with nothing above its
+// low half cannot carry and is left as it is, as is an input whose
+// checksum is not computed from that term (a fixed one).
+void make_relayed_fold_carry(FrameSpec& in, FoldedSum sum, const BindingTarget& target, const DatapathConfig& config);
+void make_encapsulated_fold_carry(FrameSpec& in, FoldedSum sum, const BindingKey& client, const DatapathConfig& config);
+
 // An input whose IPv4 header checksum computes to 0x0000 and is sent as
 // 0xFFFF, the other zero of one's complement (RFC 1624), equally valid: the
 // identification is chosen to land the sum there. Untagged IPv4 frames

@@ -304,6 +304,17 @@ std::vector<FixedCase> make_cases() {
     make_relayed_sum_fold_twice(folds_twice, to_peer, fixed_case_config());
     t.relay("relayed/sum_folds_twice", "data whose output checksum's sum carries out of its first fold", folds_twice,
             to_peer);
+    // The sums the relay itself folds (harness/frames/folded_sums.hpp).
+    FrameSpec header_carries = base;
+    make_relayed_fold_carry(header_carries, FoldedSum::ipv4_header, to_peer, fixed_case_config());
+    t.relay("relayed/ipv4_update_folds_twice", "an IPv4 header checksum update whose sum carries out of its first fold",
+            header_carries, to_peer);
+    FrameSpec padded_carries =
+        changed(channel_frame(0x4000, 21), [](FrameSpec& s) { s.padding = std::vector<std::uint8_t>(3, 0xC3); });
+    make_relayed_fold_carry(padded_carries, FoldedSum::udp, to_peer, fixed_case_config());
+    t.relay("relayed/udp_update_folds_twice_padded",
+            "a UDP checksum update, padding taken out, whose sum carries out of its first fold", padded_carries,
+            to_peer);
     t.relay("relayed/channel_0x4fff", "the top of RFC 8656's range", channel_frame(0x4FFF), to_peer_high);
     for (std::size_t padding = 1; padding <= 3; ++padding) {
         t.relay("relayed/padding_" + std::to_string(padding),

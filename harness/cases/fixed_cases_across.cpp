@@ -47,6 +47,11 @@ void add_relayed_across(CaseTable& t) {
             with_marked_fields(channel_frame4_to_v6()), to_peer_v6_of_v4);
     t.relay("relayed/ipv6_client_ipv4_peer", "an IPv6 client's ChannelData to its IPv4 peer: DF, identification 0",
             with_marked_fields(channel_frame6(client6_to_v4.channel)), to_peer_v4_of_v6);
+    FrameSpec header_made_carries = channel_frame6(client6_to_v4.channel);
+    make_relayed_fold_carry(header_made_carries, FoldedSum::ipv4_header, to_peer_v4_of_v6, across_config());
+    t.relay("relayed/ipv6_to_ipv4_header_folds_twice",
+            "6 -> 4 whose new IPv4 header's sum carries out of its first fold (TTL and TOS chosen)",
+            header_made_carries, to_peer_v4_of_v6);
     t.encapsulate("encapsulated/ipv6_peer_ipv4_client", "an IPv6 peer's datagram to its IPv4 client",
                   with_marked_fields(peer_frame6(to_peer_v6_of_v4)), client4_to_v6);
     t.encapsulate("encapsulated/ipv4_peer_ipv6_client", "an IPv4 peer's datagram to its IPv6 client",
@@ -106,6 +111,10 @@ void add_checksums_made(CaseTable& t) {
     make_relayed_udp_checksum_zero(zero_sum, to_peer_v6_of_v4, across_config());
     t.relay("relayed/ipv4_no_checksum_to_ipv6_computed_zero",
             "4 -> 6 whose checksum, computed in full, comes out as 0: sent as 0xFFFF", zero_sum, to_peer_v6_of_v4);
+    FrameSpec made_carries = without_checksum(channel_frame4_to_v6());
+    make_relayed_fold_carry(made_carries, FoldedSum::udp, to_peer_v6_of_v4, across_config());
+    t.relay("relayed/ipv4_no_checksum_to_ipv6_folds_twice",
+            "4 -> 6 whose checksum's sum, made in full, carries out of its first fold", made_carries, to_peer_v6_of_v4);
     t.encapsulate("encapsulated/ipv4_no_checksum_to_ipv6",
                   "an IPv4 peer's datagram without a UDP checksum, to an IPv6 client",
                   without_checksum(peer_frame6(to_peer_v4_of_v6, 333)), client6_to_v4);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "harness/frames/folded_sums.hpp"
 #include "harness/frames/layout.hpp"
 #include "harness/frames/textbook_checksum.hpp"
 #include "harness/xdp/prog_test_run.hpp"
@@ -30,6 +31,21 @@ bool folds_twice(Bytes output) {
     return (sum & 0xFFFF) + (sum >> 16) > 0xFFFF;
 }
 
+// The sums whose first fold carried, one class each.
+void classify_fold_carries(Bytes frame, const Decision& reference, Bytes output, std::vector<Boundary>& classes) {
+    const FoldedSums sums = folded_sums(frame, output, reference.reason == Reason::relayed);
+    if (sums.ipv4_header && first_fold_carries(*sums.ipv4_header))
+        classes.push_back(sums.ipv4_header_in_full ? Boundary::ipv4_header_made_carries
+                                                   : Boundary::ipv4_update_carries);
+    if (!sums.udp || !first_fold_carries(*sums.udp)) return;
+    if (sums.udp_in_full) {
+        classes.push_back(Boundary::udp_made_carries);
+        return;
+    }
+    classes.push_back(Boundary::udp_update_carries);
+    if (sums.udp_padding_removed) classes.push_back(Boundary::udp_update_carries_padded);
+}
+
 // A UDP checksum that is neither 0 nor valid: pseudo-header and datagram,
 // checksum included, do not sum to 0xFFFF.
 bool checksum_wrong(const FrameLayout& at, Bytes frame) {
@@ -52,6 +68,7 @@ void classify_output(const FrameLayout& at, Bytes frame, const Decision& referen
     if (!out.ipv6 && load_be16(output, ip_at + 10) == 0) classes.push_back(Boundary::ip_checksum_0000_out);
     if (!at.ipv6 && load_be16(frame, ip_at + 10) == 0xFFFF) classes.push_back(Boundary::ip_checksum_ffff_in);
     if (folds_twice(output)) classes.push_back(Boundary::sum_folds_twice);
+    classify_fold_carries(frame, reference, output, classes);
     const std::size_t in_udp_length = load_be16(frame, udp_at + 4);
     const std::size_t carried = reference.reason == Reason::encapsulated
                                     ? in_udp_length - 8
@@ -137,6 +154,11 @@ std::string_view name(Boundary boundary) {
         "hairpin_port_below_min",
         "hairpin_port_above_max",
         "ip_checksum_ffff_in",
+        "ipv4_update_carries",
+        "ipv4_header_made_carries",
+        "udp_update_carries",
+        "udp_update_carries_padded",
+        "udp_made_carries",
     };
     return names[static_cast<std::size_t>(boundary)];
 }

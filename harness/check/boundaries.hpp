@@ -61,8 +61,15 @@ enum class Boundary : std::uint8_t {
     hairpin_port_below_min,     // relayed to the output's own address, one port below the relay ports
     hairpin_port_above_max,     // ... one port above the relay ports
     ip_checksum_ffff_in,        // relayed or encapsulated with an IPv4 header checksum of 0xFFFF in (0 computed)
+    // The sums the checksums come from, carrying out of their first fold
+    // (harness/frames/folded_sums.hpp):
+    ipv4_update_carries,        // the IPv4 header checksum's update (IPv4 in)
+    ipv4_header_made_carries,   // the IPv4 header summed in full (IPv6 in)
+    udp_update_carries,         // the UDP checksum's update
+    udp_update_carries_padded,  // ... taking out channel padding
+    udp_made_carries,           // the UDP checksum summed in full (IPv4 in without one, IPv6 out)
 };
-inline constexpr std::size_t boundary_count = 44;
+inline constexpr std::size_t boundary_count = 49;
 
 std::string_view name(Boundary boundary);
 

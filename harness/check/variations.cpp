@@ -437,15 +437,30 @@ void vary_udp_checksum_ffff(GeneratedCase& c, Chooser&) {
     data[at + 1] = built[checksum_at + 1];
 }
 
-void vary_sum_folds_twice(GeneratedCase& c, Chooser&) {
+// One of the sums the relay folds (folded_sums.hpp) made to carry out of
+// its first fold, for the case's own binding.
+void aim_fold_carry(GeneratedCase& c, FoldedSum sum) {
+    const auto* own = own_binding(c);
+    if (own == nullptr) return;
+    if (is_from_peer(c.spec, c.config))
+        make_encapsulated_fold_carry(c.spec, sum, own->first, c.config);
+    else
+        make_relayed_fold_carry(c.spec, sum, own->second, c.config);
+}
+
+// One sum's first fold made to carry: the output's UDP sum taken in full
+// (the textbook's), or one the relay folds: the UDP checksum's, updated or
+// made in full, or the IPv4 header's.
+void vary_sum_folds_twice(GeneratedCase& c, Chooser& choose) {
+    const std::size_t aim = choose.below(3);
+    if (aim != 0) return aim_fold_carry(c, aim == 1 ? FoldedSum::udp : FoldedSum::ipv4_header);
     FrameSpec& s = c.spec;
     const auto* own = own_binding(c);
     if (own == nullptr) return;
-    const bool to_peer = !is_from_peer(s, c.config);
-    if (to_peer)
-        make_relayed_sum_fold_twice(s, own->second, c.config);
-    else
+    if (is_from_peer(s, c.config))
         make_encapsulated_sum_fold_twice(s, own->first, c.config);
+    else
+        make_relayed_sum_fold_twice(s, own->second, c.config);
 }
 
 void vary_peer_near_miss(GeneratedCase& c, Chooser& choose) {
@@ -489,8 +504,11 @@ void vary_ip_checksum_ffff(GeneratedCase& c, Chooser&) {
     c.spec = ipv4_header_checksum_ffff(c.spec);
 }
 
-void vary_other_family(GeneratedCase& c, Chooser&) {
+void vary_other_family(GeneratedCase& c, Chooser& choose) {
     move_far_end_across(c);
+    // Now and then the IPv4 header made from an IPv6 one sums to a carry
+    // out of its first fold: only across families is a header made.
+    if (choose.below(3) == 0) aim_fold_carry(c, FoldedSum::ipv4_header);
 }
 
 void vary_no_checksum_across(GeneratedCase& c, Chooser& choose) {
@@ -501,9 +519,12 @@ void vary_no_checksum_across(GeneratedCase& c, Chooser& choose) {
     const IpAddress& far = is_from_peer(s, c.config) ? own->first.client.address : own->second.peer.address;
     if (far.is_v4()) move_far_end_across(c);
     s.udp_checksum = {ChecksumMode::zero, 0};
-    // Now and then the checksum the relay computes in full is 0.
+    // Now and then the checksum the relay computes in full is 0, or its
+    // sum carries out of its first fold.
     const auto* moved = own_binding(c);
-    if (moved == nullptr || choose.weighted({3, 1}) == 0) return;
+    const std::size_t aim = choose.weighted({6, 2, 1});
+    if (moved == nullptr || aim == 0) return;
+    if (aim == 2) return aim_fold_carry(c, FoldedSum::udp);
     if (is_from_peer(s, c.config))
         make_encapsulated_udp_checksum_zero(s, moved->first, c.config);
     else

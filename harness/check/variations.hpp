@@ -44,7 +44,7 @@ enum class Variation : std::uint8_t {
     peer_near_miss,             // no_channel (peer address, peer port or allocation port off by one)
     mtu_boundary,               // too_big / encapsulated (output within a byte or two of the MTU)
     udp_checksum_ffff,          // relayed, the input's checksum computed to 0 and was sent as 0xFFFF
-    sum_folds_twice,            // the output checksum's sum carries out of its first fold
+    sum_folds_twice,            // a checksum's sum carries out of its first fold
     other_family,        // other_family, or relayed across families (the binding's far end is of the other family)
     no_checksum_across,  // relayed into IPv6 with a checksum made (IPv4 without one, its far end IPv6)
     ip_checksum_ffff,    // relayed: the input's IPv4 header checksum computed to 0 and was sent as 0xFFFF

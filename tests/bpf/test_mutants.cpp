@@ -49,6 +49,9 @@ const MutantExpectation expectations[] = {
     {"v4_mapped_half_word", "relayed/ipv6_peer_next_to_mapped", "xdp decided XDP_PASS / other_family"},
     {"relay_port_min_excluded", "encapsulated/basic", "xdp decided XDP_PASS / wrong_port"},
     {"fold_once", "relayed/ipv6_update_folds_twice", "udp.checksum"},
+    {"ipv4_update_fold_once", "relayed/ipv4_update_folds_twice", "ipv4.checksum"},
+    {"udp_update_fold_once", "relayed/udp_update_folds_twice_padded", "udp.checksum"},
+    {"made_sum_fold_once", "relayed/ipv4_no_checksum_to_ipv6_folds_twice", "udp.checksum"},
 };
 
 }  // namespace

@@ -9,6 +9,7 @@
 
 #include "harness/cases/fixed_cases.hpp"
 #include "harness/check/boundaries.hpp"
+#include "harness/frames/folded_sums.hpp"
 
 using namespace xdpturn;
 
@@ -37,6 +38,11 @@ BOOST_AUTO_TEST_CASE(fixed_cases_on_a_boundary_fall_in_its_class) {
         {"relayed/ipv4_checksum_0000", Boundary::ip_checksum_0000_out},
         {"relayed/ipv4_header_checksum_ffff", Boundary::ip_checksum_ffff_in},
         {"relayed/sum_folds_twice", Boundary::sum_folds_twice},
+        {"relayed/ipv4_update_folds_twice", Boundary::ipv4_update_carries},
+        {"relayed/ipv6_to_ipv4_header_folds_twice", Boundary::ipv4_header_made_carries},
+        {"relayed/ipv6_update_folds_twice", Boundary::udp_update_carries},
+        {"relayed/udp_update_folds_twice_padded", Boundary::udp_update_carries_padded},
+        {"relayed/ipv4_no_checksum_to_ipv6_folds_twice", Boundary::udp_made_carries},
         {"relayed/length_0", Boundary::data_empty},
         {"encapsulated/length_0", Boundary::data_empty},
         {"encapsulated/odd_length_no_padding", Boundary::data_odd},
@@ -83,7 +89,8 @@ BOOST_AUTO_TEST_CASE(a_plain_relayed_frame_sits_on_no_checksum_or_length_boundar
     for (Boundary boundary :
          {Boundary::udp_checksum_none_in, Boundary::udp_checksum_ffff_in, Boundary::udp_checksum_error_in,
           Boundary::udp_checksum_ffff_out, Boundary::ip_checksum_0000_out, Boundary::data_empty, Boundary::data_odd,
-          Boundary::padding_1, Boundary::ethernet_trailer, Boundary::largest_frame, Boundary::output_at_mtu})
+          Boundary::padding_1, Boundary::ethernet_trailer, Boundary::largest_frame, Boundary::output_at_mtu,
+          Boundary::ipv4_update_carries, Boundary::udp_update_carries})
         BOOST_TEST(!falls_in("encapsulated/channel_0x4fff", boundary), name(boundary));
 }
 
@@ -94,4 +101,63 @@ BOOST_AUTO_TEST_CASE(a_frame_within_its_family_sits_on_no_family_boundary) {
         for (Boundary boundary : {Boundary::ipv4_to_ipv6, Boundary::ipv6_to_ipv4, Boundary::udp_checksum_made})
             BOOST_TEST(!falls_in(case_name, boundary), case_name << " is in " << name(boundary));
     BOOST_TEST(!falls_in("relayed/ipv4_client_ipv6_peer", Boundary::ipv6_relayed));
+}
+
+namespace {
+
+// One's complement folds to 16 bits with every carry added back.
+std::uint16_t fold_fully(std::uint32_t sum) {
+    while (sum > 0xFFFF) sum = (sum & 0xFFFF) + (sum >> 16);
+    return static_cast<std::uint16_t>(sum);
+}
+
+// 0x0000 and 0xFFFF are the same number in one's complement.
+bool same_ones_complement(std::uint16_t a, std::uint16_t b) {
+    return a == b || (a == 0 && b == 0xFFFF) || (a == 0xFFFF && b == 0);
+}
+
+std::uint16_t be16_at(const std::vector<std::uint8_t>& frame, std::size_t at) {
+    return static_cast<std::uint16_t>((frame[at] << 8) | frame[at + 1]);
+}
+
+}  // namespace
+
+// The folded sums are the ones the outputs' checksums come from: every
+// relayed or encapsulated fixed case's checksums are their complements.
+// A term missing from a sum, or a word taken whole where half belongs,
+// makes some case's checksum differ.
+BOOST_AUTO_TEST_CASE(folded_sums_are_the_sums_the_output_checksums_come_from) {
+    int udp_sums = 0, header_sums = 0;
+    for (const FixedCase& c : fixed_cases()) {
+        if (c.expected.verdict != Verdict::tx || c.frame[12] == 0x81) continue;  // no VLAN-tagged output
+        const FoldedSums sums = folded_sums(c.frame, c.expected_output, c.expected.reason == Reason::relayed);
+        const std::size_t udp_at = c.expected_output[12] == 0x86 ? 54 : 34;
+        BOOST_TEST_CONTEXT(c.name) {
+            if (sums.udp) {
+                ++udp_sums;
+                BOOST_TEST(same_ones_complement(static_cast<std::uint16_t>(~fold_fully(*sums.udp)),
+                                                be16_at(c.expected_output, udp_at + 6)));
+            }
+            if (sums.ipv4_header) {
+                ++header_sums;
+                BOOST_TEST(same_ones_complement(static_cast<std::uint16_t>(~fold_fully(*sums.ipv4_header)),
+                                                be16_at(c.expected_output, 24)));
+            }
+        }
+    }
+    BOOST_TEST(udp_sums > 30);
+    BOOST_TEST(header_sums > 30);
+}
+
+// A valid IPv4 header's sum never carries out of its first fold: ten words
+// sum to at most 0x9FFF6, and a carry would leave 1-9 after the second
+// fold, never the 0xFFFF a valid header folds to. So a program that
+// folds its header check once is right; the header's carries that matter
+// are those of the update and of a header made in full.
+BOOST_AUTO_TEST_CASE(a_valid_ipv4_header_sum_never_carries) {
+    for (std::uint32_t high = 0; high <= 9; ++high)
+        for (std::uint32_t low = 0; low <= 0xFFFF; ++low) {
+            const std::uint32_t sum = (high << 16) | low;
+            if (first_fold_carries(sum)) BOOST_REQUIRE(fold_fully(sum) != 0xFFFF);
+        }
 }
