@@ -103,7 +103,11 @@ struct {
 
 static __always_inline int finish(int verdict, enum xdpturn_reason reason)
 {
+#ifdef XDPTURN_MUTANT_HAIRPIN_COUNTED_AS_NO_BINDING /* Planted bug: a hairpin miscounted */
+	__u32 key = reason == XDPTURN_REASON_HAIRPIN ? XDPTURN_REASON_NO_BINDING : reason;
+#else
 	__u32 key = reason;
+#endif
 	__u64 *counter = bpf_map_lookup_elem(&reason_counters, &key);
 
 	if (counter) /* LCOV_EXCL_BR_LINE: every reason code is below max_entries */

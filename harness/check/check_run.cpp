@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -54,9 +55,16 @@ struct RunState {
                      static_cast<unsigned long long>(finished), static_cast<unsigned long long>(total), rate, left);
     }
 
-    void failed_at(std::uint64_t index) {
-        std::uint64_t current = lowest_failure.load();
-        while (index < current && !lowest_failure.compare_exchange_weak(current, index)) {
+    // The lowest case found failing by its counters alone (a block run
+    // again with every frame's counters checked): the shrinker checks them too.
+    std::atomic<std::uint64_t> lowest_miscounted{std::numeric_limits<std::uint64_t>::max()};
+
+    void failed_at(std::uint64_t index) { lower(lowest_failure, index); }
+    void miscounted_at(std::uint64_t index) { lower(lowest_miscounted, index); }
+
+    static void lower(std::atomic<std::uint64_t>& value, std::uint64_t index) {
+        std::uint64_t current = value.load();
+        while (index < current && !value.compare_exchange_weak(current, index)) {
         }
     }
 };
@@ -109,8 +117,7 @@ class CheckJob {
 
     // After the last block: the counter check and the time spent.
     void finish() {
-        if (!engine_.judges_conformance() || !options_.program.target || options_.program.target->has_reasons())
-            counter_mismatch = check_counters(engine_, xdp_by_config_);
+        if (counts_reasons()) counter_mismatch = check_counters(engine_, xdp_by_config_);
         const EngineCost phases = cost;
         cost = engine_.cost();
         cost += phases;
@@ -123,7 +130,41 @@ class CheckJob {
     std::string error;
 
   private:
+    // Our program, or a target that keeps our reasons: its counters must
+    // add up to the verdicts.
+    bool counts_reasons() const {
+        return !engine_.judges_conformance() || !options_.program.target || options_.program.target->has_reasons();
+    }
+
     bool run_block(std::uint64_t block) {
+        if (!run_block_cases(block)) return false;
+        return block_failed_ || !counters_checked_ || !counts_reasons() || check_block_counters(block);
+    }
+
+    // After each block, one read of its program's counters against the
+    // verdicts so far. When they differ, the block runs again, from a fresh
+    // load, on a program whose every frame has its counters checked: the
+    // frame they went wrong on fails (agreement, "counters"), with the
+    // frames before it, and is shrunk and saved like any other failure.
+    bool check_block_counters(std::uint64_t block) {
+        const DatapathConfig config = block_of(options_.seed, block, options_.cases).front().config;
+        auto found = engine_.engine_for(config);
+        if (!found) return stop_with("block " + std::to_string(block) + ": " + found.error().message);
+        auto counters = (*found)->counters();
+        if (!counters) return stop_with("block " + std::to_string(block) + ": " + counters.error().message);
+        if (*counters == xdp_by_config_[config]) return true;
+        counters_checked_ = false;  // the totals stay off from here on: the run's end reports them
+        DifferentialEngine every_frame_counted(options_.program, CounterCheck::exact);
+        active_ = &every_frame_counted;
+        tallying_ = false;
+        const bool ran = run_block_cases(block);
+        active_ = &engine_;
+        tallying_ = true;
+        return ran;
+    }
+
+    bool run_block_cases(std::uint64_t block) {
+        block_failed_ = false;
         const auto started = Clock::now();
         const std::vector<GeneratedCase> cases_of_block = block_of(options_.seed, block, options_.cases);
         const bool isolated = block_isolated(options_.seed, block);
@@ -132,7 +173,7 @@ class CheckJob {
         cost.generate_ns += nanoseconds_since(started);
         // Each block starts from the state a fresh load has, so the frames
         // before a case in its block are all it can depend on.
-        if (Status reset = engine_.reset_state(); !reset)
+        if (Status reset = active_->reset_state(); !reset)
             return stop_with("block " + std::to_string(block) + ": " + reset.error().message);
         if (!isolated && !start_block(block, plan.layers)) return false;
         for (std::size_t k = 0; k < cases_of_block.size(); ++k) {
@@ -148,7 +189,7 @@ class CheckJob {
     // changed or displaced, the background included, is put back.
     bool start_block(std::uint64_t block, const LayerByConfig& layers) {
         for (const auto& [config, layer] : layers)
-            if (Status set = engine_.set_table(config, with_layer(layer)); !set)
+            if (Status set = active_->set_table(config, with_layer(layer)); !set)
                 return stop_with("block " + std::to_string(block) + ": " + set.error().message);
         return true;
     }
@@ -160,10 +201,15 @@ class CheckJob {
         const auto started = Clock::now();
         const std::vector<std::uint8_t> frame = frame_of(c);
         cost.build_ns += nanoseconds_since(started);
-        const PropertyCheck checked =
-            isolated ? check_case_alone(engine_, c, frame, comparison_) : lay_and_check(engine_, c, *displaced, frame);
+        const PropertyCheck checked = isolated ? check_case_alone(*active_, c, frame, comparison_)
+                                               : lay_and_check(*active_, c, *displaced, frame);
         if (!checked) return stop_with("case " + std::to_string(index) + ": " + checked.error().message);
         const std::optional<PropertyFailure>& failure = *checked;
+        if (!tallying_) {
+            if (!failure) return true;
+            run_.miscounted_at(index);
+            return stop_at(index);
+        }
         ++tally.cases_run;
         const Reason xdp_reason = comparison_.xdp.decision.reason;
         tally.reference_reasons.add(comparison_.reference.decision.reason);
@@ -189,8 +235,7 @@ class CheckJob {
         if (failure && failure->property == Property::conformance) {
             first_defect.emplace(failure->defect, index);  // blocks run in order: the first is the lowest
         } else if (failure) {
-            run_.failed_at(index);
-            return false;
+            return stop_at(index);
         }
         const std::uint64_t finished = ++run_.done;
         if (options_.progress && finished % 50000 == 0)
@@ -204,6 +249,12 @@ class CheckJob {
         return check_properties(engine, c, frame, comparison_);
     }
 
+    bool stop_at(std::uint64_t index) {
+        block_failed_ = true;
+        run_.failed_at(index);
+        return false;
+    }
+
     bool stop_with(std::string message) {
         error = std::move(message);
         run_.lowest_failure.store(0);
@@ -213,6 +264,12 @@ class CheckJob {
     const CheckOptions& options_;
     RunState& run_;
     DifferentialEngine engine_;
+    // The engine frames run on: the job's, or while a block runs again to
+    // find a miscounted frame, one that checks every frame's counters.
+    DifferentialEngine* active_ = &engine_;
+    bool tallying_ = true;
+    bool counters_checked_ = true;
+    bool block_failed_ = false;
     TallyByConfig xdp_by_config_;
     Comparison comparison_;
 };
@@ -339,7 +396,10 @@ Result<CheckResult> run_check(const CheckOptions& options) {
         }
     }
     if (run.lowest_failure.load() >= options.cases) return result;
-    auto failure = shrink_and_save(options, run.lowest_failure.load());
+    const std::uint64_t lowest = run.lowest_failure.load();
+    auto failure =
+        shrink_and_save(options, lowest, std::nullopt,
+                        lowest == run.lowest_miscounted.load() ? CounterCheck::exact : CounterCheck::last_reason_only);
     if (!failure) return failure.error();
     result->failure = std::move(failure).value();
     return result;

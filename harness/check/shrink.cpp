@@ -23,11 +23,9 @@ std::string show(const GeneratedCase& c) {
 // underneath the candidates' own entries.
 class Shrinker {
   public:
-    Shrinker(const CheckOptions& options, BindingTable background, std::optional<Conformance> defect)
-        : options_(options),
-          defect_(defect),
-          background_(std::move(background)),
-          engine_(options.program, CounterCheck::last_reason_only) {}
+    Shrinker(const CheckOptions& options, BindingTable background, std::optional<Conformance> defect,
+             CounterCheck counters)
+        : options_(options), defect_(defect), background_(std::move(background)), engine_(options.program, counters) {}
 
     GeneratedCase with_background(GeneratedCase c) const {
         LaidTable table(background_);
@@ -287,13 +285,13 @@ Result<CheckFailure> shrink_sequence(const CheckOptions& options, CheckFailure f
 }  // namespace
 
 Result<CheckFailure> shrink_and_save(const CheckOptions& options, std::uint64_t case_index,
-                                     std::optional<Conformance> defect) {
+                                     std::optional<Conformance> defect, CounterCheck counters) {
     CheckFailure failure;
     failure.case_index = case_index;
     // Every run of the shrinker on one CPU, as the run's job ran its block:
     // a program's per-CPU state is seen only by frames on the same CPU.
     const CpuPin one_cpu;
-    Shrinker shrinker(options, table_met_by(options.seed, case_index, options.cases), defect);
+    Shrinker shrinker(options, table_met_by(options.seed, case_index, options.cases), defect, counters);
     auto shrinkable = shrinkable_choices(case_choices(options.seed, case_index));
     if (!shrinker.still_fails(shrinkable.value()))
         return shrink_sequence(options, std::move(failure), defect, shrinker);

@@ -12,8 +12,11 @@
 namespace xdpturn {
 
 // `defect`: under the conformance oracle, shrink only to cases of that very
-// defect class; none: to any failure.
+// defect class; none: to any failure. `counters`: CounterCheck::exact for a
+// case the run found by its counters alone (every candidate's counters are
+// then checked, which costs two reads of them per frame).
 Result<CheckFailure> shrink_and_save(const CheckOptions& options, std::uint64_t case_index,
-                                     std::optional<Conformance> defect = std::nullopt);
+                                     std::optional<Conformance> defect = std::nullopt,
+                                     CounterCheck counters = CounterCheck::last_reason_only);
 
 }  // namespace xdpturn

@@ -91,6 +91,8 @@ void print_replay(const ReplayOptions& options, const ReplayResult& result) {
         std::cout << "note: partial checksums come from checksum offload on the capturing host; "
                      "--fix-checksums repairs them\n";
     if (options.fix_checksums) std::cout << result.checksums_repaired << " partial checksums repaired\n";
+    if (!result.counter_mismatch.empty())
+        std::cout << "FAILED: the BPF reason counters do not match the verdicts:\n" << result.counter_mismatch;
     if (options.learn) print_learned(result);
     if (options.live) {
         for (const std::string& error : result.input_errors) std::cout << "input error: " << error << "\n";
@@ -186,7 +188,7 @@ JUnitSuite replay_junit(const ReplayOptions& options, const ReplayResult& result
 }
 
 int replay_exit_status(const ReplayResult& result) {
-    if (result.disagreed > 0) return exit_disagreement;
+    if (result.disagreed > 0 || !result.counter_mismatch.empty()) return exit_disagreement;
     // A replay that compared nothing proved nothing: it does not pass.
     const bool live = result.live_expected > 0 || result.live_in_flight > 0;
     if (result.compared == 0 && !live) {

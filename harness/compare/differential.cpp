@@ -114,7 +114,9 @@ Status DifferentialEngine::compare(const DatapathConfig& config, Bytes frame, Co
     result.output_diff =
         same_bytes ? FrameDiff{}
                    : compare_frames(result.reference.output, result.xdp.output, DissectOptions{config.turn_port});
-    result.agree = same_decision && same_bytes;
+    // The program's counters are its account of its decisions: a frame
+    // counted under another reason disagrees with the reference too.
+    result.agree = same_decision && same_bytes && result.xdp.miscounted.empty();
     return ok_status();
 }
 
@@ -131,6 +133,7 @@ std::string Comparison::explain() const {
     if (!(reference.decision == xdp.decision))
         text += "  decision: reference " + to_string(reference.decision) + ", xdp " + to_string(xdp.decision) + "\n";
     if (!output_diff.equal()) text += output_diff.render("reference", "xdp");
+    if (!xdp.miscounted.empty()) text += "  counters: " + xdp.miscounted + "\n";
     return text;
 }
 

@@ -24,6 +24,9 @@ struct EngineOutcome {
     // False for a program that keeps no reason codes: decision.reason is
     // then meaningless and only the verdict counts.
     bool reason_known = true;
+    // The engine counts its reasons and, checked for this frame, they moved
+    // otherwise than `decision` says (XdpRun::miscounted); empty otherwise.
+    std::string miscounted;
 };
 
 // Time an engine spent in the kernel on behalf of a run, for the reports'

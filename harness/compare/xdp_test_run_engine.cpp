@@ -13,6 +13,7 @@ Status XdpTestRunEngine::run(Bytes frame, EngineOutcome& outcome) {
     if (auto ran = runner_.run(frame, check_, run_); !ran) return ran.error();
     outcome.decision = Decision{run_.verdict, run_.reason};
     outcome.output.assign(run_.output.begin(), run_.output.end());
+    outcome.miscounted = run_.miscounted;
     return ok_status();
 }
 

@@ -43,6 +43,7 @@ Status ReplayPipeline::process(Worker& worker, ReplayFrame& frame) {
     frame.reference = comparison.reference.decision;
     frame.xdp = comparison.xdp.decision;
     frame.xdp_reason_known = comparison.xdp.reason_known;
+    if (comparison.xdp.reason_known) worker.recorded.add(comparison.xdp.decision.reason);
     frame.agree = comparison.agree;
     if (comparison.conformance) frame.conformance = comparison.conformance->conformance;
     const Verdict verdict = comparison.xdp.decision.verdict;
@@ -144,6 +145,22 @@ Status ReplayPipeline::finish() {
         if (!error_.empty()) return Error{error_};
     }
     return ok_status();
+}
+
+Result<std::string> ReplayPipeline::counter_mismatch() {
+    if (source_.target && !source_.target->has_reasons()) return std::string{};
+    std::string mismatch;
+    for (const auto& worker : workers_) {
+        auto engine = worker->engine.engine_for(config_);
+        if (!engine) return engine.error();
+        auto counters = (*engine)->counters();
+        if (!counters) return counters.error();
+        for (Reason reason : all_reasons)
+            if ((*counters)[reason] != worker->recorded[reason])
+                mismatch += "counter " + std::string(name(reason)) + " is " + std::to_string((*counters)[reason]) +
+                            " but " + std::to_string(worker->recorded[reason]) + " frames ended there\n";
+    }
+    return mismatch;
 }
 
 EngineCost ReplayPipeline::cost() const {

@@ -59,6 +59,11 @@ class ReplayPipeline {
     Status finish();
 
     EngineCost cost() const;
+    // After finish(): each job's program counters against the reasons it
+    // recorded for the frames it ran; empty when they match (or the
+    // program keeps no counters of our reasons). Once per run, not per
+    // frame: the property run finds the frame a miscount happens on.
+    Result<std::string> counter_mismatch();
 
   private:
     static constexpr std::size_t batch_frames = 256;
@@ -71,6 +76,7 @@ class ReplayPipeline {
         const BindingTable* applied = nullptr;
         std::shared_ptr<const BindingTable> held;  // keeps `applied` alive
         Comparison comparison;
+        ReasonTally recorded;  // the XDP reasons of the frames it ran
         explicit Worker(const ProgramSource& source) : engine(source, CounterCheck::last_reason_only) {}
     };
 

@@ -52,6 +52,10 @@ class ReplayRun {
             settle_live();
         } else if (auto finished = pipeline.finish(); !finished) {
             return finished.error();
+        } else if (auto counted = pipeline.counter_mismatch(); !counted) {
+            return counted.error();
+        } else {
+            result_.counter_mismatch = std::move(counted).value();
         }
         if (per_packet_.is_open() && !per_packet_.flush())
             keep_first_error(Error{"cannot write '" + options_.per_packet_path + "'"});

@@ -99,6 +99,9 @@ struct ReplayResult {
     double seconds = 0;
     EngineCost cost;
     long peak_rss_kib = 0;
+    // The program's reason counters against the reasons it recorded (not
+    // live): empty when they match.
+    std::string counter_mismatch;
 
     double frames_per_second() const { return seconds > 0 ? static_cast<double>(compared) / seconds : 0; }
     // Frames per second per job over the bare call rate on the same frames.

@@ -23,6 +23,8 @@ Status probe_bpf() {
     const std::vector<std::uint8_t> frame(64, 0);
     if (auto ran = runner.run(frame, CounterCheck::exact, run); !ran)
         return Error{"the program loads but BPF_PROG_TEST_RUN does not work: " + ran.error().message};
+    if (!run.miscounted.empty())
+        return Error{"the program loads but does not count what it decides: " + run.miscounted};
     return ok_status();
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "harness/xdp/xdp_program.hpp"
@@ -23,8 +24,10 @@ inline constexpr std::size_t test_run_max_frame = 3520;
 inline constexpr std::size_t test_run_growth_room = 256;
 
 enum class CounterCheck {
-    // Read every reason counter before and after the run and require that
-    // exactly one moved, by one. Two map reads per reason: for fixed tests.
+    // Read every reason counter before and after the run: exactly the
+    // recorded reason's must move, by one (XdpRun::miscounted says how it
+    // did not). Two map reads per reason: for fixed tests, shrinking, and
+    // finding the frame a run's counter totals went wrong on.
     exact,
     // Take the reason from the mmapped .bss (no syscall); callers check the
     // counter totals once at the end. For property runs and replay.
@@ -35,6 +38,10 @@ struct XdpRun {
     Verdict verdict = Verdict::aborted;
     Reason reason = Reason::short_ethernet;
     std::vector<std::uint8_t> output;  // the frame after the program ran
+    // CounterCheck::exact: empty when exactly the recorded reason's counter
+    // moved, by one; otherwise which counters moved. A program defect, not
+    // an error of the run.
+    std::string miscounted;
 };
 
 class ProgTestRunner {

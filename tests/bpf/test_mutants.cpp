@@ -52,6 +52,7 @@ const MutantExpectation expectations[] = {
     {"ipv4_update_fold_once", "relayed/ipv4_update_folds_twice", "ipv4.checksum"},
     {"udp_update_fold_once", "relayed/udp_update_folds_twice_padded", "udp.checksum"},
     {"made_sum_fold_once", "relayed/ipv4_no_checksum_to_ipv6_folds_twice", "udp.checksum"},
+    {"hairpin_counted_as_no_binding", "hairpin/peer_on_this_relay", "counters: the reason counters"},
 };
 
 }  // namespace
