@@ -26,6 +26,7 @@ class TargetEngine final : public EngineUnderTest {
     const BindingTable& table() const override { return mapped_; }
     Status run(Bytes frame, EngineOutcome& outcome) override;
     Result<ReasonTally> counters() const override { return program_.read_counters(); }
+    Status reset_state() override { return program_.reset_state(); }
     EngineCost cost() const override;
 
     const TargetDescription& description() const { return program_.description(); }

@@ -111,6 +111,7 @@ TargetProgram::TargetProgram(TargetProgram&& other) noexcept
       interface_index_(other.interface_index_),
       program_fd_(other.program_fd_),
       binding_maps_(std::move(other.binding_maps_)),
+      state_maps_(std::move(other.state_maps_)),
       counters_fd_(other.counters_fd_),
       possible_cpus_(other.possible_cpus_),
       bss_(std::exchange(other.bss_, nullptr)),
@@ -193,9 +194,14 @@ Status TargetProgram::finish_load(const DatapathConfig& config, int interface_in
         binding_maps_.push_back(
             BindingMap{&layout, bpf_map__fd(map), bpf_map__key_size(map), bpf_map__value_size(map), {}});
     }
+    possible_cpus_ = libbpf_num_possible_cpus();
+    std::vector<std::string> described;
+    for (const auto* entries : {&target.config_maps, &target.binding_maps})
+        for (const EntryLayout& layout : *entries) described.push_back(layout.map);
+    if (target.reason_counters) described.push_back(*target.reason_counters);
+    state_maps_ = state_maps(object, described, possible_cpus_);
     if (!target.reason_variable) return ok_status();
     counters_fd_ = bpf_map__fd(bpf_object__find_map_by_name(object, target.reason_counters->c_str()));
-    possible_cpus_ = libbpf_num_possible_cpus();
     auto variable = find_global(object, ".bss", target.reason_variable->c_str());
     if (!variable) return variable.error();
     if (variable->size != sizeof(std::uint32_t)) return Error{"reasons.last_reason must be a 4-byte .bss global"};
@@ -206,6 +212,10 @@ Status TargetProgram::finish_load(const DatapathConfig& config, int interface_in
     bss_ = address;
     reason_address_ = static_cast<volatile std::uint8_t*>(address) + variable->offset;
     return ok_status();
+}
+
+Status TargetProgram::reset_state() const {
+    return reset_state_maps(state_maps_, "target '" + description_->name + "'");
 }
 
 FieldValues TargetProgram::values_of(const BindingKey& key, const BindingTarget& target) const {

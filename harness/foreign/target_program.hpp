@@ -15,6 +15,7 @@
 #include "harness/foreign/fib_environment.hpp"
 #include "harness/foreign/target_description.hpp"
 #include "harness/xdp/bpf_object_ptr.hpp"
+#include "harness/xdp/bpf_object_tools.hpp"
 #include "relay/model/bindings.hpp"
 #include "relay/model/reason.hpp"
 #include "relay/net/result.hpp"
@@ -62,6 +63,10 @@ class TargetProgram {
     std::uint32_t last_reason() const;
     void set_last_reason(std::uint32_t value);
     Result<ReasonTally> read_counters() const;
+    // Puts back the maps the description does not name (bpf_object_tools'
+    // state_maps: a program's own scratch, statistics, caches) as a fresh
+    // load has them. Global variables (.bss, .data) are not put back.
+    Status reset_state() const;
 
   private:
     struct BindingMap {
@@ -84,6 +89,7 @@ class TargetProgram {
     int interface_index_ = 0;
     int program_fd_ = -1;
     std::vector<BindingMap> binding_maps_;
+    std::vector<StateMap> state_maps_;
     int counters_fd_ = -1;
     int possible_cpus_ = 1;
     void* bss_ = nullptr;

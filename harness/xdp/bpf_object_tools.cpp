@@ -144,4 +144,61 @@ Result<ReasonTally> sum_reason_counters(int counters_fd, int cpus) {
     return totals;
 }
 
+namespace {
+
+bool is_array(bpf_map_type type) {
+    return type == BPF_MAP_TYPE_ARRAY || type == BPF_MAP_TYPE_PERCPU_ARRAY;
+}
+
+bool is_hash(bpf_map_type type) {
+    return type == BPF_MAP_TYPE_HASH || type == BPF_MAP_TYPE_LRU_HASH || type == BPF_MAP_TYPE_PERCPU_HASH ||
+           type == BPF_MAP_TYPE_LRU_PERCPU_HASH;
+}
+
+bool is_per_cpu(bpf_map_type type) {
+    return type == BPF_MAP_TYPE_PERCPU_ARRAY || type == BPF_MAP_TYPE_PERCPU_HASH ||
+           type == BPF_MAP_TYPE_LRU_PERCPU_HASH;
+}
+
+Status zero_array(const StateMap& map) {
+    const std::vector<std::uint8_t> zeros(map.value_bytes, 0);
+    for (std::uint32_t key = 0; key < map.entries; ++key)
+        if (bpf_map_update_elem(map.fd, &key, zeros.data(), BPF_ANY) != 0) return Error{explain_errno(errno)};
+    return ok_status();
+}
+
+// Deletes the first key until none is left: deleting while walking with
+// get_next_key can skip entries.
+Status empty_hash(const StateMap& map) {
+    std::vector<std::uint8_t> key(map.key_bytes);
+    while (bpf_map_get_next_key(map.fd, nullptr, key.data()) == 0)
+        if (bpf_map_delete_elem(map.fd, key.data()) != 0 && errno != ENOENT) return Error{explain_errno(errno)};
+    return errno == ENOENT ? ok_status() : Status{Error{explain_errno(errno)}};
+}
+
+}  // namespace
+
+std::vector<StateMap> state_maps(bpf_object* object, std::span<const std::string> kept, int cpus) {
+    std::vector<StateMap> found;
+    const bpf_map* map = nullptr;
+    bpf_object__for_each_map(map, object) {
+        const bpf_map_type type = bpf_map__type(map);
+        if (bpf_map__is_internal(map) || (!is_array(type) && !is_hash(type))) continue;
+        if (std::find(kept.begin(), kept.end(), bpf_map__name(map)) != kept.end()) continue;
+        // Per-CPU values: each CPU's rounded up to 8 bytes (bpf(2)).
+        const std::size_t value = bpf_map__value_size(map);
+        const std::size_t bytes = is_per_cpu(type) ? (value + 7) / 8 * 8 * static_cast<std::size_t>(cpus) : value;
+        found.push_back({bpf_map__fd(map), type, bpf_map__max_entries(map), bpf_map__key_size(map), bytes});
+    }
+    return found;
+}
+
+Status reset_state_maps(std::span<const StateMap> maps, const std::string& origin) {
+    for (const StateMap& map : maps) {
+        const Status reset = is_array(map.type) ? zero_array(map) : empty_hash(map);
+        if (!reset) return Error{"cannot reset a state map of " + origin + ": " + reset.error().message};
+    }
+    return ok_status();
+}
+
 }  // namespace xdpturn

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <span>
 #include <string>
+#include <vector>
 
 #include <bpf/libbpf.h>
 
@@ -53,6 +54,25 @@ Result<GlobalVariable> find_global(bpf_object* object, const char* section, cons
 
 // Writes `value` over a .rodata global of exactly its size, before load.
 Status set_rodata(bpf_object* object, const char* variable, std::span<const std::uint8_t> value);
+
+// A map the program keeps state in from one frame to the next of its own
+// accord: not one the harness writes (binding tables, configuration) or
+// reads as counters, and not global data (.rodata, .bss, .data).
+struct StateMap {
+    int fd = -1;
+    bpf_map_type type = BPF_MAP_TYPE_UNSPEC;
+    std::uint32_t entries = 0;
+    std::size_t key_bytes = 0;
+    std::size_t value_bytes = 0;  // per-CPU maps: all CPUs' values together
+};
+
+// The state maps of a loaded object that the harness can put back as a
+// fresh load has them: arrays (zeroed) and hash maps (emptied), per-CPU or
+// not. `kept` names the maps the caller owns.
+std::vector<StateMap> state_maps(bpf_object* object, std::span<const std::string> kept, int cpus);
+
+// Puts them back: every array entry zero, every hash map empty.
+Status reset_state_maps(std::span<const StateMap> maps, const std::string& origin);
 
 // A per-CPU array of reason counters (docs/datapath.md's codes), each summed
 // over `cpus` CPUs.

@@ -132,19 +132,6 @@ Result<XdpProgram> XdpProgram::load_file(const std::string& path, const Datapath
 
 // Per-CPU arrays other than the counters: the program's scratch, which a
 // frame may leave something in for the next one on its CPU.
-std::vector<XdpProgram::StateMap> XdpProgram::state_maps(bpf_object* object, const bpf_map* counters,
-                                                         int possible_cpus) {
-    std::vector<StateMap> found;
-    const bpf_map* map = nullptr;
-    bpf_object__for_each_map(map, object) {
-        if (map == counters || bpf_map__type(map) != BPF_MAP_TYPE_PERCPU_ARRAY) continue;
-        const std::size_t per_cpu = (bpf_map__value_size(map) + 7) / 8 * 8;
-        found.push_back(
-            {bpf_map__fd(map), bpf_map__max_entries(map), per_cpu * static_cast<std::size_t>(possible_cpus)});
-    }
-    return found;
-}
-
 Result<XdpProgram> XdpProgram::load(bpf_object* opened, std::string origin, const DatapathConfig& config) {
     XdpProgram program;
     program.object_.reset(opened);
@@ -187,7 +174,9 @@ Result<XdpProgram> XdpProgram::load(bpf_object* opened, std::string origin, cons
     program.counters_fd_ = bpf_map__fd(counters);
     program.possible_cpus_ = libbpf_num_possible_cpus();
     if (program.possible_cpus_ <= 0) return Error{"cannot count possible CPUs"};
-    program.state_maps_ = XdpProgram::state_maps(object, counters, program.possible_cpus_);
+    const std::string harness_maps[] = {XDPTURN_BINDINGS_MAP_NAME, XDPTURN_CHANNELS_MAP_NAME,
+                                        XDPTURN_COUNTERS_MAP_NAME};
+    program.state_maps_ = state_maps(object, harness_maps, program.possible_cpus_);
 
     auto last_reason = find_global(object, ".bss", XDPTURN_BSS_LAST_REASON);
     if (!last_reason) return Error{program.origin_ + ": " + last_reason.error().message};
@@ -220,13 +209,7 @@ Result<ReasonTally> XdpProgram::read_counters() const {
 }
 
 Status XdpProgram::reset_state() const {
-    for (const StateMap& map : state_maps_) {
-        const std::vector<std::uint8_t> zeros(map.value_bytes, 0);
-        for (std::uint32_t key = 0; key < map.entries; ++key)
-            if (bpf_map_update_elem(map.fd, &key, zeros.data(), BPF_ANY) != 0)
-                return Error{"cannot zero a per-CPU array of " + origin_ + ": " + bpf_error_text(errno)};
-    }
-    return ok_status();
+    return reset_state_maps(state_maps_, origin_);
 }
 
 }  // namespace xdpturn

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "harness/xdp/bpf_object_ptr.hpp"
+#include "harness/xdp/bpf_object_tools.hpp"
 #include "relay/model/bindings.hpp"
 #include "relay/model/reason.hpp"
 #include "relay/net/result.hpp"
@@ -51,9 +52,9 @@ class XdpProgram {
     // Per-reason totals, summed over all CPUs.
     Result<ReasonTally> read_counters() const;
 
-    // Zeroes what the program keeps from one frame to the next besides its
-    // counters (its per-CPU arrays: scratch slots), as a fresh load has it,
-    // so that a sequence of frames starts from a known state.
+    // Puts back what the program keeps from one frame to the next besides
+    // its tables and counters (its per-CPU scratch slot) as a fresh load
+    // has it, so that a sequence of frames starts from a known state.
     Status reset_state() const;
 
   private:
@@ -76,13 +77,7 @@ class XdpProgram {
     int bindings_fd_ = -1;
     int channels_fd_ = -1;
     int counters_fd_ = -1;
-    struct StateMap {
-        int fd = -1;
-        std::uint32_t entries = 0;
-        std::size_t value_bytes = 0;  // all CPUs' values together
-    };
-    std::vector<StateMap> state_maps_;
-    static std::vector<StateMap> state_maps(bpf_object* object, const bpf_map* counters, int possible_cpus);
+    std::vector<StateMap> state_maps_;  // per-CPU scratch: everything but the tables and counters
     int possible_cpus_ = 1;
     DatapathConfig config_;
     std::string origin_;

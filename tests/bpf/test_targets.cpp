@@ -7,8 +7,13 @@
 //     behind;
 //   - pion/turn's offload: every class docs/findings/pion-turn.md lists is
 //     still found by a property run and by its committed counterexample, and
-//     both of its FIB paths run in the namespace.
+//     both of its FIB paths run in the namespace;
+//   - the maps a target keeps of its own accord are put back between blocks.
 #include <boost/test/unit_test.hpp>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
@@ -23,6 +28,7 @@
 #include "harness/foreign/target_description.hpp"
 #include "harness/io/bindings_json.hpp"
 #include "harness/io/capture_reader.hpp"
+#include "harness/xdp/bpf_object_tools.hpp"
 #include "harness/xdp/kernel_facts.hpp"
 
 using namespace xdpturn;
@@ -187,4 +193,40 @@ BOOST_AUTO_TEST_CASE(both_fib_paths_of_pion_run_and_conform, *boost::unit_test::
         BOOST_TEST(!is_defect(compared->conformance->conformance), compared->explain());
         if (verdict != Verdict::drop) BOOST_TEST((compared->xdp.output != c.frame), "the frame was not rewritten");
     }
+}
+
+// What a program keeps of its own accord is put back as a fresh load has it:
+// arrays zeroed and hash maps emptied, per-CPU or not. (A hash map emptied
+// while walking it with get_next_key would keep some entries.)
+BOOST_AUTO_TEST_CASE(state_maps_are_put_back_as_loaded) {
+    const int cpus = libbpf_num_possible_cpus();
+    BOOST_TEST_REQUIRE(cpus > 0);
+    std::vector<StateMap> maps;
+    std::vector<int> fds;
+    for (bpf_map_type type : {BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_LRU_HASH,
+                              BPF_MAP_TYPE_LRU_PERCPU_HASH}) {
+        const int fd = bpf_map_create(type, "state", 4, 8, 64, nullptr);
+        BOOST_TEST_REQUIRE(fd >= 0);
+        fds.push_back(fd);
+        const bool per_cpu = type == BPF_MAP_TYPE_PERCPU_ARRAY || type == BPF_MAP_TYPE_LRU_PERCPU_HASH;
+        maps.push_back({fd, type, 64, 4, per_cpu ? 8 * static_cast<std::size_t>(cpus) : 8});
+        const std::vector<std::uint64_t> ones(static_cast<std::size_t>(cpus), 1);
+        for (std::uint32_t key = 0; key < 40; ++key)
+            BOOST_TEST_REQUIRE(bpf_map_update_elem(fd, &key, ones.data(), BPF_ANY) == 0);
+    }
+    BOOST_TEST_REQUIRE(static_cast<bool>(reset_state_maps(maps, "the test")));
+    for (const StateMap& map : maps) {
+        std::vector<std::uint64_t> values(static_cast<std::size_t>(cpus), 7);
+        std::uint32_t key = 0;
+        if (map.type == BPF_MAP_TYPE_ARRAY || map.type == BPF_MAP_TYPE_PERCPU_ARRAY) {
+            for (key = 0; key < 64; ++key) {
+                BOOST_TEST_REQUIRE(bpf_map_lookup_elem(map.fd, &key, values.data()) == 0);
+                const std::size_t filled = map.type == BPF_MAP_TYPE_ARRAY ? 1 : values.size();
+                for (std::size_t i = 0; i < filled; ++i) BOOST_TEST(values[i] == 0u);
+            }
+        } else {
+            BOOST_TEST(bpf_map_get_next_key(map.fd, nullptr, &key) != 0, "a hash map still holds entries");
+        }
+    }
+    for (int fd : fds) close(fd);
 }
