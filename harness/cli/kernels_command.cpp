@@ -144,8 +144,9 @@ const Step* find_step(const KernelResult& r, const std::string& name) {
 std::string step_word(const KernelResult& r, const std::string& name) {
     const Step* step = find_step(r, name);
     if (step == nullptr) return r.outcome == "ran" ? "-" : "not run";
-    if (step->status == 0) return name == "cases" || name == "check" ? "agree" : "ok";
-    if (step->status == 1) return name == "cases" || name == "check" ? "DISAGREE" : "FAILED";
+    const bool compares = name == "cases" || name == "probes" || name == "check";
+    if (step->status == 0) return compares ? "agree" : "ok";
+    if (step->status == 1) return compares ? "DISAGREE" : "FAILED";
     return "error " + std::to_string(step->status);
 }
 
@@ -186,14 +187,15 @@ int kernel_status(const KernelResult& r) {
 
 void print_table(const std::vector<KernelResult>& kernels) {
     std::cout << std::left << std::setw(9) << "kernel" << std::setw(22) << "release" << std::setw(17) << "run"
-              << std::setw(18) << "verifier" << std::setw(10) << "cases" << std::setw(10) << "check" << std::setw(28)
-              << "suites" << std::setw(10) << "command"
+              << std::setw(18) << "verifier" << std::setw(10) << "cases" << std::setw(10) << "probes" << std::setw(10)
+              << "check" << std::setw(28) << "suites" << std::setw(10) << "command"
               << "time\n";
     for (const auto& r : kernels)
         std::cout << std::setw(9) << r.name << std::setw(22) << r.release << std::setw(17) << r.outcome << std::setw(18)
                   << verifier_word(r) << std::setw(10) << step_word(r, "cases") << std::setw(10)
-                  << step_word(r, "check") << std::setw(28) << suites_word(r) << std::setw(10)
-                  << step_word(r, "command") << std::fixed << std::setprecision(0) << r.seconds << " s\n";
+                  << step_word(r, "probes") << std::setw(10) << step_word(r, "check") << std::setw(28) << suites_word(r)
+                  << std::setw(10) << step_word(r, "command") << std::fixed << std::setprecision(0) << r.seconds
+                  << " s\n";
 }
 
 // Instructions processed per program (rows) and kernel (columns): how near
@@ -305,7 +307,7 @@ JUnitSuite kernel_suite(const KernelResult& r) {
     } else {
         suite.cases.push_back(step_case(r, "verify"));
     }
-    for (const char* name : {"cases", "check", "suites", "command"}) {
+    for (const char* name : {"cases", "probes", "check", "suites", "command"}) {
         JUnitCase test = step_case(r, name);
         if (std::string(name) == "suites" && !r.suites.failed.empty() && test.failure)
             test.details = "failed: " + nlohmann::json(r.suites.failed).dump() + "\n" + test.details;
