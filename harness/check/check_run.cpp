@@ -147,7 +147,7 @@ class CheckJob {
     // frame they went wrong on fails (agreement, "counters"), with the
     // frames before it, and is shrunk and saved like any other failure.
     bool check_block_counters(std::uint64_t block) {
-        const DatapathConfig config = block_of(options_.seed, block, options_.cases).front().config;
+        const DatapathConfig& config = block_config_;
         auto found = engine_.engine_for(config);
         if (!found) return stop_with("block " + std::to_string(block) + ": " + found.error().message);
         auto counters = (*found)->counters();
@@ -167,6 +167,7 @@ class CheckJob {
         block_failed_ = false;
         const auto started = Clock::now();
         const std::vector<GeneratedCase> cases_of_block = block_of(options_.seed, block, options_.cases);
+        block_config_ = cases_of_block.front().config;  // one configuration a block
         const bool isolated = block_isolated(options_.seed, block);
         BlockPlan plan;
         if (!isolated) plan = plan_block(cases_of_block);
@@ -270,6 +271,7 @@ class CheckJob {
     bool tallying_ = true;
     bool counters_checked_ = true;
     bool block_failed_ = false;
+    DatapathConfig block_config_;
     TallyByConfig xdp_by_config_;
     Comparison comparison_;
 };
