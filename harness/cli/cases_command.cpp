@@ -31,14 +31,14 @@ int export_rows(const std::string& export_dir) {
 
 int cases_command(int argc, char** argv) {
     po::options_description options("xdpturn cases: run the fixed-case table through both engines\n\noptions");
-    std::string object, target, oracle;
+    ProgramFlags program;
     std::string artifacts;
     std::string report;
     std::string export_dir;
     std::string junit;
     std::string coverage;
     options.add_options()("help,h", "show this help");
-    add_program_options(options, object, target, oracle);
+    add_program_options(options, program);
     add_coverage_option(options, coverage);
     options.add_options()("artifacts", po::value(&artifacts), "write a pcap per failing case into this directory")(
         "report", po::value(&report), "write a JSON report to this file")(
@@ -56,11 +56,12 @@ int cases_command(int argc, char** argv) {
         return exit_equal;
     }
 
-    if (!outputs_are_safe("cases", {{object, target}, {report, junit, coverage}, {artifacts, export_dir}}))
+    if (!outputs_are_safe("cases",
+                          {{program.object, program.target}, {report, junit, coverage}, {artifacts, export_dir}}))
         return exit_usage;
     if (!export_dir.empty()) return export_rows(export_dir);
 
-    auto chosen = program_source(object, target, oracle);
+    auto chosen = program_source(program);
     if (!chosen) {
         std::cerr << "xdpturn cases: " << chosen.error().message << "\n";
         return exit_usage;

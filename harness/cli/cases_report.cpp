@@ -156,7 +156,7 @@ int report_conformance(const CasesRun& run, const ProgramSource& source, const C
         std::cout << std::setw(40) << c.name << std::setw(24) << decision_text(compared.reference.decision)
                   << std::setw(16) << verdict_text(compared.xdp.decision.verdict) << name(verdict.conformance) << "\n";
         JUnitCase junit_case = junit_case_of(c);
-        if (is_defect(verdict.conformance)) {
+        if (!compared.agree) {
             std::cout << verdict.detail << "\n";
             junit_case.failure = std::string(name(verdict.conformance));
             junit_case.details = verdict.detail;
@@ -173,7 +173,7 @@ int report_conformance(const CasesRun& run, const ProgramSource& source, const C
     for (std::size_t i = 0; i < conformance_count; ++i) {
         classes[std::string(name(static_cast<Conformance>(i)))] = run.classes[i];
         if (run.classes[i] > 0)
-            std::cout << std::setw(24) << name(static_cast<Conformance>(i)) << run.classes[i] << "\n";
+            std::cout << std::setw(28) << name(static_cast<Conformance>(i)) << run.classes[i] << "\n";
     }
     std::cout << "\n" << run.defects << " defect(s) in " << json_cases.size() << " cases\n";
     if (!options.report.empty() && !write_report("cases", options.report,

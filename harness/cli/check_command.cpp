@@ -27,7 +27,7 @@ int check_command(int argc, char** argv) {
     po::options_description description(
         "xdpturn check: property-based differential run of generated frames and binding tables\n\noptions");
     CheckOptions options;
-    std::string object, target, oracle;
+    ProgramFlags program;
     std::string report;
     std::string junit;
     std::string shard;
@@ -38,7 +38,7 @@ int check_command(int argc, char** argv) {
                                                           "number of generated cases")(
         "seed", po::value<Bounded<0, UINT64_MAX>>(), "seed of the run (default: random; every run prints its seed)")(
         "jobs", po::value(&jobs)->default_value(jobs), "worker threads (results do not depend on it)");
-    add_program_options(description, object, target, oracle);
+    add_program_options(description, program);
     add_coverage_option(description, coverage);
     description.add_options()(
         "counterexamples", po::value(&options.counterexample_dir)->default_value(options.counterexample_dir),
@@ -61,7 +61,8 @@ int check_command(int argc, char** argv) {
                      "--require-coverage, a row got no hits), 2 usage or environment error.\n";
         return exit_equal;
     }
-    if (!outputs_are_safe("check", {{object, target}, {report, junit, coverage}, {options.counterexample_dir}}))
+    if (!outputs_are_safe("check",
+                          {{program.object, program.target}, {report, junit, coverage}, {options.counterexample_dir}}))
         return exit_usage;
     if (!shard.empty()) {
         auto parsed_shard = parse_shard(shard);
@@ -78,7 +79,7 @@ int check_command(int argc, char** argv) {
     options.seed = args.count("seed") ? args["seed"].as<Bounded<0, UINT64_MAX>>().value : std::random_device{}();
     options.shrink = !args.count("noshrink");
     options.progress = isatty(STDERR_FILENO);
-    auto source = program_source(object, target, oracle);
+    auto source = program_source(program);
     if (!source) {
         std::cerr << "xdpturn check: " << source.error().message << "\n";
         return exit_usage;
@@ -87,9 +88,10 @@ int check_command(int argc, char** argv) {
     if (!start_coverage("check", coverage)) return exit_usage;
     // What names the program on a command line: for the rerun hint and the
     // counterexamples' replay commands.
-    const std::string program_options = (target.empty() ? "" : " --target " + target) +
-                                        (object.empty() ? "" : " --object " + object) +
-                                        (oracle.empty() ? "" : " --oracle " + oracle);
+    const std::string program_options = (program.target.empty() ? "" : " --target " + program.target) +
+                                        (program.object.empty() ? "" : " --object " + program.object) +
+                                        (program.oracle.empty() ? "" : " --oracle " + program.oracle) +
+                                        (program.strict_checksums ? " --strict-checksums" : "");
 
     std::cout << "xdpturn check: " << options.cases << " cases" << (options.shards > 1 ? " (shard " + shard + ")" : "")
               << ", seed " << options.seed << ", " << options.jobs << " job(s), program " << options.program.describe()

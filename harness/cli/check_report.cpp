@@ -45,14 +45,14 @@ void print_boundaries(const CheckResult& result) {
 }
 
 // How many cases fell in each class of the conformance oracle.
-void print_classes(const CheckResult& result) {
+void print_classes(const CheckResult& result, bool strict_checksums) {
     std::cout << "\n"
               << std::left << std::setw(28) << "conformance class" << std::right << std::setw(12) << "cases"
               << "\n";
     for (std::size_t i = 0; i < conformance_count; ++i) {
         const auto conformance = static_cast<Conformance>(i);
         std::cout << std::left << std::setw(28) << name(conformance) << std::right << std::setw(12) << result.classes[i]
-                  << (is_defect(conformance) && result.classes[i] > 0 ? "   DEFECT" : "") << "\n";
+                  << (is_defect(conformance, strict_checksums) && result.classes[i] > 0 ? "   DEFECT" : "") << "\n";
     }
     if (result.claimed_relayable == 0) return;
     const std::uint64_t offloaded = result.claimed_relayable - result.claimed_not_offloaded;
@@ -232,7 +232,7 @@ JUnitSuite result_junit(const CheckOptions& options, const CheckResult& result, 
     }
     for (std::size_t i = 0; result.conformance && i < conformance_count; ++i) {
         const auto conformance = static_cast<Conformance>(i);
-        if (!is_defect(conformance)) continue;
+        if (!is_defect(conformance, options.program.strict_checksums)) continue;
         JUnitCase test{"check.conformance", std::string(name(conformance))};
         for (const CheckFailure& defect : result.defects)
             if (defect.property == name(conformance)) {
@@ -291,7 +291,7 @@ int print_outcome(const CheckOptions& options, const CheckResult& result, bool r
         std::cout << "\n";
         if (require_coverage) status = exit_disagreement;
     }
-    if (result.conformance) print_classes(result);
+    if (result.conformance) print_classes(result, options.program.strict_checksums);
     for (const CheckFailure& defect : result.defects) print_failure(options, defect, replay_options);
     if (!result.defects.empty()) {
         std::cout << "\nDEFECTS: " << result.defects.size() << " class(es):";

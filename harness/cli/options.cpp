@@ -78,35 +78,38 @@ Result<std::pair<std::uint64_t, std::uint64_t>> parse_shard(const std::string& t
 
 namespace xdpturn::cli {
 
-Result<ProgramSource> program_source(const std::string& object, const std::string& target, const std::string& oracle) {
+Result<ProgramSource> program_source(const ProgramFlags& flags) {
     ProgramSource source;
-    if (!object.empty()) source.object_path = object;
-    if (oracle != "" && oracle != "exact" && oracle != "conformance")
+    if (!flags.object.empty()) source.object_path = flags.object;
+    if (flags.oracle != "" && flags.oracle != "exact" && flags.oracle != "conformance")
         return Error{"--oracle must be \"exact\" or \"conformance\""};
-    source.conformance = oracle == "conformance";
-    if (target.empty()) return source;
-    auto description = read_target_description(target);
+    source.conformance = flags.oracle == "conformance";
+    source.strict_checksums = flags.strict_checksums;
+    if (flags.target.empty()) return source;
+    auto description = read_target_description(flags.target);
     if (!description) return description.error();
-    if (oracle == "exact" && !description->has_reasons())
+    if (flags.oracle == "exact" && !description->has_reasons())
         return Error{"--oracle exact needs our reason codes, and " + description->name +
                      " keeps none (its description has no \"reasons\")"};
     if (!source.object_path && !description->object)
-        return Error{target + " names no object; give it with --object FILE.bpf.o"};
+        return Error{flags.target + " names no object; give it with --object FILE.bpf.o"};
     source.target_name = description->name;
     source.target = std::make_shared<const TargetDescription>(std::move(description).value());
     return source;
 }
 
-void add_program_options(po::options_description& options, std::string& object, std::string& target,
-                         std::string& oracle) {
-    options.add_options()("object", po::value(&object),
+void add_program_options(po::options_description& options, ProgramFlags& flags) {
+    options.add_options()("object", po::value(&flags.object),
                           "verify this BPF object instead of the built-in program (one that follows "
                           "bpf/xdpturn_abi.h, or, with --target, the target's object)")(
-        "target", po::value(&target),
+        "target", po::value(&flags.target),
         "verify a program that is not ours, described by this JSON file (docs/targets.md)")(
-        "oracle", po::value(&oracle),
+        "oracle", po::value(&flags.oracle),
         "exact (byte for byte, reasons included) or conformance (classes of docs/targets.md); "
-        "default: exact for our program, conformance for a target without our reasons");
+        "default: exact for our program, conformance for a target without our reasons")(
+        "strict-checksums", po::bool_switch(&flags.strict_checksums),
+        "under the conformance oracle, count an IPv4 datagram sent without the UDP checksum the relay "
+        "sends (forwarded_without_checksum, legal by RFC 768) as a defect");
 }
 
 }  // namespace xdpturn::cli

@@ -24,16 +24,23 @@ std::optional<boost::program_options::variables_map> parse_options(
 // "K/N" with 1 <= K <= N <= 4096, as (K - 1, N): one slice of a campaign.
 Result<std::pair<std::uint64_t, std::uint64_t>> parse_shard(const std::string& text);
 
-// The program a command verifies, from --object, --target and --oracle:
-// the built-in program, an object following bpf/xdpturn_abi.h, or a target
-// description (with --object overriding the object it names). --oracle is
-// "exact" (byte for byte, reasons included: our program, or a target that
-// keeps our reasons) or "conformance"; empty: the target's default.
-Result<ProgramSource> program_source(const std::string& object, const std::string& target, const std::string& oracle);
+// The --object, --target, --oracle and --strict-checksums options every
+// verifying command takes.
+struct ProgramFlags {
+    std::string object;
+    std::string target;
+    std::string oracle;
+    bool strict_checksums = false;
+};
 
-// The --object, --target and --oracle options every verifying command takes.
-void add_program_options(boost::program_options::options_description& options, std::string& object, std::string& target,
-                         std::string& oracle);
+// The program a command verifies: the built-in program, an object
+// following bpf/xdpturn_abi.h, or a target description (with --object
+// overriding the object it names). --oracle is "exact" (byte for byte,
+// reasons included: our program, or a target that keeps our reasons) or
+// "conformance"; empty: the target's default.
+Result<ProgramSource> program_source(const ProgramFlags& flags);
+
+void add_program_options(boost::program_options::options_description& options, ProgramFlags& flags);
 
 // Writes a JUnit XML report; prints why and returns false when it cannot.
 bool write_junit_report(const std::string& command, const std::string& path, const std::vector<JUnitSuite>& suites);

@@ -51,8 +51,8 @@ bool splice_per_packet(const std::string& report, const std::string& entries_pat
 // The flags as given, before they are checked.
 struct ReplayFlags {
     std::vector<std::string> captures;
-    std::string bindings_path, channel_range, relay_ports, object, target, oracle, out_path, mismatches_path, report,
-        junit, shard, coverage;
+    std::string bindings_path, channel_range, relay_ports, out_path, mismatches_path, report, junit, shard, coverage;
+    ProgramFlags program;
     std::vector<std::string> relay_addresses;
     std::vector<std::string> host_addresses;
     Bounded<1, 65535> turn_port;
@@ -110,7 +110,7 @@ Result<std::vector<std::string>> shard_of(const std::vector<std::string>& captur
 
 void describe_flags(po::options_description& description, ReplayFlags& flags) {
     description.add_options()("help,h", "show this help");
-    add_program_options(description, flags.object, flags.target, flags.oracle);
+    add_program_options(description, flags.program);
     add_coverage_option(description, flags.coverage);
     description.add_options()("bindings", po::value(&flags.bindings_path),
                               "binding table and relay settings (JSON, see docs/replay.md)")(
@@ -182,8 +182,9 @@ int replay_command(int argc, char** argv) {
         std::cerr << "xdpturn replay: --per-packet adds entries to the report; give --report FILE\n";
         return exit_usage;
     }
-    if (args.count("live") && (!flags.object.empty() || !flags.target.empty() || !flags.out_path.empty() ||
-                               !flags.mismatches_path.empty() || args.count("per-packet") || flags.jobs.value != 1)) {
+    if (args.count("live") &&
+        (!flags.program.object.empty() || !flags.program.target.empty() || !flags.out_path.empty() ||
+         !flags.mismatches_path.empty() || args.count("per-packet") || flags.jobs.value != 1)) {
         std::cerr << "xdpturn replay: --live checks the program that made the capture; --object, --target, --out, "
                      "--mismatches, --per-packet and --jobs do not apply\n";
         return exit_usage;
@@ -195,7 +196,7 @@ int replay_command(int argc, char** argv) {
 
     FileRoles files{
         flags.captures, {flags.out_path, flags.mismatches_path, flags.report, flags.junit, flags.coverage}, {}};
-    files.inputs.insert(files.inputs.end(), {flags.bindings_path, flags.object, flags.target});
+    files.inputs.insert(files.inputs.end(), {flags.bindings_path, flags.program.object, flags.program.target});
     if (!outputs_are_safe("replay", files)) return exit_usage;
 
     ReplayOptions options;
@@ -212,7 +213,7 @@ int replay_command(int argc, char** argv) {
         }
         options.captures = std::move(slice).value();
     }
-    auto source = program_source(flags.object, flags.target, flags.oracle);
+    auto source = program_source(flags.program);
     if (!source) {
         std::cerr << "xdpturn replay: " << source.error().message << "\n";
         return exit_usage;

@@ -73,9 +73,11 @@ void print_replay(const ReplayOptions& options, const ReplayResult& result) {
         std::cout << "\nconformance classes (docs/targets.md):\n";
         for (std::size_t i = 0; i < conformance_count; ++i)
             if (result.classes[i] > 0)
-                std::cout << "  " << std::left << std::setw(24) << name(static_cast<Conformance>(i)) << std::right
+                std::cout << "  " << std::left << std::setw(28) << name(static_cast<Conformance>(i)) << std::right
                           << std::setw(10) << result.classes[i]
-                          << (is_defect(static_cast<Conformance>(i)) ? "   DEFECT" : "") << "\n";
+                          << (is_defect(static_cast<Conformance>(i), options.program.strict_checksums) ? "   DEFECT"
+                                                                                                       : "")
+                          << "\n";
     }
     if (options.live)
         std::cout << "\n"

@@ -1,6 +1,7 @@
 #include "harness/compare/conformance.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 
 #include "harness/compare/comparator.hpp"
@@ -13,10 +14,19 @@ namespace xdpturn {
 
 namespace {
 
-constexpr std::array<std::string_view, conformance_count> conformance_names = {
-    "untouched_pass",      "not_offloaded",     "conformant_forward",     "conformant_drop",
-    "not_judged",          "passed_modified",   "forwarded_wrong_bytes",  "forwarded_not_relayed",
-    "forwarded_wrong_way", "dropped_relayable", "dropped_for_user_space", "aborted"};
+constexpr std::array<std::string_view, conformance_count> conformance_names = {"untouched_pass",
+                                                                               "not_offloaded",
+                                                                               "conformant_forward",
+                                                                               "conformant_drop",
+                                                                               "not_judged",
+                                                                               "forwarded_without_checksum",
+                                                                               "passed_modified",
+                                                                               "forwarded_wrong_bytes",
+                                                                               "forwarded_not_relayed",
+                                                                               "forwarded_wrong_way",
+                                                                               "dropped_relayable",
+                                                                               "dropped_for_user_space",
+                                                                               "aborted"};
 
 using layout::ethernet_bytes;
 using layout::ipv4_bytes;
@@ -157,6 +167,23 @@ std::string verdict_text(Verdict verdict) {
     return std::string(name(verdict));
 }
 
+// The relay's frame but for an IPv4 UDP checksum of 0 where the relay sends
+// one: RFC 768 lets a sender leave it out, so it is a policy (a program that
+// never sends checksums), not wrong bytes.
+std::optional<ConformanceVerdict> without_checksum(const std::vector<std::uint8_t>& expected, Bytes output) {
+    if (!is_ipv4(expected) || expected.size() != output.size()) return std::nullopt;
+    const std::size_t checksum_at = ipv4_layout.udp_at + 6;
+    if (output.size() < checksum_at + 2 || load_be16(output, checksum_at) != 0) return std::nullopt;
+    const std::uint16_t sent = load_be16(expected, checksum_at);
+    for (std::size_t i = 0; i < output.size(); ++i)
+        if (expected[i] != output[i] && i != checksum_at && i != checksum_at + 1) return std::nullopt;
+    char relay_sends[8];
+    std::snprintf(relay_sends, sizeof(relay_sends), "0x%04x", sent);
+    return ConformanceVerdict{Conformance::forwarded_without_checksum,
+                              std::string("UDP checksum 0 (none) where the relay sends ") + relay_sends +
+                                  ": legal over IPv4 (RFC 768), but the datagram loses its integrity check"};
+}
+
 ConformanceVerdict judge_forward(const ConformanceInput& in, Bytes output) {
     const ExpectedWay way = expected_way(in);
     const Verdict verdict = in.target.decision.verdict;
@@ -174,11 +201,13 @@ ConformanceVerdict judge_forward(const ConformanceInput& in, Bytes output) {
         const std::vector<std::uint8_t> with_padding = padded(expected, output, extra);
         if (to_four && std::equal(with_padding.begin(), with_padding.end(), output.begin(), output.end()))
             return {Conformance::conformant_forward, {}};
+        if (auto policy = without_checksum(with_padding, output); to_four && policy) return *policy;
         if (to_four)
             return {
                 Conformance::forwarded_wrong_bytes,
                 compare_frames(with_padding, output, DissectOptions{in.config.turn_port}).render("relay", "target")};
     }
+    if (auto policy = without_checksum(expected, output)) return *policy;
     return {Conformance::forwarded_wrong_bytes,
             compare_frames(expected, output, DissectOptions{in.config.turn_port}).render("relay", "target")};
 }

@@ -10,6 +10,11 @@
 //                       or a route that says so)
 //   not_judged          changed a frame so large that BPF_PROG_TEST_RUN left
 //                       it no room to grow (a limit of the test, not of NICs)
+//   forwarded_without_checksum
+//                       the relay's bytes but for an IPv4 UDP checksum of 0
+//                       ("none") where the relay sends one: legal (RFC 768),
+//                       but the datagram loses its integrity check. A policy,
+//                       reported; a defect only with --strict-checksums
 // and everything else is a defect:
 //   passed_modified        XDP_PASS of a changed frame the relay would not send
 //   forwarded_wrong_bytes  forwarded, but not the bytes the relay sends
@@ -40,6 +45,7 @@ enum class Conformance : std::uint8_t {
     conformant_forward,
     conformant_drop,
     not_judged,
+    forwarded_without_checksum,
     passed_modified,
     forwarded_wrong_bytes,
     forwarded_not_relayed,
@@ -49,10 +55,13 @@ enum class Conformance : std::uint8_t {
     aborted,
 };
 
-inline constexpr std::size_t conformance_count = 12;
+inline constexpr std::size_t conformance_count = 13;
 std::string_view name(Conformance conformance);
-inline bool is_defect(Conformance conformance) {
-    return conformance >= Conformance::passed_modified;
+// `strict_checksums`: a datagram sent without the checksum the relay sends
+// is a defect too (--strict-checksums).
+inline bool is_defect(Conformance conformance, bool strict_checksums = false) {
+    return conformance >= Conformance::passed_modified ||
+           (strict_checksums && conformance == Conformance::forwarded_without_checksum);
 }
 
 struct ConformanceVerdict {

@@ -14,7 +14,7 @@ bool judged_by_conformance(const ProgramSource& source) {
 
 DifferentialEngine::DifferentialEngine(const ProgramSource& source, CounterCheck check)
     : DifferentialEngine(source.target ? target_engines(source) : xdp_test_run_engines(source, check),
-                         judged_by_conformance(source)) {}
+                         judged_by_conformance(source), source.strict_checksums) {}
 
 void DifferentialEngine::judge(const DatapathConfig& config, const EngineUnderTest& engine, Bytes frame,
                                Comparison& result) const {
@@ -32,7 +32,7 @@ void DifferentialEngine::judge(const DatapathConfig& config, const EngineUnderTe
                                  target != nullptr ? target->environment() : nullptr,
                                  &engine.table()};
     result.conformance = judge_conformance(input);
-    result.agree = !is_defect(result.conformance->conformance);
+    result.agree = !is_defect(result.conformance->conformance, strict_checksums_);
     result.output_diff = FrameDiff{};
 }
 

@@ -31,8 +31,8 @@ struct Comparison {
 // One engine under test per configuration, made on first use.
 class DifferentialEngine {
   public:
-    explicit DifferentialEngine(EngineFactory factory, bool conformance = false)
-        : factory_(std::move(factory)), conformance_(conformance) {}
+    explicit DifferentialEngine(EngineFactory factory, bool conformance = false, bool strict_checksums = false)
+        : factory_(std::move(factory)), conformance_(conformance), strict_checksums_(strict_checksums) {}
     // The XDP program from `source` under BPF_PROG_TEST_RUN: ours, or a
     // target (judged by the conformance oracle unless it keeps our reasons
     // and the source does not ask for the oracle).
@@ -70,6 +70,7 @@ class DifferentialEngine {
 
     EngineFactory factory_;
     bool conformance_ = false;
+    bool strict_checksums_ = false;
     std::map<DatapathConfig, std::unique_ptr<EngineUnderTest>, DatapathConfigLess> engines_;
     std::uint64_t reference_ns_ = 0;
     std::uint64_t load_ns_ = 0;

@@ -30,6 +30,9 @@ struct ProgramSource {
     std::optional<IpAddress> host_ipv4;
     std::optional<IpAddress> host_ipv6;
     bool conformance = false;
+    // Under the conformance oracle: a datagram sent without the UDP checksum
+    // the relay sends (forwarded_without_checksum) is a defect too.
+    bool strict_checksums = false;
     // An object file that follows bpf/xdpturn_abi.h; nothing: the built-in program.
     static ProgramSource object_file(std::optional<std::string> path) {
         ProgramSource source;

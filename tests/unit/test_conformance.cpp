@@ -176,3 +176,30 @@ BOOST_AUTO_TEST_CASE(descriptions_with_mistakes_are_refused_with_the_place) {
     BOOST_TEST(!typed.ok());
     BOOST_TEST(typed.error().message.find("wrong type") != std::string::npos);
 }
+
+// A datagram sent without its UDP checksum over IPv4 is legal (RFC 768) but
+// unprotected: a class of its own, a defect only when the run is strict.
+// Over IPv6 a zero checksum is not allowed (RFC 8200), and a zero beside any
+// other wrong byte is wrong bytes.
+BOOST_AUTO_TEST_CASE(a_datagram_sent_without_its_checksum_is_a_policy_not_wrong_bytes) {
+    Judged relayed("relayed/basic");
+    set16(relayed.target.output, udp_at + 6, 0);
+    BOOST_TEST(relayed.judge() == Conformance::forwarded_without_checksum);
+    BOOST_TEST(!is_defect(Conformance::forwarded_without_checksum));
+    BOOST_TEST(is_defect(Conformance::forwarded_without_checksum, true));
+
+    Judged encapsulated("encapsulated/basic");
+    set16(encapsulated.target.output, udp_at + 6, 0);
+    BOOST_TEST(encapsulated.judge() == Conformance::forwarded_without_checksum);
+
+    relayed.target.output.back() ^= 0x01;
+    BOOST_TEST(relayed.judge() == Conformance::forwarded_wrong_bytes);
+
+    Judged ipv6("relayed/ipv6_basic");
+    set16(ipv6.target.output, 14 + 40 + 6, 0);
+    BOOST_TEST(ipv6.judge() == Conformance::forwarded_wrong_bytes);
+
+    // The relay itself sends none when the input had none: nothing to judge.
+    Judged none("relayed/udp_checksum_zero");
+    BOOST_TEST(none.judge() == Conformance::conformant_forward);
+}
