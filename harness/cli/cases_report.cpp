@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
 #include <iomanip>
 #include <iostream>
 
@@ -9,6 +10,8 @@
 #include "harness/cli/options.hpp"
 #include "harness/io/decision_json.hpp"
 #include "harness/io/junit.hpp"
+#include "harness/io/output_files.hpp"
+#include "harness/io/pcap_out.hpp"
 
 namespace xdpturn::cli {
 
@@ -71,6 +74,29 @@ void report_failed_case(const FixedCase& c, const FixedCaseOutcome& outcome, con
     } else {
         std::cout << "    (could not write " << path << ": " << written.error().message << ")\n";
     }
+}
+
+// Under the conformance oracle, with --artifacts: a defect case's input,
+// the reference relay's output and the target's, in that order.
+Status write_defect_frames(const std::string& path, const FixedCase& c, const Comparison& compared) {
+    if (auto made = ensure_directory(std::filesystem::path(path).parent_path().string()); !made) return made;
+    auto writer = PcapWriter::create(path);
+    if (!writer) return writer.error();
+    for (const std::vector<std::uint8_t>* frame : {&c.frame, &compared.reference.output, &compared.xdp.output})
+        if (!frame->empty())
+            if (auto written = writer->write(*frame); !written) return written;
+    return writer->close();
+}
+
+void write_defect_pcap(const FixedCase& c, const Comparison& compared, const std::string& artifacts,
+                       nlohmann::json& entry) {
+    const std::string path = artifacts + "/" + artifact_name(c.name);
+    if (auto written = write_defect_frames(path, c, compared); !written) {
+        std::cout << "    (could not write " << path << ": " << written.error().message << ")\n";
+        return;
+    }
+    std::cout << "    frames (input, reference, target) written to " << path << "\n";
+    entry["pcap"] = path;
 }
 
 // The count per contract row.
@@ -156,17 +182,21 @@ int report_conformance(const CasesRun& run, const ProgramSource& source, const C
         std::cout << std::setw(40) << c.name << std::setw(24) << decision_text(compared.reference.decision)
                   << std::setw(16) << verdict_text(compared.xdp.decision.verdict) << name(verdict.conformance) << "\n";
         JUnitCase junit_case = junit_case_of(c);
+        nlohmann::json entry{{"name", c.name},
+                             {"reference", decision_json(compared.reference.decision)},
+                             {"target_verdict", name(compared.xdp.decision.verdict)},
+                             {"class", name(verdict.conformance)},
+                             {"detail", verdict.detail}};
         if (!compared.agree) {
             std::cout << verdict.detail << "\n";
+            if (!options.artifacts.empty()) write_defect_pcap(c, compared, options.artifacts, entry);
             junit_case.failure = std::string(name(verdict.conformance));
             junit_case.details = verdict.detail;
+            if (entry.contains("pcap"))
+                junit_case.details += "\nframes (input, reference, target): " + entry["pcap"].get<std::string>();
         }
         suite.cases.push_back(junit_case);
-        json_cases.push_back({{"name", c.name},
-                              {"reference", decision_json(compared.reference.decision)},
-                              {"target_verdict", name(compared.xdp.decision.verdict)},
-                              {"class", name(verdict.conformance)},
-                              {"detail", verdict.detail}});
+        json_cases.push_back(std::move(entry));
     }
     nlohmann::json classes = nlohmann::json::object();
     std::cout << "\n";

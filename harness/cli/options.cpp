@@ -6,6 +6,7 @@
 #include "harness/foreign/target_description.hpp"
 #include "harness/io/output_files.hpp"
 
+#include <filesystem>
 #include <iostream>
 
 namespace xdpturn::cli {
@@ -94,6 +95,8 @@ Result<ProgramSource> program_source(const ProgramFlags& flags) {
     if (!source.object_path && !description->object)
         return Error{flags.target + " names no object; give it with --object FILE.bpf.o"};
     source.target_name = description->name;
+    if (description->object)
+        source.target_object = std::filesystem::path(*description->object).lexically_normal().string();
     source.target = std::make_shared<const TargetDescription>(std::move(description).value());
     return source;
 }

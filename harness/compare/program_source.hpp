@@ -24,6 +24,7 @@ struct ProgramSource {
     std::optional<std::string> object_path;
     std::shared_ptr<const TargetDescription> target;
     std::string target_name;
+    std::string target_object;  // the object the description names (object_path overrides it)
     // The relay host's addresses a target's maps hold (its TURN listening
     // and relayed addresses); unset: the generated frames' (192.0.2.1,
     // 2001:db8:1::1).
@@ -40,7 +41,7 @@ struct ProgramSource {
         return source;
     }
     std::string describe() const {
-        const std::string object = object_path ? *object_path : std::string("built-in");
+        const std::string object = object_path ? *object_path : target ? target_object : std::string("built-in");
         return target ? target_name + " (" + object + ")" : object;
     }
 };

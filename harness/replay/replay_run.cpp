@@ -136,14 +136,20 @@ class ReplayRun {
         }
         if (!frame.agree) record_disagreement(frame, path);
         if (options_.progress && result_.compared % 100000 == 0) show_progress();
-        if (per_packet_.is_open())
-            per_packet_ << nlohmann::json{{"capture", path},
-                                          {"index", frame.index},
-                                          {"reference", decision_json(frame.reference)},
-                                          {"xdp", decision_json(frame.xdp)},
-                                          {"agree", frame.agree}}
-                               .dump()
-                        << "\n";
+        if (per_packet_.is_open()) write_per_packet(frame, path);
+    }
+
+    // One JSON line a frame. A target without our reasons has only its
+    // verdict, and the conformance class the oracle gave the frame.
+    void write_per_packet(const ReplayFrame& frame, const std::string& path) {
+        nlohmann::json line{{"capture", path},
+                            {"index", frame.index},
+                            {"reference", decision_json(frame.reference)},
+                            {"xdp", frame.xdp_reason_known ? decision_json(frame.xdp)
+                                                           : nlohmann::json{{"verdict", name(frame.xdp.verdict)}}},
+                            {"agree", frame.agree}};
+        if (frame.conformance) line["class"] = name(*frame.conformance);
+        per_packet_ << line.dump() << "\n";
     }
 
     // Frames, disagreements, rate, and the time left by the bytes of the
