@@ -219,7 +219,9 @@ class CheckJob {
             xdp_by_config_[c.config].add(xdp_reason);
         }
         if (comparison_.conformance) {
-            ++tally.classes[static_cast<std::size_t>(comparison_.conformance->conformance)];
+            const auto conformance = static_cast<std::size_t>(comparison_.conformance->conformance);
+            ++tally.classes[conformance];
+            ++tally.classes_by_row[static_cast<std::size_t>(comparison_.reference.decision.reason)][conformance];
             const TargetDescription* target = options_.program.target.get();
             if (target != nullptr && comparison_.reference.decision.verdict == Verdict::tx &&
                 claims_path(*target, frame, comparison_.reference)) {
@@ -348,6 +350,7 @@ CheckTally& CheckTally::operator+=(const CheckTally& other) {
     add_counts(variation_hits, other.variation_hits);
     add_counts(boundary_hits, other.boundary_hits);
     add_counts(classes, other.classes);
+    for (std::size_t row = 0; row < reason_count; ++row) add_counts(classes_by_row[row], other.classes_by_row[row]);
     claimed_relayable += other.claimed_relayable;
     claimed_not_offloaded += other.claimed_not_offloaded;
     return *this;

@@ -59,6 +59,9 @@ struct CheckTally {
     std::array<std::uint64_t, variation_count> variation_hits{};
     BoundaryTally boundary_hits{};
     ConformanceTally classes{};  // under the conformance oracle
+    // ... and per contract row (the reference's reason): what the target
+    // did with the frames of each row.
+    std::array<ConformanceTally, reason_count> classes_by_row{};
     // Frames the reference relays on paths the target claims to offload
     // (its description's families and directions), and how many of them
     // the target did not touch: all of them untouched points at a

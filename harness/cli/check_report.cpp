@@ -1,17 +1,53 @@
 #include "harness/cli/check_report.hpp"
 
+#include <algorithm>
 #include <iomanip>
 #include <iostream>
 #include <sstream>
 
 #include "harness/check/properties.hpp"
 #include "harness/cli/commands.hpp"
+#include "harness/foreign/target_description.hpp"
 
 namespace xdpturn::cli {
 
 namespace {
 
+// The classes the target's frames of one row fell in, the largest first.
+std::string row_classes(const ConformanceTally& classes) {
+    std::vector<std::size_t> order;
+    for (std::size_t i = 0; i < conformance_count; ++i)
+        if (classes[i] > 0) order.push_back(i);
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return classes[a] > classes[b]; });
+    std::string text;
+    for (std::size_t i : order)
+        text += (text.empty() ? "" : ", ") + std::string(name(static_cast<Conformance>(i))) + " " +
+                std::to_string(classes[i]);
+    return text;
+}
+
+// Under the conformance oracle the target records no reasons: each row
+// shows the classes of what it did with that row's frames instead.
+void print_coverage_by_class(const CheckResult& result) {
+    std::cout << "\n"
+              << std::left << std::setw(20) << "contract row" << std::right << std::setw(12) << "reference"
+              << "   target\n";
+    for (Reason reason : all_reasons) {
+        const auto row = static_cast<std::size_t>(reason);
+        std::cout << std::left << std::setw(20) << name(reason) << std::right << std::setw(12)
+                  << result.reference_reasons[reason] << "   ";
+        if (!reachable_through_test_run(reason))
+            std::cout << "(not reachable through BPF_PROG_TEST_RUN)";
+        else if (result.reference_reasons[reason] == 0)
+            std::cout << "NO HITS";
+        else
+            std::cout << row_classes(result.classes_by_row[row]);
+        std::cout << "\n";
+    }
+}
+
 void print_coverage(const CheckResult& result) {
+    if (result.conformance && result.xdp_reasons.total() == 0) return print_coverage_by_class(result);
     std::cout << "\n"
               << std::left << std::setw(20) << "contract row" << std::right << std::setw(12) << "reference"
               << std::setw(12) << "xdp"
@@ -113,11 +149,21 @@ nlohmann::json time_per_case_json(const CheckResult& result, unsigned jobs) {
     return phases;
 }
 
+// Every class by name, with its count.
+nlohmann::json classes_json(const ConformanceTally& classes) {
+    nlohmann::json json = nlohmann::json::object();
+    for (std::size_t i = 0; i < conformance_count; ++i)
+        json[std::string(name(static_cast<Conformance>(i)))] = classes[i];
+    return json;
+}
+
 nlohmann::json result_json(const CheckOptions& options, const CheckResult& result) {
     nlohmann::json coverage = nlohmann::json::object();
-    for (Reason reason : all_reasons)
-        coverage[std::string(name(reason))] = {{"reference", result.reference_reasons[reason]},
-                                               {"xdp", result.xdp_reasons[reason]}};
+    for (Reason reason : all_reasons) {
+        nlohmann::json row{{"reference", result.reference_reasons[reason]}, {"xdp", result.xdp_reasons[reason]}};
+        if (result.conformance) row["classes"] = classes_json(result.classes_by_row[static_cast<std::size_t>(reason)]);
+        coverage[std::string(name(reason))] = std::move(row);
+    }
     nlohmann::json variations = nlohmann::json::object();
     for (std::size_t i = 0; i < result.variation_hits.size(); ++i)
         variations[std::string(name(static_cast<Variation>(i)))] = result.variation_hits[i];
@@ -156,10 +202,12 @@ nlohmann::json result_json(const CheckOptions& options, const CheckResult& resul
         {"oracle", result.conformance ? "conformance" : "exact"},
         {"failure", nullptr}};
     if (result.failure) document["failure"] = failure_json(*result.failure);
+    if (options.program.target) {  // for merge's replay hints
+        document["target"] = options.program.target->path;
+        if (options.program.object_path) document["target_object"] = *options.program.object_path;
+    }
     if (result.conformance) {
-        nlohmann::json classes = nlohmann::json::object();
-        for (std::size_t i = 0; i < conformance_count; ++i)
-            classes[std::string(name(static_cast<Conformance>(i)))] = result.classes[i];
+        nlohmann::json classes = classes_json(result.classes);
         nlohmann::json defects = nlohmann::json::array();
         for (const CheckFailure& defect : result.defects) defects.push_back(failure_json(defect));
         document["classes"] = classes;

@@ -8,6 +8,7 @@
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 #include <set>
@@ -66,6 +67,8 @@ Status plausible(const nlohmann::json& report, const std::string& path) {
     const Status known = check ? only_members(report,
                                               {"schema",
                                                "program",
+                                               "target",
+                                               "target_object",
                                                "oracle",
                                                "seed",
                                                "cases_requested",
@@ -141,6 +144,33 @@ std::optional<CheckFailure> failure_of(const nlohmann::json& failure) {
     return found;
 }
 
+// Under the conformance oracle: the classes, overall and per row, the
+// claimed paths, and each defect class's first case over all shards.
+void add_conformance(const nlohmann::json& shard, CheckResult& merged) {
+    merged.conformance = true;
+    for (std::size_t i = 0; i < conformance_count; ++i) {
+        const std::string class_name(name(static_cast<Conformance>(i)));
+        merged.classes[i] += shard.at("classes").value(class_name, std::uint64_t{0});
+        for (Reason reason : all_reasons) {
+            const nlohmann::json& row = shard.at("coverage").at(std::string(name(reason)));
+            merged.classes_by_row[static_cast<std::size_t>(reason)][i] +=
+                row.value("classes", nlohmann::json::object()).value(class_name, std::uint64_t{0});
+        }
+    }
+    merged.claimed_relayable += shard.at("claimed_paths").at("relayed_by_reference").get<std::uint64_t>();
+    merged.claimed_not_offloaded += shard.at("claimed_paths").at("not_offloaded").get<std::uint64_t>();
+    for (const nlohmann::json& defect : shard.at("defects")) {
+        std::optional<CheckFailure> found = failure_of(defect);
+        if (!found) continue;
+        auto same = std::find_if(merged.defects.begin(), merged.defects.end(),
+                                 [&](const CheckFailure& known) { return known.property == found->property; });
+        if (same == merged.defects.end())
+            merged.defects.push_back(std::move(*found));
+        else if (found->case_index < same->case_index)
+            *same = std::move(*found);
+    }
+}
+
 // Adds one shard's report to the merged result.
 void add_shard(const nlohmann::json& shard, CheckResult& merged) {
     merged.cases_run += shard.at("cases_run").get<std::uint64_t>();
@@ -171,8 +201,19 @@ void add_shard(const nlohmann::json& shard, CheckResult& merged) {
     for (std::size_t i = 0; i < boundary_count; ++i)
         merged.boundary_hits[i] += shard.at("boundaries").value(std::string(name(static_cast<Boundary>(i))), 0ull);
     merged.counter_mismatch += shard.at("counter_mismatch").get<std::string>();
+    if (shard.at("oracle") == "conformance") add_conformance(shard, merged);
     auto failure = failure_of(shard.at("failure"));
     if (failure && (!merged.failure || failure->case_index < merged.failure->case_index)) merged.failure = failure;
+}
+
+// What a merged counterexample's replay needs: the target's description
+// (the shards name it) or the object.
+std::string replay_options_of(const nlohmann::json& shard) {
+    const std::string program = shard.at("program").get<std::string>();
+    if (shard.contains("target"))
+        return " --target " + shard.at("target").get<std::string>() +
+               (shard.contains("target_object") ? " --object " + shard.at("target_object").get<std::string>() : "");
+    return program == "built-in" ? "" : " --object " + program;
 }
 
 // The shards must be of one campaign, each exactly once.
@@ -280,9 +321,8 @@ int merge_command(int argc, char** argv) {
     }
     std::cout << "xdpturn merge: " << shards.size() << " shards of " << options->cases << " cases, seed "
               << options->seed << "\n";
-    const std::string object = options->program.object_path.value_or("");
-    const int status = print_outcome(*options, merged, parsed->count("require-coverage") > 0,
-                                     object.empty() ? "" : " --object " + object);
+    const int status =
+        print_outcome(*options, merged, parsed->count("require-coverage") > 0, replay_options_of(shards.front()));
     nlohmann::json document = result_json(*options, merged);
     document["merged_from"] = inputs;
     if (!report.empty() && !write_report("check", report, document)) return exit_usage;
