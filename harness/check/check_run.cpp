@@ -7,6 +7,7 @@
 #include <limits>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "harness/cases/fixed_cases.hpp"
@@ -25,12 +26,12 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// The lowest case of each defect class, the classes in the order of their
-// names (the order the reports list them in).
-struct ByName {
-    bool operator()(Conformance a, Conformance b) const { return name(a) < name(b); }
+// The lowest case of each defect group, in the order of their keys (the
+// order the reports list them in: by class, then row).
+struct ByKey {
+    bool operator()(const DefectGroup& a, const DefectGroup& b) const { return a.key() < b.key(); }
 };
-using FirstDefects = std::map<Conformance, std::uint64_t, ByName>;
+using FirstDefects = std::map<DefectGroup, std::uint64_t, ByKey>;
 
 std::uint64_t nanoseconds_since(Clock::time_point start) {
     return static_cast<std::uint64_t>(
@@ -236,7 +237,8 @@ class CheckJob {
             ++tally.boundary_hits[static_cast<std::size_t>(boundary)];
         cost.classify_ns += nanoseconds_since(classifying);
         if (failure && failure->property == Property::conformance) {
-            first_defect.emplace(failure->defect, index);  // blocks run in order: the first is the lowest
+            ++tally.defect_groups[failure->group.key()];
+            first_defect.emplace(failure->group, index);  // blocks run in order: the first is the lowest
         } else if (failure) {
             return stop_at(index);
         }
@@ -351,6 +353,7 @@ CheckTally& CheckTally::operator+=(const CheckTally& other) {
     add_counts(boundary_hits, other.boundary_hits);
     add_counts(classes, other.classes);
     for (std::size_t row = 0; row < reason_count; ++row) add_counts(classes_by_row[row], other.classes_by_row[row]);
+    for (const auto& [group, cases] : other.defect_groups) defect_groups[group] += cases;
     claimed_relayable += other.claimed_relayable;
     claimed_not_offloaded += other.claimed_not_offloaded;
     return *this;
@@ -373,10 +376,18 @@ std::vector<Boundary> CheckResult::uncovered_boundaries() const {
     return classes;
 }
 
-// Shrinks and saves the first case of every defect class.
+// Shrinks and saves the first case of every defect group. The first group
+// of each class shrinks fully; the others within a few hundred runs (a
+// target with many groups would otherwise spend most of its run shrinking).
 Status shrink_defects(const CheckOptions& options, const FirstDefects& defects, CheckResult& result) {
+    constexpr std::uint64_t further_group_runs = 500;
+    CheckOptions further = options;
+    further.max_shrink_runs = std::min(options.max_shrink_runs, further_group_runs);
+    std::set<Conformance> shrunk;
+    DifferentialEngine engine(options.program, CounterCheck::last_reason_only);
     for (const auto& [defect, index] : defects) {
-        auto failure = shrink_and_save(options, index, defect);
+        const bool first_of_class = shrunk.insert(defect.defect).second;
+        auto failure = shrink_and_save(first_of_class ? options : further, index, defect, engine);
         if (!failure) return failure.error();
         result.defects.push_back(std::move(failure).value());
     }

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "harness/check/boundaries.hpp"
 #include "harness/check/counterexample.hpp"
 #include "harness/check/generators.hpp"
+#include "harness/check/properties.hpp"
 #include "harness/compare/differential.hpp"
 
 namespace xdpturn {
@@ -44,6 +46,8 @@ struct CheckFailure {
     // state leak): the frames of the shrunk sequence, the failing one last.
     // 1 for a case that fails alone.
     std::uint64_t frames = 1;
+    // Under the conformance oracle: the defect group (DefectGroup::key).
+    std::string group;
     std::uint64_t shrink_steps = 0;
     std::uint64_t shrink_runs = 0;
     std::optional<CounterexamplePaths> saved;
@@ -62,6 +66,9 @@ struct CheckTally {
     // ... and per contract row (the reference's reason): what the target
     // did with the frames of each row.
     std::array<ConformanceTally, reason_count> classes_by_row{};
+    // Cases per defect group (DefectGroup::key): defects of one class
+    // with other rows or fields, likely other causes.
+    std::map<std::string, std::uint64_t> defect_groups;
     // Frames the reference relays on paths the target claims to offload
     // (its description's families and directions), and how many of them
     // the target did not touch: all of them untouched points at a
@@ -80,8 +87,8 @@ struct CheckResult : CheckTally {
     EngineCost cost;  // inside the syscalls of the run itself, summed over jobs
     std::optional<CheckFailure> failure;
     // Under the conformance oracle the run does not stop at a defect: every
-    // case is classified, and the first case of each defect class is
-    // shrunk (keeping its class) and saved.
+    // case is classified, and the first case of each defect group is
+    // shrunk (keeping its group) and saved.
     bool conformance = false;
     std::vector<CheckFailure> defects;
     std::string counter_mismatch;  // empty when the BPF counters match the verdicts

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "harness/check/generators.hpp"
 #include "harness/compare/differential.hpp"
@@ -23,10 +24,28 @@ namespace xdpturn {
 enum class Property : std::uint8_t { agreement, unchanged, valid, conformance };
 std::string_view name(Property property);
 
+// Defects of one class hide each other when their causes differ: a run
+// keeps one counterexample per class, contract row (the reference's
+// reason) and, for wrong bytes, set of differing fields (checksums only
+// when nothing they cover differs), which usually tells causes apart.
+struct DefectGroup {
+    Conformance defect = Conformance::untouched_pass;
+    Reason row = Reason::short_ethernet;
+    std::vector<std::string> fields;  // sorted; empty where no bytes were compared
+
+    auto operator<=>(const DefectGroup&) const = default;
+    // "relayed, fields udp.checksum"
+    std::string where() const;
+    // "forwarded_wrong_bytes in relayed, fields udp.checksum": how reports
+    // name and order groups (by class, then row).
+    std::string key() const;
+};
+
 struct PropertyFailure {
     Property property = Property::agreement;
     Conformance defect = Conformance::untouched_pass;  // the class, when property is conformance
     std::string details;
+    DefectGroup group;  // when property is conformance
 
     // How reports and file names call it: the property, or the defect class.
     std::string_view label() const { return property == Property::conformance ? name(defect) : name(property); }

@@ -23,9 +23,9 @@ std::string show(const GeneratedCase& c) {
 // underneath the candidates' own entries.
 class Shrinker {
   public:
-    Shrinker(const CheckOptions& options, BindingTable background, std::optional<Conformance> defect,
-             CounterCheck counters)
-        : options_(options), defect_(defect), background_(std::move(background)), engine_(options.program, counters) {}
+    Shrinker(const CheckOptions& options, BindingTable background, std::optional<DefectGroup> defect,
+             DifferentialEngine& engine)
+        : options_(options), defect_(defect), background_(std::move(background)), engine_(engine) {}
 
     GeneratedCase with_background(GeneratedCase c) const {
         LaidTable table(background_);
@@ -39,7 +39,7 @@ class Shrinker {
         ++runs_;
         const GeneratedCase c = with_background(interpret_choices(choices));
         keep_recent(c.config);
-        if (Status reset = engine_.reset_state(); !reset) return reset.error();
+        if (Status reset = engine_.reset_state(c.config); !reset) return reset.error();
         return check_case_alone(engine_, c, frame_of(c), comparison_);
     }
     bool still_fails(const std::vector<std::uint32_t>& choices) { return counts(evaluate(choices)); }
@@ -51,7 +51,7 @@ class Shrinker {
         ++runs_;
         const std::vector<GeneratedCase> cases = sequence_cases(sequence);
         keep_recent(cases.back().config);
-        if (Status reset = engine_.reset_state(); !reset) return reset.error();
+        if (Status reset = engine_.reset_state(cases.back().config); !reset) return reset.error();
         if (Status set = engine_.set_table(cases.back().config, cases.back().bindings); !set) return set.error();
         for (failed_at = 0; failed_at < cases.size(); ++failed_at) {
             PropertyCheck checked =
@@ -205,13 +205,13 @@ class Shrinker {
     bool counts(const PropertyCheck& checked) const {
         if (!checked || !*checked) return false;
         const PropertyFailure& found = **checked;
-        return !defect_ || (found.property == Property::conformance && found.defect == *defect_);
+        return !defect_ || (found.property == Property::conformance && found.group == *defect_);
     }
 
     const CheckOptions& options_;
-    std::optional<Conformance> defect_;
+    std::optional<DefectGroup> defect_;
     BindingTable background_;
-    DifferentialEngine engine_;
+    DifferentialEngine& engine_;
     Comparison comparison_;
     std::uint64_t runs_ = 0;
     std::vector<DatapathConfig> recent_;  // most recently used first
@@ -231,14 +231,14 @@ ChoiceSequence block_sequence(const CheckOptions& options, std::uint64_t index) 
     return sequence;
 }
 
-std::string stem_of(const CheckOptions& options, std::uint64_t case_index, std::optional<Conformance> defect) {
+std::string stem_of(const CheckOptions& options, std::uint64_t case_index, std::optional<DefectGroup> defect) {
     return options.counterexample_dir + "/seed-" + std::to_string(options.seed) + "-case-" +
-           std::to_string(case_index) + (defect ? "-" + std::string(name(*defect)) : "");
+           std::to_string(case_index) + (defect ? "-" + std::string(name(defect->defect)) : "");
 }
 
 // Describes the final case of a failure and saves it with the inputs that ran.
 Result<CheckFailure> describe_and_save(const CheckOptions& options, CheckFailure failure,
-                                       std::optional<Conformance> defect, const PropertyCheck& checked,
+                                       std::optional<DefectGroup> defect, const PropertyCheck& checked,
                                        const GeneratedCase& final_case,
                                        const std::vector<std::vector<std::uint8_t>>& inputs, Shrinker& shrinker) {
     if (!checked) return checked.error();
@@ -249,6 +249,7 @@ Result<CheckFailure> describe_and_save(const CheckOptions& options, CheckFailure
     failure.details = found.details;
     failure.shown_case = show(final_case);
     failure.frames = inputs.size();
+    if (found.property == Property::conformance) failure.group = found.group.key();
     auto saved =
         write_counterexample(stem_of(options, failure.case_index, defect), final_case, inputs, shrinker.comparison(),
                              {options.seed, failure.case_index, failure.property, options.program.describe()});
@@ -262,7 +263,7 @@ Result<CheckFailure> describe_and_save(const CheckOptions& options, CheckFailure
 // A case that passes alone: it fails after the frames before it in its
 // block, or the run met something outside the block.
 Result<CheckFailure> shrink_sequence(const CheckOptions& options, CheckFailure failure,
-                                     std::optional<Conformance> defect, Shrinker& shrinker) {
+                                     std::optional<DefectGroup> defect, Shrinker& shrinker) {
     ChoiceSequence sequence = block_sequence(options, failure.case_index);
     if (!shrinker.still_fails(sequence))
         return Error{"case " + std::to_string(failure.case_index) +
@@ -285,13 +286,19 @@ Result<CheckFailure> shrink_sequence(const CheckOptions& options, CheckFailure f
 }  // namespace
 
 Result<CheckFailure> shrink_and_save(const CheckOptions& options, std::uint64_t case_index,
-                                     std::optional<Conformance> defect, CounterCheck counters) {
+                                     std::optional<DefectGroup> defect, CounterCheck counters) {
+    DifferentialEngine engine(options.program, counters);
+    return shrink_and_save(options, case_index, defect, engine);
+}
+
+Result<CheckFailure> shrink_and_save(const CheckOptions& options, std::uint64_t case_index,
+                                     std::optional<DefectGroup> defect, DifferentialEngine& engine) {
     CheckFailure failure;
     failure.case_index = case_index;
     // Every run of the shrinker on one CPU, as the run's job ran its block:
     // a program's per-CPU state is seen only by frames on the same CPU.
     const CpuPin one_cpu;
-    Shrinker shrinker(options, table_met_by(options.seed, case_index, options.cases), defect, counters);
+    Shrinker shrinker(options, table_met_by(options.seed, case_index, options.cases), defect, engine);
     auto shrinkable = shrinkable_choices(case_choices(options.seed, case_index));
     if (!shrinker.still_fails(shrinkable.value()))
         return shrink_sequence(options, std::move(failure), defect, shrinker);

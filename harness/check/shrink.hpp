@@ -12,11 +12,16 @@
 namespace xdpturn {
 
 // `defect`: under the conformance oracle, shrink only to cases of that very
-// defect class; none: to any failure. `counters`: CounterCheck::exact for a
+// defect group (class, row and differing fields); none: to any failure. `counters`: CounterCheck::exact for a
 // case the run found by its counters alone (every candidate's counters are
 // then checked, which costs two reads of them per frame).
 Result<CheckFailure> shrink_and_save(const CheckOptions& options, std::uint64_t case_index,
-                                     std::optional<Conformance> defect = std::nullopt,
+                                     std::optional<DefectGroup> defect = std::nullopt,
                                      CounterCheck counters = CounterCheck::last_reason_only);
+// The same on an engine of the caller's: the defect groups of one run share
+// one, so that each group does not load (and, for a target that looks
+// routes up, set up a namespace for) its programs again.
+Result<CheckFailure> shrink_and_save(const CheckOptions& options, std::uint64_t case_index,
+                                     std::optional<DefectGroup> defect, DifferentialEngine& engine);
 
 }  // namespace xdpturn

@@ -80,6 +80,19 @@ void print_boundaries(const CheckResult& result) {
     std::cout.unsetf(std::ios::fixed);
 }
 
+// One line per defect group: its cases, and the counterexample saved for it.
+void print_defect_groups(const CheckResult& result) {
+    std::cout << "\nDEFECTS: " << result.defects.size()
+              << " group(s) (a class in a contract row, with the fields that differ):\n";
+    for (const CheckFailure& defect : result.defects) {
+        const auto counted = result.defect_groups.find(defect.group);
+        std::cout << "  " << std::right << std::setw(8) << (counted == result.defect_groups.end() ? 0 : counted->second)
+                  << "  " << std::left << (defect.group.empty() ? defect.property : defect.group)
+                  << "\n            first: case " << defect.case_index
+                  << (defect.saved ? ", " + defect.saved->pcap : std::string()) << "\n";
+    }
+}
+
 // How many cases fell in each class of the conformance oracle.
 void print_classes(const CheckResult& result, bool strict_checksums) {
     std::cout << "\n"
@@ -103,15 +116,17 @@ void print_classes(const CheckResult& result, bool strict_checksums) {
 }
 
 nlohmann::json failure_json(const CheckFailure& failure) {
-    return {{"case_index", failure.case_index},
-            {"property", failure.property},
-            {"details", failure.details},
-            {"case", failure.shown_case},
-            {"shrink_steps", failure.shrink_steps},
-            {"frames", failure.frames},
-            {"shrink_runs", failure.shrink_runs},
-            {"pcap", failure.saved ? failure.saved->pcap : ""},
-            {"bindings", failure.saved ? failure.saved->json : ""}};
+    nlohmann::json json = {{"case_index", failure.case_index},
+                           {"property", failure.property},
+                           {"details", failure.details},
+                           {"case", failure.shown_case},
+                           {"shrink_steps", failure.shrink_steps},
+                           {"frames", failure.frames},
+                           {"shrink_runs", failure.shrink_runs},
+                           {"pcap", failure.saved ? failure.saved->pcap : ""},
+                           {"bindings", failure.saved ? failure.saved->json : ""}};
+    if (!failure.group.empty()) json["group"] = failure.group;
+    return json;
 }
 
 std::string format_ratio(double ratio) {
@@ -208,6 +223,7 @@ nlohmann::json result_json(const CheckOptions& options, const CheckResult& resul
     }
     if (result.conformance) {
         nlohmann::json classes = classes_json(result.classes);
+        document["defect_groups"] = result.defect_groups;
         nlohmann::json defects = nlohmann::json::array();
         for (const CheckFailure& defect : result.defects) defects.push_back(failure_json(defect));
         document["classes"] = classes;
@@ -245,6 +261,7 @@ void print_failure(const CheckOptions& options, const CheckFailure& failure, con
     std::cout << "\nFAILED: property '" << failure.property << "' at case " << failure.case_index << " (seed "
               << options.seed << "), shrunk in " << failure.shrink_steps << " steps (" << failure.shrink_runs
               << " runs):\n";
+    if (!failure.group.empty()) std::cout << "group: " << failure.group << "\n";
     if (failure.frames > 1)
         std::cout << "it passes alone and fails after " << failure.frames - 1
                   << " earlier frame(s) on the same program: state kept from one frame to the next. The "
@@ -284,9 +301,11 @@ JUnitSuite result_junit(const CheckOptions& options, const CheckResult& result, 
         JUnitCase test{"check.conformance", std::string(name(conformance))};
         for (const CheckFailure& defect : result.defects)
             if (defect.property == name(conformance)) {
-                test.failure = std::to_string(result.classes[i]) + " case(s); first: case " +
-                               std::to_string(defect.case_index) + " of seed " + std::to_string(options.seed);
-                test.details = defect.shown_case + defect.details + "\n";
+                if (!test.failure)
+                    test.failure = std::to_string(result.classes[i]) + " case(s); first: case " +
+                                   std::to_string(defect.case_index) + " of seed " + std::to_string(options.seed);
+                test.details += (defect.group.empty() ? "" : "group: " + defect.group + "\n") + defect.shown_case +
+                                defect.details + "\n";
             }
         suite.cases.push_back(std::move(test));
     }
@@ -342,9 +361,7 @@ int print_outcome(const CheckOptions& options, const CheckResult& result, bool r
     if (result.conformance) print_classes(result, options.program.strict_checksums);
     for (const CheckFailure& defect : result.defects) print_failure(options, defect, replay_options);
     if (!result.defects.empty()) {
-        std::cout << "\nDEFECTS: " << result.defects.size() << " class(es):";
-        for (const CheckFailure& defect : result.defects) std::cout << " " << defect.property;
-        std::cout << "\n";
+        print_defect_groups(result);
         status = exit_disagreement;
     }
     if (result.failure) {

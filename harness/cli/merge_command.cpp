@@ -95,6 +95,7 @@ Status plausible(const nlohmann::json& report, const std::string& path) {
                                                "counters_match_verdicts",
                                                "failure",
                                                "classes",
+                                               "defect_groups",
                                                "defects",
                                                "claimed_paths",
                                                "source_coverage",
@@ -138,6 +139,7 @@ std::optional<CheckFailure> failure_of(const nlohmann::json& failure) {
     found.shrink_steps = failure.at("shrink_steps").get<std::uint64_t>();
     found.shrink_runs = failure.at("shrink_runs").get<std::uint64_t>();
     found.frames = failure.value("frames", std::uint64_t{1});
+    found.group = failure.value("group", std::string{});
     if (!failure.at("pcap").get<std::string>().empty())
         found.saved =
             CounterexamplePaths{failure.at("pcap").get<std::string>(), failure.at("bindings").get<std::string>()};
@@ -157,13 +159,16 @@ void add_conformance(const nlohmann::json& shard, CheckResult& merged) {
                 row.value("classes", nlohmann::json::object()).value(class_name, std::uint64_t{0});
         }
     }
+    const nlohmann::json groups = shard.value("defect_groups", nlohmann::json::object());
+    for (const auto& [group, cases] : groups.items()) merged.defect_groups[group] += cases.get<std::uint64_t>();
     merged.claimed_relayable += shard.at("claimed_paths").at("relayed_by_reference").get<std::uint64_t>();
     merged.claimed_not_offloaded += shard.at("claimed_paths").at("not_offloaded").get<std::uint64_t>();
     for (const nlohmann::json& defect : shard.at("defects")) {
         std::optional<CheckFailure> found = failure_of(defect);
         if (!found) continue;
-        auto same = std::find_if(merged.defects.begin(), merged.defects.end(),
-                                 [&](const CheckFailure& known) { return known.property == found->property; });
+        auto same = std::find_if(merged.defects.begin(), merged.defects.end(), [&](const CheckFailure& known) {
+            return known.property == found->property && known.group == found->group;
+        });
         if (same == merged.defects.end())
             merged.defects.push_back(std::move(*found));
         else if (found->case_index < same->case_index)
@@ -312,6 +317,9 @@ int merge_command(int argc, char** argv) {
         options = campaign_of(shards);
         if (options)
             for (const nlohmann::json& shard : shards) add_shard(shard, merged);
+        // In the order the single run lists them: by group.
+        std::sort(merged.defects.begin(), merged.defects.end(),
+                  [](const CheckFailure& a, const CheckFailure& b) { return a.group < b.group; });
     } catch (const nlohmann::json::exception& error) {
         options = Error{std::string("a report lacks a field of xdpturn/check/1: ") + error.what()};
     }

@@ -167,6 +167,18 @@ std::string verdict_text(Verdict verdict) {
     return std::string(name(verdict));
 }
 
+// A defect whose bytes differ from `expected`: the field diff, and the
+// fields' names.
+ConformanceVerdict differing(Conformance conformance, std::string preamble, Bytes expected, Bytes actual,
+                             const ConformanceInput& in, const char* expected_label) {
+    const FrameDiff diff = compare_frames(expected, actual, DissectOptions{in.config.turn_port});
+    ConformanceVerdict verdict{conformance, std::move(preamble) + diff.render(expected_label, "target"), {}};
+    for (const FieldDifference& difference : diff.differences) verdict.fields.push_back(difference.field);
+    std::sort(verdict.fields.begin(), verdict.fields.end());
+    verdict.fields.erase(std::unique(verdict.fields.begin(), verdict.fields.end()), verdict.fields.end());
+    return verdict;
+}
+
 // The relay's frame but for an IPv4 UDP checksum of 0 where the relay sends
 // one: RFC 768 lets a sender leave it out, so it is a policy (a program that
 // never sends checksums), not wrong bytes.
@@ -202,14 +214,10 @@ ConformanceVerdict judge_forward(const ConformanceInput& in, Bytes output) {
         if (to_four && std::equal(with_padding.begin(), with_padding.end(), output.begin(), output.end()))
             return {Conformance::conformant_forward, {}};
         if (auto policy = without_checksum(with_padding, output); to_four && policy) return *policy;
-        if (to_four)
-            return {
-                Conformance::forwarded_wrong_bytes,
-                compare_frames(with_padding, output, DissectOptions{in.config.turn_port}).render("relay", "target")};
+        if (to_four) return differing(Conformance::forwarded_wrong_bytes, "", with_padding, output, in, "relay");
     }
     if (auto policy = without_checksum(expected, output)) return *policy;
-    return {Conformance::forwarded_wrong_bytes,
-            compare_frames(expected, output, DissectOptions{in.config.turn_port}).render("relay", "target")};
+    return differing(Conformance::forwarded_wrong_bytes, "", expected, output, in, "relay");
 }
 
 // A UDP datagram whose length field is below its header or beyond the IP
@@ -335,11 +343,11 @@ ConformanceVerdict judge_frame(const ConformanceInput& in) {
                 return judge_forward(lifted, output.first(ip_packet_end(output)));
         }
     if (!relays) {
-        const std::string diff =
-            compare_frames(in.input, output, DissectOptions{in.config.turn_port}).render("input", "target");
         if (verdict == Verdict::pass)
-            return {Conformance::passed_modified, "XDP_PASS of a changed frame; " + relay_says + "\n" + diff};
-        return {Conformance::forwarded_not_relayed, verdict_text(verdict) + "; " + relay_says + "\n" + diff};
+            return differing(Conformance::passed_modified, "XDP_PASS of a changed frame; " + relay_says + "\n",
+                             in.input, output, in, "input");
+        return differing(Conformance::forwarded_not_relayed, verdict_text(verdict) + "; " + relay_says + "\n", in.input,
+                         output, in, "input");
     }
     return judge_forward(in, output.first(ip_packet_end(output)));
 }

@@ -32,6 +32,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "harness/compare/engine.hpp"
 #include "harness/foreign/fib_environment.hpp"
@@ -65,8 +67,16 @@ inline bool is_defect(Conformance conformance, bool strict_checksums = false) {
 }
 
 struct ConformanceVerdict {
+    ConformanceVerdict(Conformance c = Conformance::untouched_pass, std::string why = {},
+                       std::vector<std::string> differing = {})
+        : conformance(c), detail(std::move(why)), fields(std::move(differing)) {}
+
     Conformance conformance = Conformance::untouched_pass;
     std::string detail;  // for a defect: what is wrong, with a field diff where bytes differ
+    // Where bytes were compared: the fields that differ, sorted, one each
+    // (FieldDifference names). Defects of one class with other fields are
+    // likely other root causes (check groups them so).
+    std::vector<std::string> fields;
 };
 
 // Reasons for which a relay discards the datagram (malformed; RFC 8656

@@ -68,6 +68,12 @@ Status DifferentialEngine::replace_layer(const DatapathConfig& config, const Bin
     return (*engine)->replace_layer(previous, next);
 }
 
+Status DifferentialEngine::reset_state(const DatapathConfig& config) {
+    auto found = engine_for(config);
+    if (!found) return found.error();
+    return (*found)->reset_state();
+}
+
 Status DifferentialEngine::reset_state() {
     for (const auto& [config, engine] : engines_)
         if (Status reset = engine->reset_state(); !reset) return reset;

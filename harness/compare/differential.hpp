@@ -57,6 +57,9 @@ class DifferentialEngine {
 
     // Resets the state of every engine made so far (EngineUnderTest::reset_state).
     Status reset_state();
+    // ... of the engine for `config` alone (made if need be): a shrinker
+    // runs one configuration at a time.
+    Status reset_state(const DatapathConfig& config);
     // Unloads the engine for `config`, if there is one: a shrinker tries
     // many configurations one after another and keeps only the latest few.
     void forget(const DatapathConfig& config);

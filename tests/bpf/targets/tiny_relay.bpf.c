@@ -13,7 +13,9 @@
 // planted defect, not the program's other differences from ours. With
 // -DTINY_NO_UDP_CHECKSUM as well it sends every datagram without a UDP
 // checksum, which RFC 768 allows over IPv4: a policy the oracle reports in
-// a class of its own, a defect only under --strict-checksums.
+// a class of its own, a defect only under --strict-checksums. With
+// -DTINY_TOS_CLEARED it clears TOS as well: a second defect of the first's
+// class (wrong bytes), which check must keep apart from it.
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
@@ -191,6 +193,9 @@ int tiny_relay(struct xdp_md *ctx)
 	out_ip.daddr = peer->peer_addr;
 	out_ip.ttl = ip->ttl - 1;
 	out_ip.tot_len = bpf_htons(bpf_ntohs(ip->tot_len) - CHANNEL_HEADER_LEN - trim);
+#ifdef TINY_TOS_CLEARED
+	out_ip.tos = 0; /* a second planted defect, of the same class as the first */
+#endif
 	out_ip.check = 0;
 	out_ip.check = ipv4_header_checksum(&out_ip);
 	out_udp.source = peer->allocation_port;
