@@ -12,6 +12,7 @@
 
 #include "harness/cases/fixed_cases.hpp"
 #include "harness/check/case_blocks.hpp"
+#include "harness/check/description_hints.hpp"
 #include "harness/check/properties.hpp"
 #include "harness/check/shrink.hpp"
 #include "harness/coverage/recorder.hpp"
@@ -87,13 +88,17 @@ std::string check_counters(DifferentialEngine& engine, const TallyByConfig& xdp_
     return mismatch;
 }
 
-// Whether the target's description claims the path the reference relayed
-// this frame on: its direction, and the families in and out.
-bool claims_path(const TargetDescription& target, Bytes input, const EngineOutcome& reference) {
-    const auto ipv6 = [](Bytes frame) { return layout::ethertype_of(frame) == layout::ethertype_ipv6; };
-    const bool in6 = ipv6(input);
-    const bool out6 = ipv6(reference.output);
-    const bool direction = reference.decision.reason == Reason::relayed ? target.client_to_peer : target.peer_to_client;
+// The path the reference relayed this frame on (claimable_paths' index).
+std::size_t path_of(Bytes input, const EngineOutcome& reference) {
+    const auto ipv6 = [](Bytes frame) { return layout::ethertype_of(frame) == layout::ethertype_ipv6 ? 1u : 0u; };
+    const std::size_t to_client = reference.decision.reason == Reason::relayed ? 0 : 1;
+    return 4 * to_client + 2 * ipv6(input) + ipv6(reference.output);
+}
+
+// Whether the target's description claims that path.
+bool claims_path(const TargetDescription& target, std::size_t path) {
+    const bool to_client = path & 4, in6 = path & 2, out6 = path & 1;
+    const bool direction = to_client ? target.peer_to_client : target.client_to_peer;
     const auto family = [&](bool v6) { return v6 ? target.ipv6 : target.ipv4; };
     return direction && family(in6) && family(out6) && (in6 == out6 || target.across_families);
 }
@@ -224,11 +229,14 @@ class CheckJob {
             ++tally.classes[conformance];
             ++tally.classes_by_row[static_cast<std::size_t>(comparison_.reference.decision.reason)][conformance];
             const TargetDescription* target = options_.program.target.get();
-            if (target != nullptr && comparison_.reference.decision.verdict == Verdict::tx &&
-                claims_path(*target, frame, comparison_.reference)) {
-                ++tally.claimed_relayable;
-                if (comparison_.conformance->conformance == Conformance::not_offloaded) ++tally.claimed_not_offloaded;
-            }
+            if (target != nullptr && comparison_.reference.decision.verdict == Verdict::tx)
+                if (const std::size_t path = path_of(frame, comparison_.reference); claims_path(*target, path)) {
+                    const bool left = comparison_.conformance->conformance == Conformance::not_offloaded;
+                    ++tally.claimed_relayable;
+                    tally.claimed_not_offloaded += left;
+                    ++tally.paths[path].relayed;
+                    tally.paths[path].not_offloaded += left;
+                }
         }
         for (Variation variation : c.variations) ++tally.variation_hits[static_cast<std::size_t>(variation)];
         const auto classifying = Clock::now();
@@ -356,7 +364,17 @@ CheckTally& CheckTally::operator+=(const CheckTally& other) {
     for (const auto& [group, cases] : other.defect_groups) defect_groups[group] += cases;
     claimed_relayable += other.claimed_relayable;
     claimed_not_offloaded += other.claimed_not_offloaded;
+    for (std::size_t path = 0; path < claimable_paths; ++path) {
+        paths[path].relayed += other.paths[path].relayed;
+        paths[path].not_offloaded += other.paths[path].not_offloaded;
+    }
     return *this;
+}
+
+std::string path_name(std::size_t path) {
+    const auto family = [](bool v6) { return v6 ? "IPv6" : "IPv4"; };
+    return std::string(path & 4 ? "peer -> client, " : "client -> peer, ") + family(path & 2) + " -> " +
+           family(path & 1);
 }
 
 std::vector<Reason> CheckResult::uncovered_rows() const {
@@ -402,6 +420,11 @@ Result<CheckResult> run_check(const CheckOptions& options) {
     if (!result) return result;
     result->conformance = DifferentialEngine(options.program).judges_conformance();
     if (auto shrunk = shrink_defects(options, defects, *result); !shrunk) return shrunk.error();
+    if (options.description_hints) {
+        auto hints = byte_order_hints(options, *result);
+        if (!hints) return hints.error();
+        result->description_hints = std::move(hints).value();
+    }
     // The bare rate is of our program's ABI; a target's own loop is not measured.
     if (!options.program.target) {
         const std::uint64_t calls = std::min<std::uint64_t>(options.cases, 50000) + 1000;

@@ -28,6 +28,9 @@ struct CheckOptions {
     bool shrink = true;
     std::uint64_t max_shrink_runs = 20000;
     bool progress = false;  // a progress line on stderr
+    // A target left to user space on a path it claims: try its fields in
+    // the other byte order (description_hints.hpp).
+    bool description_hints = true;
     // One slice of a campaign split across machines: shard `shard` (from 0)
     // of `shards` runs the blocks whose number is `shard` modulo `shards`.
     // The shards of a run together run exactly its cases, and the failing
@@ -54,6 +57,16 @@ struct CheckFailure {
     std::string save_error;
 };
 
+// A path a target can claim to offload: a direction, and the families in
+// and out. Index: 4 * to the client + 2 * IPv6 in + IPv6 out.
+inline constexpr std::size_t claimable_paths = 8;
+std::string path_name(std::size_t path);  // "client -> peer, IPv4 -> IPv6"
+
+struct PathTally {
+    std::uint64_t relayed = 0;        // by the reference, on a path the target claims
+    std::uint64_t not_offloaded = 0;  // of those, left to user space by the target
+};
+
 // What a run counts, case by case: each job keeps one, and the run adds
 // them up.
 struct CheckTally {
@@ -75,6 +88,9 @@ struct CheckTally {
     // description that does not match the program.
     std::uint64_t claimed_relayable = 0;
     std::uint64_t claimed_not_offloaded = 0;
+    // The same per path: a mistake in one map's description leaves one
+    // direction or family without offloads while the others hide it.
+    std::array<PathTally, claimable_paths> paths{};
 
     CheckTally& operator+=(const CheckTally& other);
 };
@@ -92,6 +108,9 @@ struct CheckResult : CheckTally {
     bool conformance = false;
     std::vector<CheckFailure> defects;
     std::string counter_mismatch;  // empty when the BPF counters match the verdicts
+    // A target that offloads little on a path it claims: the description
+    // changes that would explain it (a field read in the other byte order).
+    std::vector<std::string> description_hints;
 
     double cases_per_second() const { return seconds > 0 ? static_cast<double>(cases_run) / seconds : 0; }
     // The bare BPF_PROG_TEST_RUN rate on this run's own frames: calls over

@@ -106,13 +106,30 @@ void print_classes(const CheckResult& result, bool strict_checksums) {
     if (result.claimed_relayable == 0) return;
     const std::uint64_t offloaded = result.claimed_relayable - result.claimed_not_offloaded;
     std::cout << "\non the paths the target claims, the relay relayed " << result.claimed_relayable
-              << " frames; the target offloaded " << offloaded << " of them\n";
-    // A key that reads the same in both byte orders (channel 0x4444) can
-    // still match a description with a byte-order mistake: warn below one
-    // in ten, not only at none.
-    if (offloaded * 10 < result.claimed_relayable)
-        std::cout << "warning: the target offloaded fewer than one in ten: do its description's offsets, byte "
-                     "orders and host addresses match the program?\n";
+              << " frames; the target offloaded " << offloaded << " of them:\n";
+    for (std::size_t path = 0; path < claimable_paths; ++path) {
+        const PathTally& tally = result.paths[path];
+        if (tally.relayed == 0) continue;
+        const std::uint64_t taken = tally.relayed - tally.not_offloaded;
+        std::cout << "  " << std::left << std::setw(32) << path_name(path) << std::right << std::setw(8) << taken
+                  << " of " << tally.relayed << "\n";
+    }
+    // Per path: a mistake in one map's description (one direction, one
+    // family) must not hide behind the paths that work. A key that reads
+    // the same in both byte orders (channel 0x4444) can still match a
+    // description with a byte-order mistake: warn below one in ten, not
+    // only at none.
+    for (std::size_t path = 0; path < claimable_paths; ++path) {
+        const PathTally& tally = result.paths[path];
+        const std::uint64_t taken = tally.relayed - tally.not_offloaded;
+        if (tally.relayed > 0 && taken * 10 < tally.relayed)
+            std::cout << "warning: on " << path_name(path) << " the target offloaded "
+                      << (taken == 0 ? std::string("none") : "fewer than one in ten (" + std::to_string(taken) + ")")
+                      << " of the " << tally.relayed
+                      << " frames the relay relayed: do its description's offsets, byte orders and host addresses "
+                         "match the program?\n";
+    }
+    for (const std::string& hint : result.description_hints) std::cout << "hint: " << hint << "\n";
 }
 
 nlohmann::json failure_json(const CheckFailure& failure) {
@@ -228,8 +245,15 @@ nlohmann::json result_json(const CheckOptions& options, const CheckResult& resul
         for (const CheckFailure& defect : result.defects) defects.push_back(failure_json(defect));
         document["classes"] = classes;
         document["defects"] = defects;
+        nlohmann::json per_path = nlohmann::json::object();
+        for (std::size_t path = 0; path < claimable_paths; ++path)
+            if (result.paths[path].relayed > 0)
+                per_path[path_name(path)] = {{"relayed_by_reference", result.paths[path].relayed},
+                                             {"not_offloaded", result.paths[path].not_offloaded}};
         document["claimed_paths"] = {{"relayed_by_reference", result.claimed_relayable},
-                                     {"not_offloaded", result.claimed_not_offloaded}};
+                                     {"not_offloaded", result.claimed_not_offloaded},
+                                     {"per_path", per_path}};
+        document["description_hints"] = result.description_hints;
     }
     return document;
 }

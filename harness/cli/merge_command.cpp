@@ -96,6 +96,7 @@ Status plausible(const nlohmann::json& report, const std::string& path) {
                                                "failure",
                                                "classes",
                                                "defect_groups",
+                                               "description_hints",
                                                "defects",
                                                "claimed_paths",
                                                "source_coverage",
@@ -163,6 +164,12 @@ void add_conformance(const nlohmann::json& shard, CheckResult& merged) {
     for (const auto& [group, cases] : groups.items()) merged.defect_groups[group] += cases.get<std::uint64_t>();
     merged.claimed_relayable += shard.at("claimed_paths").at("relayed_by_reference").get<std::uint64_t>();
     merged.claimed_not_offloaded += shard.at("claimed_paths").at("not_offloaded").get<std::uint64_t>();
+    const nlohmann::json per_path = shard.at("claimed_paths").value("per_path", nlohmann::json::object());
+    for (std::size_t path = 0; path < claimable_paths; ++path)
+        if (per_path.contains(path_name(path))) {
+            merged.paths[path].relayed += per_path[path_name(path)].at("relayed_by_reference").get<std::uint64_t>();
+            merged.paths[path].not_offloaded += per_path[path_name(path)].at("not_offloaded").get<std::uint64_t>();
+        }
     for (const nlohmann::json& defect : shard.at("defects")) {
         std::optional<CheckFailure> found = failure_of(defect);
         if (!found) continue;
