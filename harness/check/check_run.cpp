@@ -88,21 +88,6 @@ std::string check_counters(DifferentialEngine& engine, const TallyByConfig& xdp_
     return mismatch;
 }
 
-// The path the reference relayed this frame on (claimable_paths' index).
-std::size_t path_of(Bytes input, const EngineOutcome& reference) {
-    const auto ipv6 = [](Bytes frame) { return layout::ethertype_of(frame) == layout::ethertype_ipv6 ? 1u : 0u; };
-    const std::size_t to_client = reference.decision.reason == Reason::relayed ? 0 : 1;
-    return 4 * to_client + 2 * ipv6(input) + ipv6(reference.output);
-}
-
-// Whether the target's description claims that path.
-bool claims_path(const TargetDescription& target, std::size_t path) {
-    const bool to_client = path & 4, in6 = path & 2, out6 = path & 1;
-    const bool direction = to_client ? target.peer_to_client : target.client_to_peer;
-    const auto family = [&](bool v6) { return v6 ? target.ipv6 : target.ipv4; };
-    return direction && family(in6) && family(out6) && (in6 == out6 || target.across_families);
-}
-
 // One job: the blocks job, job + jobs, job + 2 jobs, ... Every block of a
 // configuration runs on the job's one program for it: an isolated block
 // writes each case's exact table, and the next shared block puts the
@@ -375,6 +360,19 @@ std::string path_name(std::size_t path) {
     const auto family = [](bool v6) { return v6 ? "IPv6" : "IPv4"; };
     return std::string(path & 4 ? "peer -> client, " : "client -> peer, ") + family(path & 2) + " -> " +
            family(path & 1);
+}
+
+std::size_t path_of(Bytes input, const EngineOutcome& reference) {
+    const auto ipv6 = [](Bytes frame) { return layout::ethertype_of(frame) == layout::ethertype_ipv6 ? 1u : 0u; };
+    const std::size_t to_client = reference.decision.reason == Reason::relayed ? 0 : 1;
+    return 4 * to_client + 2 * ipv6(input) + ipv6(reference.output);
+}
+
+bool claims_path(const TargetDescription& target, std::size_t path) {
+    const bool to_client = path & 4, in6 = path & 2, out6 = path & 1;
+    const bool direction = to_client ? target.peer_to_client : target.client_to_peer;
+    const auto family = [&](bool v6) { return v6 ? target.ipv6 : target.ipv4; };
+    return direction && family(in6) && family(out6) && (in6 == out6 || target.across_families);
 }
 
 std::vector<Reason> CheckResult::uncovered_rows() const {

@@ -61,6 +61,10 @@ struct CheckFailure {
 // and out. Index: 4 * to the client + 2 * IPv6 in + IPv6 out.
 inline constexpr std::size_t claimable_paths = 8;
 std::string path_name(std::size_t path);  // "client -> peer, IPv4 -> IPv6"
+// The path the reference relayed `input` on.
+std::size_t path_of(Bytes input, const EngineOutcome& reference);
+// Whether the target's description claims it.
+bool claims_path(const TargetDescription& target, std::size_t path);
 
 struct PathTally {
     std::uint64_t relayed = 0;        // by the reference, on a path the target claims

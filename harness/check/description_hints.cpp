@@ -65,37 +65,44 @@ std::vector<std::size_t> paths_left_to_user_space(const CheckTally& tally) {
     return left;
 }
 
-Result<std::vector<std::string>> byte_order_hints(const CheckOptions& options, const CheckResult& result) {
-    std::vector<std::string> hints;
-    const std::vector<std::size_t> paths = paths_left_to_user_space(result);
-    if (!options.program.target || paths.empty()) return hints;
-    const TargetDescription& description = *options.program.target;
-    const std::string scratch =
-        (std::filesystem::temp_directory_path() / ("xdpturn-hints-" + std::to_string(getpid()))).string();
+Status for_each_flipped_field(const TargetDescription& description, const FlippedField& visit) {
     for (auto maps : {&TargetDescription::config_maps, &TargetDescription::binding_maps})
         for (std::size_t e = 0; e < (description.*maps).size(); ++e)
             for (bool key : {true, false}) {
-                const auto& fields = key ? (description.*maps)[e].key : (description.*maps)[e].value;
+                const EntryLayout& entry = (description.*maps)[e];
+                const auto& fields = key ? entry.key : entry.value;
                 for (std::size_t f = 0; f < fields.size(); ++f) {
                     if (fields[f].source == FieldSource::constant || fields[f].size < 2) continue;
                     TargetDescription changed = description;
                     auto& field = (key ? (changed.*maps)[e].key : (changed.*maps)[e].value)[f];
                     field.order = field.order == ByteOrder::network ? ByteOrder::host : ByteOrder::network;
-                    auto tried = trial(options, changed, paths, scratch);
-                    if (!tried) {
-                        std::filesystem::remove_all(scratch);
-                        return tried.error();
-                    }
-                    if (tried->relayed > 0 && tried->taken * 2 >= tried->relayed)
-                        hints.push_back(field_place((description.*maps)[e], key, fields[f]) + " read in " +
-                                        (field.order == ByteOrder::host ? "host" : "network") +
-                                        " byte order, the target offloads " + std::to_string(tried->taken) + " of " +
-                                        std::to_string(tried->relayed) +
-                                        " frames on those paths (a 640-case run): the description's byte order "
-                                        "for it is likely wrong");
+                    const char* order = field.order == ByteOrder::host ? "host" : "network";
+                    if (auto visited = visit(changed, field_place(entry, key, fields[f]), order); !visited)
+                        return visited;
                 }
             }
+    return ok_status();
+}
+
+Result<std::vector<std::string>> byte_order_hints(const CheckOptions& options, const CheckResult& result) {
+    std::vector<std::string> hints;
+    const std::vector<std::size_t> paths = paths_left_to_user_space(result);
+    if (!options.program.target || paths.empty()) return hints;
+    const std::string scratch =
+        (std::filesystem::temp_directory_path() / ("xdpturn-hints-" + std::to_string(getpid()))).string();
+    const Status tried_all = for_each_flipped_field(
+        *options.program.target, [&](const TargetDescription& changed, const std::string& place, const char* order) {
+            auto tried = trial(options, changed, paths, scratch);
+            if (!tried) return Status{tried.error()};
+            if (tried->relayed > 0 && tried->taken * 2 >= tried->relayed)
+                hints.push_back(place + " read in " + order + " byte order, the target offloads " +
+                                std::to_string(tried->taken) + " of " + std::to_string(tried->relayed) +
+                                " frames on those paths (a 640-case run): the description's byte order for it is "
+                                "likely wrong");
+            return ok_status();
+        });
     std::filesystem::remove_all(scratch);
+    if (!tried_all) return tried_all.error();
     return hints;
 }
 

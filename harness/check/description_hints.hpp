@@ -5,6 +5,7 @@
 // offload most of that path: the description's likely mistake, named.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -20,5 +21,14 @@ std::vector<std::size_t> paths_left_to_user_space(const CheckTally& tally);
 // least half of those paths' frames. Empty when no path is left, or no
 // field explains it.
 Result<std::vector<std::string>> byte_order_hints(const CheckOptions& options, const CheckResult& result);
+
+// Each multi-byte field of the description's maps (configuration and
+// binding maps, keys and values; constants left out) read in the other
+// byte order: the changed description, where the field sits
+// ("tiny_channels key client.port (offset 2, 2 bytes)") and the order now
+// read. Stops at the first error `visit` returns.
+using FlippedField =
+    std::function<Status(const TargetDescription& changed, const std::string& place, const char* order)>;
+Status for_each_flipped_field(const TargetDescription& description, const FlippedField& visit);
 
 }  // namespace xdpturn

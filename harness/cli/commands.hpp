@@ -24,5 +24,6 @@ int probe_command(int argc, char** argv);
 int verify_command(int argc, char** argv);
 int replay_command(int argc, char** argv);
 int relay_command(int argc, char** argv);
+int target_command(int argc, char** argv);
 
 }  // namespace xdpturn::cli

@@ -37,6 +37,8 @@ void print_usage(std::ostream& out) {
            "  verify   load every program of BPF objects; the verifier's verdict and\n"
            "           instructions processed and states per program\n"
            "  kernels  the report of a ci/kernels run: one row per kernel\n"
+           "  target   check DESCRIPTION.json: load a program that is not ours through its\n"
+           "           description and send one frame down each path it claims\n"
            "\n"
            "Run 'xdpturn COMMAND --help' for a command's options, 'xdpturn --version'\n"
            "for the release and the libbpf and kernel it runs on.\n"
@@ -76,6 +78,7 @@ int main(int argc, char** argv) {
     if (command == "probe") return xdpturn::cli::probe_command(argc - 1, argv + 1);
     if (command == "verify") return xdpturn::cli::verify_command(argc - 1, argv + 1);
     if (command == "kernels") return xdpturn::cli::kernels_command(argc - 1, argv + 1);
+    if (command == "target") return xdpturn::cli::target_command(argc - 1, argv + 1);
     std::cerr << "xdpturn: unknown command '" << command << "'\n\n";
     print_usage(std::cerr);
     return xdpturn::cli::exit_usage;
