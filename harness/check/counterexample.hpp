@@ -1,7 +1,8 @@
 // Saves a failing generated case so that it can be looked at and replayed:
 // a pcap with the input frame (or the frames of a failing sequence), the
-// reference output and the XDP output, and a JSON file with the
-// configuration, the binding table and the seed.
+// reference output and the XDP output, the same as pcapng with a comment
+// on each frame (which it is, the verdicts, the fields that differ), and a
+// JSON file with the configuration, the binding table and the seed.
 // `xdpturn replay STEM.pcap --bindings STEM.json` reproduces the failure.
 #pragma once
 
@@ -16,6 +17,7 @@ namespace xdpturn {
 struct CounterexamplePaths {
     std::string pcap;
     std::string json;
+    std::string pcapng;  // the same frames, each with a comment saying what it is and what went wrong
 };
 
 struct CounterexampleOrigin {

@@ -141,7 +141,8 @@ nlohmann::json failure_json(const CheckFailure& failure) {
                            {"frames", failure.frames},
                            {"shrink_runs", failure.shrink_runs},
                            {"pcap", failure.saved ? failure.saved->pcap : ""},
-                           {"bindings", failure.saved ? failure.saved->json : ""}};
+                           {"bindings", failure.saved ? failure.saved->json : ""},
+                           {"pcapng", failure.saved ? failure.saved->pcapng : ""}};
     if (!failure.group.empty()) json["group"] = failure.group;
     return json;
 }
@@ -293,6 +294,8 @@ void print_failure(const CheckOptions& options, const CheckFailure& failure, con
     std::cout << failure.shown_case << failure.details << "\n";
     if (failure.saved)
         std::cout << "counterexample: " << failure.saved->pcap << "\n                " << failure.saved->json
+                  << "\n                " << failure.saved->pcapng
+                  << " (each frame with a comment: Wireshark's packet comments)"
                   << "\nreproduce: xdpturn replay " << failure.saved->pcap << " --bindings " << failure.saved->json
                   << replay_options << "\n";
     else

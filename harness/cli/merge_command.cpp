@@ -143,7 +143,8 @@ std::optional<CheckFailure> failure_of(const nlohmann::json& failure) {
     found.group = failure.value("group", std::string{});
     if (!failure.at("pcap").get<std::string>().empty())
         found.saved =
-            CounterexamplePaths{failure.at("pcap").get<std::string>(), failure.at("bindings").get<std::string>()};
+            CounterexamplePaths{failure.at("pcap").get<std::string>(), failure.at("bindings").get<std::string>(),
+                                failure.value("pcapng", std::string{})};
     return found;
 }
 

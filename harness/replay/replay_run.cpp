@@ -14,6 +14,7 @@
 
 #include "harness/io/decision_json.hpp"
 #include "harness/io/pcap_out.hpp"
+#include "harness/io/pcapng_out.hpp"
 #include "harness/replay/capture_oracle.hpp"
 #include "harness/replay/live_verifier.hpp"
 #include "harness/replay/replay_input.hpp"
@@ -64,6 +65,8 @@ class ReplayRun {
         for (std::optional<PcapWriter>* writer : {&out_, &mismatches_})
             if (*writer)
                 if (auto closed = (*writer)->close(); !closed) return closed.error();
+        if (commented_mismatches_)
+            if (auto closed = commented_mismatches_->close(); !closed) return closed.error();
         if (options_.progress) std::cerr << "\r" << std::string(90, ' ') << "\r";
         result_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         result_.cost = pipeline.cost();
@@ -73,8 +76,14 @@ class ReplayRun {
 
   private:
     Status open_outputs() {
+        // Mismatches named .pcapng: each frame with a comment saying what it is.
+        if (options_.mismatches_path.ends_with(".pcapng")) {
+            auto created = PcapngWriter::create(options_.mismatches_path);
+            if (!created) return created.error();
+            commented_mismatches_.emplace(std::move(created).value());
+        }
         for (auto [path, writer] : {std::pair{&options_.out_path, &out_}, {&options_.mismatches_path, &mismatches_}}) {
-            if (path->empty()) continue;
+            if (path->empty() || (writer == &mismatches_ && commented_mismatches_)) continue;
             auto created = PcapWriter::create(*path);
             if (!created) return created.error();
             writer->emplace(std::move(created).value());
@@ -193,8 +202,25 @@ class ReplayRun {
         if (mismatches_)
             for (const auto* bytes : {&frame.bytes, &frame.reference_output, &frame.xdp_output})
                 keep_first_error(mismatches_->write(*bytes));
+        if (commented_mismatches_) write_commented(frame, path);
         if (result_.first_disagreements.size() < options_.keep_disagreements)
             result_.first_disagreements.push_back({path, frame.index, frame.diff});
+    }
+
+    // A disagreement's three frames, each saying what it is and why.
+    void write_commented(const ReplayFrame& frame, const std::string& path) {
+        const std::string where = path + " frame " + std::to_string(frame.index);
+        std::string program = std::string(name(frame.xdp.verdict));
+        if (frame.xdp_reason_known) program = to_string(frame.xdp);
+        if (frame.conformance) program += ", " + std::string(name(*frame.conformance));
+        keep_first_error(commented_mismatches_->write(
+            frame.bytes, "input: " + where + "; reference " + to_string(frame.reference) + ", program " + program));
+        if (!frame.reference_output.empty())
+            keep_first_error(commented_mismatches_->write(
+                frame.reference_output, "reference output of " + where + ": " + to_string(frame.reference)));
+        if (!frame.xdp_output.empty())
+            keep_first_error(commented_mismatches_->write(
+                frame.xdp_output, "program output of " + where + ": " + program + "\n" + frame.diff));
     }
 
     void finish_result() {
@@ -222,6 +248,7 @@ class ReplayRun {
     std::vector<LiveOutcome> settled_;
     ReplayInput::Sink sink_;
     std::optional<PcapWriter> out_, mismatches_;
+    std::optional<PcapngWriter> commented_mismatches_;
     std::ofstream per_packet_;
     std::string write_error_;
     std::chrono::steady_clock::time_point started_;
