@@ -393,10 +393,10 @@ std::vector<Boundary> CheckResult::uncovered_boundaries() const {
 }
 
 // Shrinks and saves the first case of every defect group. The first group
-// of each class shrinks fully; the others within a few hundred runs (a
+// of each class shrinks fully; the others within a hundred runs (a
 // target with many groups would otherwise spend most of its run shrinking).
 Status shrink_defects(const CheckOptions& options, const FirstDefects& defects, CheckResult& result) {
-    constexpr std::uint64_t further_group_runs = 500;
+    constexpr std::uint64_t further_group_runs = 100;
     CheckOptions further = options;
     further.max_shrink_runs = std::min(options.max_shrink_runs, further_group_runs);
     std::set<Conformance> shrunk;
