@@ -198,10 +198,9 @@ int report_conformance(const CasesRun& run, const ProgramSource& source, const C
         suite.cases.push_back(junit_case);
         json_cases.push_back(std::move(entry));
     }
-    nlohmann::json classes = nlohmann::json::object();
+    const nlohmann::json classes = classes_json(run.classes);
     std::cout << "\n";
     for (std::size_t i = 0; i < conformance_count; ++i) {
-        classes[std::string(name(static_cast<Conformance>(i)))] = run.classes[i];
         if (run.classes[i] > 0)
             std::cout << std::setw(28) << name(static_cast<Conformance>(i)) << run.classes[i] << "\n";
     }

@@ -7,6 +7,7 @@
 
 #include "harness/check/properties.hpp"
 #include "harness/cli/commands.hpp"
+#include "harness/cli/options.hpp"
 #include "harness/foreign/target_description.hpp"
 
 namespace xdpturn::cli {
@@ -180,14 +181,6 @@ nlohmann::json time_per_case_json(const CheckResult& result, unsigned jobs) {
     nlohmann::json phases = nlohmann::json::object();
     for (const auto& [phase, ns] : time_per_case(result, jobs)) phases[phase] = ns;
     return phases;
-}
-
-// Every class by name, with its count.
-nlohmann::json classes_json(const ConformanceTally& classes) {
-    nlohmann::json json = nlohmann::json::object();
-    for (std::size_t i = 0; i < conformance_count; ++i)
-        json[std::string(name(static_cast<Conformance>(i)))] = classes[i];
-    return json;
 }
 
 nlohmann::json result_json(const CheckOptions& options, const CheckResult& result) {

@@ -46,6 +46,13 @@ bool outputs_are_safe(const std::string& command, const FileRoles& roles) {
     return true;
 }
 
+nlohmann::json classes_json(const ConformanceTally& classes) {
+    nlohmann::json json = nlohmann::json::object();
+    for (std::size_t i = 0; i < conformance_count; ++i)
+        json[std::string(name(static_cast<Conformance>(i)))] = classes[i];
+    return json;
+}
+
 bool write_report(const std::string& command, const std::string& path, const nlohmann::json& document) {
     // Every report names its schema, so a reader can tell which it has.
     nlohmann::json named = document;

@@ -8,6 +8,7 @@
 #include <string>
 #include <utility>
 
+#include "harness/compare/conformance.hpp"
 #include "harness/compare/program_source.hpp"
 #include "harness/io/junit.hpp"
 #include "harness/io/output_files.hpp"
@@ -53,5 +54,8 @@ bool write_junit_report(const std::string& command, const std::string& path, con
 bool outputs_are_safe(const std::string& command, const FileRoles& roles);
 
 bool write_report(const std::string& command, const std::string& path, const nlohmann::json& document);
+
+// Every conformance class by name, with its count: the reports' "classes".
+nlohmann::json classes_json(const ConformanceTally& classes);
 
 }  // namespace xdpturn::cli

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "harness/cli/commands.hpp"
+#include "harness/cli/options.hpp"
 #include "harness/io/bindings_json.hpp"
 
 namespace xdpturn::cli {
@@ -121,9 +122,7 @@ nlohmann::json replay_report(const ReplayOptions& options, const ReplayResult& r
     for (const LinkTypeSeen& seen : result.link_types)
         link_types.push_back(
             {{"capture", seen.capture}, {"link_type", seen.link_type}, {"synthesised", seen.synthesised}});
-    nlohmann::json classes = nlohmann::json::object();
-    for (std::size_t i = 0; result.conformance && i < conformance_count; ++i)
-        classes[std::string(name(static_cast<Conformance>(i)))] = result.classes[i];
+    const nlohmann::json classes = result.conformance ? classes_json(result.classes) : nlohmann::json::object();
     nlohmann::json document = {{"captures", options.captures},
                                {"oracle", result.conformance ? "conformance" : "exact"},
                                {"classes", classes},
