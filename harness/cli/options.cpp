@@ -93,7 +93,10 @@ Result<ProgramSource> program_source(const ProgramFlags& flags) {
         return Error{"--oracle must be \"exact\" or \"conformance\""};
     source.conformance = flags.oracle == "conformance";
     source.strict_checksums = flags.strict_checksums;
-    if (flags.target.empty()) return source;
+    if (flags.target.empty()) {
+        if (!flags.wildcards.empty()) return Error{"--wildcards applies to a --target only"};
+        return source;
+    }
     auto description = read_target_description(flags.target);
     if (!description) return description.error();
     if (flags.oracle == "exact" && !description->has_reasons())
@@ -101,6 +104,13 @@ Result<ProgramSource> program_source(const ProgramFlags& flags) {
                      " keeps none (its description has no \"reasons\")"};
     if (!source.object_path && !description->object)
         return Error{flags.target + " names no object; give it with --object FILE.bpf.o"};
+    if (!flags.wildcards.empty()) {
+        const auto form = parse_wildcard_form(flags.wildcards);
+        if (!form) return Error{"--wildcards must be \"mixed\", \"address\" or \"any\""};
+        if (!description->has_wildcards())
+            return Error{"--wildcards: " + description->name + "'s description marks no field as a wildcard"};
+        description->wildcard_form = *form;
+    }
     source.target_name = description->name;
     if (description->object)
         source.target_object = std::filesystem::path(*description->object).lexically_normal().string();
@@ -119,7 +129,10 @@ void add_program_options(po::options_description& options, ProgramFlags& flags) 
         "default: exact for our program, conformance for a target without our reasons")(
         "strict-checksums", po::bool_switch(&flags.strict_checksums),
         "under the conformance oracle, count an IPv4 datagram sent without the UDP checksum the relay "
-        "sends (forwarded_without_checksum, legal by RFC 768) as a defect");
+        "sends (forwarded_without_checksum, legal by RFC 768) as a defect")(
+        "wildcards", po::value(&flags.wildcards),
+        "for a target with wildcard fields: which bindings hold the any-address there: mixed (those with an "
+        "odd channel number, the default), address (none) or any (all)");
 }
 
 }  // namespace xdpturn::cli

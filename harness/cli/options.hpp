@@ -25,13 +25,14 @@ std::optional<boost::program_options::variables_map> parse_options(
 // "K/N" with 1 <= K <= N <= 4096, as (K - 1, N): one slice of a campaign.
 Result<std::pair<std::uint64_t, std::uint64_t>> parse_shard(const std::string& text);
 
-// The --object, --target, --oracle and --strict-checksums options every
+// The --object, --target, --oracle, --strict-checksums and --wildcards options every
 // verifying command takes.
 struct ProgramFlags {
     std::string object;
     std::string target;
     std::string oracle;
     bool strict_checksums = false;
+    std::string wildcards;  // a target's wildcard form: mixed (default), address, any
 };
 
 // The program a command verifies: the built-in program, an object

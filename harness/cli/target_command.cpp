@@ -103,6 +103,46 @@ Status print_byte_order_hints(const ProgramSource& source, const std::vector<Can
                                   });
 }
 
+// The description in each form its wildcards can be written in (one form
+// when it has none, or when --wildcards chose one), with a label for it.
+std::vector<std::pair<std::string, ProgramSource>> wildcard_forms(const ProgramSource& source) {
+    const TargetDescription& target = *source.target;
+    if (!target.has_wildcards() || target.wildcard_form != WildcardForm::mixed) return {{"", source}};
+    std::vector<std::pair<std::string, ProgramSource>> forms;
+    for (WildcardForm form : {WildcardForm::address, WildcardForm::any}) {
+        TargetDescription written = target;
+        written.wildcard_form = form;
+        ProgramSource trial = source;
+        trial.target = std::make_shared<const TargetDescription>(std::move(written));
+        forms.emplace_back(form == WildcardForm::any ? " [wildcards: any-address]" : " [wildcards: address]",
+                           std::move(trial));
+    }
+    return forms;
+}
+
+// Sends each canary in one form; false when a send could not be made.
+bool send_canaries(const ProgramSource& source, const std::string& label, const std::vector<Canary>& paths,
+                   std::vector<Canary>& left, bool& all_conform) {
+    DifferentialEngine engine(source);
+    for (const Canary& canary : paths) {
+        auto outcome = send(engine, *canary.fixed);
+        if (!outcome) {
+            std::cerr << "xdpturn target check: " << canary.fixed->name << ": " << outcome.error().message << "\n";
+            return false;
+        }
+        const bool any_address = label.ends_with("any-address]");
+        std::cout << std::left << std::setw(32) << path_name(canary.path)
+                  << (outcome->offloaded ? "offloaded     " : "NOT OFFLOADED ") << outcome->what << "  ("
+                  << canary.fixed->name << ")" << label << "\n";
+        if (!outcome->offloaded && any_address)
+            std::cout << "  hint: with the any-address in its wildcard fields the program does not take the frame: "
+                         "does it fall back to 0.0.0.0 or :: there, or is a \"wildcard\" marked where it does not?\n";
+        if (!outcome->offloaded && !any_address) left.push_back(canary);
+        all_conform = all_conform && outcome->offloaded && outcome->conforms;
+    }
+    return true;
+}
+
 int check_target(const ProgramSource& source) {
     std::cout << "target " << source.describe() << "\n";
     DifferentialEngine engine(source);
@@ -119,18 +159,8 @@ int check_target(const ProgramSource& source) {
     std::cout << "loaded: every map and field of the description fits the object\n\n";
     std::vector<Canary> left;
     bool all_conform = true;
-    for (const Canary& canary : paths) {
-        auto outcome = send(engine, *canary.fixed);
-        if (!outcome) {
-            std::cerr << "xdpturn target check: " << canary.fixed->name << ": " << outcome.error().message << "\n";
-            return exit_usage;
-        }
-        std::cout << std::left << std::setw(32) << path_name(canary.path)
-                  << (outcome->offloaded ? "offloaded     " : "NOT OFFLOADED ") << outcome->what << "  ("
-                  << canary.fixed->name << ")\n";
-        if (!outcome->offloaded) left.push_back(canary);
-        all_conform = all_conform && outcome->offloaded && outcome->conforms;
-    }
+    for (const auto& [label, form] : wildcard_forms(source))
+        if (!send_canaries(form, label, paths, left, all_conform)) return exit_usage;
     if (!left.empty()) {
         std::cout << "\n"
                   << left.size() << " claimed path(s) left to user space; trying each field in the other "
@@ -156,7 +186,10 @@ int target_command(int argc, char** argv) {
         "claimed path\n\noptions");
     ProgramFlags program;
     options.add_options()("help,h", "show this help")("object", po::value(&program.object),
-                                                      "the target's object, instead of the one its description names");
+                                                      "the target's object, instead of the one its description names")(
+        "wildcards", po::value(&program.wildcards),
+        "with wildcard fields: send the canaries with the address there (address), the any-address (any), or "
+        "both (mixed, the default)");
     po::options_description hidden;
     std::vector<std::string> words;
     hidden.add_options()("word", po::value(&words));
@@ -168,7 +201,8 @@ int target_command(int argc, char** argv) {
         std::cout << "usage: xdpturn target check DESCRIPTION.json [--object FILE.bpf.o]\n\n"
                   << options
                   << "\nPer claimed path (direction, family in, family out): offloaded or not, and for a path\n"
-                     "left to user space the fields whose other byte order would offload it.\n"
+                     "left to user space the fields whose other byte order would offload it. A description\n"
+                     "with wildcard fields sends each canary twice: with the address and with the any-address.\n"
                      "Exit status: 0 every claimed path offloads its canary as the relay sends it, 1 one\n"
                      "does not (or the object does not load through the description), 2 usage error.\n";
         return exit_equal;

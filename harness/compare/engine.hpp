@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -85,6 +86,12 @@ class EngineUnderTest {
     // CPU from here on is reproducible. Engines that keep nothing do nothing.
     virtual Status reset_state() { return ok_status(); }
     virtual EngineCost cost() const = 0;
+    // The frame the reference must decide, when it is not the frame itself:
+    // a target whose key holds a wildcard takes a frame sent to any address
+    // as sent to the binding's.
+    virtual std::optional<std::vector<std::uint8_t>> as_the_reference_takes(Bytes /*frame*/) const {
+        return std::nullopt;
+    }
 };
 
 // Makes the engine for one configuration (configuration is fixed for an

@@ -6,6 +6,8 @@
 #include <cerrno>
 #include <chrono>
 
+#include "harness/frames/layout.hpp"
+#include "harness/frames/sent_to.hpp"
 #include "harness/xdp/kernel_facts.hpp"
 #include "harness/xdp/prog_test_run.hpp"
 
@@ -102,6 +104,18 @@ Status TargetEngine::set_table(const BindingTable& table) {
 Status TargetEngine::replace_layer(const BindingTable& previous, const BindingTable& next) {
     if (auto removed = remove_missing(previous, next); !removed) return removed;
     return overlay(next);
+}
+
+std::optional<std::vector<std::uint8_t>> TargetEngine::as_the_reference_takes(Bytes frame) const {
+    const TargetDescription& target = description();
+    const FrameLayout at = layout_of(frame);
+    if (frame.size() < at.udp_at + 4) return std::nullopt;
+    // The TURN port is the client's side, keyed by the server address; any
+    // other is a peer's, keyed by the relay address.
+    const bool to_server = load_be16(frame, at.udp_at + 2) == config_.turn_port;
+    if (!target.keys_by_wildcard(to_server ? FieldSource::server_address : FieldSource::relay_address))
+        return std::nullopt;
+    return sent_to(frame, program_.host().of(at.ipv6));
 }
 
 Status TargetEngine::run(Bytes frame, EngineOutcome& outcome) {

@@ -28,6 +28,9 @@ class TargetEngine final : public EngineUnderTest {
     Result<ReasonTally> counters() const override { return program_.read_counters(); }
     Status reset_state() override { return program_.reset_state(); }
     EngineCost cost() const override;
+    // A frame to an address other than the host's, on a path whose key
+    // holds a wildcard: as sent to the host's address.
+    std::optional<std::vector<std::uint8_t>> as_the_reference_takes(Bytes frame) const override;
 
     const TargetDescription& description() const { return program_.description(); }
     // The FIB namespace, for targets that forward with bpf_fib_lookup.

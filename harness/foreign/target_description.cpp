@@ -106,7 +106,7 @@ Status check_size(const FieldLayout& field, const std::string& where) {
 
 Result<FieldLayout> parse_field(const Json& entry, const std::string& where) {
     if (!entry.is_object()) return Error{where + ": must be an object"};
-    if (auto known = only_members(entry, {"offset", "size", "order", "field", "constant"}, where); !known)
+    if (auto known = only_members(entry, {"offset", "size", "order", "field", "constant", "wildcard"}, where); !known)
         return known.error();
     FieldLayout field;
     auto offset = size_member(entry, "offset", where);
@@ -127,6 +127,8 @@ Result<FieldLayout> parse_field(const Json& entry, const std::string& where) {
     if ((source == entry.end()) == (constant == entry.end()))
         return Error{where + ": give exactly one of \"field\" and \"constant\""};
     if (constant != entry.end()) {
+        if (entry.contains("wildcard"))
+            return Error{where + ": a constant cannot be a wildcard; only server.address and relay.address can"};
         auto bytes = constant_bytes(*constant, field, where);
         if (!bytes) return bytes.error();
         field.constant = std::move(bytes).value();
@@ -138,6 +140,16 @@ Result<FieldLayout> parse_field(const Json& entry, const std::string& where) {
     if (known == field_names.end()) return Error{where + ": unknown field \"" + source->get<std::string>() + "\""};
     field.source = known->second;
     if (auto sized = check_size(field, where); !sized) return sized.error();
+    if (auto wildcard = entry.find("wildcard"); wildcard != entry.end()) {
+        if (!wildcard->is_boolean()) return Error{where + ": \"wildcard\" must be true or false"};
+        field.wildcard = wildcard->get<bool>();
+        const bool local_address =
+            field.source == FieldSource::server_address || field.source == FieldSource::relay_address;
+        if (field.wildcard && !local_address)
+            return Error{where +
+                         ": only server.address and relay.address can be a wildcard (the relay's own "
+                         "addresses, which a control plane bound to the any-address does not know)"};
+    }
     return field;
 }
 
@@ -170,8 +182,16 @@ Result<std::vector<EntryLayout>> parse_entries(const Json& document, const char*
         const std::string where = std::string(member) + "[" + std::to_string(i) + "]";
         const Json& entry = (*list)[i];
         if (!entry.is_object()) return Error{where + ": must be an object"};
-        if (auto known = only_members(entry, {"map", "key", "value"}, where); !known) return known.error();
+        // Only a configuration map may be absent from some versions: a
+        // program without its binding maps relays nothing.
+        const Status known = binding ? only_members(entry, {"map", "key", "value"}, where)
+                                     : only_members(entry, {"map", "key", "value", "optional"}, where);
+        if (!known) return known.error();
         EntryLayout layout;
+        if (const auto optional = entry.find("optional"); optional != entry.end()) {
+            if (!optional->is_boolean()) return Error{where + ": \"optional\" must be true or false"};
+            layout.optional = optional->get<bool>();
+        }
         auto map = string_member(entry, "map", where);
         if (!map) return map.error();
         layout.map = *map;
@@ -313,6 +333,36 @@ std::string_view name(FieldSource source) {
     for (const auto& [text, value] : field_names)
         if (value == source) return text;
     return "constant";
+}
+
+bool TargetDescription::has_wildcards() const {
+    for (const EntryLayout& map : binding_maps)
+        for (const auto* fields : {&map.key, &map.value})
+            for (const FieldLayout& field : *fields)
+                if (field.wildcard) return true;
+    return false;
+}
+
+bool TargetDescription::keys_by_wildcard(FieldSource source) const {
+    for (const EntryLayout& map : binding_maps)
+        for (const FieldLayout& field : map.key)
+            if (field.wildcard && field.source == source) return true;
+    return false;
+}
+
+std::string_view name(WildcardForm form) {
+    switch (form) {
+        case WildcardForm::mixed: return "mixed";
+        case WildcardForm::address: return "address";
+        case WildcardForm::any: return "any";
+    }
+    return "?";
+}
+
+std::optional<WildcardForm> parse_wildcard_form(std::string_view text) {
+    for (WildcardForm form : {WildcardForm::mixed, WildcardForm::address, WildcardForm::any})
+        if (name(form) == text) return form;
+    return std::nullopt;
 }
 
 std::string_view name(Forwarding forwarding) {

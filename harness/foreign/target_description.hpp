@@ -56,12 +56,22 @@ struct FieldLayout {
     std::size_t size = 0;
     ByteOrder order = ByteOrder::network;
     std::vector<std::uint8_t> constant;  // source == constant: exactly `size` bytes
+    // server.address or relay.address that a control plane bound to the
+    // any-address writes as 0.0.0.0 or :: (pion's listener on 0.0.0.0): in
+    // a key the program falls back to it, in a value the program fills the
+    // address itself. xdpturn writes it so for some bindings
+    // (written_as_any_address) and as the address for the rest.
+    bool wildcard = false;
 };
 
 // One map entry: its key and value, field by field; bytes no field names
 // are zero.
 struct EntryLayout {
     std::string map;
+    // A configuration map that some versions of the program lack (pion's
+    // interface-address map came late): skipped where the object has no
+    // such map, written where it has.
+    bool optional = false;
     std::vector<FieldLayout> key;
     std::vector<FieldLayout> value;
 };
@@ -77,6 +87,13 @@ enum class Forwarding {
     tx,            // XDP_TX, MACs swapped
     fib_redirect,  // bpf_fib_lookup, then XDP_REDIRECT with the neighbour's MACs
     pass,          // XDP_PASS of the rewritten frame: the stack routes it
+};
+
+// Which bindings have their wildcard fields written as the any-address.
+enum class WildcardForm {
+    mixed,    // those with an odd channel number: a run meets both forms
+    address,  // none: a control plane that knows its addresses
+    any,      // all: a control plane bound to the any-address
 };
 
 struct TargetDescription {
@@ -102,6 +119,15 @@ struct TargetDescription {
     std::vector<EntryLayout> binding_maps;  // one entry each per binding
 
     bool has_reasons() const { return reason_variable.has_value(); }
+    WildcardForm wildcard_form = WildcardForm::mixed;  // --wildcards
+
+    bool has_wildcards() const;
+    // Whether this binding's wildcard fields hold the any-address.
+    bool written_as_any_address(const BindingKey& key) const {
+        return wildcard_form == WildcardForm::any || (wildcard_form == WildcardForm::mixed && (key.channel & 1U) != 0);
+    }
+    // Whether a binding map's key holds `source` as a wildcard.
+    bool keys_by_wildcard(FieldSource source) const;
 };
 
 Result<TargetDescription> parse_target_description(const nlohmann::json& document, const std::string& path);
@@ -109,5 +135,7 @@ Result<TargetDescription> read_target_description(const std::string& path);
 
 std::string_view name(FieldSource source);
 std::string_view name(Forwarding forwarding);
+std::string_view name(WildcardForm form);
+std::optional<WildcardForm> parse_wildcard_form(std::string_view text);
 
 }  // namespace xdpturn

@@ -59,9 +59,11 @@ bool encode_field(const FieldLayout& field, const FieldValues& values, std::vect
         return true;
     }
     // A relay address the configuration lacks: all zero, as our own
-    // program's .rodata has it.
+    // program's .rodata has it. A wildcard written as the any-address: the
+    // same bytes, whichever family.
     const bool absent = (field.source == FieldSource::relay_ipv4 && !values.config->relay_ipv4) ||
-                        (field.source == FieldSource::relay_ipv6 && !values.config->relay_ipv6);
+                        (field.source == FieldSource::relay_ipv6 && !values.config->relay_ipv6) ||
+                        (field.wildcard && values.any_address);
     if (absent) {
         std::memset(at, 0, field.size);
         return true;
@@ -160,10 +162,11 @@ Status TargetProgram::prepare(const DatapathConfig& config, int interface_index)
     for (const auto* entries : {&target.config_maps, &target.binding_maps})
         for (const EntryLayout& layout : *entries) {
             const bpf_map* found = bpf_object__find_map_by_name(object, layout.map.c_str());
+            if (found == nullptr && layout.optional) continue;
             if (found == nullptr) return Error{"the object has no map '" + layout.map + "'"};
             if (auto fits = check_fits(layout, found); !fits) return fits;
         }
-    const FieldValues values{&config, &host_, interface_index, nullptr, nullptr};
+    const FieldValues values{&config, &host_, interface_index, nullptr, nullptr, false};
     for (const RodataSetting& setting : target.rodata) {
         auto bytes = encode_entry({setting.field}, setting.field.size, values);
         if (!bytes) return Error{".rodata '" + setting.variable + "' cannot hold its value"};
@@ -180,9 +183,10 @@ Status TargetProgram::finish_load(const DatapathConfig& config, int interface_in
     bpf_object* object = object_.get();
     const TargetDescription& target = *description_;
     program_fd_ = bpf_program__fd(bpf_object__find_program_by_name(object, target.program.c_str()));
-    const FieldValues values{&config, &host_, interface_index, nullptr, nullptr};
+    const FieldValues values{&config, &host_, interface_index, nullptr, nullptr, false};
     for (const EntryLayout& layout : target.config_maps) {
         const bpf_map* map = bpf_object__find_map_by_name(object, layout.map.c_str());
+        if (map == nullptr) continue;  // optional, and this version has none
         auto key = encode_entry(layout.key, bpf_map__key_size(map), values);
         auto value = encode_entry(layout.value, bpf_map__value_size(map), values);
         if (!key || !value) return Error{"configuration entry of '" + layout.map + "' cannot hold its values"};
@@ -219,7 +223,7 @@ Status TargetProgram::reset_state() const {
 }
 
 FieldValues TargetProgram::values_of(const BindingKey& key, const BindingTarget& target) const {
-    return FieldValues{&config_, &host_, interface_index_, &key, &target};
+    return FieldValues{&config_, &host_, interface_index_, &key, &target, description_->written_as_any_address(key)};
 }
 
 Status TargetProgram::write(const BindingKey& key, const BindingTarget& target) {

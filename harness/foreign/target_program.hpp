@@ -30,6 +30,7 @@ struct FieldValues {
     int interface_index = 0;
     const BindingKey* key = nullptr;
     const BindingTarget* target = nullptr;
+    bool any_address = false;  // wildcard fields hold the any-address
 };
 
 // The bytes of a key or value of `size` bytes, or nothing when a field
@@ -49,6 +50,7 @@ class TargetProgram {
 
     int program_fd() const { return program_fd_; }
     const TargetDescription& description() const { return *description_; }
+    const HostAddresses& host() const { return host_; }
 
     // Writes the binding's entry into every binding map that can express it.
     Status write(const BindingKey& key, const BindingTarget& target);

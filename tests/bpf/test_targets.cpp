@@ -26,6 +26,7 @@
 #include "harness/check/check_run.hpp"
 #include "harness/compare/target_engine.hpp"
 #include "harness/foreign/target_description.hpp"
+#include "harness/frames/sent_to.hpp"
 #include "harness/io/bindings_json.hpp"
 #include "harness/io/capture_reader.hpp"
 #include "harness/xdp/bpf_object_tools.hpp"
@@ -196,6 +197,54 @@ BOOST_AUTO_TEST_CASE(both_fib_paths_of_pion_run_and_conform, *boost::unit_test::
         BOOST_TEST(name(compared->xdp.decision.verdict) == name(verdict), "peer " << to_string(Ipv4Address{peer}));
         BOOST_TEST(!is_defect(compared->conformance->conformance), compared->explain());
         if (verdict != Verdict::drop) BOOST_TEST((compared->xdp.output != c.frame), "the frame was not rewritten");
+    }
+}
+
+// Issue 27, item 4: a configuration map some versions lack is skipped where
+// the description says it is optional, and refused by name where not.
+BOOST_AUTO_TEST_CASE(an_optional_configuration_map_may_be_absent) {
+    ProgramSource source = target_source("tests/bpf/targets/tiny-relay.json", "tiny_relay.bpf.o", false);
+    TargetDescription absent = *source.target;
+    EntryLayout later = absent.config_maps.front();
+    later.map = "a_map_of_a_later_version";
+    absent.config_maps.push_back(later);
+    source.target = std::make_shared<const TargetDescription>(absent);
+    auto refused = DifferentialEngine(source).engine_for(fixed_case_config());
+    BOOST_TEST(!refused.ok());
+    if (!refused.ok())
+        BOOST_TEST(refused.error().message.find("no map 'a_map_of_a_later_version'") != std::string::npos);
+    absent.config_maps.back().optional = true;
+    source.target = std::make_shared<const TargetDescription>(absent);
+    DifferentialEngine engine(source);
+    const FixedCase& c = *find_fixed_case("relayed/basic");
+    BOOST_REQUIRE(engine.set_table(c.config, c.bindings).ok());
+    auto compared = engine.compare(c.config, c.frame);
+    BOOST_REQUIRE(compared.ok());
+    BOOST_TEST(name(compared->conformance->conformance) == "conformant_forward");
+}
+
+// Issue 27, item 3: pion's lookups fall back to a key with server address
+// 0.0.0.0, which its control plane writes behind a listener bound to the
+// any-address. Written so, a frame to another address is offloaded as one
+// to the host's, and judged so; written with the address, it is left to
+// user space. Judged as sent, the relay's source would be 10.0.0.254
+// (forwarded_wrong_bytes): the oracle must take it as the program does.
+BOOST_AUTO_TEST_CASE(a_wildcard_key_matches_a_frame_to_any_address, *boost::unit_test::precondition(pion_runs)) {
+    const FixedCase& c = *find_fixed_case("relayed/basic");
+    const auto elsewhere = sent_to(c.frame, Ipv4Address{0x0A0000FE});
+    BOOST_REQUIRE(elsewhere.has_value());
+    for (const auto& [form, expected] :
+         {std::pair{WildcardForm::any, "conformant_forward"}, std::pair{WildcardForm::address, "not_offloaded"}}) {
+        ProgramSource source = target_source("targets/pion-turn.json", "pion_turn_xdp.bpf.o", false);
+        TargetDescription described = *source.target;
+        BOOST_REQUIRE(described.keys_by_wildcard(FieldSource::server_address));
+        described.wildcard_form = form;
+        source.target = std::make_shared<const TargetDescription>(described);
+        DifferentialEngine engine(source);
+        BOOST_REQUIRE(engine.set_table(c.config, c.bindings).ok());
+        auto compared = engine.compare(c.config, *elsewhere);
+        BOOST_REQUIRE(compared.ok());
+        BOOST_TEST(name(compared->conformance->conformance) == expected, name(form) << ": " << compared->explain());
     }
 }
 

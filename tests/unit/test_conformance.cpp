@@ -177,6 +177,43 @@ BOOST_AUTO_TEST_CASE(descriptions_with_mistakes_are_refused_with_the_place) {
     BOOST_TEST(typed.error().message.find("wrong type") != std::string::npos);
 }
 
+// Issue 27, items 3 and 4: a wildcard is the relay's own address only, a
+// boolean; only a configuration map may be optional.
+BOOST_AUTO_TEST_CASE(wildcards_and_optional_maps_are_read_strictly) {
+    const auto parse = [](const std::string& key, const std::string& config_member = "") {
+        return parse_target_description(
+            nlohmann::json::parse(
+                R"({"name": "t", "program": "p", "offloads": {"families": ["ipv4"], "directions": ["client_to_peer"]},
+                    "forwarding": {"action": "tx"},
+                    "config_maps": [{"map": "c", "key": [{"constant": 0, "offset": 0, "size": 4}],
+                                     "value": [{"field": "config.mtu", "offset": 0, "size": 2}])" +
+                config_member + R"(}],
+                    "binding_maps": [{"map": "m", "key": [{"field": "client.port", "offset": 0, "size": 2},
+                                                          {"field": "channel", "offset": 2, "size": 2}, )" +
+                key + R"(], "value": [{"field": "peer.port", "offset": 0, "size": 2}]}]})"),
+            "t.json");
+    };
+    const auto wild =
+        parse(R"({"field": "server.address", "offset": 4, "size": 4, "wildcard": true})", R"(, "optional": true)");
+    BOOST_REQUIRE_MESSAGE(wild.ok(), (wild.ok() ? "" : wild.error().message));
+    BOOST_TEST(wild->has_wildcards());
+    BOOST_TEST(wild->keys_by_wildcard(FieldSource::server_address));
+    BOOST_TEST(!wild->keys_by_wildcard(FieldSource::relay_address));
+    BOOST_TEST(wild->config_maps.front().optional);
+    // Mixed: odd channels hold the any-address, even ones the address.
+    BindingKey key{Endpoint{Ipv4Address{0xC6336407}, 50000}, 0x4001};
+    BOOST_TEST(wild->written_as_any_address(key));
+    key.channel = 0x4000;
+    BOOST_TEST(!wild->written_as_any_address(key));
+
+    const auto client = parse(R"({"field": "client.address", "offset": 4, "size": 4, "wildcard": true})");
+    BOOST_TEST(!client.ok());
+    BOOST_TEST(client.error().message.find("only server.address and relay.address") != std::string::npos);
+    BOOST_TEST(!parse(R"({"field": "server.address", "offset": 4, "size": 4, "wildcard": "yes"})").ok());
+    BOOST_TEST(!parse(R"({"constant": 0, "offset": 4, "size": 4, "wildcard": true})").ok());
+    BOOST_TEST(!parse(R"({"field": "server.address", "offset": 4, "size": 4})", R"(, "optional": 1)").ok());
+}
+
 // A datagram sent without its UDP checksum over IPv4 is legal (RFC 768) but
 // unprotected: a class of its own, a defect only when the run is strict.
 // Over IPv6 a zero checksum is not allowed (RFC 8200), and a zero beside any
