@@ -12,6 +12,7 @@
 #include "harness/io/junit.hpp"
 #include "harness/io/output_files.hpp"
 #include "harness/io/pcap_out.hpp"
+#include "harness/io/pcapng_out.hpp"
 
 namespace xdpturn::cli {
 
@@ -62,15 +63,66 @@ nlohmann::json case_json(const FixedCase& c, const FixedCaseOutcome& outcome) {
     return entry;
 }
 
-// Prints a failed case's problems and, with --artifacts, writes its pcap.
+// A frame of a case's capture and what it is.
+struct CommentedFrame {
+    const std::vector<std::uint8_t>* frame;
+    std::string comment;
+};
+
+// The case's frames again as pcapng, each with its comment, beside the pcap
+// (`.pcapng` for `.pcap`): Wireshark shows why the case failed.
+Status write_commented_case(const std::string& pcap_path, const std::vector<CommentedFrame>& frames) {
+    auto file = PcapngWriter::create(pcap_path + "ng");
+    if (!file) return file.error();
+    for (const CommentedFrame& commented : frames)
+        if (!commented.frame->empty())
+            if (Status written = file->write(*commented.frame, commented.comment); !written) return written;
+    return file->close();
+}
+
+std::string input_comment(const FixedCase& c) {
+    return "input: fixed case " + c.name + " (" + c.description + ")";
+}
+
+// Every problem on one line, as a comment holds it best.
+std::string problems_text(const FixedCaseOutcome& outcome) {
+    std::string text;
+    for (const std::string& problem : outcome.problems) {
+        std::string line = problem;
+        for (char& ch : line)
+            if (ch == '\n') ch = ' ';
+        text += (text.empty() ? "" : "; ") + line;
+    }
+    return text;
+}
+
+Status write_case_pcapng(const std::string& path, const FixedCase& c, const FixedCaseOutcome& outcome) {
+    std::vector<CommentedFrame> frames{
+        {&c.frame, input_comment(c) + ", expected " + decision_text(c.expected)},
+        {&c.expected_output, "expected output: " + decision_text(c.expected) + " (passed frames: the input)"}};
+    if (outcome.comparison) {
+        frames.push_back({&outcome.comparison->reference.output,
+                          "reference output: " + decision_text(outcome.comparison->reference.decision)});
+        frames.push_back(
+            {&outcome.comparison->xdp.output,
+             "program output: " + decision_text(outcome.comparison->xdp.decision) + "; " + problems_text(outcome)});
+    }
+    return write_commented_case(path, frames);
+}
+
+// Prints a failed case's problems and, with --artifacts, writes its pcap
+// and its commented pcapng.
 void report_failed_case(const FixedCase& c, const FixedCaseOutcome& outcome, const std::string& artifacts,
                         nlohmann::json& entry) {
     for (const std::string& problem : outcome.problems) std::cout << "    " << problem << "\n";
     if (artifacts.empty()) return;
     const std::string path = artifacts + "/" + artifact_name(c.name);
-    if (auto written = write_case_pcap(path, c, outcome); written) {
-        std::cout << "    frames written to " << path << "\n";
+    Status written = write_case_pcap(path, c, outcome);
+    if (written) written = write_case_pcapng(path, c, outcome);
+    if (written) {
+        std::cout << "    frames written to " << path << " (and " << path << "ng, each frame with a comment)\n";
         entry["pcap"] = path;
+        entry["pcapng"] = path + "ng";
     } else {
         std::cout << "    (could not write " << path << ": " << written.error().message << ")\n";
     }
@@ -85,7 +137,18 @@ Status write_defect_frames(const std::string& path, const FixedCase& c, const Co
     for (const std::vector<std::uint8_t>* frame : {&c.frame, &compared.reference.output, &compared.xdp.output})
         if (!frame->empty())
             if (auto written = writer->write(*frame); !written) return written;
-    return writer->close();
+    if (Status closed = writer->close(); !closed) return closed;
+    const ConformanceVerdict& verdict = *compared.conformance;
+    std::string fields;
+    for (const std::string& field : verdict.fields) fields += " " + field;
+    return write_commented_case(
+        path, {{&c.frame, input_comment(c) + "; the relay: " + decision_text(compared.reference.decision) +
+                              ", the target: " + std::string(name(verdict.conformance))},
+               {&compared.reference.output,
+                "reference output: " + decision_text(compared.reference.decision) + " (passed frames: the input)"},
+               {&compared.xdp.output, "target output: " + verdict_text(compared.xdp.decision.verdict) + ", " +
+                                          std::string(name(verdict.conformance)) +
+                                          (fields.empty() ? "" : "; fields that differ:" + fields)}});
 }
 
 void write_defect_pcap(const FixedCase& c, const Comparison& compared, const std::string& artifacts,
@@ -95,8 +158,10 @@ void write_defect_pcap(const FixedCase& c, const Comparison& compared, const std
         std::cout << "    (could not write " << path << ": " << written.error().message << ")\n";
         return;
     }
-    std::cout << "    frames (input, reference, target) written to " << path << "\n";
+    std::cout << "    frames (input, reference, target) written to " << path << " (and " << path
+              << "ng, each frame with a comment)\n";
     entry["pcap"] = path;
+    entry["pcapng"] = path + "ng";
 }
 
 // The count per contract row.
