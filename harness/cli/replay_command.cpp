@@ -182,11 +182,10 @@ int replay_command(int argc, char** argv) {
         std::cerr << "xdpturn replay: --per-packet adds entries to the report; give --report FILE\n";
         return exit_usage;
     }
-    if (args.count("live") &&
-        (!flags.program.object.empty() || !flags.program.target.empty() || !flags.out_path.empty() ||
-         !flags.mismatches_path.empty() || args.count("per-packet") || flags.jobs.value != 1)) {
-        std::cerr << "xdpturn replay: --live checks the program that made the capture; --object, --target, --out, "
-                     "--mismatches, --per-packet and --jobs do not apply\n";
+    if (args.count("live") && (!flags.program.object.empty() || !flags.out_path.empty() ||
+                               !flags.mismatches_path.empty() || args.count("per-packet") || flags.jobs.value != 1)) {
+        std::cerr << "xdpturn replay: --live checks the program that made the capture; --object, --out, "
+                     "--mismatches, --per-packet and --jobs do not apply (--target says how to judge it)\n";
         return exit_usage;
     }
     if (flags.captures.empty()) {
@@ -229,7 +228,10 @@ int replay_command(int argc, char** argv) {
     if (!jobs_note.empty()) std::cout << "xdpturn replay: " << jobs_note << "\n";
     options.learn = args.count("learn") > 0;
     options.live = args.count("live") > 0;
-    if (options.live) options.program.object_path = "live (from the capture)";
+    if (options.live) {
+        options.program.object_path = "live (from the capture)";
+        if (options.program.target) options.program.target_object = "live, from the capture";
+    }
     options.fix_checksums = args.count("fix-checksums") > 0;
     options.out_path = flags.out_path;
     options.mismatches_path = flags.mismatches_path;

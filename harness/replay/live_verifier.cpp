@@ -5,6 +5,40 @@
 
 namespace xdpturn {
 
+LiveVerifier::LiveVerifier(DatapathConfig config, std::shared_ptr<const TargetDescription> target,
+                           bool strict_checksums)
+    : config_(config), strict_checksums_(strict_checksums) {
+    if (!target) return;
+    target_link_judged_ = target->forwarding == Forwarding::tx;
+    // The oracle then expects the relay's MACs, which are put in the output
+    // where the route chose them.
+    TargetDescription judged = *target;
+    judged.forwarding = Forwarding::tx;
+    judged.fib_failure_passes_rewritten = false;
+    target_ = std::make_shared<const TargetDescription>(std::move(judged));
+}
+
+void LiveVerifier::judge_as_target(const Expected& expected, Bytes frame, LiveOutcome& outcome) const {
+    EngineOutcome reference;
+    reference.decision = expected.reference;
+    reference.output = expected.output;
+    EngineOutcome live;
+    live.decision = Decision{Verdict::tx, expected.reference.reason};
+    live.output.assign(frame.begin(), frame.end());
+    if (!target_link_judged_ && live.output.size() >= 12 && expected.output.size() >= 12)
+        std::copy_n(expected.output.begin(), 12, live.output.begin());
+    // No input: the oracle reads it only for frames the relay does not relay
+    // and for the test run's limits, which a live frame never met.
+    const ConformanceInput input{config_, {}, reference, live, *target_, nullptr, nullptr};
+    const ConformanceVerdict verdict = judge_conformance(input);
+    outcome.conformance = verdict.conformance;
+    if (!is_defect(verdict.conformance, strict_checksums_)) return;
+    outcome.kind = LiveOutcome::Kind::differed;
+    outcome.explanation = "the live program's output for frame " + std::to_string(expected.input_index) + " (" +
+                          to_string(expected.reference) + ") is " + std::string(name(verdict.conformance)) + ": " +
+                          verdict.detail;
+}
+
 std::size_t LiveVerifier::FlowHash::operator()(const FlowKey& key) const noexcept {
     const std::uint64_t ports = (std::uint64_t{key.source.port} << 16) | key.destination.port;
     return hash_value(key.source.address) ^ (hash_value(key.destination.address) * 31) ^
@@ -37,8 +71,10 @@ void LiveVerifier::settle_as_output(Bytes frame, std::vector<LiveOutcome>& settl
     flow->second.pop_front();
     --pending_count_;
     if (flow->second.empty()) pending_.erase(flow);
-    LiveOutcome outcome{LiveOutcome::Kind::matched, expected.capture, expected.input_index, expected.reference, {}};
-    if (!std::equal(frame.begin(), frame.end(), expected.output.begin(), expected.output.end())) {
+    LiveOutcome outcome{LiveOutcome::Kind::matched, expected.capture, expected.input_index, expected.reference, {}, {}};
+    if (target_) {
+        judge_as_target(expected, frame, outcome);
+    } else if (!std::equal(frame.begin(), frame.end(), expected.output.begin(), expected.output.end())) {
         outcome.kind = LiveOutcome::Kind::differed;
         outcome.explanation =
             "the live program's output for frame " + std::to_string(expected.input_index) + " (" +
@@ -81,7 +117,8 @@ void LiveVerifier::finish(std::vector<LiveOutcome>& settled) {
                                           "frame " + std::to_string(expected.input_index) + ": the reference decided " +
                                               to_string(expected.reference) +
                                               ", but no such output appears in the capture: the live program "
-                                              "did not relay it"});
+                                              "did not relay it",
+                                          std::nullopt});
     pending_.clear();
     pending_count_ = 0;
 }

@@ -14,6 +14,10 @@
 #include <unordered_map>
 #include <vector>
 
+#include <memory>
+#include <optional>
+
+#include "harness/compare/conformance.hpp"
 #include "relay/model/reference_model.hpp"
 
 namespace xdpturn {
@@ -25,6 +29,8 @@ struct LiveOutcome {
     std::uint64_t input_index = 0;  // frame index of the input in its capture
     Decision reference;
     std::string explanation;  // for differed and missing
+    // A target's output (matched or differed): its class.
+    std::optional<Conformance> conformance;
 };
 
 class LiveVerifier {
@@ -33,6 +39,12 @@ class LiveVerifier {
     static constexpr std::size_t max_pending = 65536;
 
     explicit LiveVerifier(DatapathConfig config) : config_(config) {}
+    // A live program that is not ours: each output is judged by the
+    // conformance oracle as its description says (TTL, padding, the
+    // checksum policy), not byte for byte. The link layer is judged only
+    // for a target that forwards with XDP_TX: otherwise the route chose the
+    // MACs, which the capture cannot tell.
+    LiveVerifier(DatapathConfig config, std::shared_ptr<const TargetDescription> target, bool strict_checksums);
 
     // Feeds the capture's frames in order: first as a possible output of an
     // earlier input, then as an input under `table`. Appends what it settles.
@@ -67,8 +79,12 @@ class LiveVerifier {
     static bool flow_of(Bytes frame, FlowKey& key);
     bool could_be_output(const Expected& expected, Bytes frame) const;
     void settle_as_output(Bytes frame, std::vector<LiveOutcome>& settled);
+    void judge_as_target(const Expected& expected, Bytes frame, LiveOutcome& outcome) const;
 
     DatapathConfig config_;
+    std::shared_ptr<const TargetDescription> target_;  // with forwarding XDP_TX, for the oracle
+    bool target_link_judged_ = true;
+    bool strict_checksums_ = false;
     std::unordered_map<FlowKey, std::deque<Expected>, FlowHash> pending_;
     std::size_t pending_count_ = 0;
     ReasonTally reference_;

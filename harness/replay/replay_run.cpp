@@ -31,7 +31,9 @@ namespace {
 class ReplayRun {
   public:
     explicit ReplayRun(const ReplayOptions& options)
-        : options_(options), input_(options, result_), live_(options.config) {}
+        : options_(options),
+          input_(options, result_),
+          live_(options.config, options.program.target, options.program.strict_checksums) {}
 
     Result<ReplayResult> run() {
         if (auto opened = open_outputs(); !opened) return opened.error();
@@ -119,6 +121,10 @@ class ReplayRun {
 
     void settle_live() {
         for (const LiveOutcome& outcome : settled_) {
+            if (outcome.conformance) {
+                result_.conformance = true;
+                ++result_.classes[static_cast<std::size_t>(*outcome.conformance)];
+            }
             if (outcome.kind == LiveOutcome::Kind::matched) {
                 ++result_.live_matched;
                 continue;

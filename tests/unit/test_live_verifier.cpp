@@ -1,10 +1,15 @@
 // replay --live: a far-side capture is judged by the outputs that follow
-// each input the reference relays.
+// each input the reference relays, byte for byte for our program and by
+// the conformance oracle for a target.
 #define BOOST_TEST_DYN_LINK
 #define BOOST_TEST_MODULE live_verifier
 #include <boost/test/unit_test.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include "harness/cases/fixed_cases.hpp"
+#include "harness/foreign/target_description.hpp"
+#include "harness/frames/textbook_checksum.hpp"
 #include "harness/replay/live_verifier.hpp"
 
 using namespace xdpturn;
@@ -71,4 +76,67 @@ BOOST_AUTO_TEST_CASE(live_frames_passed_to_user_space_expect_nothing) {
     run.feed(c.frame);
     BOOST_TEST(run.kinds().empty());
     BOOST_TEST(run.verifier.expected() == 0u);
+}
+
+namespace {
+
+std::shared_ptr<const TargetDescription> live_target(const std::string& forwarding, const std::string& ttl) {
+    auto parsed = parse_target_description(nlohmann::json::parse(R"({"name": "live", "program": "p",
+            "offloads": {"families": ["ipv4"], "directions": ["client_to_peer", "peer_to_client"]},
+            "forwarding": {"action": ")" + forwarding + R"(", "ttl": ")" +
+                                                                 ttl + R"("},
+            "binding_maps": [{"map": "m", "key": [{"field": "client.port", "offset": 0, "size": 2},
+                                                  {"field": "channel", "offset": 2, "size": 2}],
+                              "value": [{"field": "peer.port", "offset": 0, "size": 2}]}]})"),
+                                           "live.json");
+    BOOST_REQUIRE(parsed.ok());
+    return std::make_shared<const TargetDescription>(std::move(parsed).value());
+}
+
+// The output as a program that decrements TTL and forwards by route sends
+// it: TTL - 1 with its header checksum, the route's MACs.
+std::vector<std::uint8_t> routed_with_ttl_decremented(std::vector<std::uint8_t> frame) {
+    frame[14 + 8] -= 1;
+    store_be16(frame, 14 + 10, 0);
+    store_be16(frame, 14 + 10, textbook_checksum(Bytes(frame).subspan(14, 20)));
+    frame[0] = 0x02;
+    frame[5] = 0x77;  // a neighbour the capture cannot check
+    return frame;
+}
+
+}  // namespace
+
+// replay --live --target: a live program that is not ours is judged as its
+// description says. The route's MACs are not judged where the description
+// forwards by route; the TTL it describes is.
+BOOST_AUTO_TEST_CASE(live_targets_are_judged_by_their_description) {
+    const FixedCase& c = *find_fixed_case("relayed/basic");
+    const auto routed = routed_with_ttl_decremented(c.expected_output);
+    struct Trial {
+        std::shared_ptr<const TargetDescription> target;
+        const std::vector<std::uint8_t>* output;
+        Kind kind;
+        Conformance conformance;
+        const char* field;
+    };
+    const Trial trials[] = {
+        {live_target("fib_redirect", "decremented"), &routed, Kind::matched, Conformance::conformant_forward, ""},
+        {live_target("fib_redirect", "decremented"), &c.expected_output, Kind::differed,
+         Conformance::forwarded_wrong_bytes, "ipv4.ttl"},
+        {live_target("tx", "decremented"), &routed, Kind::differed, Conformance::forwarded_wrong_bytes,
+         "eth.destination"},
+        {live_target("tx", "kept"), &c.expected_output, Kind::matched, Conformance::conformant_forward, ""},
+    };
+    for (const Trial& trial : trials) {
+        LiveVerifier verifier(c.config, trial.target, false);
+        std::vector<LiveOutcome> settled;
+        verifier.observe(c.frame, 0, 0, c.bindings, settled);
+        verifier.observe(*trial.output, 0, 1, c.bindings, settled);
+        verifier.finish(settled);
+        BOOST_REQUIRE_EQUAL(settled.size(), 1u);
+        BOOST_TEST((settled.front().kind == trial.kind), name(trial.target->forwarding)
+                                                             << ": " << settled.front().explanation);
+        BOOST_TEST((settled.front().conformance == trial.conformance));
+        BOOST_TEST(settled.front().explanation.find(trial.field) != std::string::npos);
+    }
 }
