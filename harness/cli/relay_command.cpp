@@ -11,10 +11,9 @@
 #include "harness/cli/bounded.hpp"
 #include "harness/cli/commands.hpp"
 #include "harness/cli/options.hpp"
+#include "harness/cli/relay_offload.hpp"
 #include "harness/compare/program_source.hpp"
-#include "harness/xdp/map_sync.hpp"
 #include "harness/xdp/xdp_attachment.hpp"
-#include "harness/xdp/xdp_program.hpp"
 #include "relay/turn/event_log.hpp"
 #include "relay/turn/server.hpp"
 
@@ -24,44 +23,9 @@ namespace po = boost::program_options;
 
 namespace {
 
-// The XDP program attached to an interface for the life of the server,
-// through a BPF link this process holds: the kernel detaches it when the
-// process dies, however it dies.
-class AttachedProgram {
-  public:
-    static Result<std::unique_ptr<AttachedProgram>> attach(const std::string& interface, XdpMode mode, bool replace,
-                                                           const ProgramSource& source, const DatapathConfig& config) {
-        auto program = XdpProgram::load(source.object_path, config);
-        if (!program) return program.error();
-        auto attached = std::unique_ptr<AttachedProgram>(new AttachedProgram(std::move(program).value()));
-        auto attachment = XdpAttachment::attach(interface, attached->program_.program_fd(), mode, replace);
-        if (!attachment) return attachment.error();
-        attached->attachment_ = std::move(attachment).value();
-        return attached;
-    }
-    // One map operation per change, whatever the table's size.
-    Status sync(const std::vector<turn::BindingEvent>& events) {
-        const std::size_t held_before = sync_.held_back().size();
-        auto synced = sync_.apply_changes(turn::binding_changes(events));
-        if (sync_.held_back().size() != held_before)
-            turn::log_event(std::cerr, {{"event", "xdp_map_full"},
-                                        {"capacity", sync_.capacity()},
-                                        {"held_in_user_space", sync_.held_back().size()},
-                                        {"held_back_total", sync_.held_back_count()}});
-        return synced;
-    }
-    const XdpProgram& program() const { return program_; }
-
-  private:
-    explicit AttachedProgram(XdpProgram program) : program_(std::move(program)), sync_(program_) {}
-    XdpProgram program_;
-    MapSync sync_;
-    std::optional<XdpAttachment> attachment_;
-};
-
 // The flags as given, before they are checked.
 struct RelayFlags {
-    std::string ports = "49152-65535", realm = "xdpturn", channel_range, xdp, xdp_mode = "native", xdp_object;
+    std::string ports = "49152-65535", realm = "xdpturn", channel_range, xdp, xdp_mode = "native", xdp_object, target;
     std::vector<std::string> listens, relay_ips, users, allowed;
     Bounded<1, 1000000> quota{100};
     Bounded<1, 16384> channels_per_allocation{256};
@@ -101,7 +65,11 @@ void describe_flags(po::options_description& description, RelayFlags& flags) {
         "xdp-replace", po::bool_switch(&flags.xdp_replace),
         "detach an XDP program already on the interface (without it, one there is refused)")(
         "xdp-object", po::value(&flags.xdp_object),
-        "attach this BPF object instead of the built-in program (one that follows bpf/xdpturn_abi.h)");
+        "attach this BPF object instead of the built-in program (one that follows bpf/xdpturn_abi.h; with "
+        "--target, the target's object)")(
+        "target", po::value(&flags.target),
+        "attach a program that is not ours, described by this JSON file (docs/targets.md), its maps written "
+        "through the description");
 }
 
 Status add_addresses(const RelayFlags& flags, turn::ServerConfig& config) {
@@ -149,6 +117,7 @@ Result<turn::ServerConfig> server_config(const RelayFlags& flags) {
     if (flags.xdp_mode != "native" && flags.xdp_mode != "generic") return Error{"--xdp-mode takes native or generic"};
     if (!flags.xdp_object.empty() && flags.xdp.empty()) return Error{"--xdp-object needs --xdp INTERFACE"};
     if (flags.xdp_replace && flags.xdp.empty()) return Error{"--xdp-replace needs --xdp INTERFACE"};
+    if (!flags.target.empty() && flags.xdp.empty()) return Error{"--target needs --xdp INTERFACE"};
     if (auto added = add_addresses(flags, config); !added) return added.error();
     config.core.port_min = port_range->min;
     config.core.port_max = port_range->max;
@@ -190,6 +159,35 @@ std::uint16_t interface_mtu(const std::string& interface) {
     return static_cast<std::uint16_t>(mtu);
 }
 
+// A target's description, read before the server opens: a mistake in it
+// is a usage error. Its maps hold one host address per family as both the
+// server's and the relay's address; a listener on the any-address writes
+// the description's wildcards as the any-address, as such a control plane
+// does.
+Result<std::shared_ptr<const TargetDescription>> relay_target(const RelayFlags& flags, const turn::ServerConfig& config,
+                                                              HostAddresses& host) {
+    if (flags.target.empty()) return std::shared_ptr<const TargetDescription>();
+    auto description = read_target_description(flags.target);
+    if (!description) return description.error();
+    bool any_listener = false;
+    for (const auto& listen : config.listen) {
+        const IpAddress address = endpoint_of(listen).address;
+        const auto& relay = listen.ipv6 ? config.core.relay_address6 : std::optional(config.core.relay_address);
+        any_listener = any_listener || is_unspecified(address);
+        if (is_unspecified(address) && relay) continue;
+        if (!relay || !(endpoint_of(*relay).address == address))
+            return Error{
+                "--target: the description's maps hold one address per family as both the TURN listener's "
+                "and the relayed address; give --relay-ip the --listen address (" +
+                to_string(address) + ")"};
+    }
+    host.ipv4 = endpoint_of(config.core.relay_address).address;
+    if (config.core.relay_address6) host.ipv6 = endpoint_of(*config.core.relay_address6).address;
+    if (description->has_wildcards())
+        description->wildcard_form = any_listener ? WildcardForm::any : WildcardForm::address;
+    return std::make_shared<const TargetDescription>(std::move(description).value());
+}
+
 // Attaches the offload, which relays IPv4 ChannelData arriving at the IPv4
 // listening port and peers' datagrams arriving at allocation ports, and
 // keeps its maps following the core's bindings, one map operation per
@@ -197,13 +195,20 @@ std::uint16_t interface_mtu(const std::string& interface) {
 // relay's offload, maybe a dead one's, would go on relaying), unless
 // --xdp-replace. Without the offload otherwise the relay works all the
 // same: it says why and goes on.
-Result<std::unique_ptr<AttachedProgram>> attach_offload(const RelayFlags& flags, const turn::ServerConfig& config,
-                                                        turn::Server& server) {
-    std::uint16_t turn_port = config.listen.front().port;
+Result<std::unique_ptr<RelayOffload>> attach_offload(const RelayFlags& flags, const turn::ServerConfig& config,
+                                                     turn::Server& server) {
+    OffloadRequest request;
+    request.interface = flags.xdp;
+    request.mode = flags.xdp_mode == "generic" ? XdpMode::generic : XdpMode::native;
+    request.replace = flags.xdp_replace;
+    if (!flags.xdp_object.empty()) request.object = flags.xdp_object;
+    auto target = relay_target(flags, config, request.host);
+    if (!target) return target.error();
+    request.target = std::move(target).value();
+    DatapathConfig& datapath = request.datapath;
+    datapath.turn_port = config.listen.front().port;
     for (const auto& address : config.listen)
-        if (!address.ipv6) turn_port = address.port;
-    DatapathConfig datapath;
-    datapath.turn_port = turn_port;
+        if (!address.ipv6) datapath.turn_port = address.port;
     datapath.channels = config.core.channels;
     datapath.relay_ports = PortRange{config.core.port_min, config.core.port_max};
     datapath.mtu = interface_mtu(flags.xdp);
@@ -215,40 +220,27 @@ Result<std::unique_ptr<AttachedProgram>> attach_offload(const RelayFlags& flags,
     for (const auto& relay : {std::optional(config.core.relay_address), config.core.relay_address6})
         if (relay && !is_unspecified(endpoint_of(*relay).address))
             (relay->ipv6 ? datapath.relay_ipv6 : datapath.relay_ipv4) = endpoint_of(*relay).address;
-    const ProgramSource source = ProgramSource::object_file(
-        flags.xdp_object.empty() ? std::nullopt : std::optional<std::string>(flags.xdp_object));
     if (!flags.xdp_replace)
         if (auto occupant = xdp_occupant(flags.xdp)) return Error{"--xdp: " + *occupant};
-    auto program = AttachedProgram::attach(flags.xdp, flags.xdp_mode == "generic" ? XdpMode::generic : XdpMode::native,
-                                           flags.xdp_replace, source, datapath);
-    if (!program) {
+    auto offload = attach_relay_offload(request);
+    if (!offload) {
         turn::log_event(std::cerr, {{"event", "xdp_unavailable"},
-                                    {"reason", program.error().message.substr(0, 200)},
+                                    {"reason", offload.error().message.substr(0, 200)},
                                     {"fallback", "user space"}});
-        return std::unique_ptr<AttachedProgram>();
+        return std::unique_ptr<RelayOffload>();
     }
-    std::unique_ptr<AttachedProgram> attached = std::move(program).value();
-    turn::log_event(std::cerr, {{"event", "xdp_attached"},
-                                {"interface", flags.xdp},
-                                {"mode", flags.xdp_mode},
-                                {"program", source.describe()}});
+    std::unique_ptr<RelayOffload> attached = std::move(offload).value();
+    const std::string program = request.target   ? request.target->name + " (target " + flags.target + ")"
+                                : request.object ? *request.object
+                                                 : std::string("built-in");
+    turn::log_event(
+        std::cerr,
+        {{"event", "xdp_attached"}, {"interface", flags.xdp}, {"mode", flags.xdp_mode}, {"program", program}});
     server.on_events([raw = attached.get()](const std::vector<turn::BindingEvent>& events) {
         if (auto synced = raw->sync(events); !synced)
             turn::log_event(std::cerr, {{"event", "error"}, {"message", synced.error().message}});
     });
     return attached;
-}
-
-// The XDP program's reason counters join the relay's stats.
-void log_counters(const AttachedProgram& attached) {
-    auto counters = attached.program().read_counters();
-    if (!counters) return;
-    nlohmann::json reasons = nlohmann::json::object();
-    for (Reason reason : all_reasons) reasons[std::string(name(reason))] = (*counters)[reason];
-    turn::log_event(std::cout, {{"event", "xdp_counters"},
-                                {"relayed", (*counters)[Reason::relayed]},
-                                {"encapsulated", (*counters)[Reason::encapsulated]},
-                                {"reasons", reasons}});
 }
 
 }  // namespace
@@ -276,7 +268,7 @@ int relay_command(int argc, char** argv) {
         std::cerr << "xdpturn relay: " << opened.error().message << "\n";
         return exit_usage;
     }
-    std::unique_ptr<AttachedProgram> attached;
+    std::unique_ptr<RelayOffload> attached;
     if (!flags.xdp.empty()) {
         auto offload = attach_offload(flags, *config, server);
         if (!offload) {
@@ -286,7 +278,7 @@ int relay_command(int argc, char** argv) {
         attached = std::move(offload).value();
     }
     const int status = server.run();
-    if (attached) log_counters(*attached);
+    if (attached) attached->log_counters();
     return status;
 }
 

@@ -26,6 +26,7 @@
 #include "harness/check/check_run.hpp"
 #include "harness/compare/target_engine.hpp"
 #include "harness/foreign/target_description.hpp"
+#include "harness/foreign/target_sync.hpp"
 #include "harness/frames/sent_to.hpp"
 #include "harness/io/bindings_json.hpp"
 #include "harness/io/capture_reader.hpp"
@@ -246,6 +247,47 @@ BOOST_AUTO_TEST_CASE(a_wildcard_key_matches_a_frame_to_any_address, *boost::unit
         BOOST_REQUIRE(compared.ok());
         BOOST_TEST(name(compared->conformance->conformance) == expected, name(form) << ": " << compared->explain());
     }
+}
+
+// The relay's sync into a target (relay --xdp --target): a binding the core
+// makes is offloaded, one whose peer moved is offloaded to the new peer
+// only, and a removed one is left to user space.
+BOOST_AUTO_TEST_CASE(the_relay_sync_writes_a_target_through_its_description) {
+    const FixedCase& c = *find_fixed_case("relayed/basic");
+    auto description = read_target_description(source_dir + "/tests/bpf/targets/tiny-relay.json");
+    BOOST_REQUIRE(description.ok());
+    auto program =
+        TargetProgram::load(*description, bpf_dir + "/tiny_relay_reads_length.bpf.o", c.config, HostAddresses{}, 0);
+    BOOST_REQUIRE_MESSAGE(program.ok(), (program.ok() ? "" : program.error().message));
+    TargetSync sync(*program);
+    std::vector<std::uint8_t> out(c.frame.size() + 256);
+    const auto verdict = [&] {
+        LIBBPF_OPTS(bpf_test_run_opts, options, .data_in = c.frame.data(), .data_out = out.data(),
+                    .data_size_in = static_cast<__u32>(c.frame.size()), .data_size_out = static_cast<__u32>(out.size()),
+                    .repeat = 1);
+        BOOST_REQUIRE(bpf_prog_test_run_opts(program->program_fd(), &options) == 0);
+        return options.retval;
+    };
+    // The frame's own binding: its client and channel.
+    const auto own = std::find_if(c.bindings.begin(), c.bindings.end(), [&](const auto& entry) {
+        return entry.first.client.address == IpAddress(Ipv4Address{load_be32(c.frame, 14 + 12)}) &&
+               entry.first.client.port == load_be16(c.frame, 14 + 20) &&
+               entry.first.channel == load_be16(c.frame, 14 + 20 + 8);
+    });
+    BOOST_REQUIRE((own != c.bindings.end()));
+    const auto& [key, target] = *own;
+    BindingTarget moved = target;
+    moved.peer.port = static_cast<std::uint16_t>(target.peer.port + 1);
+    const std::vector<BindingChange> created{{key, target}}, changed{{key, moved}}, removed{{key, std::nullopt}};
+    BOOST_REQUIRE(sync.apply_changes(created).ok());
+    BOOST_TEST(verdict() == XDP_TX);
+    BOOST_REQUIRE(sync.apply_changes(changed).ok());
+    BOOST_TEST((sync.written().at(key) == moved));
+    BOOST_TEST(verdict() == XDP_TX);
+    BOOST_TEST(load_be16(out, 14 + 20 + 2) == moved.peer.port, "sent to the peer's new port");
+    BOOST_REQUIRE(sync.apply_changes(removed).ok());
+    BOOST_TEST(verdict() == XDP_PASS);
+    BOOST_TEST(sync.written().empty());
 }
 
 // What a program keeps of its own accord is put back as a fresh load has it:

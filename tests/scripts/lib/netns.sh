@@ -43,3 +43,29 @@ netns_teardown() {
   for name in "${netns_made[@]}"; do ip netns del "$name" 2>/dev/null; done
   veth_made=() netns_made=()
 }
+
+# Far-side captures: the callers set ns and ns_if, and keep tcpdump_pid and
+# failed.
+# start_far_capture FILE: tcpdump on the namespace's end of the link, in
+# immediate mode: otherwise libpcap's TPACKET_V3 ring hands frames over a
+# block at a time, a partly filled block only after its 1 s timeout, and the
+# last frames of a session can still be in the kernel when tcpdump is stopped
+# (they are not counted as dropped).
+start_far_capture() {
+  ip netns exec "$ns" tcpdump -i "$ns_if" --immediate-mode -U -w "$1" udp >"$1.log" 2>&1 &
+  tcpdump_pid=$!
+  for _ in $(seq 50); do grep -q listening "$1.log" && return; sleep 0.1; done
+}
+# stop_far_capture FILE: once tcpdump has written everything (the file stops
+# growing; a busy machine can leave it seconds behind), stop it.
+stop_far_capture() {
+  local size=-1 now
+  for _ in $(seq 50); do
+    sleep 0.4
+    now=$(stat -c %s "$1")
+    [ "$now" = "$size" ] && break
+    size=$now
+  done
+  kill -INT "$tcpdump_pid"; wait "$tcpdump_pid" 2>/dev/null; tcpdump_pid=""
+  grep -q '^0 packets dropped by kernel' "$1.log" || { echo "FAILED: tcpdump dropped frames:"; cat "$1.log"; failed=1; }
+}
