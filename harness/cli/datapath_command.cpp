@@ -72,16 +72,19 @@ Result<datapath::LoadOptions> load_options(const LoadFlags& flags) {
             return Error{std::string(name) + " takes an IPv4 ADDR:PORT, not '" + *text + "'"};
         *field = *address;
     }
-    if (flags.generator != "live" && flags.generator != "socket" && flags.generator != "auto")
-        return Error{"--generator takes live, socket or auto"};
+    if (flags.generator != "live" && flags.generator != "packet" && flags.generator != "socket" &&
+        flags.generator != "auto")
+        return Error{"--generator takes live, packet, socket or auto"};
     options.generator = flags.generator == "live"     ? datapath::GeneratorKind::live
+                        : flags.generator == "packet" ? datapath::GeneratorKind::packet
                         : flags.generator == "socket" ? datapath::GeneratorKind::socket
                                                       : datapath::GeneratorKind::automatic;
     if (flags.sink != "xdp" && flags.sink != "socket") return Error{"--sink takes xdp or socket"};
     options.sink = flags.sink == "xdp" ? datapath::SinkKind::xdp : datapath::SinkKind::socket;
     if ((options.generator != datapath::GeneratorKind::socket || options.sink == datapath::SinkKind::xdp) &&
         flags.interface.empty())
-        return Error{"the live generator and the XDP sink need --interface (the load side's end of the veth pair)"};
+        return Error{
+            "the live and packet generators and the XDP sink need --interface (the load side's end of the veth pair)"};
     options.interface = flags.interface;
     options.relay_interface = flags.relay_interface;
     auto rates = parse_rates(flags.rates);
@@ -136,9 +139,11 @@ int load_command(int argc, char** argv) {
         "user", po::value(&flags.user), "NAME:PASS for the relay (default user:pass)")(
         "relay-interface", po::value(&flags.relay_interface),
         "the relay's end of the veth pair, in its namespace: where veth dropped frames")(
-        "interface", po::value(&flags.interface), "the load side's end of the veth pair (live generator, XDP sink)")(
+        "interface", po::value(&flags.interface),
+        "the load side's end of the veth pair (live and packet generators, XDP sink)")(
         "generator", po::value(&flags.generator)->default_value(flags.generator),
-        "live (BPF_PROG_TEST_RUN live frames), socket (sendmmsg), or auto: live where the kernel takes it")(
+        "live (BPF_PROG_TEST_RUN live frames), packet (a packet socket, sendmmsg, no qdisc), socket (the flows' "
+        "own sockets, sendmmsg), or auto: live where the kernel takes it, else packet")(
         "sink", po::value(&flags.sink)->default_value(flags.sink),
         "xdp (checks and counts on --interface) or socket (the clients' and peers' sockets)")(
         "rates", po::value(&flags.rates)->default_value(flags.rates),

@@ -149,11 +149,15 @@ Result<nlohmann::json> summarise(const std::vector<nlohmann::json>& runs) {
         failures += relay["summary"]["integrity_failures"].get<std::uint64_t>();
         relays.push_back(std::move(relay));
     }
-    return nlohmann::json{
-        {"relays", relays},
-        {"integrity_failures", failures},
-        {"ratios",
-         {{"xdp_over_user", ratio(relays, "xdp", "user")}, {"xdp_over_coturn", ratio(relays, "xdp", "coturn")}}}};
+    return nlohmann::json{{"relays", relays},
+                          {"integrity_failures", failures},
+                          {"ratios",
+                           {{"xdp_over_user", ratio(relays, "xdp", "user")},
+                            {"xdp_over_coturn", ratio(relays, "xdp", "coturn")},
+                            // pion/turn's offload, under the same relay and load: ours against
+                            // it, and it against user space.
+                            {"xdp_over_pion", ratio(relays, "xdp", "pion")},
+                            {"pion_over_user", ratio(relays, "pion", "user")}}}};
 }
 
 void print_table(std::ostream& out, const nlohmann::json& report) {

@@ -119,16 +119,28 @@ Result<MacAddress> neighbour_mac(const stun::TransportAddress& address) {
 }
 
 Result<std::unique_ptr<Generator>> make_live_generator(const LoadOptions& options, const std::vector<Flow>& flows);
+Result<std::unique_ptr<Generator>> make_packet_generator(const LoadOptions& options, const std::vector<Flow>& flows);
 
-// The generator asked for; `automatic` falls back to the socket generator
-// when the kernel refuses live frames, and `why_not_live` says why.
+// The generator asked for, and its name in `used`; `automatic` falls back
+// from live frames to the packet socket to the flows' own sockets, and
+// `why_not_live` says why each was passed over.
 Result<std::unique_ptr<Generator>> make_generator(const LoadOptions& options, const std::vector<Flow>& flows,
-                                                  const Endpoints& endpoints, std::string& why_not_live) {
-    if (options.generator != GeneratorKind::socket) {
+                                                  const Endpoints& endpoints, std::string& used,
+                                                  std::string& why_not_live) {
+    const bool automatic = options.generator == GeneratorKind::automatic;
+    if (automatic || options.generator == GeneratorKind::live) {
+        used = "live";
         auto live = make_live_generator(options, flows);
-        if (live || options.generator == GeneratorKind::live) return live;
+        if (live || !automatic) return live;
         why_not_live = live.error().message;
     }
+    if (automatic || options.generator == GeneratorKind::packet) {
+        used = "packet";
+        auto packet = make_packet_generator(options, flows);
+        if (packet || !automatic) return packet;
+        why_not_live += "; packet socket: " + packet.error().message;
+    }
+    used = "socket";
     {
         std::vector<FlowSocket> sockets;
         for (const Flow& flow : flows) {
@@ -141,14 +153,35 @@ Result<std::unique_ptr<Generator>> make_generator(const LoadOptions& options, co
     }
 }
 
-Result<std::unique_ptr<Generator>> make_live_generator(const LoadOptions& options, const std::vector<Flow>& flows) {
+// Where a frame generator sends from: the load side's interface and MAC,
+// and the relay's MAC.
+struct LinkEnds {
+    int index = 0;
+    MacAddress source{}, destination{};
+};
+
+Result<LinkEnds> link_ends(const LoadOptions& options) {
     auto index = interface_index(options.interface);
     if (!index) return index.error();
     auto source = interface_mac(options.interface);
     if (!source) return source.error();
     auto destination = neighbour_mac(options.server);
     if (!destination) return destination.error();
-    auto live = LiveGenerator::open(static_cast<int>(*index), flows, *source, *destination, options.payload_bytes);
+    return LinkEnds{static_cast<int>(*index), *source, *destination};
+}
+
+Result<std::unique_ptr<Generator>> make_packet_generator(const LoadOptions& options, const std::vector<Flow>& flows) {
+    auto ends = link_ends(options);
+    if (!ends) return ends.error();
+    auto packet = PacketGenerator::open(ends->index, flows, ends->source, ends->destination, options.payload_bytes);
+    if (!packet) return packet.error();
+    return std::unique_ptr<Generator>(std::move(packet).value());
+}
+
+Result<std::unique_ptr<Generator>> make_live_generator(const LoadOptions& options, const std::vector<Flow>& flows) {
+    auto ends = link_ends(options);
+    if (!ends) return ends.error();
+    auto live = LiveGenerator::open(ends->index, flows, ends->source, ends->destination, options.payload_bytes);
     if (!live) return live.error();
     if (auto probed = (*live)->probe(); !probed) return probed.error();
     return std::unique_ptr<Generator>(std::move(live).value());
@@ -263,13 +296,13 @@ Result<nlohmann::json> run_load(const LoadOptions& options) {
     auto bindings = make_bindings(options, *endpoints);
     if (!bindings) return bindings.error();
     const std::vector<Flow> flows = flows_of(*bindings);
-    std::string why_not_live;
-    auto generator = make_generator(options, flows, *endpoints, why_not_live);
+    std::string used, why_not_live;
+    auto generator = make_generator(options, flows, *endpoints, used, why_not_live);
     if (!generator) return generator.error();
-    const bool live = options.generator != GeneratorKind::socket && why_not_live.empty();
+    const bool live = used == "live";
     if (!why_not_live.empty())
-        std::cerr << "datapath load: " << options.relay_name
-                  << ": the socket generator instead of live frames: " << why_not_live << "\n";
+        std::cerr << "datapath load: " << options.relay_name << ": the " << used
+                  << " generator instead of live frames: " << why_not_live << "\n";
     auto sink = make_sink(options, *bindings, flows, *endpoints);
     if (!sink) return sink.error();
     if (auto started = (*sink)->start(); !started) return started.error();
@@ -311,7 +344,7 @@ Result<nlohmann::json> run_load(const LoadOptions& options) {
     (*sink)->stop();
     nlohmann::json report = {
         {"relay", options.relay_name},
-        {"generator", live ? "live" : "socket"},
+        {"generator", used},
         {"generator_fallback", why_not_live},
         {"sink", options.sink == SinkKind::xdp ? "xdp" : "socket"},
         {"clients", options.clients},

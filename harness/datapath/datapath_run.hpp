@@ -19,8 +19,9 @@
 
 namespace xdpturn::datapath {
 
-// automatic: live where the kernel takes live-frames runs, socket otherwise.
-enum class GeneratorKind { live, socket, automatic };
+// automatic: live where the kernel takes live-frames runs, else packet
+// where a packet socket can be had, else socket.
+enum class GeneratorKind { live, packet, socket, automatic };
 enum class SinkKind { xdp, socket };
 
 struct LoadOptions {

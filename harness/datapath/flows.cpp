@@ -19,6 +19,22 @@ using layout::udp_bytes;
 constexpr std::uint8_t ipv4_ttl = 64;
 constexpr std::uint8_t protocol_udp = 17;
 
+void put_ipv4(MutableBytes bytes, std::size_t offset, const TransportAddress& address) {
+    std::copy_n(address.address.begin(), 4, bytes.begin() + static_cast<std::ptrdiff_t>(offset));
+}
+
+// The payload with its per-frame fields zero: what the template's
+// checksum covers.
+std::vector<std::uint8_t> constant_payload(std::uint32_t flow, std::size_t payload_bytes) {
+    std::vector<std::uint8_t> payload(payload_bytes);
+    store_be32(payload, offsetof(datapath_payload, magic), DATAPATH_MAGIC);
+    store_be32(payload, offsetof(datapath_payload, flow), flow);
+    for (std::size_t i = payload_head_bytes; i < payload_bytes; ++i) payload[i] = fill_byte(i);
+    return payload;
+}
+
+}  // namespace
+
 // The one's complement sum of `bytes` as 16-bit words in host order, not
 // folded; an odd last byte is padded with zero (RFC 1071).
 std::uint64_t host_order_sum(std::span<const std::uint8_t> bytes) {
@@ -42,22 +58,6 @@ std::uint16_t folded_complement(std::uint64_t sum) {
     while (sum >> 16) sum = (sum & 0xFFFF) + (sum >> 16);
     return static_cast<std::uint16_t>(~sum);
 }
-
-void put_ipv4(MutableBytes bytes, std::size_t offset, const TransportAddress& address) {
-    std::copy_n(address.address.begin(), 4, bytes.begin() + static_cast<std::ptrdiff_t>(offset));
-}
-
-// The payload with its per-frame fields zero: what the template's
-// checksum covers.
-std::vector<std::uint8_t> constant_payload(std::uint32_t flow, std::size_t payload_bytes) {
-    std::vector<std::uint8_t> payload(payload_bytes);
-    store_be32(payload, offsetof(datapath_payload, magic), DATAPATH_MAGIC);
-    store_be32(payload, offsetof(datapath_payload, flow), flow);
-    for (std::size_t i = payload_head_bytes; i < payload_bytes; ++i) payload[i] = fill_byte(i);
-    return payload;
-}
-
-}  // namespace
 
 std::vector<Flow> flows_of(std::span<const Binding> bindings) {
     std::vector<Flow> flows;
@@ -135,6 +135,26 @@ datapath_flow flow_template(const Flow& flow, const MacAddress& source, const Ma
     result.checksum_partial = host_order_sum(pseudo) + host_order_sum(Bytes(header.data() + udp, header.size() - udp)) +
                               host_order_sum(constant_payload(flow.id, payload_bytes));
     return result;
+}
+
+std::vector<std::uint8_t> frame_of(const datapath_flow& made, std::size_t payload_bytes) {
+    const std::size_t start = made.with_channel_header ? 0 : DATAPATH_CHANNEL_HEADER_BYTES;
+    const std::size_t headers = DATAPATH_HEADER_MAX - start;
+    std::vector<std::uint8_t> frame(headers + payload_bytes);
+    std::copy_n(made.header + start, headers, frame.begin());
+    return frame;
+}
+
+void stamp_frame(std::span<std::uint8_t> frame, std::uint64_t checksum_partial, std::size_t payload_bytes,
+                 std::uint32_t flow, std::uint32_t step, std::uint64_t seq, std::uint64_t sent_ns) {
+    const std::span<std::uint8_t> payload = frame.last(payload_bytes);
+    write_payload(payload, flow, step, seq, sent_ns);
+    std::uint64_t sum = checksum_partial;
+    sum += host_order_sum(payload.subspan(offsetof(datapath_payload, step), 2 * sizeof(std::uint32_t)));
+    sum += host_order_sum(payload.subspan(offsetof(datapath_payload, flow_seq), 2 * sizeof(std::uint64_t)));
+    std::uint16_t checksum = folded_complement(sum);
+    if (checksum == 0) checksum = 0xFFFF;  // 0 means "no checksum" over IPv4 (RFC 768)
+    std::memcpy(frame.data() + ethernet_bytes + ipv4_bytes + 6, &checksum, sizeof(checksum));
 }
 
 void write_payload(std::span<std::uint8_t> payload, std::uint32_t flow, std::uint32_t step, std::uint64_t flow_seq,

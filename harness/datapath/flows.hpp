@@ -63,6 +63,21 @@ std::vector<std::uint8_t> initial_frame(std::size_t payload_bytes);
 datapath_flow flow_template(const Flow& flow, const MacAddress& source, const MacAddress& destination,
                             std::size_t payload_bytes);
 
+// The one's complement sum of `bytes` as 16-bit words in host order, not
+// folded (RFC 1071); and its fold, complemented. A checksum summed and
+// stored in host order comes out right in either byte order.
+std::uint64_t host_order_sum(std::span<const std::uint8_t> bytes);
+std::uint16_t folded_complement(std::uint64_t sum);
+
+// A flow's frame as the packet generator sends it: the template's headers
+// (from the first byte they take) and room for the payload.
+std::vector<std::uint8_t> frame_of(const datapath_flow& made, std::size_t payload_bytes);
+// Writes a frame's payload (its head for `seq` sent at `sent_ns`) and its
+// UDP checksum: the template's fixed part plus the fields that change per
+// frame, as the live generator's program adds them.
+void stamp_frame(std::span<std::uint8_t> frame, std::uint64_t checksum_partial, std::size_t payload_bytes,
+                 std::uint32_t flow, std::uint32_t step, std::uint64_t seq, std::uint64_t sent_ns);
+
 // A whole payload as the socket generator sends it.
 void write_payload(std::span<std::uint8_t> payload, std::uint32_t flow, std::uint32_t step, std::uint64_t flow_seq,
                    std::uint64_t sent_ns);

@@ -1,8 +1,11 @@
 #include "harness/datapath/generator.hpp"
 
 #include <arpa/inet.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -15,6 +18,7 @@
 #include <bpf/libbpf.h>
 
 #include "datapath_generator.skel.h"
+#include "harness/frames/layout.hpp"
 #include "harness/xdp/bpf_object_tools.hpp"
 #include "harness/xdp/kernel_facts.hpp"
 #include "relay/net/bytes.hpp"
@@ -28,6 +32,8 @@ using Clock = std::chrono::steady_clock;
 // The socket generator's datagrams per sendmmsg: a millisecond of the
 // rate, at most one batch; as fast as it goes, a whole batch.
 constexpr std::uint64_t socket_batch = 32;
+// The packet generator's frames per sendmmsg.
+constexpr std::size_t packet_batch = 64;
 std::uint64_t socket_chunk(std::uint64_t rate) {
     if (rate == 0) return socket_batch;
     return std::clamp<std::uint64_t>(rate / 1000, 1, socket_batch);
@@ -174,6 +180,84 @@ Status LiveGenerator::schedule(std::uint32_t step, std::uint64_t rate, std::uint
 
 int LiveGenerator::program_fd() const {
     return bpf_program__fd(skeleton_->progs.datapath_generate);
+}
+
+Result<std::unique_ptr<PacketGenerator>> PacketGenerator::open(int ifindex, std::span<const Flow> flows,
+                                                               const MacAddress& source, const MacAddress& destination,
+                                                               std::size_t payload_bytes) {
+    if (flows.empty()) return Error{"the packet generator needs flows"};
+    std::unique_ptr<PacketGenerator> generator(new PacketGenerator());
+    // Protocol 0: it sends only, and no frame is copied to it.
+    generator->fd_ = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+    if (generator->fd_ < 0) return Error{std::string("packet socket: ") + std::strerror(errno)};
+    sockaddr_ll address{};
+    address.sll_family = AF_PACKET;
+    address.sll_ifindex = ifindex;
+    address.sll_protocol = htons(ETH_P_IP);
+    if (bind(generator->fd_, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) != 0)
+        return Error{std::string("packet socket: bind: ") + std::strerror(errno)};
+    const int bypass = 1;
+    if (setsockopt(generator->fd_, SOL_PACKET, PACKET_QDISC_BYPASS, &bypass, sizeof(bypass)) != 0)
+        return Error{std::string("packet socket: PACKET_QDISC_BYPASS: ") + std::strerror(errno)};
+    for (const Flow& flow : flows) {
+        // The live generator's template: headers right-aligned before the
+        // payload, the checksum's fixed part beside them.
+        const datapath_flow made = flow_template(flow, source, destination, payload_bytes);
+        generator->flows_.push_back(FlowFrame{&flow, frame_of(made, payload_bytes), made.checksum_partial});
+    }
+    generator->next_seq_.assign(flows.size(), 0);
+    generator->payload_bytes_ = payload_bytes;
+    return generator;
+}
+
+PacketGenerator::~PacketGenerator() {
+    if (fd_ >= 0) close(fd_);
+}
+
+Result<std::uint64_t> PacketGenerator::send_batch(std::uint32_t step, std::uint64_t frames,
+                                                  std::array<std::uint64_t, direction_count>& per_direction) {
+    constexpr std::size_t batch = packet_batch;
+    const std::size_t count = std::min<std::uint64_t>(frames, batch);
+    const std::size_t frame_bytes = flows_.front().frame.size() + DATAPATH_CHANNEL_HEADER_BYTES;
+    static thread_local std::vector<std::uint8_t> buffers;
+    buffers.resize(batch * frame_bytes);
+    std::array<iovec, batch> vectors{};
+    std::array<mmsghdr, batch> messages{};
+    std::array<const Flow*, batch> sent_on{};
+    const std::uint64_t now = monotonic_ns();
+    for (std::size_t i = 0; i < count; ++i) {
+        FlowFrame& flow = flows_[next_flow_];
+        next_flow_ = (next_flow_ + 1) % flows_.size();
+        stamp_frame(flow.frame, flow.checksum_partial, payload_bytes_, flow.flow->id, step, next_seq_[flow.flow->id]++,
+                    now);
+        std::uint8_t* slot = buffers.data() + i * frame_bytes;
+        std::memcpy(slot, flow.frame.data(), flow.frame.size());
+        vectors[i] = {slot, flow.frame.size()};
+        messages[i].msg_hdr.msg_iov = &vectors[i];
+        messages[i].msg_hdr.msg_iovlen = 1;
+        sent_on[i] = flow.flow;
+    }
+    const int sent = sendmmsg(fd_, messages.data(), static_cast<unsigned>(count), 0);
+    // A full ring is the load's doing, not an error of the benchmark: the
+    // frames not taken were not offered, and their sequence numbers go back
+    // (latest first), so each flow's numbers stay consecutive.
+    if (sent < 0 && errno != ENOBUFS && errno != EAGAIN)
+        return Error{std::string("packet socket: ") + std::strerror(errno)};
+    const std::size_t taken = sent < 0 ? 0 : static_cast<std::size_t>(sent);
+    for (std::size_t i = count; i-- > taken;) --next_seq_[sent_on[i]->id];
+    for (std::size_t i = 0; i < taken; ++i) ++per_direction[static_cast<std::size_t>(sent_on[i]->direction)];
+    return std::uint64_t{taken};
+}
+
+Result<Offered> PacketGenerator::run_step(std::uint32_t step, std::uint64_t rate, std::chrono::nanoseconds duration) {
+    std::fill(next_seq_.begin(), next_seq_.end(), 0);
+    std::array<std::uint64_t, direction_count> per_direction{};
+    const std::uint64_t chunk = rate == 0 ? packet_batch : std::clamp<std::uint64_t>(rate / 1000, 1, packet_batch);
+    auto offered =
+        paced(rate, duration, chunk, [&](std::uint64_t frames) { return send_batch(step, frames, per_direction); });
+    if (!offered) return offered.error();
+    offered->per_direction = per_direction;
+    return offered;
 }
 
 SocketGenerator::SocketGenerator(std::vector<FlowSocket> flows, std::size_t payload_bytes)

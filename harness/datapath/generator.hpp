@@ -4,6 +4,10 @@
 //    as xdp-trafficgen) on the load side's veth, with a program that writes
 //    each flow's frame and sends it with XDP_TX: millions of frames a second
 //    from one core, no socket in the way;
+//  - packet: the same frames written in user space and sent in batches
+//    through a packet socket that bypasses the queueing discipline
+//    (AF_PACKET, PACKET_QDISC_BYPASS, as pktgen-like tools do): no UDP, IP or
+//    route lookup per frame, where the kernel refuses live frames;
 //  - socket: sendmmsg from the clients' and peers' own sockets, the way a
 //    real client sends, for comparison.
 #pragma once
@@ -65,6 +69,37 @@ class LiveGenerator final : public Generator {
     int ifindex_ = 0;
     std::uint32_t flow_count_ = 0;
     std::vector<std::uint8_t> frame_;
+};
+
+class PacketGenerator final : public Generator {
+  public:
+    // On the interface with index `ifindex` in this network namespace.
+    static Result<std::unique_ptr<PacketGenerator>> open(int ifindex, std::span<const Flow> flows,
+                                                         const MacAddress& source, const MacAddress& destination,
+                                                         std::size_t payload_bytes);
+    PacketGenerator(const PacketGenerator&) = delete;
+    PacketGenerator& operator=(const PacketGenerator&) = delete;
+    ~PacketGenerator() override;
+    Result<Offered> run_step(std::uint32_t step, std::uint64_t rate, std::chrono::nanoseconds duration) override;
+
+  private:
+    // A flow's frame: its headers, its checksum's fixed part.
+    struct FlowFrame {
+        const Flow* flow = nullptr;
+        std::vector<std::uint8_t> frame;
+        std::uint64_t checksum_partial = 0;
+    };
+    PacketGenerator() = default;
+    // Up to a batch of frames, one flow after another; how many the
+    // interface took.
+    Result<std::uint64_t> send_batch(std::uint32_t step, std::uint64_t frames,
+                                     std::array<std::uint64_t, direction_count>& per_direction);
+
+    int fd_ = -1;
+    std::vector<FlowFrame> flows_;
+    std::vector<std::uint64_t> next_seq_;
+    std::size_t payload_bytes_ = 0;
+    std::size_t next_flow_ = 0;
 };
 
 // Where each flow's datagrams leave from: the client's or the peer's socket.
