@@ -53,8 +53,14 @@ double relay_loss(const nlohmann::json& step) {
     return std::max(0.0, step.at("loss").get<double>() - share(sink_side_drops(step), step));
 }
 
+// The relay's cost per delivered packet at a step, on its own core: its
+// process's time and its receive path's (NAPI threads and softirq).
+double cost_per_packet_ns(const nlohmann::json& step) {
+    return step.value("relay_process_ns_per_packet", 0.0) + step.value("relay_kernel_ns_per_packet", 0.0);
+}
+
 nlohmann::json relay_summary(const nlohmann::json& run) {
-    double peak = 0, loss_free = 0, peak_offered = 0;
+    double peak = 0, loss_free = 0, peak_offered = 0, cost_at_peak = 0;
     std::uint64_t failures = 0;
     nlohmann::json first_lossy_step = nullptr;
     nlohmann::json sink_limited = nlohmann::json::array();
@@ -65,6 +71,7 @@ nlohmann::json relay_summary(const nlohmann::json& run) {
         if (delivered > peak) {
             peak = delivered;
             peak_offered = offered;
+            cost_at_peak = cost_per_packet_ns(step);
         }
         if (relay_loss(step) <= lossy)
             loss_free = std::max(loss_free, offered);
@@ -77,10 +84,19 @@ nlohmann::json relay_summary(const nlohmann::json& run) {
     // generator offered, and its peak is a lower bound of its capacity.
     const auto& top = run.at("steps").back();
     const bool lower_bound = relay_loss(top) <= lossy;
-    return {{"peak_delivered_pps", peak},         {"offered_pps_at_peak", peak_offered},
-            {"loss_free_pps", loss_free},         {"first_lossy_step", first_lossy_step},
-            {"peak_is_lower_bound", lower_bound}, {"sink_limited_steps", sink_limited},
-            {"integrity_failures", failures}};
+    return {{"peak_delivered_pps", peak},
+            {"offered_pps_at_peak", peak_offered},
+            {"loss_free_pps", loss_free},
+            {"first_lossy_step", first_lossy_step},
+            {"peak_is_lower_bound", lower_bound},
+            {"sink_limited_steps", sink_limited},
+            {"integrity_failures", failures},
+            // What one core would carry at the cost measured at the peak:
+            // where the relay was not saturated, its capacity as its own
+            // cost implies it, not a delivered rate. Meaningful where the
+            // relay's work is charged to its core (the split layout).
+            {"cost_at_peak_ns", cost_at_peak},
+            {"core_capacity_pps", cost_at_peak > 0 ? nlohmann::json(1e9 / cost_at_peak) : nlohmann::json(nullptr)}};
 }
 
 const nlohmann::json* find_relay(const nlohmann::json& relays, const std::string& name) {
@@ -97,6 +113,11 @@ nlohmann::json ratio(const nlohmann::json& relays, const std::string& over, cons
     const double below_free = b->at("summary").at("loss_free_pps").get<double>();
     nlohmann::json result = {
         {"peak_delivered", below > 0 ? a->at("summary").at("peak_delivered_pps").get<double>() / below : 0.0}};
+    const auto& capacity_a = a->at("summary").at("core_capacity_pps");
+    const auto& capacity_b = b->at("summary").at("core_capacity_pps");
+    result["core_capacity"] = capacity_a.is_number() && capacity_b.is_number()
+                                  ? nlohmann::json(capacity_a.get<double>() / capacity_b.get<double>())
+                                  : nlohmann::json(nullptr);
     result["loss_free"] = below_free > 0
                               ? nlohmann::json(a->at("summary").at("loss_free_pps").get<double>() / below_free)
                               : nlohmann::json(nullptr);
@@ -186,6 +207,10 @@ void print_table(std::ostream& out, const nlohmann::json& report) {
             << rate_text(summary.at("peak_delivered_pps").get<double>()) << " delivered/s"
             << (summary.at("peak_is_lower_bound").get<bool>() ? " (no loss at the top: the generator's limit)" : "")
             << ", loss-free up to " << rate_text(summary.at("loss_free_pps").get<double>()) << " offered/s";
+        if (summary.at("core_capacity_pps").is_number())
+            out << "; at the peak " << std::setprecision(0) << summary.at("cost_at_peak_ns").get<double>()
+                << " ns a packet on its core: a core's worth is "
+                << rate_text(summary.at("core_capacity_pps").get<double>()) << "/s";
         if (relay.contains("xdp_program"))
             out << "; program " << relay["xdp_program"]["name"].get<std::string>() << ": "
                 << relay["xdp_program"]["verified_instructions"] << " instructions verified";
@@ -198,6 +223,8 @@ void print_table(std::ostream& out, const nlohmann::json& report) {
         if (value.is_null()) continue;
         out << name << ": " << std::setprecision(2) << value.at("peak_delivered").get<double>() << "x peak delivered";
         if (!value.at("loss_free").is_null()) out << ", " << value.at("loss_free").get<double>() << "x loss-free rate";
+        if (!value.at("core_capacity").is_null())
+            out << ", " << value.at("core_capacity").get<double>() << "x a core's worth";
         for (const auto& [key, point] : value.items())
             if (key.rfind("where_", 0) == 0)
                 out << ", " << point.at("ratio").get<double>() << "x delivered at "

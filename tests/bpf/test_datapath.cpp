@@ -342,6 +342,29 @@ BOOST_AUTO_TEST_CASE(ratios_compare_peaks_and_loss_free_rates) {
     BOOST_TEST((*report)["integrity_failures"] == 0);
 }
 
+// A core's worth: what the relay's cost per packet on its own core at its
+// peak would carry. For a relay not saturated, its capacity as its cost
+// implies it; where nothing was charged to the relay's core (the shared
+// layout's offload), none.
+BOOST_AUTO_TEST_CASE(a_cores_worth_comes_from_the_cost_at_the_peak) {
+    auto ours = run_of("xdp", {100000, 200000, 400000});
+    auto theirs = run_of("pion", {100000, 200000, 300000});
+    for (auto* run : {&ours, &theirs})
+        for (auto& step : (*run)["steps"]) step["relay_kernel_ns_per_packet"] = 2000.0;
+    ours["steps"][2]["relay_kernel_ns_per_packet"] = 800.0;     // the peak: 1.25M a core
+    theirs["steps"][2]["relay_kernel_ns_per_packet"] = 900.0;   // its peak
+    theirs["steps"][2]["relay_process_ns_per_packet"] = 100.0;  // 1M a core
+    auto report = summarise({ours, theirs, run_of("user", {100000, 150000, 120000})});
+    BOOST_TEST_REQUIRE(report.ok());
+    BOOST_TEST((*report)["relays"][0]["summary"]["core_capacity_pps"].get<double>() == 1.25e6,
+               boost::test_tools::tolerance(1e-9));
+    BOOST_TEST((*report)["relays"][1]["summary"]["cost_at_peak_ns"].get<double>() == 1000.0);
+    BOOST_TEST((*report)["ratios"]["xdp_over_pion"]["core_capacity"].get<double>() == 1.25,
+               boost::test_tools::tolerance(1e-9));
+    BOOST_TEST((*report)["relays"][2]["summary"]["core_capacity_pps"].is_null());
+    BOOST_TEST((*report)["ratios"]["xdp_over_user"]["core_capacity"].is_null());
+}
+
 BOOST_AUTO_TEST_CASE(what_the_sink_lost_is_not_the_relays_loss) {
     auto run = run_of("xdp", {100000, 150000, 400000});
     // Step 1 lost 25%, all of it on the way to the sink.
