@@ -107,14 +107,13 @@ Status TargetEngine::replace_layer(const BindingTable& previous, const BindingTa
 }
 
 std::optional<std::vector<std::uint8_t>> TargetEngine::as_the_reference_takes(Bytes frame) const {
-    const TargetDescription& target = description();
+    if (!wildcard_to_server_ && !wildcard_to_relay_) return std::nullopt;
     const FrameLayout at = layout_of(frame);
     if (frame.size() < at.udp_at + 4) return std::nullopt;
     // The TURN port is the client's side, keyed by the server address; any
     // other is a peer's, keyed by the relay address.
     const bool to_server = load_be16(frame, at.udp_at + 2) == config_.turn_port;
-    if (!target.keys_by_wildcard(to_server ? FieldSource::server_address : FieldSource::relay_address))
-        return std::nullopt;
+    if (!(to_server ? wildcard_to_server_ : wildcard_to_relay_)) return std::nullopt;
     return sent_to(frame, program_.host().of(at.ipv6));
 }
 

@@ -38,13 +38,20 @@ class TargetEngine final : public EngineUnderTest {
 
   private:
     TargetEngine(TargetProgram&& program, std::shared_ptr<FibEnvironment> environment, const DatapathConfig& config)
-        : program_(std::move(program)), environment_(std::move(environment)), config_(config) {}
+        : program_(std::move(program)),
+          environment_(std::move(environment)),
+          config_(config),
+          wildcard_to_server_(program_.description().keys_by_wildcard(FieldSource::server_address)),
+          wildcard_to_relay_(program_.description().keys_by_wildcard(FieldSource::relay_address)) {}
     // Removes the entries of `candidates` that `keep` lacks.
     Status remove_missing(const BindingTable& candidates, const BindingTable& keep);
 
     TargetProgram program_;
     std::shared_ptr<FibEnvironment> environment_;
     DatapathConfig config_;
+    // Whether a key holds the server's or the relay's address as a wildcard.
+    bool wildcard_to_server_ = false;
+    bool wildcard_to_relay_ = false;
     BindingTable written_;  // every binding laid, for the layer bookkeeping
     BindingTable mapped_;   // those a TURN server would make (written into the maps)
     std::uint64_t run_ns_ = 0;
