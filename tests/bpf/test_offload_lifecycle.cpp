@@ -225,9 +225,10 @@ void check_offload(Relay& relay) {
             to_client.channel_data = false;
             to_client.raw_udp_payload = {9, 8, 7};
             RC_ASSERT(runner.run(build_frame(to_client), CounterCheck::last_reason_only, run).ok());
-            const bool bound = std::any_of(in_kernel.begin(), in_kernel.end(), [&](const auto& entry) {
-                return peer_key_of(entry.second) == PeerKey{endpoint_of(from), allocation.port};
-            });
+            // A key of its own: clang 14 cannot capture a structured binding.
+            const PeerKey peer_key{endpoint_of(from), allocation.port};
+            const bool bound = std::any_of(in_kernel.begin(), in_kernel.end(),
+                                           [&](const auto& entry) { return peer_key_of(entry.second) == peer_key; });
             RC_ASSERT((run.verdict == Verdict::tx) == bound);
         }
 }

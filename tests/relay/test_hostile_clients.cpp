@@ -215,7 +215,7 @@ BOOST_AUTO_TEST_CASE(a_channel_flood_is_bounded_and_memory_stays_flat) {
     BOOST_TEST(bound == 100);  // the user's bound, each allocation under its own
     BOOST_TEST(refused == 1100);
     BOOST_TEST_MESSAGE("resident memory " << before << " -> " << after << " KiB over 1200 binds");
-#ifndef __SANITIZE_ADDRESS__
+#ifndef XDPTURN_SANITIZED
     // (Under AddressSanitizer freed memory waits in its quarantine, so the
     // relay's resident memory grows with every request whatever it holds:
     // the plain pass checks it.)
