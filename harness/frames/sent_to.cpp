@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "harness/frames/layout.hpp"
+#include "harness/frames/textbook_checksum.hpp"
 #include "relay/net/bytes.hpp"
 
 namespace xdpturn {
@@ -11,20 +12,14 @@ namespace {
 
 constexpr std::uint8_t udp_protocol = 17;
 
-std::uint32_t folded(std::uint32_t sum) {
-    while (sum > 0xFFFF) sum = (sum & 0xFFFF) + (sum >> 16);
-    return sum;
-}
-
-// RFC 1624 Eqn. 3: HC' = ~(~HC + ~m + m'), over every 16-bit word changed.
+// RFC 1624 Eqn. 3: HC' = ~(~HC + ~m + m'), over every 16-bit word changed;
+// the harness's textbook sum adds the new words and folds.
 std::uint16_t updated(std::uint16_t check, std::span<const std::uint8_t> old_words,
                       std::span<const std::uint8_t> new_words) {
     std::uint32_t sum = static_cast<std::uint16_t>(~check);
-    for (std::size_t i = 0; i + 1 < old_words.size(); i += 2) {
+    for (std::size_t i = 0; i + 1 < old_words.size(); i += 2)
         sum += static_cast<std::uint16_t>(~load_be16(old_words, i));
-        sum += load_be16(new_words, i);
-    }
-    return static_cast<std::uint16_t>(~folded(sum));
+    return static_cast<std::uint16_t>(~textbook_sum(new_words, sum));
 }
 
 }  // namespace
