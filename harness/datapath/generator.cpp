@@ -1,7 +1,6 @@
 #include "harness/datapath/generator.hpp"
 
 #include <arpa/inet.h>
-#include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -187,13 +186,15 @@ Result<std::unique_ptr<PacketGenerator>> PacketGenerator::open(int ifindex, std:
                                                                std::size_t payload_bytes) {
     if (flows.empty()) return Error{"the packet generator needs flows"};
     std::unique_ptr<PacketGenerator> generator(new PacketGenerator());
-    // Protocol 0: it sends only, and no frame is copied to it.
+    // Protocol 0, in the socket and in the bind: it sends only, and no
+    // frame the load side receives (the sink's, on the same core) is
+    // copied to it. The kernel reads each frame's protocol from its
+    // Ethernet header.
     generator->fd_ = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
     if (generator->fd_ < 0) return Error{std::string("packet socket: ") + std::strerror(errno)};
     sockaddr_ll address{};
     address.sll_family = AF_PACKET;
     address.sll_ifindex = ifindex;
-    address.sll_protocol = htons(ETH_P_IP);
     if (bind(generator->fd_, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) != 0)
         return Error{std::string("packet socket: bind: ") + std::strerror(errno)};
     const int bypass = 1;
