@@ -12,6 +12,7 @@
 #include <iomanip>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include "harness/cases/fixed_cases.hpp"
 #include "harness/check/description_hints.hpp"
@@ -103,37 +104,43 @@ Status print_byte_order_hints(const ProgramSource& source, const std::vector<Can
                                   });
 }
 
-// The description in each form its wildcards can be written in (one form
-// when it has none, or when --wildcards chose one), with a label for it.
-std::vector<std::pair<std::string, ProgramSource>> wildcard_forms(const ProgramSource& source) {
+// One form the canaries are sent in: the description as given, or, when
+// it has wildcards and --wildcards left the choice open, each of the two
+// ways they can be written.
+struct CanaryForm {
+    std::string label;
+    ProgramSource source;
+    bool any_address = false;  // the wildcards written as the any-address
+};
+
+std::vector<CanaryForm> wildcard_forms(const ProgramSource& source) {
     const TargetDescription& target = *source.target;
-    if (!target.has_wildcards() || target.wildcard_form != WildcardForm::mixed) return {{"", source}};
-    std::vector<std::pair<std::string, ProgramSource>> forms;
+    if (!target.has_wildcards() || target.wildcard_form != WildcardForm::mixed) return {{"", source, false}};
+    std::vector<CanaryForm> forms;
     for (WildcardForm form : {WildcardForm::address, WildcardForm::any}) {
         TargetDescription written = target;
         written.wildcard_form = form;
         ProgramSource trial = source;
         trial.target = std::make_shared<const TargetDescription>(std::move(written));
-        forms.emplace_back(form == WildcardForm::any ? " [wildcards: any-address]" : " [wildcards: address]",
-                           std::move(trial));
+        const bool any = form == WildcardForm::any;
+        forms.push_back({any ? " [wildcards: any-address]" : " [wildcards: address]", std::move(trial), any});
     }
     return forms;
 }
 
 // Sends each canary in one form; false when a send could not be made.
-bool send_canaries(const ProgramSource& source, const std::string& label, const std::vector<Canary>& paths,
+bool send_canaries(DifferentialEngine& engine, const CanaryForm& form, const std::vector<Canary>& paths,
                    std::vector<Canary>& left, bool& all_conform) {
-    DifferentialEngine engine(source);
     for (const Canary& canary : paths) {
         auto outcome = send(engine, *canary.fixed);
         if (!outcome) {
             std::cerr << "xdpturn target check: " << canary.fixed->name << ": " << outcome.error().message << "\n";
             return false;
         }
-        const bool any_address = label.ends_with("any-address]");
+        const bool any_address = form.any_address;
         std::cout << std::left << std::setw(32) << path_name(canary.path)
                   << (outcome->offloaded ? "offloaded     " : "NOT OFFLOADED ") << outcome->what << "  ("
-                  << canary.fixed->name << ")" << label << "\n";
+                  << canary.fixed->name << ")" << form.label << "\n";
         if (!outcome->offloaded && any_address)
             std::cout << "  hint: with the any-address in its wildcard fields the program does not take the frame: "
                          "does it fall back to 0.0.0.0 or :: there, or is a \"wildcard\" marked where it does not?\n";
@@ -145,7 +152,10 @@ bool send_canaries(const ProgramSource& source, const std::string& label, const 
 
 int check_target(const ProgramSource& source) {
     std::cout << "target " << source.describe() << "\n";
-    DifferentialEngine engine(source);
+    const std::vector<CanaryForm> forms = wildcard_forms(source);
+    // The first form's engine loads the program once, for the load check
+    // and its canaries alike.
+    DifferentialEngine engine(forms.front().source);
     const std::vector<Canary> paths = canaries(*source.target);
     if (paths.empty()) {
         std::cerr << "xdpturn target check: the description claims no path (offloads)\n";
@@ -159,8 +169,11 @@ int check_target(const ProgramSource& source) {
     std::cout << "loaded: every map and field of the description fits the object\n\n";
     std::vector<Canary> left;
     bool all_conform = true;
-    for (const auto& [label, form] : wildcard_forms(source))
-        if (!send_canaries(form, label, paths, left, all_conform)) return exit_usage;
+    for (std::size_t i = 0; i < forms.size(); ++i) {
+        std::optional<DifferentialEngine> other;
+        DifferentialEngine& sender = i == 0 ? engine : other.emplace(forms[i].source);
+        if (!send_canaries(sender, forms[i], paths, left, all_conform)) return exit_usage;
+    }
     if (!left.empty()) {
         std::cout << "\n"
                   << left.size() << " claimed path(s) left to user space; trying each field in the other "
