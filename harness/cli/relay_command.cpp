@@ -159,8 +159,9 @@ std::uint16_t interface_mtu(const std::string& interface) {
     return static_cast<std::uint16_t>(mtu);
 }
 
-// A target's description, read before the server opens: a mistake in it
-// is a usage error. Its maps hold one host address per family as both the
+// A target's description, read as the offload is attached: a mistake in
+// it is a usage error (exit 2), not a fall back to user space. Its maps
+// hold one host address per family as both the
 // server's and the relay's address; a listener on the any-address writes
 // the description's wildcards as the any-address, as such a control plane
 // does.
